@@ -1,0 +1,252 @@
+//! `danvan`: the one binary. Thin over the libraries: parse the command line, call them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use danvan_domain::scheme::{format_number, parse_scheme};
+use danvan_domain::units::{parse_unit_list, UnitLevel, UnitList};
+use danvan_store::Store;
+use danvan_web::{App, Config};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// The official 2024 unit list and the sample scheme, built into the binary for the demo.
+const UNITS_2024: &[u8] = include_bytes!("../../../data/units-2024-three-level.csv");
+const SAMPLE_SCHEME: &str = include_str!("../../../data/schemes/long-an-2017-2020.sample.toml");
+const DEMO_PROVINCE: &str = "80";
+
+#[derive(Parser)]
+#[command(name = "danvan", version, about = "Theo dõi đề án công tác dân vận / mass mobilization scheme monitoring")]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Global {
+    /// Folder for the SQLite database and uploaded files.
+    #[arg(long, global = true, env = "DANVAN_DATA_DIR", default_value = "danvan-data")]
+    data_dir: PathBuf,
+    /// Database: postgres://… for PostgreSQL, sqlite://FILE for SQLite (created when missing).
+    /// Default: danvan.db in the data folder.
+    #[arg(long, global = true, env = "DANVAN_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Log format: pretty or json.
+    #[arg(long, global = true, env = "DANVAN_LOG_FORMAT", default_value = "pretty")]
+    log_format: String,
+}
+
+impl Global {
+    fn database_url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("không tạo được thư mục dữ liệu {}", self.data_dir.display()))?;
+        Ok(format!("sqlite://{}", self.data_dir.join("danvan.db").display()))
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "DANVAN_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+    },
+    /// Create a fresh demo database (Long An's units and the sample scheme) and start the server.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, env = "DANVAN_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+    },
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Administrative units.
+    Units {
+        #[command(subcommand)]
+        command: UnitsCommand,
+    },
+    /// Schemes (đề án).
+    Scheme {
+        #[command(subcommand)]
+        command: SchemeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UnitsCommand {
+    /// Import an official unit list (three-level 2024 or two-level 2025 CSV).
+    Import {
+        file: PathBuf,
+        /// Import only this province's subtree (its code, e.g. 80).
+        #[arg(long)]
+        province: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchemeCommand {
+    /// Check a scheme file and store it (a scheme with the same code is updated).
+    Import { file: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.global.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lỗi: không khởi động được: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lỗi: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DANVAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let global = cli.global;
+    match cli.command {
+        Command::Serve { bind } => {
+            let store = open(&global.database_url()?).await?;
+            serve(store, bind).await
+        }
+        Command::Demo { bind } => demo(&global, bind).await,
+        Command::Migrate => {
+            let store = Store::connect(&global.database_url()?).await?;
+            let n = store.migrate().await?;
+            println!("Đã áp dụng {n} bản chuyển đổi; cơ sở dữ liệu đã mới nhất.");
+            Ok(())
+        }
+        Command::Units { command: UnitsCommand::Import { file, province } } => {
+            let store = open(&global.database_url()?).await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("không đọc được tệp {}", file.display()))?;
+            import_units(&store, &bytes, province.as_deref()).await
+        }
+        Command::Scheme { command: SchemeCommand::Import { file } } => {
+            let store = open(&global.database_url()?).await?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("không đọc được tệp {} (cần văn bản UTF-8)", file.display()))?;
+            import_scheme(&store, &text).await
+        }
+    }
+}
+
+async fn open(url: &str) -> anyhow::Result<Store> {
+    Store::open(url).await.with_context(|| "không mở được cơ sở dữ liệu".to_string())
+}
+
+async fn serve(store: Store, bind: SocketAddr) -> anyhow::Result<()> {
+    let app = App::build(&Config { bind }, store)
+        .await
+        .with_context(|| format!("không lắng nghe được trên {bind}"))?;
+    let addr = app.local_addr()?;
+    println!("danvan đang chạy tại http://{addr}/  (Ctrl-C để dừng)");
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn demo(global: &Global, bind: SocketAddr) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&global.data_dir)
+        .with_context(|| format!("không tạo được thư mục dữ liệu {}", global.data_dir.display()))?;
+    let db = global.data_dir.join("demo.db");
+    remove_database(&db)?;
+    let store = open(&format!("sqlite://{}", db.display())).await?;
+    println!("Cơ sở dữ liệu trình diễn mới: {}", db.display());
+    import_units(&store, UNITS_2024, Some(DEMO_PROVINCE)).await?;
+    import_scheme(&store, SAMPLE_SCHEME).await?;
+    serve(store, bind).await
+}
+
+/// Removes an SQLite database file with its write-ahead log.
+fn remove_database(db: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let path = PathBuf::from(format!("{}{suffix}", db.display()));
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => bail!("không xóa được {}: {e}", path.display()),
+        }
+    }
+    Ok(())
+}
+
+async fn import_units(store: &Store, bytes: &[u8], province: Option<&str>) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let list: UnitList = match parse_unit_list(bytes, province) {
+        Ok(list) => list,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("  {p}");
+            }
+            bail!("tệp có {} lỗi; không nhập đơn vị nào", problems.len());
+        }
+    };
+    let bar = ProgressBar::new(list.units.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("Nhập đơn vị");
+    let mut tick = |n: usize| bar.set_position(n as u64);
+    let summary = store.import_units(&list, &mut tick).await?;
+    bar.finish_and_clear();
+    let n = |level| format_number(list.count(level) as f64);
+    println!(
+        "Đã nhập {} tỉnh, {} huyện, {} xã (thêm {}, cập nhật {}, không đổi {}) trong {:.1} giây.",
+        n(UnitLevel::Province),
+        n(UnitLevel::District),
+        n(UnitLevel::Commune),
+        summary.inserted,
+        summary.updated,
+        summary.unchanged,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn import_scheme(store: &Store, text: &str) -> anyhow::Result<()> {
+    let def = match parse_scheme(text) {
+        Ok(def) => def,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("  {p}");
+            }
+            bail!("tệp đề án có {} lỗi; không lưu gì", problems.len());
+        }
+    };
+    let outcome = store.import_scheme(&def, text).await?;
+    println!(
+        "Đã {} đề án {}: {} nhóm nhiệm vụ, {} chỉ tiêu{}.",
+        if outcome.created { "tạo" } else { "cập nhật" },
+        def.code,
+        def.groups.len(),
+        def.targets.len(),
+        if def.sample { " (chỉ tiêu mẫu)" } else { "" }
+    );
+    Ok(())
+}

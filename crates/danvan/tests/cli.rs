@@ -1,0 +1,150 @@
+//! The command line, end to end: the real binary against fresh databases.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use danvan_domain::units::UnitLevel;
+use danvan_store::testing::{pg_server, tempfile_dir, TestDb};
+use danvan_store::Store;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn danvan(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_danvan"))
+        .args(args)
+        .arg("--database-url")
+        .arg(db)
+        .env_remove("DANVAN_DATA_DIR")
+        .output()
+        .expect("run danvan")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+async fn counts(db: &str) -> (usize, usize, usize) {
+    let store = Store::connect(db).await.unwrap();
+    let n = |l| {
+        let s = store.clone();
+        async move { s.count_units(l, None).await.unwrap() }
+    };
+    let out = (n(UnitLevel::Province).await, n(UnitLevel::District).await, n(UnitLevel::Commune).await);
+    store.close().await;
+    out
+}
+
+fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("cli.db").display())
+}
+
+/// Imports the whole 2024 national list twice and checks nothing is duplicated. The list has
+/// 10,040 rows: 10,035 communes and 5 island districts that have no commune-level units.
+async fn national_list_twice(db: &str) {
+    let file = root().join("data/units-2024-three-level.csv");
+    let file = file.to_str().unwrap();
+    let first = danvan(db, &["units", "import", file]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("63 tỉnh, 696 huyện, 10.035 xã"), "{}", stdout(&first));
+    assert!(stdout(&first).contains("thêm 10794"), "{}", stdout(&first));
+    let second = danvan(db, &["units", "import", file]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(stdout(&second).contains("thêm 0, cập nhật 0, không đổi 10794"), "{}", stdout(&second));
+    assert_eq!(counts(db).await, (63, 696, 10_035));
+}
+
+#[tokio::test]
+async fn national_list_imports_idempotently_on_sqlite() {
+    let dir = tempfile_dir();
+    national_list_twice(&sqlite_url(&dir)).await;
+}
+
+#[tokio::test]
+async fn national_list_imports_idempotently_on_postgres() {
+    let Some(server) = pg_server() else { return };
+    let db = TestDb::create(&server).await;
+    national_list_twice(&db.url).await;
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_broken_row_imports_nothing_and_is_named() {
+    let dir = tempfile_dir();
+    let db = sqlite_url(&dir);
+    let csv = std::fs::read_to_string(root().join("data/units-2024-three-level.csv")).unwrap();
+    let mut lines: Vec<&str> = csv.lines().take(200).collect();
+    let broken = lines[150].replacen(",", ",,", 1);
+    lines[150] = &broken;
+    let file = dir.join("broken.csv");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = danvan(&db, &["units", "import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("dòng 151: có 11 cột, cần 10"), "{err}");
+    assert!(err.contains("không nhập đơn vị nào"), "{err}");
+    assert_eq!(counts(&db).await, (0, 0, 0));
+
+    // A bad number names its field.
+    let mut lines: Vec<&str> = csv.lines().take(20).collect();
+    let bad = lines[7].rsplitn(2, ',').last().unwrap().to_string() + ",abc";
+    lines[7] = &bad;
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = danvan(&db, &["units", "import", file.to_str().unwrap()]);
+    assert!(stderr(&out).contains("dòng 8, cột lon: \"abc\" không phải là số"), "{}", stderr(&out));
+    assert_eq!(counts(&db).await, (0, 0, 0));
+}
+
+#[tokio::test]
+async fn a_bad_scheme_file_reports_every_problem_and_stores_nothing() {
+    let dir = tempfile_dir();
+    let db = sqlite_url(&dir);
+    let out = danvan(&db, &["units", "import", root().join("data/units-2024-three-level.csv").to_str().unwrap(), "--province", "80"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 tỉnh, 15 huyện, 186 xã"), "{}", stdout(&out));
+
+    let good = std::fs::read_to_string(root().join("data/schemes/long-an-2017-2020.sample.toml")).unwrap();
+    let bad = good
+        .replacen("kind = \"ratio\"", "kind = \"percent\"", 1)
+        .replacen("name = \"Khối dân vận ban hành quy chế hoạt động\"\n", "", 1)
+        .replacen("code = \"6.3\"", "code = \"6.2\"", 1);
+    let file = dir.join("bad.toml");
+    std::fs::write(&file, &bad).unwrap();
+    let out = danvan(&db, &["scheme", "import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("tệp đề án có 3 lỗi"), "{err}");
+    assert!(err.contains("targets[3].kind (dòng"), "{err}");
+    assert!(err.contains("\"percent\" không hợp lệ"), "{err}");
+    assert!(err.contains("targets[2].name (dòng"), "{err}");
+    assert!(err.contains("targets[19].code (dòng"), "{err}");
+    assert!(err.contains("mã chỉ tiêu \"6.2\" bị trùng"), "{err}");
+    let store = Store::connect(&db).await.unwrap();
+    assert!(store.schemes().await.unwrap().is_empty());
+
+    // The good file goes in; importing it again updates the same scheme.
+    let file = root().join("data/schemes/long-an-2017-2020.sample.toml");
+    let out = danvan(&db, &["scheme", "import", file.to_str().unwrap()]);
+    assert!(stdout(&out).contains("Đã tạo đề án LA-KDV-2017-2020: 6 nhóm nhiệm vụ, 20 chỉ tiêu (chỉ tiêu mẫu)"), "{}{}", stdout(&out), stderr(&out));
+    let out = danvan(&db, &["scheme", "import", file.to_str().unwrap()]);
+    assert!(stdout(&out).contains("Đã cập nhật đề án LA-KDV-2017-2020"), "{}", stdout(&out));
+    assert_eq!(store.schemes().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn migrate_creates_a_missing_sqlite_file() {
+    let dir = tempfile_dir();
+    let path = dir.join("new.db");
+    assert!(!path.exists());
+    let out = danvan(&format!("sqlite://{}", path.display()), &["migrate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(path.exists());
+    assert!(stdout(&out).contains("Đã áp dụng 1 bản chuyển đổi"), "{}", stdout(&out));
+    let again = danvan(&format!("sqlite://{}", path.display()), &["migrate"]);
+    assert!(stdout(&again).contains("Đã áp dụng 0 bản chuyển đổi"), "{}", stdout(&again));
+}

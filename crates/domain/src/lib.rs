@@ -1,0 +1,6 @@
+//! The rules of danvan: administrative units, schemes and targets, Vietnamese text.
+//! Pure: no IO, no async, no SQL, no HTML.
+
+pub mod scheme;
+pub mod text;
+pub mod units;

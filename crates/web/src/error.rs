@@ -1,0 +1,159 @@
+//! One error type for the web layer, rendered as a Vietnamese (or English) page for browsers and
+//! as JSON for the API. Internal causes are logged, never shown.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use danvan_store::StoreError;
+use serde::Serialize;
+
+use crate::i18n::Lang;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("lỗi hệ thống")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(m) => Self::NotFound(m),
+            StoreError::Conflict(m) => Self::Conflict(m),
+            StoreError::Invalid(m) => Self::BadRequest(m),
+            other => Self::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl WebError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn log(&self) {
+        if let Self::Internal(cause) = self {
+            let mut chain = cause.to_string();
+            let mut source = cause.source();
+            while let Some(s) = source {
+                chain.push_str(": ");
+                chain.push_str(&s.to_string());
+                source = s.source();
+            }
+            tracing::error!(error = %chain, "internal error");
+        }
+    }
+
+    /// The message safe to show a user.
+    fn public_message(&self, lang: Lang) -> String {
+        match self {
+            Self::Internal(_) => lang.t("error-500-text"),
+            other => other.to_string(),
+        }
+    }
+
+    /// Renders this error as an HTML page in the given language.
+    pub fn page(self, lang: Lang) -> Response {
+        self.log();
+        let status = self.status();
+        let (title, text) = match status {
+            StatusCode::NOT_FOUND => (lang.t("error-404-title"), lang.t("error-404-text")),
+            StatusCode::INTERNAL_SERVER_ERROR => (lang.t("error-500-title"), lang.t("error-500-text")),
+            _ => (lang.t("error-400-title"), String::new()),
+        };
+        let detail = match &self {
+            Self::Internal(_) => String::new(),
+            _ => self.public_message(lang),
+        };
+        error_page(lang, status, title, text, detail)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: crate::pages::Layout,
+    status: u16,
+    title: String,
+    text: String,
+    detail: String,
+}
+
+pub fn error_page(lang: Lang, status: StatusCode, title: String, text: String, detail: String) -> Response {
+    let page = ErrorPage {
+        layout: crate::pages::Layout::new(lang, &title, "/"),
+        status: status.as_u16(),
+        title,
+        text,
+        detail,
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "error page failed to render");
+            (status, status.canonical_reason().unwrap_or("error")).into_response()
+        }
+    }
+}
+
+/// An error answered as JSON, for the API.
+#[derive(Debug)]
+pub struct ApiError(pub WebError);
+
+impl<E: Into<WebError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// HTTP status code.
+    pub status: u16,
+    /// What went wrong, in Vietnamese.
+    pub error: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        let status = self.0.status();
+        let body = ErrorBody { status: status.as_u16(), error: self.0.public_message(Lang::Vi) };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// A page handler's error: rendered in the language of the request.
+pub struct PageError {
+    pub lang: Lang,
+    pub error: WebError,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.error.page(self.lang)
+    }
+}
+
+/// Attaches the request's language to an error.
+pub trait InLang<T> {
+    fn in_lang(self, lang: Lang) -> Result<T, PageError>;
+}
+
+impl<T, E: Into<WebError>> InLang<T> for Result<T, E> {
+    fn in_lang(self, lang: Lang) -> Result<T, PageError> {
+        self.map_err(|e| PageError { lang, error: e.into() })
+    }
+}

@@ -1,0 +1,449 @@
+//! The server-rendered pages: home, the unit browser, a unit, a scheme, language switch.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use danvan_domain::scheme::{Direction, SchemeDef, Source, Target, TargetKind};
+use danvan_domain::units::Unit;
+use serde::Deserialize;
+
+use crate::error::{InLang, PageError, WebError};
+use crate::i18n::{Lang, LANG_COOKIE};
+use crate::AppState;
+
+/// What every page's frame needs: language, title, and the current address (for the switch).
+pub struct Layout {
+    pub lang: Lang,
+    pub title: String,
+    pub path: String,
+}
+
+impl Layout {
+    pub fn new(lang: Lang, title: &str, path: &str) -> Self {
+        Self { lang, title: title.to_string(), path: path.to_string() }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    /// The link that switches to the other language and comes back here.
+    pub fn switch_href(&self) -> String {
+        let other = self.lang.t("lang-switch-code");
+        format!("/lang/{other}?next={}", url::form_urlencoded::byte_serialize(self.path.as_bytes()).collect::<String>())
+    }
+}
+
+/// A unit in a list.
+pub struct UnitItem {
+    pub name: String,
+    pub code: String,
+    pub href: String,
+    pub kind: String,
+    pub children: i64,
+    pub context: String,
+}
+
+/// The address of a unit's page: a unit no longer in force is addressed on its last day, so
+/// that a code reused after the 2025 reform still leads to the right unit.
+pub fn unit_href(u: &Unit) -> String {
+    match u.valid_to {
+        Some(to) => format!("/units/{}?on={to}", u.code),
+        None => format!("/units/{}", u.code),
+    }
+}
+
+fn validity_label(lang: Lang, u: &Unit) -> String {
+    match (u.valid_from, u.valid_to) {
+        (_, Some(to)) => lang.t_args("units-until", &[("date", lang.date(to))]),
+        (Some(from), None) => lang.t_args("units-from", &[("date", lang.date(from))]),
+        (None, None) => lang.t("unit-valid-always"),
+    }
+}
+
+async fn unit_items(state: &AppState, units: &[Unit], with_parent: bool) -> Result<Vec<UnitItem>, WebError> {
+    let ids: Vec<i64> = units.iter().map(|u| u.id).collect();
+    let counts = state.store.child_counts(&ids).await?;
+    let parent_ids: Vec<i64> = if with_parent { units.iter().filter_map(|u| u.parent_id).collect() } else { Vec::new() };
+    let parents = state.store.units_by_ids(&parent_ids).await?;
+    Ok(units
+        .iter()
+        .map(|u| UnitItem {
+            name: u.name.clone(),
+            code: u.code.clone(),
+            href: unit_href(u),
+            kind: u.kind.clone(),
+            children: counts.get(&u.id).copied().unwrap_or(0),
+            context: u
+                .parent_id
+                .and_then(|p| parents.get(&p))
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
+        })
+        .collect())
+}
+
+// ---- home ----------------------------------------------------------------------------------
+
+pub struct SchemeCard {
+    pub code: String,
+    pub title: String,
+    pub issuing_body: String,
+    pub years: String,
+    pub targets: i64,
+    pub sample: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    layout: Layout,
+    schemes: Vec<SchemeCard>,
+}
+
+pub async fn home(State(state): State<AppState>, lang: Lang) -> Result<HomePage, PageError> {
+    let schemes = state.store.schemes().await.in_lang(lang)?;
+    Ok(HomePage {
+        layout: Layout::new(lang, &lang.t("home-title"), "/"),
+        schemes: schemes
+            .into_iter()
+            .map(|s| SchemeCard {
+                years: format!("{}-{}", s.first_year, s.last_year),
+                code: s.code,
+                title: s.title,
+                issuing_body: s.issuing_body,
+                targets: s.target_count,
+                sample: s.sample,
+            })
+            .collect(),
+    })
+}
+
+// ---- unit browser --------------------------------------------------------------------------
+
+pub const PAGE_SIZE: usize = 50;
+
+#[derive(Deserialize)]
+pub struct UnitsQuery {
+    pub q: Option<String>,
+    pub page: Option<usize>,
+}
+
+pub struct RootGroup {
+    pub label: String,
+    pub units: Vec<UnitItem>,
+}
+
+pub struct Pager {
+    pub page: usize,
+    pub pages: usize,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    fn new(base: &str, page: usize, total: usize, size: usize) -> Option<Self> {
+        let pages = total.div_ceil(size).max(1);
+        if pages <= 1 {
+            return None;
+        }
+        let link = |p: usize| format!("{base}&page={p}");
+        Some(Self {
+            page,
+            pages,
+            prev: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        })
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "units.html")]
+pub struct UnitsPage {
+    layout: Layout,
+    query: String,
+    results_heading: String,
+    results: Vec<UnitItem>,
+    pager: Option<Pager>,
+    groups: Vec<RootGroup>,
+}
+
+pub async fn units(
+    State(state): State<AppState>,
+    lang: Lang,
+    Query(q): Query<UnitsQuery>,
+) -> Result<UnitsPage, PageError> {
+    let query = danvan_domain::text::clean(q.q.as_deref().unwrap_or(""));
+    let page = q.page.unwrap_or(1).max(1);
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let path = if query.is_empty() { "/units".to_string() } else { format!("/units?q={}", enc(&query)) };
+    let mut out = UnitsPage {
+        layout: Layout::new(lang, &lang.t("units-title"), &path),
+        query: query.clone(),
+        results_heading: String::new(),
+        results: Vec::new(),
+        pager: None,
+        groups: Vec::new(),
+    };
+    if !query.is_empty() {
+        let found = state
+            .store
+            .search_units(&query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+            .await
+            .in_lang(lang)?;
+        out.results_heading = if found.total == 0 {
+            lang.t_args("units-no-results", &[("query", query.clone())])
+        } else {
+            lang.t_args("units-results", &[("query", query.clone()), ("total", found.total.to_string())])
+        };
+        out.results = unit_items(&state, &found.units, true).await.in_lang(lang)?;
+        out.pager = Pager::new(&path, page, found.total, PAGE_SIZE);
+        return Ok(out);
+    }
+    let roots = state.store.roots(None).await.in_lang(lang)?;
+    // One group per validity period: the current list first, then older ones.
+    let mut periods: Vec<(Option<NaiveDate>, Option<NaiveDate>)> =
+        roots.iter().map(|u| (u.valid_from, u.valid_to)).collect();
+    periods.sort_by(|a, b| b.1.is_none().cmp(&a.1.is_none()).then(b.1.cmp(&a.1)));
+    periods.dedup();
+    for period in periods {
+        let members: Vec<Unit> = roots.iter().filter(|u| (u.valid_from, u.valid_to) == period).cloned().collect();
+        let label = match period {
+            (_, None) => lang.t("units-current"),
+            (_, Some(to)) => lang.t_args("units-until", &[("date", lang.date(to))]),
+        };
+        out.groups.push(RootGroup { label, units: unit_items(&state, &members, false).await.in_lang(lang)? });
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+pub struct OnQuery {
+    pub on: Option<String>,
+}
+
+/// A date from `?on=`, as yyyy-mm-dd or dd/mm/yyyy.
+pub fn parse_on(on: Option<&str>) -> Result<Option<NaiveDate>, WebError> {
+    let Some(raw) = on.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
+        .map(Some)
+        .map_err(|_| WebError::BadRequest(format!("ngày \"{raw}\" không hợp lệ; dùng dạng 2019-06-30 hoặc 30/06/2019")))
+}
+
+pub struct Crumb {
+    pub name: String,
+    pub href: String,
+}
+
+pub struct OtherVersion {
+    pub name: String,
+    pub href: String,
+    pub validity: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "unit.html")]
+pub struct UnitPage {
+    layout: Layout,
+    unit: Unit,
+    validity: String,
+    point: String,
+    area: String,
+    crumbs: Vec<Crumb>,
+    children: Vec<UnitItem>,
+    others: Vec<OtherVersion>,
+}
+
+pub async fn unit(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(code): Path<String>,
+    Query(q): Query<OnQuery>,
+) -> Result<UnitPage, PageError> {
+    let on = parse_on(q.on.as_deref()).in_lang(lang)?;
+    let all = state.store.units_with_code(&code).await.in_lang(lang)?;
+    let unit = danvan_domain::units::pick_version(&all, on)
+        .cloned()
+        .ok_or_else(|| WebError::NotFound(format!("không có đơn vị mã \"{code}\"")))
+        .in_lang(lang)?;
+    let lineage = state.store.lineage(unit.id).await.in_lang(lang)?;
+    let crumbs = lineage
+        .iter()
+        .take(lineage.len().saturating_sub(1))
+        .map(|u| Crumb { name: u.name.clone(), href: unit_href(u) })
+        .collect();
+    let children = state.store.children(unit.id).await.in_lang(lang)?;
+    let children = unit_items(&state, &children, false).await.in_lang(lang)?;
+    let others = all
+        .iter()
+        .filter(|u| u.id != unit.id)
+        .map(|u| OtherVersion { name: u.name.clone(), href: unit_href(u), validity: validity_label(lang, u) })
+        .collect();
+    let point = match (unit.lat, unit.lon) {
+        (Some(lat), Some(lon)) => format!("{lat:.4}, {lon:.4}"),
+        _ => String::new(),
+    };
+    let area = unit
+        .area_km2
+        .map(|a| format!("{} km²", danvan_domain::scheme::format_number(a)))
+        .unwrap_or_default();
+    Ok(UnitPage {
+        layout: Layout::new(lang, &unit.name, &unit_href(&unit)),
+        validity: validity_label(lang, &unit),
+        unit,
+        point,
+        area,
+        crumbs,
+        children,
+        others,
+    })
+}
+
+// ---- scheme --------------------------------------------------------------------------------
+
+pub struct TargetRow {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub kind: String,
+    pub criterion: String,
+    pub notes: Vec<String>,
+    pub source: String,
+    pub evidence: String,
+    pub coverage: Vec<String>,
+}
+
+pub struct GroupView {
+    pub code: String,
+    pub name: String,
+    pub targets: Vec<TargetRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "scheme.html")]
+pub struct SchemePage {
+    layout: Layout,
+    def: SchemeDef,
+    root_name: String,
+    root_href: String,
+    applies_to: String,
+    period: String,
+    deadline: String,
+    years: Vec<i32>,
+    groups: Vec<GroupView>,
+}
+
+fn target_row(lang: Lang, t: &Target, years: &[i32]) -> TargetRow {
+    let mut notes = Vec::new();
+    if t.direction == Direction::Lower {
+        notes.push(lang.t("direction-lower"));
+    }
+    if t.kind == TargetKind::Count && t.accumulation == danvan_domain::scheme::Accumulation::Cumulative {
+        notes.push(lang.t("cumulative"));
+    }
+    if let (Some(n), Some(d)) = (&t.numerator_label, &t.denominator_label) {
+        notes.push(format!("{n} / {d}"));
+    }
+    if t.kind == TargetKind::Level {
+        notes.push(t.grades.join(" < "));
+    }
+    let source = match t.source {
+        Source::Reported => lang.t("source-reported"),
+        Source::Computed(rule) => format!("{} ({})", lang.t("source-computed"), rule.as_str()),
+    };
+    TargetRow {
+        code: t.code.clone(),
+        name: t.name.clone(),
+        description: t.description.clone().unwrap_or_default(),
+        kind: lang.t(&format!("kind-{}", t.kind.as_str())),
+        criterion: t.criterion_text(),
+        notes,
+        source,
+        evidence: lang.t(if t.evidence_required { "evidence-required" } else { "evidence-optional" }),
+        coverage: years
+            .iter()
+            .map(|y| t.coverage.get(y).map(|p| format!("{}%", danvan_domain::scheme::format_number(*p))).unwrap_or_default())
+            .collect(),
+    }
+}
+
+pub async fn scheme(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(code): Path<String>,
+) -> Result<SchemePage, PageError> {
+    let scheme = state
+        .store
+        .scheme(&code)
+        .await
+        .in_lang(lang)?
+        .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{code}\"")))
+        .in_lang(lang)?;
+    let root = state.store.unit(scheme.root_unit_id).await.in_lang(lang)?;
+    let def = scheme.def;
+    let years: Vec<i32> = def.years().collect();
+    let groups = def
+        .groups
+        .iter()
+        .map(|g| GroupView {
+            code: g.code.clone(),
+            name: g.name.clone(),
+            targets: def.targets_of(&g.code).map(|t| target_row(lang, t, &years)).collect(),
+        })
+        .collect();
+    Ok(SchemePage {
+        layout: Layout::new(lang, &def.title, &format!("/schemes/{}", def.code)),
+        root_name: root.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
+        root_href: root.as_ref().map(unit_href).unwrap_or_default(),
+        applies_to: lang.t(&format!("level-{}", def.applies_to.as_str())),
+        period: lang.t(&format!("period-{}", def.period.as_str())),
+        deadline: lang.t_args("scheme-deadline-days", &[("days", def.report_deadline_days.to_string())]),
+        years,
+        groups,
+        def,
+    })
+}
+
+// ---- language, health, assets, 404 --------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    pub next: Option<String>,
+}
+
+/// Sets the language cookie and goes back to the page the user was on (a local path only).
+pub async fn switch_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
+    let lang = Lang::parse(&code).unwrap_or_default();
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".into());
+    let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+}
+
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => "ok".into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+pub async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/style.css"),
+    )
+        .into_response()
+}
+
+pub async fn not_found(lang: Lang) -> Response {
+    WebError::NotFound(String::new()).page(lang)
+}
