@@ -19,7 +19,11 @@ const SAMPLE_SCHEME: &str = include_str!("../../../data/schemes/long-an-2017-202
 const DEMO_PROVINCE: &str = "80";
 
 #[derive(Parser)]
-#[command(name = "danvan", version, about = "Theo dõi đề án công tác dân vận / mass mobilization scheme monitoring")]
+#[command(
+    name = "danvan",
+    version,
+    about = "Theo dõi đề án công tác dân vận / mass mobilization scheme monitoring"
+)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -30,14 +34,24 @@ struct Cli {
 #[derive(Args, Clone)]
 struct Global {
     /// Folder for the SQLite database and uploaded files.
-    #[arg(long, global = true, env = "DANVAN_DATA_DIR", default_value = "danvan-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "DANVAN_DATA_DIR",
+        default_value = "danvan-data"
+    )]
     data_dir: PathBuf,
     /// Database: postgres://… for PostgreSQL, sqlite://FILE for SQLite (created when missing).
     /// Default: danvan.db in the data folder.
     #[arg(long, global = true, env = "DANVAN_DATABASE_URL")]
     database_url: Option<String>,
     /// Log format: pretty or json.
-    #[arg(long, global = true, env = "DANVAN_LOG_FORMAT", default_value = "pretty")]
+    #[arg(
+        long,
+        global = true,
+        env = "DANVAN_LOG_FORMAT",
+        default_value = "pretty"
+    )]
     log_format: String,
 }
 
@@ -46,9 +60,13 @@ impl Global {
         if let Some(url) = &self.database_url {
             return Ok(url.clone());
         }
-        std::fs::create_dir_all(&self.data_dir)
-            .with_context(|| format!("không tạo được thư mục dữ liệu {}", self.data_dir.display()))?;
-        Ok(format!("sqlite://{}", self.data_dir.join("danvan.db").display()))
+        std::fs::create_dir_all(&self.data_dir).with_context(|| {
+            format!("không tạo được thư mục dữ liệu {}", self.data_dir.display())
+        })?;
+        Ok(format!(
+            "sqlite://{}",
+            self.data_dir.join("danvan.db").display()
+        ))
     }
 }
 
@@ -119,7 +137,9 @@ fn main() -> ExitCode {
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DANVAN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {
@@ -141,22 +161,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Đã áp dụng {n} bản chuyển đổi; cơ sở dữ liệu đã mới nhất.");
             Ok(())
         }
-        Command::Units { command: UnitsCommand::Import { file, province } } => {
+        Command::Units {
+            command: UnitsCommand::Import { file, province },
+        } => {
             let store = open(&global.database_url()?).await?;
-            let bytes = std::fs::read(&file).with_context(|| format!("không đọc được tệp {}", file.display()))?;
+            let bytes = std::fs::read(&file)
+                .with_context(|| format!("không đọc được tệp {}", file.display()))?;
             import_units(&store, &bytes, province.as_deref()).await
         }
-        Command::Scheme { command: SchemeCommand::Import { file } } => {
+        Command::Scheme {
+            command: SchemeCommand::Import { file },
+        } => {
             let store = open(&global.database_url()?).await?;
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("không đọc được tệp {} (cần văn bản UTF-8)", file.display()))?;
+            let text = std::fs::read_to_string(&file).with_context(|| {
+                format!("không đọc được tệp {} (cần văn bản UTF-8)", file.display())
+            })?;
             import_scheme(&store, &text).await
         }
     }
 }
 
 async fn open(url: &str) -> anyhow::Result<Store> {
-    Store::open(url).await.with_context(|| "không mở được cơ sở dữ liệu".to_string())
+    Store::open(url)
+        .await
+        .with_context(|| "không mở được cơ sở dữ liệu".to_string())
 }
 
 async fn serve(store: Store, bind: SocketAddr) -> anyhow::Result<()> {
@@ -170,8 +198,12 @@ async fn serve(store: Store, bind: SocketAddr) -> anyhow::Result<()> {
 }
 
 async fn demo(global: &Global, bind: SocketAddr) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&global.data_dir)
-        .with_context(|| format!("không tạo được thư mục dữ liệu {}", global.data_dir.display()))?;
+    std::fs::create_dir_all(&global.data_dir).with_context(|| {
+        format!(
+            "không tạo được thư mục dữ liệu {}",
+            global.data_dir.display()
+        )
+    })?;
     let db = global.data_dir.join("demo.db");
     remove_database(&db)?;
     let store = open(&format!("sqlite://{}", db.display())).await?;
@@ -242,11 +274,19 @@ async fn import_scheme(store: &Store, text: &str) -> anyhow::Result<()> {
     let outcome = store.import_scheme(&def, text).await?;
     println!(
         "Đã {} đề án {}: {} nhóm nhiệm vụ, {} chỉ tiêu{}.",
-        if outcome.created { "tạo" } else { "cập nhật" },
+        if outcome.created {
+            "tạo"
+        } else {
+            "cập nhật"
+        },
         def.code,
         def.groups.len(),
         def.targets.len(),
-        if def.sample { " (chỉ tiêu mẫu)" } else { "" }
+        if def.sample {
+            " (chỉ tiêu mẫu)"
+        } else {
+            ""
+        }
     );
     Ok(())
 }

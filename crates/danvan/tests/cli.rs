@@ -35,7 +35,11 @@ async fn counts(db: &str) -> (usize, usize, usize) {
         let s = store.clone();
         async move { s.count_units(l, None).await.unwrap() }
     };
-    let out = (n(UnitLevel::Province).await, n(UnitLevel::District).await, n(UnitLevel::Commune).await);
+    let out = (
+        n(UnitLevel::Province).await,
+        n(UnitLevel::District).await,
+        n(UnitLevel::Commune).await,
+    );
     store.close().await;
     out
 }
@@ -51,11 +55,19 @@ async fn national_list_twice(db: &str) {
     let file = file.to_str().unwrap();
     let first = danvan(db, &["units", "import", file]);
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(stdout(&first).contains("63 tỉnh, 696 huyện, 10.035 xã"), "{}", stdout(&first));
+    assert!(
+        stdout(&first).contains("63 tỉnh, 696 huyện, 10.035 xã"),
+        "{}",
+        stdout(&first)
+    );
     assert!(stdout(&first).contains("thêm 10794"), "{}", stdout(&first));
     let second = danvan(db, &["units", "import", file]);
     assert!(second.status.success(), "{}", stderr(&second));
-    assert!(stdout(&second).contains("thêm 0, cập nhật 0, không đổi 10794"), "{}", stdout(&second));
+    assert!(
+        stdout(&second).contains("thêm 0, cập nhật 0, không đổi 10794"),
+        "{}",
+        stdout(&second)
+    );
     assert_eq!(counts(db).await, (63, 696, 10_035));
 }
 
@@ -96,7 +108,11 @@ async fn a_broken_row_imports_nothing_and_is_named() {
     lines[7] = &bad;
     std::fs::write(&file, lines.join("\n")).unwrap();
     let out = danvan(&db, &["units", "import", file.to_str().unwrap()]);
-    assert!(stderr(&out).contains("dòng 8, cột lon: \"abc\" không phải là số"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("dòng 8, cột lon: \"abc\" không phải là số"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(counts(&db).await, (0, 0, 0));
 }
 
@@ -104,14 +120,35 @@ async fn a_broken_row_imports_nothing_and_is_named() {
 async fn a_bad_scheme_file_reports_every_problem_and_stores_nothing() {
     let dir = tempfile_dir();
     let db = sqlite_url(&dir);
-    let out = danvan(&db, &["units", "import", root().join("data/units-2024-three-level.csv").to_str().unwrap(), "--province", "80"]);
+    let out = danvan(
+        &db,
+        &[
+            "units",
+            "import",
+            root()
+                .join("data/units-2024-three-level.csv")
+                .to_str()
+                .unwrap(),
+            "--province",
+            "80",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("1 tỉnh, 15 huyện, 186 xã"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("1 tỉnh, 15 huyện, 186 xã"),
+        "{}",
+        stdout(&out)
+    );
 
-    let good = std::fs::read_to_string(root().join("data/schemes/long-an-2017-2020.sample.toml")).unwrap();
+    let good =
+        std::fs::read_to_string(root().join("data/schemes/long-an-2017-2020.sample.toml")).unwrap();
     let bad = good
         .replacen("kind = \"ratio\"", "kind = \"percent\"", 1)
-        .replacen("name = \"Khối dân vận ban hành quy chế hoạt động\"\n", "", 1)
+        .replacen(
+            "name = \"Khối dân vận ban hành quy chế hoạt động\"\n",
+            "",
+            1,
+        )
         .replacen("code = \"6.3\"", "code = \"6.2\"", 1);
     let file = dir.join("bad.toml");
     std::fs::write(&file, &bad).unwrap();
@@ -130,9 +167,19 @@ async fn a_bad_scheme_file_reports_every_problem_and_stores_nothing() {
     // The good file goes in; importing it again updates the same scheme.
     let file = root().join("data/schemes/long-an-2017-2020.sample.toml");
     let out = danvan(&db, &["scheme", "import", file.to_str().unwrap()]);
-    assert!(stdout(&out).contains("Đã tạo đề án LA-KDV-2017-2020: 6 nhóm nhiệm vụ, 20 chỉ tiêu (chỉ tiêu mẫu)"), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out)
+            .contains("Đã tạo đề án LA-KDV-2017-2020: 6 nhóm nhiệm vụ, 20 chỉ tiêu (chỉ tiêu mẫu)"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let out = danvan(&db, &["scheme", "import", file.to_str().unwrap()]);
-    assert!(stdout(&out).contains("Đã cập nhật đề án LA-KDV-2017-2020"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("Đã cập nhật đề án LA-KDV-2017-2020"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(store.schemes().await.unwrap().len(), 1);
 }
 
@@ -144,7 +191,15 @@ async fn migrate_creates_a_missing_sqlite_file() {
     let out = danvan(&format!("sqlite://{}", path.display()), &["migrate"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(path.exists());
-    assert!(stdout(&out).contains("Đã áp dụng 1 bản chuyển đổi"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("Đã áp dụng 1 bản chuyển đổi"),
+        "{}",
+        stdout(&out)
+    );
     let again = danvan(&format!("sqlite://{}", path.display()), &["migrate"]);
-    assert!(stdout(&again).contains("Đã áp dụng 0 bản chuyển đổi"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("Đã áp dụng 0 bản chuyển đổi"),
+        "{}",
+        stdout(&again)
+    );
 }

@@ -84,8 +84,25 @@ mod tests {
         assert_eq!(compare_vi("Phường 2", "Phường 10"), Ordering::Less);
         // Byte order would put "Đ" (U+0110) after "Z"; the alphabet puts it after "D".
         assert_eq!(compare_vi("Đức", "Zô"), Ordering::Less);
-        let mut names = vec!["Đức Huệ", "Bến Lức", "Đức Hòa", "Cần Giuộc", "Châu Thành", "Cần Đước"];
+        let mut names = vec![
+            "Đức Huệ",
+            "Bến Lức",
+            "Đức Hòa",
+            "Cần Giuộc",
+            "Châu Thành",
+            "Cần Đước",
+        ];
         sort_vi_by(&mut names, |s| s);
-        assert_eq!(names, ["Bến Lức", "Cần Đước", "Cần Giuộc", "Châu Thành", "Đức Hòa", "Đức Huệ"]);
+        assert_eq!(
+            names,
+            [
+                "Bến Lức",
+                "Cần Đước",
+                "Cần Giuộc",
+                "Châu Thành",
+                "Đức Hòa",
+                "Đức Huệ"
+            ]
+        );
     }
 }

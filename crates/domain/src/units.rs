@@ -231,10 +231,7 @@ const MAX_PROBLEMS: usize = 50;
 /// Reads an official unit list (either format, told apart by its header). With a province code,
 /// keeps only that province's subtree. Any problem rejects the whole file: the caller imports
 /// all of it or nothing.
-pub fn parse_unit_list(
-    bytes: &[u8],
-    province: Option<&str>,
-) -> Result<UnitList, Vec<ListProblem>> {
+pub fn parse_unit_list(bytes: &[u8], province: Option<&str>) -> Result<UnitList, Vec<ListProblem>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -248,7 +245,13 @@ pub fn parse_unit_list(
     };
     let header = match records.next() {
         Some(Ok(h)) => h,
-        Some(Err(e)) => return Err(vec![problem(1, None, format!("không đọc được tiêu đề: {e}"))]),
+        Some(Err(e)) => {
+            return Err(vec![problem(
+                1,
+                None,
+                format!("không đọc được tiêu đề: {e}"),
+            )])
+        }
         None => return Err(vec![problem(1, None, "tệp rỗng".into())]),
     };
     let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
@@ -315,7 +318,10 @@ pub fn parse_unit_list(
         problems.push(problem(1, None, message));
     }
     if problems.is_empty() {
-        Ok(UnitList { format, units: builder.units })
+        Ok(UnitList {
+            format,
+            units: builder.units,
+        })
     } else {
         Err(problems)
     }
@@ -356,7 +362,13 @@ impl ListBuilder {
             }
             ListFormat::TwoLevel2025 => province,
         };
-        let code = self.add_unit(UnitLevel::Commune, row, "commune", Some(commune_parent), line)?;
+        let code = self.add_unit(
+            UnitLevel::Commune,
+            row,
+            "commune",
+            Some(commune_parent),
+            line,
+        )?;
         let idx = self.index[&(UnitLevel::Commune, code)];
         let unit = &mut self.units[idx];
         unit.lat = Some(parse_coordinate(&row["lat"], 90.0).map_err(|m| ("lat", m))?);
@@ -397,15 +409,20 @@ impl ListBuilder {
         let kind = match type_col {
             Some(col) => {
                 let kind = row[col].as_str();
-                level.kinds().iter().copied().find(|k| *k == kind).ok_or_else(|| {
-                    (
-                        col,
-                        format!(
-                            "loại \"{kind}\" không hợp lệ; cần một trong: {}",
-                            level.kinds().join(", ")
-                        ),
-                    )
-                })?
+                level
+                    .kinds()
+                    .iter()
+                    .copied()
+                    .find(|k| *k == kind)
+                    .ok_or_else(|| {
+                        (
+                            col,
+                            format!(
+                                "loại \"{kind}\" không hợp lệ; cần một trong: {}",
+                                level.kinds().join(", ")
+                            ),
+                        )
+                    })?
             }
             None => kind_of_name(level, &name).ok_or_else(|| {
                 (
@@ -441,7 +458,10 @@ impl ListBuilder {
                 ));
             }
             if level == UnitLevel::Commune {
-                return Err((code_col, format!("mã xã \"{code}\" lặp lại (đã có ở dòng {})", first.line)));
+                return Err((
+                    code_col,
+                    format!("mã xã \"{code}\" lặp lại (đã có ở dòng {})", first.line),
+                ));
             }
             return Ok(code);
         }
@@ -494,8 +514,14 @@ mod tests {
         assert_eq!(short_name("Huyện Đức Hòa", "Huyện"), "Đức Hòa");
         assert_eq!(short_name("Thành phố Tân An", "Thành phố"), "Tân An");
         assert_eq!(short_name("Phường 1", "Phường"), "Phường 1");
-        assert_eq!(kind_of_name(UnitLevel::Province, "Tỉnh Long An"), Some("Tỉnh"));
-        assert_eq!(kind_of_name(UnitLevel::Province, "Thành phố Hà Nội"), Some("Thành phố"));
+        assert_eq!(
+            kind_of_name(UnitLevel::Province, "Tỉnh Long An"),
+            Some("Tỉnh")
+        );
+        assert_eq!(
+            kind_of_name(UnitLevel::Province, "Thành phố Hà Nội"),
+            Some("Thành phố")
+        );
         assert_eq!(kind_of_name(UnitLevel::Province, "Tỉnhx"), None);
     }
 
@@ -538,11 +564,20 @@ mod tests {
         let problems = parse_unit_list(csv.as_bytes(), None).unwrap_err();
         let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         assert_eq!(problems.len(), 4, "{shown:?}");
-        assert_eq!((problems[0].line, problems[0].field.as_deref()), (3, Some("commune_code")));
-        assert_eq!((problems[1].line, problems[1].field.as_deref()), (4, Some("lat")));
+        assert_eq!(
+            (problems[0].line, problems[0].field.as_deref()),
+            (3, Some("commune_code"))
+        );
+        assert_eq!(
+            (problems[1].line, problems[1].field.as_deref()),
+            (4, Some("lat"))
+        );
         assert_eq!((problems[2].line, problems[2].field.as_deref()), (5, None));
         assert!(shown[2].contains("có 9 cột, cần 10"), "{}", shown[2]);
-        assert_eq!((problems[3].line, problems[3].field.as_deref()), (6, Some("commune_type")));
+        assert_eq!(
+            (problems[3].line, problems[3].field.as_deref()),
+            (6, Some("commune_type"))
+        );
     }
 
     #[test]

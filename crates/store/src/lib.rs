@@ -7,7 +7,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 mod schemes;
 pub mod testing;
@@ -77,13 +79,16 @@ impl Store {
     /// or a plain file path for SQLite. Does not run migrations.
     pub async fn connect(url: &str) -> Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::Url(e.to_string()))?;
+            let opts =
+                PgConnectOptions::from_str(url).map_err(|e| StoreError::Url(e.to_string()))?;
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            return Ok(Self { backend: Backend::Postgres(pool) });
+            return Ok(Self {
+                backend: Backend::Postgres(pool),
+            });
         }
         let opts = if url.starts_with("sqlite:") {
             SqliteConnectOptions::from_str(url).map_err(|e| StoreError::Url(e.to_string()))?
@@ -104,7 +109,9 @@ impl Store {
             .max_connections(4)
             .connect_with(opts)
             .await?;
-        Ok(Self { backend: Backend::Sqlite(pool) })
+        Ok(Self {
+            backend: Backend::Sqlite(pool),
+        })
     }
 
     /// Opens a database and brings its schema up to date.

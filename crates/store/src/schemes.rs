@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use danvan_domain::scheme::{
-    Accumulation, Criterion, Direction, PeriodType, SchemeDef, Source, TargetKind, TaskGroup, Target,
+    Accumulation, Criterion, Direction, PeriodType, SchemeDef, Source, Target, TargetKind,
+    TaskGroup,
 };
 use danvan_domain::units::UnitLevel;
 
@@ -303,17 +304,29 @@ impl Store {
         });
         Ok(rows
             .into_iter()
-            .map(|(id, code, title, issuing_body, first_year, last_year, sample, root_unit_id, target_count)| SchemeSummary {
-                id,
-                code,
-                title,
-                issuing_body,
-                first_year: first_year as i32,
-                last_year: last_year as i32,
-                sample,
-                root_unit_id,
-                target_count,
-            })
+            .map(
+                |(
+                    id,
+                    code,
+                    title,
+                    issuing_body,
+                    first_year,
+                    last_year,
+                    sample,
+                    root_unit_id,
+                    target_count,
+                )| SchemeSummary {
+                    id,
+                    code,
+                    title,
+                    issuing_body,
+                    first_year: first_year as i32,
+                    last_year: last_year as i32,
+                    sample,
+                    root_unit_id,
+                    target_count,
+                },
+            )
             .collect())
     }
 
@@ -359,7 +372,8 @@ impl Store {
         let targets = targets
             .into_iter()
             .map(|t| {
-                let kind = TargetKind::parse(&t.kind).ok_or_else(|| corrupt("target kind", &t.kind))?;
+                let kind =
+                    TargetKind::parse(&t.kind).ok_or_else(|| corrupt("target kind", &t.kind))?;
                 Ok(Target {
                     coverage: goals.remove(&t.id).unwrap_or_default(),
                     code: t.code,
@@ -367,11 +381,13 @@ impl Store {
                     name: t.name,
                     description: t.description,
                     kind,
-                    direction: Direction::parse(&t.direction).ok_or_else(|| corrupt("direction", &t.direction))?,
+                    direction: Direction::parse(&t.direction)
+                        .ok_or_else(|| corrupt("direction", &t.direction))?,
                     accumulation: Accumulation::parse(&t.accumulation)
                         .ok_or_else(|| corrupt("accumulation", &t.accumulation))?,
                     criterion: Criterion::from_number(kind, t.criterion),
-                    grades: serde_json::from_str(&t.grades).map_err(|_| corrupt("grades", &t.grades))?,
+                    grades: serde_json::from_str(&t.grades)
+                        .map_err(|_| corrupt("grades", &t.grades))?,
                     numerator_label: t.numerator_label,
                     denominator_label: t.denominator_label,
                     unit_label: t.unit_label,
@@ -388,14 +404,24 @@ impl Store {
             root_unit: row.root_code,
             first_year: row.first_year as i32,
             last_year: row.last_year as i32,
-            applies_to: UnitLevel::parse(&row.applies_to).ok_or_else(|| corrupt("level", &row.applies_to))?,
+            applies_to: UnitLevel::parse(&row.applies_to)
+                .ok_or_else(|| corrupt("level", &row.applies_to))?,
             period: PeriodType::parse(&row.period).ok_or_else(|| corrupt("period", &row.period))?,
             report_deadline_days: row.report_deadline_days as u32,
             sample: row.sample,
-            objectives: serde_json::from_str(&row.objectives).map_err(|_| corrupt("objectives", &row.objectives))?,
-            groups: groups.into_iter().map(|(code, name)| TaskGroup { code, name }).collect(),
+            objectives: serde_json::from_str(&row.objectives)
+                .map_err(|_| corrupt("objectives", &row.objectives))?,
+            groups: groups
+                .into_iter()
+                .map(|(code, name)| TaskGroup { code, name })
+                .collect(),
             targets,
         };
-        Ok(Some(StoredScheme { id: row.id, root_unit_id: row.root_unit_id, def, updated_at: row.updated_at }))
+        Ok(Some(StoredScheme {
+            id: row.id,
+            root_unit_id: row.root_unit_id,
+            def,
+            updated_at: row.updated_at,
+        }))
     }
 }

@@ -71,7 +71,8 @@ pub struct UnitPage {
 /// Sorts units as officials expect: by short name in Vietnamese alphabetical order.
 fn sort_units(units: &mut [Unit]) {
     units.sort_by(|a, b| {
-        text::compare_vi(&a.short_name, &b.short_name).then_with(|| text::compare_vi(&a.name, &b.name))
+        text::compare_vi(&a.short_name, &b.short_name)
+            .then_with(|| text::compare_vi(&a.name, &b.name))
     });
 }
 
@@ -295,9 +296,15 @@ impl Store {
     pub async fn search_units(&self, query: &str, limit: usize, offset: usize) -> Result<UnitPage> {
         let folded = text::fold(query);
         if folded.is_empty() {
-            return Ok(UnitPage { units: Vec::new(), total: 0 });
+            return Ok(UnitPage {
+                units: Vec::new(),
+                total: 0,
+            });
         }
-        let escaped = folded.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = folded
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         let pattern = format!("%{escaped}%");
         let rows: Vec<UnitRow> = with_pool!(self, pool => {
             sqlx::query_as(&format!(

@@ -14,7 +14,10 @@ use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "danvan API", description = "Đề án, chỉ tiêu và đơn vị hành chính / schemes, targets and administrative units"),
+    info(
+        title = "danvan API",
+        description = "Đề án, chỉ tiêu và đơn vị hành chính / schemes, targets and administrative units"
+    ),
     paths(get_unit, get_children, search_units, list_schemes, get_scheme),
     components(schemas(UnitJson, UnitListJson, SchemeSummaryJson, SchemeJson, ErrorBody))
 )]
@@ -75,8 +78,12 @@ async fn find_unit(state: &AppState, code: &str, on: Option<&str>) -> Result<Uni
     let on = parse_on(on)?;
     let all = state.store.units_with_code(code).await?;
     pick_version(&all, on).cloned().ok_or_else(|| {
-        let when = on.map(|d| format!(" vào ngày {}", d.format("%d/%m/%Y"))).unwrap_or_default();
-        ApiError(WebError::NotFound(format!("không có đơn vị mã \"{code}\"{when}")))
+        let when = on
+            .map(|d| format!(" vào ngày {}", d.format("%d/%m/%Y")))
+            .unwrap_or_default();
+        ApiError(WebError::NotFound(format!(
+            "không có đơn vị mã \"{code}\"{when}"
+        )))
     })
 }
 
@@ -110,7 +117,12 @@ pub async fn get_children(
 ) -> Result<Json<Vec<UnitJson>>, ApiError> {
     let unit = find_unit(&state, &code, q.on.as_deref()).await?;
     let children = state.store.children(unit.id).await?;
-    Ok(Json(children.iter().map(|c| UnitJson::new(c, Some(unit.code.clone()))).collect()))
+    Ok(Json(
+        children
+            .iter()
+            .map(|c| UnitJson::new(c, Some(unit.code.clone())))
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -139,15 +151,30 @@ pub async fn search_units(
     if query.is_empty() {
         return Err(WebError::BadRequest("cần tham số q (tên hoặc mã đơn vị)".into()).into());
     }
-    let found = state.store.search_units(&query, per_page, (page - 1) * per_page).await?;
+    let found = state
+        .store
+        .search_units(&query, per_page, (page - 1) * per_page)
+        .await?;
     let parent_ids: Vec<i64> = found.units.iter().filter_map(|u| u.parent_id).collect();
     let parents = state.store.units_by_ids(&parent_ids).await?;
     let units = found
         .units
         .iter()
-        .map(|u| UnitJson::new(u, u.parent_id.and_then(|p| parents.get(&p)).map(|p| p.code.clone())))
+        .map(|u| {
+            UnitJson::new(
+                u,
+                u.parent_id
+                    .and_then(|p| parents.get(&p))
+                    .map(|p| p.code.clone()),
+            )
+        })
         .collect();
-    Ok(Json(UnitListJson { total: found.total, page, per_page, units }))
+    Ok(Json(UnitListJson {
+        total: found.total,
+        page,
+        per_page,
+        units,
+    }))
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Debug)]
@@ -164,7 +191,9 @@ pub struct SchemeSummaryJson {
 
 /// Every scheme.
 #[utoipa::path(get, path = "/api/v1/schemes", responses((status = 200, body = [SchemeSummaryJson])), tag = "schemes")]
-pub async fn list_schemes(State(state): State<AppState>) -> Result<Json<Vec<SchemeSummaryJson>>, ApiError> {
+pub async fn list_schemes(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<SchemeSummaryJson>>, ApiError> {
     let schemes = state.store.schemes().await?;
     Ok(Json(
         schemes
@@ -195,14 +224,25 @@ pub struct SchemeJson {
 /// One scheme by its code.
 #[utoipa::path(get, path = "/api/v1/schemes/{code}", params(("code" = String, Path, description = "Scheme code")),
     responses((status = 200, body = SchemeJson), (status = 404, body = ErrorBody)), tag = "schemes")]
-pub async fn get_scheme(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<SchemeJson>, ApiError> {
+pub async fn get_scheme(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<SchemeJson>, ApiError> {
     let scheme = state
         .store
         .scheme(&code)
         .await?
         .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{code}\"")))?;
-    let criteria = scheme.def.targets.iter().map(|t: &Target| (t.code.clone(), t.criterion_text())).collect();
-    Ok(Json(SchemeJson { def: scheme.def, criteria }))
+    let criteria = scheme
+        .def
+        .targets
+        .iter()
+        .map(|t: &Target| (t.code.clone(), t.criterion_text()))
+        .collect();
+    Ok(Json(SchemeJson {
+        def: scheme.def,
+        criteria,
+    }))
 }
 
 pub async fn not_found() -> ApiError {

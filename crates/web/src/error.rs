@@ -70,7 +70,9 @@ impl WebError {
         let status = self.status();
         let (title, text) = match status {
             StatusCode::NOT_FOUND => (lang.t("error-404-title"), lang.t("error-404-text")),
-            StatusCode::INTERNAL_SERVER_ERROR => (lang.t("error-500-title"), lang.t("error-500-text")),
+            StatusCode::INTERNAL_SERVER_ERROR => {
+                (lang.t("error-500-title"), lang.t("error-500-text"))
+            }
             _ => (lang.t("error-400-title"), String::new()),
         };
         let detail = match &self {
@@ -91,7 +93,13 @@ struct ErrorPage {
     detail: String,
 }
 
-pub fn error_page(lang: Lang, status: StatusCode, title: String, text: String, detail: String) -> Response {
+pub fn error_page(
+    lang: Lang,
+    status: StatusCode,
+    title: String,
+    text: String,
+    detail: String,
+) -> Response {
     let page = ErrorPage {
         layout: crate::pages::Layout::new(lang, &title, "/"),
         status: status.as_u16(),
@@ -130,7 +138,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.log();
         let status = self.0.status();
-        let body = ErrorBody { status: status.as_u16(), error: self.0.public_message(Lang::Vi) };
+        let body = ErrorBody {
+            status: status.as_u16(),
+            error: self.0.public_message(Lang::Vi),
+        };
         (status, Json(body)).into_response()
     }
 }
@@ -154,6 +165,9 @@ pub trait InLang<T> {
 
 impl<T, E: Into<WebError>> InLang<T> for Result<T, E> {
     fn in_lang(self, lang: Lang) -> Result<T, PageError> {
-        self.map_err(|e| PageError { lang, error: e.into() })
+        self.map_err(|e| PageError {
+            lang,
+            error: e.into(),
+        })
     }
 }

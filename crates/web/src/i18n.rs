@@ -107,7 +107,10 @@ mod tests {
         assert_eq!(Lang::Vi.t("nav-units"), "Đơn vị hành chính");
         assert_eq!(Lang::En.t("nav-units"), "Administrative units");
         assert_eq!(
-            Lang::Vi.t_args("units-results", &[("query", "duc hoa".into()), ("total", "3".into())]),
+            Lang::Vi.t_args(
+                "units-results",
+                &[("query", "duc hoa".into()), ("total", "3".into())]
+            ),
             "Kết quả tìm \"duc hoa\": 3 đơn vị"
         );
     }

@@ -45,9 +45,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(pages::healthz))
         .route("/static/style.css", get(pages::stylesheet));
     let docs: Router<AppState> =
-        Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi())).layer(
-            SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP_DOCS)),
-        );
+        Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP_DOCS),
+            ));
     Router::new()
         .merge(pages)
         .nest("/api/v1", api)
@@ -70,7 +72,10 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
 }
@@ -79,7 +84,8 @@ pub fn router(state: AppState) -> Router {
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 /// Swagger UI, which sets its style inline.
-const CSP_DOCS: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+const CSP_DOCS: &str =
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
                         script-src 'self'; frame-ancestors 'none'; base-uri 'self'";
 
 /// What the server needs to start.
@@ -97,7 +103,10 @@ pub struct App {
 impl App {
     pub async fn build(config: &Config, store: Store) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.bind).await?;
-        Ok(Self { listener, router: router(AppState { store }) })
+        Ok(Self {
+            listener,
+            router: router(AppState { store }),
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -110,12 +119,19 @@ impl App {
 
     /// Serves until Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
     }
 
     /// Serves until the future completes (for tests).
-    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stop)
+            .await
     }
 }
 

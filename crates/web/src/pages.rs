@@ -23,7 +23,11 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(lang: Lang, title: &str, path: &str) -> Self {
-        Self { lang, title: title.to_string(), path: path.to_string() }
+        Self {
+            lang,
+            title: title.to_string(),
+            path: path.to_string(),
+        }
     }
 
     pub fn t(&self, key: &str) -> String {
@@ -33,7 +37,10 @@ impl Layout {
     /// The link that switches to the other language and comes back here.
     pub fn switch_href(&self) -> String {
         let other = self.lang.t("lang-switch-code");
-        format!("/lang/{other}?next={}", url::form_urlencoded::byte_serialize(self.path.as_bytes()).collect::<String>())
+        format!(
+            "/lang/{other}?next={}",
+            url::form_urlencoded::byte_serialize(self.path.as_bytes()).collect::<String>()
+        )
     }
 }
 
@@ -64,10 +71,18 @@ fn validity_label(lang: Lang, u: &Unit) -> String {
     }
 }
 
-async fn unit_items(state: &AppState, units: &[Unit], with_parent: bool) -> Result<Vec<UnitItem>, WebError> {
+async fn unit_items(
+    state: &AppState,
+    units: &[Unit],
+    with_parent: bool,
+) -> Result<Vec<UnitItem>, WebError> {
     let ids: Vec<i64> = units.iter().map(|u| u.id).collect();
     let counts = state.store.child_counts(&ids).await?;
-    let parent_ids: Vec<i64> = if with_parent { units.iter().filter_map(|u| u.parent_id).collect() } else { Vec::new() };
+    let parent_ids: Vec<i64> = if with_parent {
+        units.iter().filter_map(|u| u.parent_id).collect()
+    } else {
+        Vec::new()
+    };
     let parents = state.store.units_by_ids(&parent_ids).await?;
     Ok(units
         .iter()
@@ -179,7 +194,11 @@ pub async fn units(
     let query = danvan_domain::text::clean(q.q.as_deref().unwrap_or(""));
     let page = q.page.unwrap_or(1).max(1);
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let path = if query.is_empty() { "/units".to_string() } else { format!("/units?q={}", enc(&query)) };
+    let path = if query.is_empty() {
+        "/units".to_string()
+    } else {
+        format!("/units?q={}", enc(&query))
+    };
     let mut out = UnitsPage {
         layout: Layout::new(lang, &lang.t("units-title"), &path),
         query: query.clone(),
@@ -197,7 +216,10 @@ pub async fn units(
         out.results_heading = if found.total == 0 {
             lang.t_args("units-no-results", &[("query", query.clone())])
         } else {
-            lang.t_args("units-results", &[("query", query.clone()), ("total", found.total.to_string())])
+            lang.t_args(
+                "units-results",
+                &[("query", query.clone()), ("total", found.total.to_string())],
+            )
         };
         out.results = unit_items(&state, &found.units, true).await.in_lang(lang)?;
         out.pager = Pager::new(&path, page, found.total, PAGE_SIZE);
@@ -210,12 +232,19 @@ pub async fn units(
     periods.sort_by(|a, b| b.1.is_none().cmp(&a.1.is_none()).then(b.1.cmp(&a.1)));
     periods.dedup();
     for period in periods {
-        let members: Vec<Unit> = roots.iter().filter(|u| (u.valid_from, u.valid_to) == period).cloned().collect();
+        let members: Vec<Unit> = roots
+            .iter()
+            .filter(|u| (u.valid_from, u.valid_to) == period)
+            .cloned()
+            .collect();
         let label = match period {
             (_, None) => lang.t("units-current"),
             (_, Some(to)) => lang.t_args("units-until", &[("date", lang.date(to))]),
         };
-        out.groups.push(RootGroup { label, units: unit_items(&state, &members, false).await.in_lang(lang)? });
+        out.groups.push(RootGroup {
+            label,
+            units: unit_items(&state, &members, false).await.in_lang(lang)?,
+        });
     }
     Ok(out)
 }
@@ -227,11 +256,17 @@ pub struct OnQuery {
 
 /// A date from `?on=`, as yyyy-mm-dd or dd/mm/yyyy.
 pub fn parse_on(on: Option<&str>) -> Result<Option<NaiveDate>, WebError> {
-    let Some(raw) = on.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+    let Some(raw) = on.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
         .map(Some)
-        .map_err(|_| WebError::BadRequest(format!("ngày \"{raw}\" không hợp lệ; dùng dạng 2019-06-30 hoặc 30/06/2019")))
+        .map_err(|_| {
+            WebError::BadRequest(format!(
+                "ngày \"{raw}\" không hợp lệ; dùng dạng 2019-06-30 hoặc 30/06/2019"
+            ))
+        })
 }
 
 pub struct Crumb {
@@ -274,14 +309,21 @@ pub async fn unit(
     let crumbs = lineage
         .iter()
         .take(lineage.len().saturating_sub(1))
-        .map(|u| Crumb { name: u.name.clone(), href: unit_href(u) })
+        .map(|u| Crumb {
+            name: u.name.clone(),
+            href: unit_href(u),
+        })
         .collect();
     let children = state.store.children(unit.id).await.in_lang(lang)?;
     let children = unit_items(&state, &children, false).await.in_lang(lang)?;
     let others = all
         .iter()
         .filter(|u| u.id != unit.id)
-        .map(|u| OtherVersion { name: u.name.clone(), href: unit_href(u), validity: validity_label(lang, u) })
+        .map(|u| OtherVersion {
+            name: u.name.clone(),
+            href: unit_href(u),
+            validity: validity_label(lang, u),
+        })
         .collect();
     let point = match (unit.lat, unit.lon) {
         (Some(lat), Some(lon)) => format!("{lat:.4}, {lon:.4}"),
@@ -342,7 +384,9 @@ fn target_row(lang: Lang, t: &Target, years: &[i32]) -> TargetRow {
     if t.direction == Direction::Lower {
         notes.push(lang.t("direction-lower"));
     }
-    if t.kind == TargetKind::Count && t.accumulation == danvan_domain::scheme::Accumulation::Cumulative {
+    if t.kind == TargetKind::Count
+        && t.accumulation == danvan_domain::scheme::Accumulation::Cumulative
+    {
         notes.push(lang.t("cumulative"));
     }
     if let (Some(n), Some(d)) = (&t.numerator_label, &t.denominator_label) {
@@ -363,10 +407,19 @@ fn target_row(lang: Lang, t: &Target, years: &[i32]) -> TargetRow {
         criterion: t.criterion_text(),
         notes,
         source,
-        evidence: lang.t(if t.evidence_required { "evidence-required" } else { "evidence-optional" }),
+        evidence: lang.t(if t.evidence_required {
+            "evidence-required"
+        } else {
+            "evidence-optional"
+        }),
         coverage: years
             .iter()
-            .map(|y| t.coverage.get(y).map(|p| format!("{}%", danvan_domain::scheme::format_number(*p))).unwrap_or_default())
+            .map(|y| {
+                t.coverage
+                    .get(y)
+                    .map(|p| format!("{}%", danvan_domain::scheme::format_number(*p)))
+                    .unwrap_or_default()
+            })
             .collect(),
     }
 }
@@ -392,7 +445,10 @@ pub async fn scheme(
         .map(|g| GroupView {
             code: g.code.clone(),
             name: g.name.clone(),
-            targets: def.targets_of(&g.code).map(|t| target_row(lang, t, &years)).collect(),
+            targets: def
+                .targets_of(&g.code)
+                .map(|t| target_row(lang, t, &years))
+                .collect(),
         })
         .collect();
     Ok(SchemePage {
@@ -401,7 +457,10 @@ pub async fn scheme(
         root_href: root.as_ref().map(unit_href).unwrap_or_default(),
         applies_to: lang.t(&format!("level-{}", def.applies_to.as_str())),
         period: lang.t(&format!("period-{}", def.period.as_str())),
-        deadline: lang.t_args("scheme-deadline-days", &[("days", def.report_deadline_days.to_string())]),
+        deadline: lang.t_args(
+            "scheme-deadline-days",
+            &[("days", def.report_deadline_days.to_string())],
+        ),
         years,
         groups,
         def,
@@ -422,7 +481,10 @@ pub async fn switch_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -
         .next
         .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
         .unwrap_or_else(|| "/".into());
-    let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    );
     ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
 }
 
@@ -431,14 +493,21 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         Ok(()) => "ok".into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable",
+            )
+                .into_response()
         }
     }
 }
 
 pub async fn stylesheet() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../static/style.css"),
     )
         .into_response()
