@@ -31,31 +31,74 @@ struct Cli {
     command: Command,
 }
 
+/// Options every command takes. Each setting comes from, in order of precedence: the command
+/// line, the environment (`DANVAN_*`), the configuration file (`--config`), the default.
 #[derive(Args, Clone)]
 struct Global {
-    /// Folder for the SQLite database and uploaded files.
+    /// Configuration file (TOML) with any of: data_dir, database_url, bind, log_format.
+    #[arg(long, global = true, env = "DANVAN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Folder for the SQLite database and uploaded files [default: danvan-data].
+    #[arg(long, global = true, env = "DANVAN_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database: postgres://… for PostgreSQL, sqlite://FILE for SQLite (created when missing)
+    /// [default: danvan.db in the data folder].
     #[arg(
         long,
         global = true,
-        env = "DANVAN_DATA_DIR",
-        default_value = "danvan-data"
+        env = "DANVAN_DATABASE_URL",
+        hide_env_values = true
     )]
-    data_dir: PathBuf,
-    /// Database: postgres://… for PostgreSQL, sqlite://FILE for SQLite (created when missing).
-    /// Default: danvan.db in the data folder.
-    #[arg(long, global = true, env = "DANVAN_DATABASE_URL")]
     database_url: Option<String>,
-    /// Log format: pretty or json.
-    #[arg(
-        long,
-        global = true,
-        env = "DANVAN_LOG_FORMAT",
-        default_value = "pretty"
-    )]
+    /// Address the server listens on [default: 127.0.0.1:8080].
+    #[arg(long, global = true, env = "DANVAN_BIND")]
+    bind: Option<SocketAddr>,
+    /// Log format: pretty or json [default: pretty].
+    #[arg(long, global = true, env = "DANVAN_LOG_FORMAT")]
+    log_format: Option<String>,
+}
+
+/// The settings in force, once every layer is applied.
+struct Settings {
+    data_dir: PathBuf,
+    database_url: Option<String>,
+    bind: SocketAddr,
     log_format: String,
 }
 
-impl Global {
+impl Settings {
+    fn resolve(g: &Global) -> anyhow::Result<Self> {
+        let file = match &g.config {
+            Some(path) => ConfigFile::read(path)?,
+            None => ConfigFile::default(),
+        };
+        let bind = match (g.bind, file.bind) {
+            (Some(b), _) => b,
+            (None, Some(b)) => b.parse().with_context(|| {
+                format!("{}: bind \"{b}\" không phải địa chỉ IP:cổng", file.path)
+            })?,
+            (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        let log_format = g
+            .log_format
+            .clone()
+            .or(file.log_format)
+            .unwrap_or_else(|| "pretty".into());
+        if !matches!(log_format.as_str(), "pretty" | "json") {
+            bail!("log_format phải là pretty hoặc json, không phải \"{log_format}\"");
+        }
+        Ok(Self {
+            data_dir: g
+                .data_dir
+                .clone()
+                .or(file.data_dir.map(PathBuf::from))
+                .unwrap_or_else(|| "danvan-data".into()),
+            database_url: g.database_url.clone().or(file.database_url),
+            bind,
+            log_format,
+        })
+    }
+
     fn database_url(&self) -> anyhow::Result<String> {
         if let Some(url) = &self.database_url {
             return Ok(url.clone());
@@ -70,20 +113,52 @@ impl Global {
     }
 }
 
+#[derive(Default)]
+struct ConfigFile {
+    path: String,
+    data_dir: Option<String>,
+    database_url: Option<String>,
+    bind: Option<String>,
+    log_format: Option<String>,
+}
+
+impl ConfigFile {
+    fn read(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("không đọc được tệp cấu hình {}", path.display()))?;
+        let doc = toml_edit::ImDocument::parse(text)
+            .with_context(|| format!("tệp cấu hình {} sai cú pháp TOML", path.display()))?;
+        let mut out = ConfigFile {
+            path: path.display().to_string(),
+            ..Default::default()
+        };
+        for (key, item) in doc.as_table().iter() {
+            let value = item
+                .as_str()
+                .map(str::to_string)
+                .with_context(|| format!("{}: {key} phải là một chuỗi", out.path))?;
+            match key {
+                "data_dir" => out.data_dir = Some(value),
+                "database_url" => out.database_url = Some(value),
+                "bind" => out.bind = Some(value),
+                "log_format" => out.log_format = Some(value),
+                other => bail!(
+                    "{}: khóa \"{other}\" không được biết (data_dir, database_url, bind, log_format)",
+                    out.path
+                ),
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Start the web server.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "DANVAN_BIND", default_value = "127.0.0.1:8080")]
-        bind: SocketAddr,
-    },
-    /// Create a fresh demo database (Long An's units and the sample scheme) and start the server.
-    Demo {
-        /// Address to listen on.
-        #[arg(long, env = "DANVAN_BIND", default_value = "127.0.0.1:8080")]
-        bind: SocketAddr,
-    },
+    Serve,
+    /// Create a fresh demo database (Long An's units and the sample scheme) in the data folder
+    /// and start the server.
+    Demo,
     /// Bring the database schema up to date.
     Migrate,
     /// Administrative units.
@@ -117,7 +192,14 @@ enum SchemeCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli.global.log_format);
+    let settings = match Settings::resolve(&cli.global) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("lỗi: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_logging(&settings.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -125,7 +207,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli.command, settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("lỗi: {e:#}");
@@ -147,14 +229,13 @@ fn init_logging(format: &str) {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    let global = cli.global;
-    match cli.command {
-        Command::Serve { bind } => {
+async fn run(command: Command, global: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
             let store = open(&global.database_url()?).await?;
-            serve(store, bind).await
+            serve(store, global.bind).await
         }
-        Command::Demo { bind } => demo(&global, bind).await,
+        Command::Demo => demo(&global).await,
         Command::Migrate => {
             let store = Store::connect(&global.database_url()?).await?;
             let n = store.migrate().await?;
@@ -197,7 +278,7 @@ async fn serve(store: Store, bind: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn demo(global: &Global, bind: SocketAddr) -> anyhow::Result<()> {
+async fn demo(global: &Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all(&global.data_dir).with_context(|| {
         format!(
             "không tạo được thư mục dữ liệu {}",
@@ -210,7 +291,7 @@ async fn demo(global: &Global, bind: SocketAddr) -> anyhow::Result<()> {
     println!("Cơ sở dữ liệu trình diễn mới: {}", db.display());
     import_units(&store, UNITS_2024, Some(DEMO_PROVINCE)).await?;
     import_scheme(&store, SAMPLE_SCHEME).await?;
-    serve(store, bind).await
+    serve(store, global.bind).await
 }
 
 /// Removes an SQLite database file with its write-ahead log.

@@ -203,3 +203,56 @@ async fn migrate_creates_a_missing_sqlite_file() {
         stdout(&again)
     );
 }
+
+#[test]
+fn settings_come_from_flags_then_environment_then_config_file() {
+    let dir = tempfile_dir();
+    let from_file = dir.join("from-file.db");
+    let from_env = dir.join("from-env.db");
+    let from_flag = dir.join("from-flag.db");
+    let config = dir.join("danvan.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url = \"sqlite://{}\"\nlog_format = \"json\"\n",
+            from_file.display()
+        ),
+    )
+    .unwrap();
+    let run = |env: Option<&Path>, flag: Option<&Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_danvan"));
+        cmd.arg("--config")
+            .arg(&config)
+            .arg("migrate")
+            .env_remove("DANVAN_DATABASE_URL");
+        if let Some(e) = env {
+            cmd.env("DANVAN_DATABASE_URL", format!("sqlite://{}", e.display()));
+        }
+        if let Some(f) = flag {
+            cmd.arg("--database-url")
+                .arg(format!("sqlite://{}", f.display()));
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    run(None, None);
+    assert!(from_file.exists() && !from_env.exists());
+    run(Some(&from_env), None);
+    assert!(from_env.exists() && !from_flag.exists());
+    run(Some(&from_env), Some(&from_flag));
+    assert!(from_flag.exists());
+
+    std::fs::write(&config, "databse_url = \"x\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_danvan"))
+        .arg("--config")
+        .arg(&config)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("khóa \"databse_url\" không được biết"),
+        "{}",
+        stderr(&out)
+    );
+}

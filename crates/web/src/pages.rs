@@ -73,6 +73,7 @@ fn validity_label(lang: Lang, u: &Unit) -> String {
 
 async fn unit_items(
     state: &AppState,
+    lang: Lang,
     units: &[Unit],
     with_parent: bool,
 ) -> Result<Vec<UnitItem>, WebError> {
@@ -92,11 +93,21 @@ async fn unit_items(
             href: unit_href(u),
             kind: u.kind.clone(),
             children: counts.get(&u.id).copied().unwrap_or(0),
-            context: u
-                .parent_id
-                .and_then(|p| parents.get(&p))
-                .map(|p| p.name.clone())
-                .unwrap_or_default(),
+            // In search results: the parent, and the period of a unit no longer in force.
+            context: if with_parent {
+                let parent = u
+                    .parent_id
+                    .and_then(|p| parents.get(&p))
+                    .map(|p| p.name.clone());
+                let period = u.valid_to.map(|_| validity_label(lang, u));
+                parent
+                    .into_iter()
+                    .chain(period)
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            } else {
+                String::new()
+            },
         })
         .collect())
 }
@@ -153,22 +164,23 @@ pub struct RootGroup {
 }
 
 pub struct Pager {
-    pub page: usize,
-    pub pages: usize,
+    pub label: String,
     pub prev: Option<String>,
     pub next: Option<String>,
 }
 
 impl Pager {
-    fn new(base: &str, page: usize, total: usize, size: usize) -> Option<Self> {
+    fn new(lang: Lang, base: &str, page: usize, total: usize, size: usize) -> Option<Self> {
         let pages = total.div_ceil(size).max(1);
         if pages <= 1 {
             return None;
         }
         let link = |p: usize| format!("{base}&page={p}");
         Some(Self {
-            page,
-            pages,
+            label: lang.t_args(
+                "pager-page",
+                &[("page", page.to_string()), ("pages", pages.to_string())],
+            ),
             prev: (page > 1).then(|| link(page - 1)),
             next: (page < pages).then(|| link(page + 1)),
         })
@@ -221,8 +233,10 @@ pub async fn units(
                 &[("query", query.clone()), ("total", found.total.to_string())],
             )
         };
-        out.results = unit_items(&state, &found.units, true).await.in_lang(lang)?;
-        out.pager = Pager::new(&path, page, found.total, PAGE_SIZE);
+        out.results = unit_items(&state, lang, &found.units, true)
+            .await
+            .in_lang(lang)?;
+        out.pager = Pager::new(lang, &path, page, found.total, PAGE_SIZE);
         return Ok(out);
     }
     let roots = state.store.roots(None).await.in_lang(lang)?;
@@ -243,7 +257,9 @@ pub async fn units(
         };
         out.groups.push(RootGroup {
             label,
-            units: unit_items(&state, &members, false).await.in_lang(lang)?,
+            units: unit_items(&state, lang, &members, false)
+                .await
+                .in_lang(lang)?,
         });
     }
     Ok(out)
@@ -315,7 +331,9 @@ pub async fn unit(
         })
         .collect();
     let children = state.store.children(unit.id).await.in_lang(lang)?;
-    let children = unit_items(&state, &children, false).await.in_lang(lang)?;
+    let children = unit_items(&state, lang, &children, false)
+        .await
+        .in_lang(lang)?;
     let others = all
         .iter()
         .filter(|u| u.id != unit.id)

@@ -343,3 +343,36 @@ async fn api_schemes_and_openapi() {
         &docs.body[..docs.body.len().min(300)]
     );
 }
+
+#[tokio::test]
+async fn long_result_lists_are_paged() {
+    let dir = tempfile_dir();
+    let store = Store::open(dir.join("t.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let csv = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/units-2024-three-level.csv"
+    ))
+    .unwrap();
+    let mut nop = |_: usize| {};
+    store
+        .import_units(&parse_unit_list(&csv, Some("80")).unwrap(), &mut nop)
+        .await
+        .unwrap();
+    let app = router(AppState { store });
+    // Long An has 161 units whose name contains "xa" (xã): 4 pages of 50.
+    let first = get(&app, "/units?q=xa", None).await;
+    assert!(first.body.contains("161 đơn vị"), "{}", first.body);
+    assert!(first.body.contains("Trang 1 / 4"));
+    assert!(first
+        .body
+        .contains("rel=\"next\" href=\"/units?q=xa&#38;page=2\""));
+    assert!(!first.body.contains("rel=\"prev\""));
+    let last = get(&app, "/units?q=xa&page=4", None).await;
+    assert!(last.body.contains("Trang 4 / 4"));
+    assert_eq!(last.body.matches("<li><a href=\"/units/").count(), 11);
+    assert!(!last.body.contains("rel=\"next\""));
+    let en = get(&app, "/units?q=xa&page=2", Some("en")).await;
+    assert!(en.body.contains("Page 2 of 4"));
+}
