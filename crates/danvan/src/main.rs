@@ -330,14 +330,14 @@ async fn import_units(store: &Store, bytes: &[u8], province: Option<&str>) -> an
     bar.finish_and_clear();
     let n = |level| format_number(list.count(level) as f64);
     println!(
-        "Đã nhập {} tỉnh, {} huyện, {} xã (thêm {}, cập nhật {}, không đổi {}) trong {:.1} giây.",
+        "Đã nhập {} tỉnh, {} huyện, {} xã (thêm {}, cập nhật {}, không đổi {}) trong {} giây.",
         n(UnitLevel::Province),
         n(UnitLevel::District),
         n(UnitLevel::Commune),
         summary.inserted,
         summary.updated,
         summary.unchanged,
-        started.elapsed().as_secs_f64()
+        format_number((started.elapsed().as_secs_f64() * 10.0).round() / 10.0)
     );
     Ok(())
 }

@@ -377,10 +377,11 @@ impl ListBuilder {
             let area = &row["area_km2"];
             if !area.is_empty() {
                 let a = parse_number(area).map_err(|m| ("area_km2", m))?;
-                if a <= 0.0 {
-                    return Err(("area_km2", format!("diện tích \"{area}\" phải lớn hơn 0")));
+                if a < 0.0 {
+                    return Err(("area_km2", format!("diện tích \"{area}\" không được âm")));
                 }
-                self.units[idx].area_km2 = Some(a);
+                // The official list writes 0.0 where the area is not known.
+                self.units[idx].area_km2 = (a > 0.0).then_some(a);
             }
         }
         Ok(())
@@ -602,10 +603,17 @@ mod tests {
     #[test]
     fn two_level_list_with_area() {
         let csv = "\u{feff}province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n\
-                   80,Tỉnh Tây Ninh,27695,Xã Hựu Thạnh,Xã,10.9,106.4,50.5\n";
+                   80,Tỉnh Tây Ninh,27695,Xã Hựu Thạnh,Xã,10.9,106.4,50.5\n\
+                   80,Tỉnh Tây Ninh,27696,Xã Không Rõ,Xã,10.9,106.4,0.0\n\
+                   80,Tỉnh Tây Ninh,27697,Xã Trống,Xã,10.9,106.4,\n";
         let list = parse_unit_list(csv.as_bytes(), None).unwrap();
         assert_eq!(list.format, ListFormat::TwoLevel2025);
         assert_eq!(list.units[1].parent_code.as_deref(), Some("80"));
         assert_eq!(list.units[1].area_km2, Some(50.5));
+        assert_eq!(list.units[2].area_km2, None, "0.0 means the area is not known");
+        assert_eq!(list.units[3].area_km2, None);
+        let negative = csv.replace("50.5", "-1");
+        let problems = parse_unit_list(negative.as_bytes(), None).unwrap_err();
+        assert_eq!((problems[0].line, problems[0].field.as_deref()), (2, Some("area_km2")));
     }
 }
