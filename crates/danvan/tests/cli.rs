@@ -74,15 +74,59 @@ async fn national_list_twice(db: &str) {
     let file = root().join("data/units-2025-two-level.csv");
     let out = danvan(db, &["units", "import", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("34 tỉnh, 0 huyện, 3.321 xã"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("34 tỉnh, 0 huyện, 3.321 xã"),
+        "{}",
+        stdout(&out)
+    );
     let store = Store::connect(db).await.unwrap();
     let on = |y, m, d| Some(chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap());
-    assert_eq!(store.count_units(UnitLevel::Commune, on(2019, 6, 30)).await.unwrap(), 10_035);
-    assert_eq!(store.count_units(UnitLevel::Commune, on(2025, 7, 1)).await.unwrap(), 3_321);
-    assert_eq!(store.count_units(UnitLevel::Province, on(2025, 7, 1)).await.unwrap(), 34);
-    assert_eq!(store.count_units(UnitLevel::District, on(2025, 7, 1)).await.unwrap(), 0);
-    assert_eq!(store.unit_by_code("00004", None).await.unwrap().unwrap().name, "Phường Ba Đình");
-    assert_eq!(store.unit_by_code("00004", on(2019, 6, 30)).await.unwrap().unwrap().name, "Phường Trúc Bạch");
+    assert_eq!(
+        store
+            .count_units(UnitLevel::Commune, on(2019, 6, 30))
+            .await
+            .unwrap(),
+        10_035
+    );
+    assert_eq!(
+        store
+            .count_units(UnitLevel::Commune, on(2025, 7, 1))
+            .await
+            .unwrap(),
+        3_321
+    );
+    assert_eq!(
+        store
+            .count_units(UnitLevel::Province, on(2025, 7, 1))
+            .await
+            .unwrap(),
+        34
+    );
+    assert_eq!(
+        store
+            .count_units(UnitLevel::District, on(2025, 7, 1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .unit_by_code("00004", None)
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "Phường Ba Đình"
+    );
+    assert_eq!(
+        store
+            .unit_by_code("00004", on(2019, 6, 30))
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "Phường Trúc Bạch"
+    );
     store.close().await;
 }
 

@@ -610,10 +610,16 @@ mod tests {
         assert_eq!(list.format, ListFormat::TwoLevel2025);
         assert_eq!(list.units[1].parent_code.as_deref(), Some("80"));
         assert_eq!(list.units[1].area_km2, Some(50.5));
-        assert_eq!(list.units[2].area_km2, None, "0.0 means the area is not known");
+        assert_eq!(
+            list.units[2].area_km2, None,
+            "0.0 means the area is not known"
+        );
         assert_eq!(list.units[3].area_km2, None);
         let negative = csv.replace("50.5", "-1");
         let problems = parse_unit_list(negative.as_bytes(), None).unwrap_err();
-        assert_eq!((problems[0].line, problems[0].field.as_deref()), (2, Some("area_km2")));
+        assert_eq!(
+            (problems[0].line, problems[0].field.as_deref()),
+            (2, Some("area_km2"))
+        );
     }
 }

@@ -171,3 +171,26 @@ impl<T, E: Into<WebError>> InLang<T> for Result<T, E> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+
+    #[tokio::test]
+    async fn internal_errors_show_a_page_without_their_cause() {
+        let err = WebError::Internal("password=hunter2 connection refused".into());
+        let res = err.page(Lang::En);
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body =
+            String::from_utf8(to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+        assert!(body.contains("Server error"));
+        assert!(!body.contains("hunter2"));
+        let res = ApiError(WebError::Internal("secret cause".into())).into_response();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body =
+            String::from_utf8(to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+        assert!(!body.contains("secret cause"));
+        assert!(body.contains("\"status\":500"));
+    }
+}
