@@ -9,8 +9,11 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use danvan_domain::scheme::{format_number, parse_scheme};
 use danvan_domain::units::{parse_unit_list, UnitLevel, UnitList};
-use danvan_store::Store;
+use danvan_store::{Actor, Store};
+use danvan_web::auth::AuthConfig;
 use danvan_web::{App, Config};
+
+mod users;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// The official 2024 unit list and the sample scheme, built into the binary for the demo.
@@ -43,12 +46,7 @@ struct Global {
     data_dir: Option<PathBuf>,
     /// Database: postgres://… for PostgreSQL, sqlite://FILE for SQLite (created when missing)
     /// [default: danvan.db in the data folder].
-    #[arg(
-        long,
-        global = true,
-        env = "DANVAN_DATABASE_URL",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "DANVAN_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// Address the server listens on [default: 127.0.0.1:8080].
     #[arg(long, global = true, env = "DANVAN_BIND")]
@@ -56,6 +54,9 @@ struct Global {
     /// Log format: pretty or json [default: pretty].
     #[arg(long, global = true, env = "DANVAN_LOG_FORMAT")]
     log_format: Option<String>,
+    /// Send the session cookie only over HTTPS (set when served behind TLS).
+    #[arg(long, global = true, env = "DANVAN_SECURE_COOKIES")]
+    secure_cookies: bool,
 }
 
 /// The settings in force, once every layer is applied.
@@ -64,6 +65,7 @@ struct Settings {
     database_url: Option<String>,
     bind: SocketAddr,
     log_format: String,
+    secure_cookies: bool,
 }
 
 impl Settings {
@@ -74,16 +76,12 @@ impl Settings {
         };
         let bind = match (g.bind, file.bind) {
             (Some(b), _) => b,
-            (None, Some(b)) => b.parse().with_context(|| {
-                format!("{}: bind \"{b}\" không phải địa chỉ IP:cổng", file.path)
-            })?,
+            (None, Some(b)) => b
+                .parse()
+                .with_context(|| format!("{}: bind \"{b}\" không phải địa chỉ IP:cổng", file.path))?,
             (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
-        let log_format = g
-            .log_format
-            .clone()
-            .or(file.log_format)
-            .unwrap_or_else(|| "pretty".into());
+        let log_format = g.log_format.clone().or(file.log_format).unwrap_or_else(|| "pretty".into());
         if !matches!(log_format.as_str(), "pretty" | "json") {
             bail!("log_format phải là pretty hoặc json, không phải \"{log_format}\"");
         }
@@ -96,6 +94,7 @@ impl Settings {
             database_url: g.database_url.clone().or(file.database_url),
             bind,
             log_format,
+            secure_cookies: g.secure_cookies || file.secure_cookies,
         })
     }
 
@@ -103,13 +102,9 @@ impl Settings {
         if let Some(url) = &self.database_url {
             return Ok(url.clone());
         }
-        std::fs::create_dir_all(&self.data_dir).with_context(|| {
-            format!("không tạo được thư mục dữ liệu {}", self.data_dir.display())
-        })?;
-        Ok(format!(
-            "sqlite://{}",
-            self.data_dir.join("danvan.db").display()
-        ))
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("không tạo được thư mục dữ liệu {}", self.data_dir.display()))?;
+        Ok(format!("sqlite://{}", self.data_dir.join("danvan.db").display()))
     }
 }
 
@@ -120,6 +115,7 @@ struct ConfigFile {
     database_url: Option<String>,
     bind: Option<String>,
     log_format: Option<String>,
+    secure_cookies: bool,
 }
 
 impl ConfigFile {
@@ -128,11 +124,14 @@ impl ConfigFile {
             .with_context(|| format!("không đọc được tệp cấu hình {}", path.display()))?;
         let doc = toml_edit::ImDocument::parse(text)
             .with_context(|| format!("tệp cấu hình {} sai cú pháp TOML", path.display()))?;
-        let mut out = ConfigFile {
-            path: path.display().to_string(),
-            ..Default::default()
-        };
+        let mut out = ConfigFile { path: path.display().to_string(), ..Default::default() };
         for (key, item) in doc.as_table().iter() {
+            if key == "secure_cookies" {
+                out.secure_cookies = item
+                    .as_bool()
+                    .with_context(|| format!("{}: secure_cookies phải là true hoặc false", out.path))?;
+                continue;
+            }
             let value = item
                 .as_str()
                 .map(str::to_string)
@@ -143,7 +142,7 @@ impl ConfigFile {
                 "bind" => out.bind = Some(value),
                 "log_format" => out.log_format = Some(value),
                 other => bail!(
-                    "{}: khóa \"{other}\" không được biết (data_dir, database_url, bind, log_format)",
+                    "{}: khóa \"{other}\" không được biết (data_dir, database_url, bind, log_format, secure_cookies)",
                     out.path
                 ),
             }
@@ -170,6 +169,63 @@ enum Command {
     Scheme {
         #[command(subcommand)]
         command: SchemeCommand,
+    },
+    /// User accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, province, district, commune or viewer.
+        #[arg(long)]
+        role: String,
+        /// The code of the unit whose subtree the user works in (not for admin).
+        #[arg(long)]
+        unit: Option<String>,
+        /// The name shown in the application [default: the username].
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from standard input (one line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Set a user's password, read from standard input; ends the user's sessions.
+    Passwd {
+        username: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Disable a user and end their sessions.
+    Disable { username: String },
+    /// List the users.
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Write the audit log as CSV (UTF-8 with BOM, for Excel), oldest first.
+    Export {
+        /// First day (yyyy-mm-dd, Vietnam time).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day (yyyy-mm-dd, Vietnam time).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// Output file [default: standard output].
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -219,9 +275,7 @@ fn main() -> ExitCode {
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DANVAN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {
@@ -233,7 +287,7 @@ async fn run(command: Command, global: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             let store = open(&global.database_url()?).await?;
-            serve(store, global.bind).await
+            serve(store, &global).await
         }
         Command::Demo => demo(&global).await,
         Command::Migrate => {
@@ -242,34 +296,49 @@ async fn run(command: Command, global: Settings) -> anyhow::Result<()> {
             println!("Đã áp dụng {n} bản chuyển đổi; cơ sở dữ liệu đã mới nhất.");
             Ok(())
         }
-        Command::Units {
-            command: UnitsCommand::Import { file, province },
-        } => {
+        Command::Units { command: UnitsCommand::Import { file, province } } => {
             let store = open(&global.database_url()?).await?;
-            let bytes = std::fs::read(&file)
-                .with_context(|| format!("không đọc được tệp {}", file.display()))?;
-            import_units(&store, &bytes, province.as_deref()).await
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("không đọc được tệp {}", file.display()))?;
+            import_units(&store, &cli_actor(), &bytes, province.as_deref()).await
         }
-        Command::Scheme {
-            command: SchemeCommand::Import { file },
-        } => {
+        Command::Scheme { command: SchemeCommand::Import { file } } => {
             let store = open(&global.database_url()?).await?;
-            let text = std::fs::read_to_string(&file).with_context(|| {
-                format!("không đọc được tệp {} (cần văn bản UTF-8)", file.display())
-            })?;
-            import_scheme(&store, &text).await
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("không đọc được tệp {} (cần văn bản UTF-8)", file.display()))?;
+            import_scheme(&store, &cli_actor(), &text).await
+        }
+        Command::User { command } => {
+            let store = open(&global.database_url()?).await?;
+            users::run(&store, command).await
+        }
+        Command::Audit { command: AuditCommand::Export { from, to, output } } => {
+            let store = open(&global.database_url()?).await?;
+            users::export_audit(&store, from, to, output.as_deref()).await
         }
     }
 }
 
-async fn open(url: &str) -> anyhow::Result<Store> {
-    Store::open(url)
-        .await
-        .with_context(|| "không mở được cơ sở dữ liệu".to_string())
+/// The actor of command-line changes: the operating-system user, for the audit log.
+fn cli_actor() -> Actor {
+    let who = std::env::var("USER").unwrap_or_else(|_| "?".into());
+    Actor::system(&format!("cli:{who}"))
 }
 
-async fn serve(store: Store, bind: SocketAddr) -> anyhow::Result<()> {
-    let app = App::build(&Config { bind }, store)
+async fn open(url: &str) -> anyhow::Result<Store> {
+    Store::open(url).await.with_context(|| "không mở được cơ sở dữ liệu".to_string())
+}
+
+async fn serve(store: Store, global: &Settings) -> anyhow::Result<()> {
+    let bind = global.bind;
+    if store.count_users().await? == 0 {
+        println!(
+            "Chưa có người dùng nào. Tạo quản trị viên đầu tiên bằng:\n  \
+             danvan user add --username admin --role admin --password-stdin"
+        );
+    }
+    let auth = AuthConfig { secure_cookies: global.secure_cookies, ..AuthConfig::default() };
+    let app = App::build(&Config { bind, auth }, store)
         .await
         .with_context(|| format!("không lắng nghe được trên {bind}"))?;
     let addr = app.local_addr()?;
@@ -279,19 +348,21 @@ async fn serve(store: Store, bind: SocketAddr) -> anyhow::Result<()> {
 }
 
 async fn demo(global: &Settings) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&global.data_dir).with_context(|| {
-        format!(
-            "không tạo được thư mục dữ liệu {}",
-            global.data_dir.display()
-        )
-    })?;
+    std::fs::create_dir_all(&global.data_dir)
+        .with_context(|| format!("không tạo được thư mục dữ liệu {}", global.data_dir.display()))?;
     let db = global.data_dir.join("demo.db");
     remove_database(&db)?;
     let store = open(&format!("sqlite://{}", db.display())).await?;
     println!("Cơ sở dữ liệu trình diễn mới: {}", db.display());
-    import_units(&store, UNITS_2024, Some(DEMO_PROVINCE)).await?;
-    import_scheme(&store, SAMPLE_SCHEME).await?;
-    serve(store, global.bind).await
+    let actor = Actor::system("demo");
+    import_units(&store, &actor, UNITS_2024, Some(DEMO_PROVINCE)).await?;
+    import_scheme(&store, &actor, SAMPLE_SCHEME).await?;
+    let accounts = danvan::demo::create_accounts(&store, &actor, |_| danvan::demo::random_password()).await?;
+    println!("Tài khoản trình diễn (mật khẩu mới mỗi lần chạy demo):");
+    for ((username, password), (_, role, unit, _)) in accounts.iter().zip(danvan::demo::ACCOUNTS) {
+        println!("  {username:<14} {password:<14} {:<18} {}", role.label_vi(), unit.unwrap_or("toàn quốc"));
+    }
+    serve(store, global).await
 }
 
 /// Removes an SQLite database file with its write-ahead log.
@@ -307,7 +378,12 @@ fn remove_database(db: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import_units(store: &Store, bytes: &[u8], province: Option<&str>) -> anyhow::Result<()> {
+async fn import_units(
+    store: &Store,
+    actor: &Actor,
+    bytes: &[u8],
+    province: Option<&str>,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let list: UnitList = match parse_unit_list(bytes, province) {
         Ok(list) => list,
@@ -326,7 +402,7 @@ async fn import_units(store: &Store, bytes: &[u8], province: Option<&str>) -> an
     );
     bar.set_message("Nhập đơn vị");
     let mut tick = |n: usize| bar.set_position(n as u64);
-    let summary = store.import_units(&list, &mut tick).await?;
+    let summary = store.import_units(actor, &list, &mut tick).await?;
     bar.finish_and_clear();
     let n = |level| format_number(list.count(level) as f64);
     println!(
@@ -342,7 +418,7 @@ async fn import_units(store: &Store, bytes: &[u8], province: Option<&str>) -> an
     Ok(())
 }
 
-async fn import_scheme(store: &Store, text: &str) -> anyhow::Result<()> {
+async fn import_scheme(store: &Store, actor: &Actor, text: &str) -> anyhow::Result<()> {
     let def = match parse_scheme(text) {
         Ok(def) => def,
         Err(problems) => {
@@ -352,22 +428,14 @@ async fn import_scheme(store: &Store, text: &str) -> anyhow::Result<()> {
             bail!("tệp đề án có {} lỗi; không lưu gì", problems.len());
         }
     };
-    let outcome = store.import_scheme(&def, text).await?;
+    let outcome = store.import_scheme(actor, &def, text).await?;
     println!(
         "Đã {} đề án {}: {} nhóm nhiệm vụ, {} chỉ tiêu{}.",
-        if outcome.created {
-            "tạo"
-        } else {
-            "cập nhật"
-        },
+        if outcome.created { "tạo" } else { "cập nhật" },
         def.code,
         def.groups.len(),
         def.targets.len(),
-        if def.sample {
-            " (chỉ tiêu mẫu)"
-        } else {
-            ""
-        }
+        if def.sample { " (chỉ tiêu mẫu)" } else { "" }
     );
     Ok(())
 }

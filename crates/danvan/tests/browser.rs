@@ -9,7 +9,7 @@ use std::time::Duration;
 use danvan_domain::scheme::parse_scheme;
 use danvan_domain::units::parse_unit_list;
 use danvan_store::testing::{strict, tempfile_dir};
-use danvan_store::Store;
+use danvan_store::{Actor, Store};
 use danvan_web::{App, Config};
 use fantoccini::{Client, ClientBuilder, Locator};
 
@@ -50,11 +50,7 @@ async fn driver() -> Option<Driver> {
         eprintln!("note: chromium/chromedriver not installed; browser test skipped");
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let process = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -94,29 +90,18 @@ async fn driver() -> Option<Driver> {
 /// The demo's data: Long An's units from the real 2024 list and the sample scheme.
 async fn demo_app() -> (String, tokio::sync::oneshot::Sender<()>) {
     let dir = tempfile_dir();
-    let store = Store::open(dir.join("demo.db").to_str().unwrap())
-        .await
-        .unwrap();
+    let store = Store::open(dir.join("demo.db").to_str().unwrap()).await.unwrap();
     let csv = std::fs::read(root().join("data/units-2024-three-level.csv")).unwrap();
     let mut nop = |_: usize| {};
     store
-        .import_units(&parse_unit_list(&csv, Some("80")).unwrap(), &mut nop)
+        .import_units(&Actor::system("test"), &parse_unit_list(&csv, Some("80")).unwrap(), &mut nop)
         .await
         .unwrap();
-    let sample =
-        std::fs::read_to_string(root().join("data/schemes/long-an-2017-2020.sample.toml")).unwrap();
-    store
-        .import_scheme(&parse_scheme(&sample).unwrap(), &sample)
+    let sample = std::fs::read_to_string(root().join("data/schemes/long-an-2017-2020.sample.toml")).unwrap();
+    store.import_scheme(&Actor::system("test"), &parse_scheme(&sample).unwrap(), &sample).await.unwrap();
+    let app = App::build(&Config { bind: "127.0.0.1:0".parse().unwrap(), auth: Default::default() }, store)
         .await
         .unwrap();
-    let app = App::build(
-        &Config {
-            bind: "127.0.0.1:0".parse().unwrap(),
-        },
-        store,
-    )
-    .await
-    .unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
@@ -142,18 +127,11 @@ async fn texts(c: &Client, css: &str) -> Vec<String> {
 async fn sorted_vi(names: &[String]) -> bool {
     names.windows(2).all(|w| {
         let short = |s: &str| {
-            [
-                "Thành phố ",
-                "Thị xã ",
-                "Huyện ",
-                "Thị trấn ",
-                "Xã ",
-                "Phường ",
-            ]
-            .iter()
-            .find_map(|p| s.strip_prefix(p))
-            .unwrap_or(s)
-            .to_string()
+            ["Thành phố ", "Thị xã ", "Huyện ", "Thị trấn ", "Xã ", "Phường "]
+                .iter()
+                .find_map(|p| s.strip_prefix(p))
+                .unwrap_or(s)
+                .to_string()
         };
         danvan_domain::text::compare_vi(&short(&w[0]), &short(&w[1])) != std::cmp::Ordering::Greater
     })
@@ -172,12 +150,7 @@ async fn unit_browser_search_breadcrumbs_and_language_switch() {
     // Long An's 15 districts, in Vietnamese alphabetical order.
     c.goto(&format!("{base}/units")).await.unwrap();
     shot(c, "units").await;
-    c.find(Locator::LinkText("Tỉnh Long An"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::LinkText("Tỉnh Long An")).await.unwrap().click().await.unwrap();
     let districts = texts(c, "#children li a").await;
     assert_eq!(districts.len(), 15, "{districts:?}");
     assert!(sorted_vi(&districts).await, "{districts:?}");
@@ -187,24 +160,11 @@ async fn unit_browser_search_breadcrumbs_and_language_switch() {
     c.goto(&format!("{base}/units")).await.unwrap();
     let input = c.find(Locator::Css("input[name=q]")).await.unwrap();
     input.send_keys("duc hoa").await.unwrap();
-    c.find(Locator::Css("form.search button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css("form.search button")).await.unwrap().click().await.unwrap();
     let results = texts(c, "#results li a").await;
-    assert!(
-        results.contains(&"Huyện Đức Hòa".to_string()),
-        "{results:?}"
-    );
+    assert!(results.contains(&"Huyện Đức Hòa".to_string()), "{results:?}");
     shot(c, "search").await;
-    c.find(Locator::LinkText("Huyện Đức Hòa"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::LinkText("Huyện Đức Hòa")).await.unwrap().click().await.unwrap();
     let communes = texts(c, "#children li a").await;
     assert_eq!(communes.len(), 20, "{communes:?}");
     assert!(sorted_vi(&communes).await, "{communes:?}");
@@ -212,65 +172,24 @@ async fn unit_browser_search_breadcrumbs_and_language_switch() {
     let pos = |n: &str| communes.iter().position(|c| c == n).unwrap();
     assert!(pos("Thị trấn Đức Hòa") < pos("Thị trấn Hậu Nghĩa"));
     shot(c, "district").await;
-    c.find(Locator::LinkText("Xã Hựu Thạnh"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::LinkText("Xã Hựu Thạnh")).await.unwrap().click().await.unwrap();
     let crumbs = texts(c, "#breadcrumbs li").await;
-    assert_eq!(
-        crumbs,
-        [
-            "Đơn vị hành chính",
-            "Tỉnh Long An",
-            "Huyện Đức Hòa",
-            "Xã Hựu Thạnh"
-        ]
-    );
-    assert_eq!(
-        c.find(Locator::Css("h1"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "Xã Hựu Thạnh"
-    );
+    assert_eq!(crumbs, ["Đơn vị hành chính", "Tỉnh Long An", "Huyện Đức Hòa", "Xã Hựu Thạnh"]);
+    assert_eq!(c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap(), "Xã Hựu Thạnh");
     shot(c, "commune").await;
 
     // English and back, staying on the same page.
-    c.find(Locator::Id("lang-switch"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Id("lang-switch")).await.unwrap().click().await.unwrap();
     let crumbs = texts(c, "#breadcrumbs li").await;
     assert_eq!(crumbs[0], "Administrative units");
-    assert_eq!(
-        c.find(Locator::Css("h1"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "Xã Hựu Thạnh"
-    );
+    assert_eq!(c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap(), "Xã Hựu Thạnh");
     assert!(c.source().await.unwrap().contains("<html lang=\"en\">"));
     shot(c, "commune-en").await;
-    c.find(Locator::Id("lang-switch"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Id("lang-switch")).await.unwrap().click().await.unwrap();
     assert_eq!(texts(c, "#breadcrumbs li").await[0], "Đơn vị hành chính");
 
     // The scheme page.
-    c.goto(&format!("{base}/schemes/LA-KDV-2017-2020"))
-        .await
-        .unwrap();
+    c.goto(&format!("{base}/schemes/LA-KDV-2017-2020")).await.unwrap();
     let groups = texts(c, "section.group h3").await;
     assert_eq!(groups.len(), 6);
     assert!(c.find(Locator::Id("sample-note")).await.is_ok());
@@ -278,22 +197,12 @@ async fn unit_browser_search_breadcrumbs_and_language_switch() {
 
     // A missing page, in the user's language.
     c.goto(&format!("{base}/units/99999")).await.unwrap();
-    assert_eq!(
-        c.find(Locator::Css("h1"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "Không tìm thấy trang"
-    );
+    assert_eq!(c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap(), "Không tìm thấy trang");
     shot(c, "not-found").await;
 
     // A phone-sized screen.
     c.set_window_size(375, 800).await.unwrap();
-    c.goto(&format!("{base}/schemes/LA-KDV-2017-2020"))
-        .await
-        .unwrap();
+    c.goto(&format!("{base}/schemes/LA-KDV-2017-2020")).await.unwrap();
     shot(c, "scheme-375").await;
 
     let _ = stop.send(());

@@ -35,11 +35,7 @@ async fn counts(db: &str) -> (usize, usize, usize) {
         let s = store.clone();
         async move { s.count_units(l, None).await.unwrap() }
     };
-    let out = (
-        n(UnitLevel::Province).await,
-        n(UnitLevel::District).await,
-        n(UnitLevel::Commune).await,
-    );
+    let out = (n(UnitLevel::Province).await, n(UnitLevel::District).await, n(UnitLevel::Commune).await);
     store.close().await;
     out
 }
@@ -55,78 +51,26 @@ async fn national_list_twice(db: &str) {
     let file = file.to_str().unwrap();
     let first = danvan(db, &["units", "import", file]);
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(
-        stdout(&first).contains("63 tỉnh, 696 huyện, 10.035 xã"),
-        "{}",
-        stdout(&first)
-    );
+    assert!(stdout(&first).contains("63 tỉnh, 696 huyện, 10.035 xã"), "{}", stdout(&first));
     assert!(stdout(&first).contains("thêm 10794"), "{}", stdout(&first));
     let second = danvan(db, &["units", "import", file]);
     assert!(second.status.success(), "{}", stderr(&second));
-    assert!(
-        stdout(&second).contains("thêm 0, cập nhật 0, không đổi 10794"),
-        "{}",
-        stdout(&second)
-    );
+    assert!(stdout(&second).contains("thêm 0, cập nhật 0, không đổi 10794"), "{}", stdout(&second));
     assert_eq!(counts(db).await, (63, 696, 10_035));
 
     // The 2025 two-level list lives beside it, told apart by validity.
     let file = root().join("data/units-2025-two-level.csv");
     let out = danvan(db, &["units", "import", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("34 tỉnh, 0 huyện, 3.321 xã"),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).contains("34 tỉnh, 0 huyện, 3.321 xã"), "{}", stdout(&out));
     let store = Store::connect(db).await.unwrap();
     let on = |y, m, d| Some(chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap());
-    assert_eq!(
-        store
-            .count_units(UnitLevel::Commune, on(2019, 6, 30))
-            .await
-            .unwrap(),
-        10_035
-    );
-    assert_eq!(
-        store
-            .count_units(UnitLevel::Commune, on(2025, 7, 1))
-            .await
-            .unwrap(),
-        3_321
-    );
-    assert_eq!(
-        store
-            .count_units(UnitLevel::Province, on(2025, 7, 1))
-            .await
-            .unwrap(),
-        34
-    );
-    assert_eq!(
-        store
-            .count_units(UnitLevel::District, on(2025, 7, 1))
-            .await
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        store
-            .unit_by_code("00004", None)
-            .await
-            .unwrap()
-            .unwrap()
-            .name,
-        "Phường Ba Đình"
-    );
-    assert_eq!(
-        store
-            .unit_by_code("00004", on(2019, 6, 30))
-            .await
-            .unwrap()
-            .unwrap()
-            .name,
-        "Phường Trúc Bạch"
-    );
+    assert_eq!(store.count_units(UnitLevel::Commune, on(2019, 6, 30)).await.unwrap(), 10_035);
+    assert_eq!(store.count_units(UnitLevel::Commune, on(2025, 7, 1)).await.unwrap(), 3_321);
+    assert_eq!(store.count_units(UnitLevel::Province, on(2025, 7, 1)).await.unwrap(), 34);
+    assert_eq!(store.count_units(UnitLevel::District, on(2025, 7, 1)).await.unwrap(), 0);
+    assert_eq!(store.unit_by_code("00004", None).await.unwrap().unwrap().name, "Phường Ba Đình");
+    assert_eq!(store.unit_by_code("00004", on(2019, 6, 30)).await.unwrap().unwrap().name, "Phường Trúc Bạch");
     store.close().await;
 }
 
@@ -167,11 +111,7 @@ async fn a_broken_row_imports_nothing_and_is_named() {
     lines[7] = &bad;
     std::fs::write(&file, lines.join("\n")).unwrap();
     let out = danvan(&db, &["units", "import", file.to_str().unwrap()]);
-    assert!(
-        stderr(&out).contains("dòng 8, cột lon: \"abc\" không phải là số"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("dòng 8, cột lon: \"abc\" không phải là số"), "{}", stderr(&out));
     assert_eq!(counts(&db).await, (0, 0, 0));
 }
 
@@ -184,30 +124,18 @@ async fn a_bad_scheme_file_reports_every_problem_and_stores_nothing() {
         &[
             "units",
             "import",
-            root()
-                .join("data/units-2024-three-level.csv")
-                .to_str()
-                .unwrap(),
+            root().join("data/units-2024-three-level.csv").to_str().unwrap(),
             "--province",
             "80",
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("1 tỉnh, 15 huyện, 186 xã"),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).contains("1 tỉnh, 15 huyện, 186 xã"), "{}", stdout(&out));
 
-    let good =
-        std::fs::read_to_string(root().join("data/schemes/long-an-2017-2020.sample.toml")).unwrap();
+    let good = std::fs::read_to_string(root().join("data/schemes/long-an-2017-2020.sample.toml")).unwrap();
     let bad = good
         .replacen("kind = \"ratio\"", "kind = \"percent\"", 1)
-        .replacen(
-            "name = \"Khối dân vận ban hành quy chế hoạt động\"\n",
-            "",
-            1,
-        )
+        .replacen("name = \"Khối dân vận ban hành quy chế hoạt động\"\n", "", 1)
         .replacen("code = \"6.3\"", "code = \"6.2\"", 1);
     let file = dir.join("bad.toml");
     std::fs::write(&file, &bad).unwrap();
@@ -227,18 +155,13 @@ async fn a_bad_scheme_file_reports_every_problem_and_stores_nothing() {
     let file = root().join("data/schemes/long-an-2017-2020.sample.toml");
     let out = danvan(&db, &["scheme", "import", file.to_str().unwrap()]);
     assert!(
-        stdout(&out)
-            .contains("Đã tạo đề án LA-KDV-2017-2020: 6 nhóm nhiệm vụ, 20 chỉ tiêu (chỉ tiêu mẫu)"),
+        stdout(&out).contains("Đã tạo đề án LA-KDV-2017-2020: 6 nhóm nhiệm vụ, 20 chỉ tiêu (chỉ tiêu mẫu)"),
         "{}{}",
         stdout(&out),
         stderr(&out)
     );
     let out = danvan(&db, &["scheme", "import", file.to_str().unwrap()]);
-    assert!(
-        stdout(&out).contains("Đã cập nhật đề án LA-KDV-2017-2020"),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).contains("Đã cập nhật đề án LA-KDV-2017-2020"), "{}", stdout(&out));
     assert_eq!(store.schemes().await.unwrap().len(), 1);
 }
 
@@ -250,17 +173,9 @@ async fn migrate_creates_a_missing_sqlite_file() {
     let out = danvan(&format!("sqlite://{}", path.display()), &["migrate"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(path.exists());
-    assert!(
-        stdout(&out).contains("Đã áp dụng 1 bản chuyển đổi"),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).contains("Đã áp dụng 1 bản chuyển đổi"), "{}", stdout(&out));
     let again = danvan(&format!("sqlite://{}", path.display()), &["migrate"]);
-    assert!(
-        stdout(&again).contains("Đã áp dụng 0 bản chuyển đổi"),
-        "{}",
-        stdout(&again)
-    );
+    assert!(stdout(&again).contains("Đã áp dụng 0 bản chuyển đổi"), "{}", stdout(&again));
 }
 
 #[test]
@@ -272,24 +187,17 @@ fn settings_come_from_flags_then_environment_then_config_file() {
     let config = dir.join("danvan.toml");
     std::fs::write(
         &config,
-        format!(
-            "database_url = \"sqlite://{}\"\nlog_format = \"json\"\n",
-            from_file.display()
-        ),
+        format!("database_url = \"sqlite://{}\"\nlog_format = \"json\"\n", from_file.display()),
     )
     .unwrap();
     let run = |env: Option<&Path>, flag: Option<&Path>| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_danvan"));
-        cmd.arg("--config")
-            .arg(&config)
-            .arg("migrate")
-            .env_remove("DANVAN_DATABASE_URL");
+        cmd.arg("--config").arg(&config).arg("migrate").env_remove("DANVAN_DATABASE_URL");
         if let Some(e) = env {
             cmd.env("DANVAN_DATABASE_URL", format!("sqlite://{}", e.display()));
         }
         if let Some(f) = flag {
-            cmd.arg("--database-url")
-                .arg(format!("sqlite://{}", f.display()));
+            cmd.arg("--database-url").arg(format!("sqlite://{}", f.display()));
         }
         let out = cmd.output().unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
@@ -309,9 +217,5 @@ fn settings_come_from_flags_then_environment_then_config_file() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("khóa \"databse_url\" không được biết"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("khóa \"databse_url\" không được biết"), "{}", stderr(&out));
 }

@@ -1,6 +1,7 @@
 //! The rules of danvan: administrative units, schemes and targets, Vietnamese text.
 //! Pure: no IO, no async, no SQL, no HTML.
 
+pub mod access;
 pub mod scheme;
 pub mod text;
 pub mod units;

@@ -74,9 +74,7 @@ impl Direction {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Higher, Self::Lower]
-            .into_iter()
-            .find(|d| d.as_str() == s)
+        [Self::Higher, Self::Lower].into_iter().find(|d| d.as_str() == s)
     }
 }
 
@@ -95,9 +93,7 @@ impl Accumulation {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::PerPeriod, Self::Cumulative]
-            .into_iter()
-            .find(|a| a.as_str() == s)
+        [Self::PerPeriod, Self::Cumulative].into_iter().find(|a| a.as_str() == s)
     }
 }
 
@@ -160,9 +156,7 @@ impl Source {
         if s == "reported" {
             return Some(Self::Reported);
         }
-        s.strip_prefix("computed:")
-            .and_then(ComputedRule::parse)
-            .map(Self::Computed)
+        s.strip_prefix("computed:").and_then(ComputedRule::parse).map(Self::Computed)
     }
 }
 
@@ -371,10 +365,7 @@ pub fn parse_scheme(source: &str) -> Result<SchemeDef, Vec<SchemeProblem>> {
             }]);
         }
     };
-    let mut r = Reader {
-        src: source,
-        problems: Vec::new(),
-    };
+    let mut r = Reader { src: source, problems: Vec::new() };
     let root = doc.as_table();
     r.unknown_keys(root, "", &["scheme", "groups", "targets"]);
 
@@ -388,10 +379,7 @@ pub fn parse_scheme(source: &str) -> Result<SchemeDef, Vec<SchemeProblem>> {
     r.unknown_keys(scheme, "scheme.", SCHEME_KEYS);
     let code = r.string(scheme, "scheme.code", true);
     if let Some(c) = &code {
-        if !c
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
-        {
+        if !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
             r.problem(
                 "scheme.code",
                 scheme.get("code"),
@@ -405,50 +393,28 @@ pub fn parse_scheme(source: &str) -> Result<SchemeDef, Vec<SchemeProblem>> {
     let root_unit = r.string(scheme, "scheme.root_unit", true);
     if let Some(u) = &root_unit {
         if !u.chars().all(|c| c.is_ascii_digit()) {
-            r.problem(
-                "scheme.root_unit",
-                scheme.get("root_unit"),
-                "mã đơn vị chỉ gồm chữ số",
-            );
+            r.problem("scheme.root_unit", scheme.get("root_unit"), "mã đơn vị chỉ gồm chữ số");
         }
     }
     let first_year = r.year(scheme, "scheme.first_year");
     let last_year = r.year(scheme, "scheme.last_year");
     if let (Some(f), Some(l)) = (first_year, last_year) {
         if l < f {
-            r.problem(
-                "scheme.last_year",
-                scheme.get("last_year"),
-                "năm kết thúc trước năm bắt đầu",
-            );
+            r.problem("scheme.last_year", scheme.get("last_year"), "năm kết thúc trước năm bắt đầu");
         }
     }
     let applies_to = r
-        .choice(
-            scheme,
-            "scheme.applies_to",
-            &["province", "district", "commune", "hamlet"],
-            Some("commune"),
-        )
+        .choice(scheme, "scheme.applies_to", &["province", "district", "commune", "hamlet"], Some("commune"))
         .and_then(|s| UnitLevel::parse(&s));
     let period = r
-        .choice(
-            scheme,
-            "scheme.period",
-            &["year", "half_year", "quarter", "month"],
-            Some("year"),
-        )
+        .choice(scheme, "scheme.period", &["year", "half_year", "quarter", "month"], Some("year"))
         .and_then(|s| PeriodType::parse(&s));
     let report_deadline_days = match scheme.get("report_deadline_days") {
         None => Some(15),
         Some(item) => match item.as_integer() {
             Some(d) if (0..=366).contains(&d) => Some(d as u32),
             _ => {
-                r.problem(
-                    "scheme.report_deadline_days",
-                    Some(item),
-                    "cần một số ngày từ 0 đến 366",
-                );
+                r.problem("scheme.report_deadline_days", Some(item), "cần một số ngày từ 0 đến 366");
                 None
             }
         },
@@ -460,11 +426,7 @@ pub fn parse_scheme(source: &str) -> Result<SchemeDef, Vec<SchemeProblem>> {
     let mut groups = Vec::new();
     let mut group_codes = HashSet::new();
     match root.get("groups") {
-        None => r.problem(
-            "groups",
-            None,
-            "cần ít nhất một nhóm nhiệm vụ, giải pháp ([[groups]])",
-        ),
+        None => r.problem("groups", None, "cần ít nhất một nhóm nhiệm vụ, giải pháp ([[groups]])"),
         Some(item) => match item.as_array_of_tables() {
             None => r.problem("groups", Some(item), "cần một danh sách [[groups]]"),
             Some(arr) => {
@@ -561,20 +523,16 @@ pub fn parse_scheme(source: &str) -> Result<SchemeDef, Vec<SchemeProblem>> {
             targets,
         }),
         // Each missing part has been reported as a problem above.
-        _ => Err(vec![SchemeProblem {
-            path: "scheme".into(),
-            line: None,
-            message: "tệp chưa đầy đủ".into(),
-        }]),
+        _ => {
+            Err(vec![SchemeProblem {
+                path: "scheme".into(), line: None, message: "tệp chưa đầy đủ".into()
+            }])
+        }
     }
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
-    src.as_bytes()[..offset.min(src.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    src.as_bytes()[..offset.min(src.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 struct Reader<'a> {
@@ -589,24 +547,12 @@ impl Reader<'_> {
 
     fn problem(&mut self, path: &str, item: Option<&Item>, message: &str) {
         let line = self.line(item.and_then(Item::span));
-        self.problems.push(SchemeProblem {
-            path: path.into(),
-            line,
-            message: message.into(),
-        });
+        self.problems.push(SchemeProblem { path: path.into(), line, message: message.into() });
     }
 
     fn problem_in(&mut self, path: &str, table: &dyn TableLike, message: &str) {
-        let line = table
-            .iter()
-            .filter_map(|(_, item)| item.span())
-            .map(|s| line_of(self.src, s.start))
-            .min();
-        self.problems.push(SchemeProblem {
-            path: path.into(),
-            line,
-            message: message.into(),
-        });
+        let line = table.iter().filter_map(|(_, item)| item.span()).map(|s| line_of(self.src, s.start)).min();
+        self.problems.push(SchemeProblem { path: path.into(), line, message: message.into() });
     }
 
     fn unknown_keys(&mut self, table: &dyn TableLike, prefix: &str, known: &[&str]) {
@@ -616,10 +562,7 @@ impl Reader<'_> {
                 self.problem(
                     &path,
                     Some(item),
-                    &format!(
-                        "khóa \"{key}\" không được biết; các khóa hợp lệ: {}",
-                        known.join(", ")
-                    ),
+                    &format!("khóa \"{key}\" không được biết; các khóa hợp lệ: {}", known.join(", ")),
                 );
             }
         }
@@ -672,10 +615,7 @@ impl Reader<'_> {
             self.problem(
                 path,
                 item,
-                &format!(
-                    "giá trị \"{value}\" không hợp lệ; cần một trong: {}",
-                    allowed.join(", ")
-                ),
+                &format!("giá trị \"{value}\" không hợp lệ; cần một trong: {}", allowed.join(", ")),
             );
             None
         }
@@ -708,9 +648,7 @@ impl Reader<'_> {
     }
 
     fn number(item: &Item) -> Option<f64> {
-        item.as_float()
-            .or_else(|| item.as_integer().map(|i| i as f64))
-            .filter(|v| v.is_finite())
+        item.as_float().or_else(|| item.as_integer().map(|i| i as f64)).filter(|v| v.is_finite())
     }
 
     fn string_list(&mut self, t: &dyn TableLike, path: &str, required: bool) -> Vec<String> {
@@ -755,48 +693,30 @@ impl Reader<'_> {
         let group = self.string(t, &path("group"), true);
         if let Some(g) = &group {
             if !groups.contains(g) {
-                self.problem(
-                    &path("group"),
-                    t.get("group"),
-                    &format!("không có nhóm nhiệm vụ mã \"{g}\""),
-                );
+                self.problem(&path("group"), t.get("group"), &format!("không có nhóm nhiệm vụ mã \"{g}\""));
             }
         }
         let name = self.string(t, &path("name"), true);
         let description = self.string(t, &path("description"), false);
         let kind = self
-            .choice(
-                t,
-                &path("kind"),
-                &["ratio", "count", "yes_no", "level"],
-                None,
-            )
+            .choice(t, &path("kind"), &["ratio", "count", "yes_no", "level"], None)
             .and_then(|k| TargetKind::parse(&k));
         let direction = self
             .choice(t, &path("direction"), &["higher", "lower"], Some("higher"))
             .and_then(|d| Direction::parse(&d));
         let accumulation = self
-            .choice(
-                t,
-                &path("accumulation"),
-                &["per_period", "cumulative"],
-                Some("per_period"),
-            )
+            .choice(t, &path("accumulation"), &["per_period", "cumulative"], Some("per_period"))
             .and_then(|a| Accumulation::parse(&a));
         let grades = self.string_list(t, &path("grades"), kind == Some(TargetKind::Level));
         let numerator_label = self.string(t, &path("numerator_label"), false);
         let denominator_label = self.string(t, &path("denominator_label"), false);
         let unit_label = self.string(t, &path("unit_label"), false);
         let evidence_required = self.boolean(t, &path("evidence_required"), false);
-        let source_text = self
-            .string(t, &path("source"), false)
-            .unwrap_or_else(|| "reported".into());
+        let source_text = self.string(t, &path("source"), false).unwrap_or_else(|| "reported".into());
         let source = Source::parse(&source_text);
         if source.is_none() {
-            let rules: Vec<String> = ComputedRule::ALL
-                .iter()
-                .map(|r| format!("computed:{}", r.as_str()))
-                .collect();
+            let rules: Vec<String> =
+                ComputedRule::ALL.iter().map(|r| format!("computed:{}", r.as_str())).collect();
             self.problem(
                 &path("source"),
                 t.get("source"),
@@ -816,9 +736,7 @@ impl Reader<'_> {
                     "chỉ chỉ tiêu đếm (count) mới có thể cộng dồn",
                 );
             }
-            if matches!(kind, TargetKind::YesNo | TargetKind::Level)
-                && direction == Some(Direction::Lower)
-            {
+            if matches!(kind, TargetKind::YesNo | TargetKind::Level) && direction == Some(Direction::Lower) {
                 self.problem(
                     &path("direction"),
                     t.get("direction"),
@@ -850,11 +768,7 @@ impl Reader<'_> {
         let mut seen = HashSet::new();
         for g in &grades {
             if !seen.insert(g) {
-                self.problem(
-                    &path("grades"),
-                    t.get("grades"),
-                    &format!("mức \"{g}\" bị trùng"),
-                );
+                self.problem(&path("grades"), t.get("grades"), &format!("mức \"{g}\" bị trùng"));
             }
         }
         let coverage = self.coverage(t, &path("coverage"), years);
@@ -914,10 +828,7 @@ impl Reader<'_> {
                 Some(g) => match grades.iter().position(|x| *x == g) {
                     Some(i) => Some(Criterion::Grade(i)),
                     None if grades.is_empty() => None,
-                    None => bad(
-                        self,
-                        &format!("mức \"{g}\" không có trong grades ({})", grades.join(", ")),
-                    ),
+                    None => bad(self, &format!("mức \"{g}\" không có trong grades ({})", grades.join(", "))),
                 },
                 None => bad(self, "chỉ tiêu xếp loại cần tên một mức trong grades"),
             },
@@ -940,11 +851,7 @@ impl Reader<'_> {
             return out;
         };
         let Some(table) = item.as_table_like() else {
-            self.problem(
-                path,
-                Some(item),
-                "cần một bảng năm = phần trăm, ví dụ { 2019 = 90, 2020 = 100 }",
-            );
+            self.problem(path, Some(item), "cần một bảng năm = phần trăm, ví dụ { 2019 = 90, 2020 = 100 }");
             return out;
         };
         for (year, v) in table.iter() {
@@ -952,11 +859,7 @@ impl Reader<'_> {
             let y: Option<i32> = year.parse().ok();
             match (y, years) {
                 (Some(y), Some((first, last))) if y < first || y > last => {
-                    self.problem(
-                        &p,
-                        Some(v),
-                        &format!("năm {y} nằm ngoài thời gian đề án {first}-{last}"),
-                    );
+                    self.problem(&p, Some(v), &format!("năm {y} nằm ngoài thời gian đề án {first}-{last}"));
                 }
                 (None, _) => self.problem(&p, Some(v), "khóa phải là một năm"),
                 _ => {}
@@ -1049,22 +952,13 @@ coverage = { 2020 = 100 }
         let problems = parse_scheme(&bad).unwrap_err();
         let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert_eq!(problems.len(), 3, "{shown:#?}");
-        let kind = problems
-            .iter()
-            .find(|p| p.path == "targets[0].kind")
-            .expect("kind problem");
+        let kind = problems.iter().find(|p| p.path == "targets[0].kind").expect("kind problem");
         assert_eq!(kind.line, Some(20));
         assert!(kind.message.contains("percentage"));
-        let missing = problems
-            .iter()
-            .find(|p| p.path == "targets[1].name")
-            .expect("missing name");
+        let missing = problems.iter().find(|p| p.path == "targets[1].name").expect("missing name");
         assert!(missing.message.contains("thiếu"));
         assert!(missing.line.is_some());
-        let dup = problems
-            .iter()
-            .find(|p| p.path == "targets[2].code")
-            .expect("duplicate code");
+        let dup = problems.iter().find(|p| p.path == "targets[2].code").expect("duplicate code");
         assert!(dup.message.contains("trùng"));
         assert_eq!(dup.line, Some(33));
     }
@@ -1080,10 +974,7 @@ coverage = { 2020 = 100 }
     fn unknown_keys_and_out_of_range_values() {
         let bad = GOOD
             .replace("criterion = 80", "criterion = 180\ndirecton = \"lower\"")
-            .replace(
-                "coverage = { 2020 = 100 }\n\n[[targets]]",
-                "coverage = { 2030 = 100 }\n\n[[targets]]",
-            );
+            .replace("coverage = { 2020 = 100 }\n\n[[targets]]", "coverage = { 2030 = 100 }\n\n[[targets]]");
         let problems = parse_scheme(&bad).unwrap_err();
         let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
         assert!(paths.contains(&"targets[0].criterion"), "{paths:?}");
@@ -1093,10 +984,7 @@ coverage = { 2020 = 100 }
 
     #[test]
     fn computed_sources_must_fit_their_kind() {
-        let bad = GOOD.replace(
-            "source = \"reported\"",
-            "source = \"computed:members_trained_share\"",
-        );
+        let bad = GOOD.replace("source = \"reported\"", "source = \"computed:members_trained_share\"");
         let problems = parse_scheme(&bad).unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "targets[2].source");

@@ -38,8 +38,7 @@ static COLLATOR: LazyLock<CollatorBorrowed<'static>> = LazyLock::new(|| {
     let mut prefs = CollatorPreferences::from(locale!("vi"));
     prefs.numeric_ordering = Some(CollationNumericOrdering::True);
     // The collation data for `vi` is compiled into the binary; failure here is a build defect.
-    Collator::try_new(prefs, CollatorOptions::default())
-        .expect("compiled collation data for vi is present")
+    Collator::try_new(prefs, CollatorOptions::default()).expect("compiled collation data for vi is present")
 });
 
 /// Compares two texts in Vietnamese alphabetical order ("Dương" < "Đức", "Uy" < "Ưng",
@@ -51,6 +50,15 @@ pub fn compare_vi(a: &str, b: &str) -> Ordering {
 /// Sorts items in Vietnamese alphabetical order of a key.
 pub fn sort_vi_by<T>(items: &mut [T], key: impl Fn(&T) -> &str) {
     items.sort_by(|a, b| compare_vi(key(a), key(b)));
+}
+
+/// A text made safe for a spreadsheet cell: one that Excel would read as a formula (starting
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading apostrophe.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{cell}")),
+        _ => std::borrow::Cow::Borrowed(cell),
+    }
 }
 
 #[cfg(test)]
@@ -75,6 +83,16 @@ mod tests {
     }
 
     #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(spreadsheet_safe("+1"), "'+1");
+        assert_eq!(spreadsheet_safe("-2"), "'-2");
+        assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(spreadsheet_safe("Xã Hựu Thạnh"), "Xã Hựu Thạnh");
+        assert_eq!(spreadsheet_safe(""), "");
+    }
+
+    #[test]
     fn vietnamese_alphabetical_order() {
         assert_eq!(compare_vi("Dương", "Đức"), Ordering::Less);
         assert_eq!(compare_vi("Đức Hòa", "Dương"), Ordering::Greater);
@@ -84,25 +102,8 @@ mod tests {
         assert_eq!(compare_vi("Phường 2", "Phường 10"), Ordering::Less);
         // Byte order would put "Đ" (U+0110) after "Z"; the alphabet puts it after "D".
         assert_eq!(compare_vi("Đức", "Zô"), Ordering::Less);
-        let mut names = vec![
-            "Đức Huệ",
-            "Bến Lức",
-            "Đức Hòa",
-            "Cần Giuộc",
-            "Châu Thành",
-            "Cần Đước",
-        ];
+        let mut names = vec!["Đức Huệ", "Bến Lức", "Đức Hòa", "Cần Giuộc", "Châu Thành", "Cần Đước"];
         sort_vi_by(&mut names, |s| s);
-        assert_eq!(
-            names,
-            [
-                "Bến Lức",
-                "Cần Đước",
-                "Cần Giuộc",
-                "Châu Thành",
-                "Đức Hòa",
-                "Đức Huệ"
-            ]
-        );
+        assert_eq!(names, ["Bến Lức", "Cần Đước", "Cần Giuộc", "Châu Thành", "Đức Hòa", "Đức Huệ"]);
     }
 }

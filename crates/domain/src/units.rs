@@ -65,20 +65,14 @@ impl fmt::Display for UnitLevel {
 /// after the type ("Phường 1") keeps its type, since "1" alone names nothing.
 pub fn short_name(name: &str, kind: &str) -> String {
     match name.strip_prefix(kind).map(str::trim_start) {
-        Some(rest) if !rest.is_empty() && !rest.chars().all(|c| c.is_ascii_digit()) => {
-            rest.to_string()
-        }
+        Some(rest) if !rest.is_empty() && !rest.chars().all(|c| c.is_ascii_digit()) => rest.to_string(),
         _ => name.to_string(),
     }
 }
 
 /// The unit type of a name, from its leading type word ("Tỉnh Long An" → "Tỉnh").
 pub fn kind_of_name(level: UnitLevel, name: &str) -> Option<&'static str> {
-    level
-        .kinds()
-        .iter()
-        .copied()
-        .find(|k| name.starts_with(k) && name[k.len()..].starts_with(' '))
+    level.kinds().iter().copied().find(|k| name.starts_with(k) && name[k.len()..].starts_with(' '))
 }
 
 /// An official unit code: ASCII digits of the length its level requires.
@@ -233,10 +227,7 @@ const MAX_PROBLEMS: usize = 50;
 /// all of it or nothing.
 pub fn parse_unit_list(bytes: &[u8], province: Option<&str>) -> Result<UnitList, Vec<ListProblem>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
     let mut records = reader.records();
     let problem = |line: u64, field: Option<&str>, message: String| ListProblem {
         line,
@@ -245,13 +236,7 @@ pub fn parse_unit_list(bytes: &[u8], province: Option<&str>) -> Result<UnitList,
     };
     let header = match records.next() {
         Some(Ok(h)) => h,
-        Some(Err(e)) => {
-            return Err(vec![problem(
-                1,
-                None,
-                format!("không đọc được tiêu đề: {e}"),
-            )])
-        }
+        Some(Err(e)) => return Err(vec![problem(1, None, format!("không đọc được tiêu đề: {e}"))]),
         None => return Err(vec![problem(1, None, "tệp rỗng".into())]),
     };
     let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
@@ -289,18 +274,11 @@ pub fn parse_unit_list(bytes: &[u8], province: Option<&str>) -> Result<UnitList,
             continue;
         }
         if record.len() != columns.len() {
-            problems.push(problem(
-                line,
-                None,
-                format!("có {} cột, cần {}", record.len(), columns.len()),
-            ));
+            problems.push(problem(line, None, format!("có {} cột, cần {}", record.len(), columns.len())));
             continue;
         }
-        let row: HashMap<&str, String> = columns
-            .iter()
-            .zip(record.iter())
-            .map(|(c, v)| (*c, text::clean(v)))
-            .collect();
+        let row: HashMap<&str, String> =
+            columns.iter().zip(record.iter()).map(|(c, v)| (*c, text::clean(v))).collect();
         if let Some(p) = province {
             if row["province_code"] != p {
                 continue;
@@ -318,10 +296,7 @@ pub fn parse_unit_list(bytes: &[u8], province: Option<&str>) -> Result<UnitList,
         problems.push(problem(1, None, message));
     }
     if problems.is_empty() {
-        Ok(UnitList {
-            format,
-            units: builder.units,
-        })
+        Ok(UnitList { format, units: builder.units })
     } else {
         Err(problems)
     }
@@ -345,13 +320,8 @@ impl ListBuilder {
         let province = self.add_unit(UnitLevel::Province, row, "province", None, line)?;
         let commune_parent = match format {
             ListFormat::ThreeLevel2024 => {
-                let district = self.add_unit(
-                    UnitLevel::District,
-                    row,
-                    "district",
-                    Some(province.clone()),
-                    line,
-                )?;
+                let district =
+                    self.add_unit(UnitLevel::District, row, "district", Some(province.clone()), line)?;
                 // A district with no commune-level units (some island districts) has a row
                 // with the commune columns empty.
                 let commune_cols = ["commune_code", "commune_name", "commune_type", "lat", "lon"];
@@ -362,13 +332,7 @@ impl ListBuilder {
             }
             ListFormat::TwoLevel2025 => province,
         };
-        let code = self.add_unit(
-            UnitLevel::Commune,
-            row,
-            "commune",
-            Some(commune_parent),
-            line,
-        )?;
+        let code = self.add_unit(UnitLevel::Commune, row, "commune", Some(commune_parent), line)?;
         let idx = self.index[&(UnitLevel::Commune, code)];
         let unit = &mut self.units[idx];
         unit.lat = Some(parse_coordinate(&row["lat"], 90.0).map_err(|m| ("lat", m))?);
@@ -410,28 +374,17 @@ impl ListBuilder {
         let kind = match type_col {
             Some(col) => {
                 let kind = row[col].as_str();
-                level
-                    .kinds()
-                    .iter()
-                    .copied()
-                    .find(|k| *k == kind)
-                    .ok_or_else(|| {
-                        (
-                            col,
-                            format!(
-                                "loại \"{kind}\" không hợp lệ; cần một trong: {}",
-                                level.kinds().join(", ")
-                            ),
-                        )
-                    })?
+                level.kinds().iter().copied().find(|k| *k == kind).ok_or_else(|| {
+                    (
+                        col,
+                        format!("loại \"{kind}\" không hợp lệ; cần một trong: {}", level.kinds().join(", ")),
+                    )
+                })?
             }
             None => kind_of_name(level, &name).ok_or_else(|| {
                 (
                     name_col,
-                    format!(
-                        "tên \"{name}\" phải bắt đầu bằng loại đơn vị ({})",
-                        level.kinds().join(", ")
-                    ),
+                    format!("tên \"{name}\" phải bắt đầu bằng loại đơn vị ({})", level.kinds().join(", ")),
                 )
             })?,
         };
@@ -459,10 +412,7 @@ impl ListBuilder {
                 ));
             }
             if level == UnitLevel::Commune {
-                return Err((
-                    code_col,
-                    format!("mã xã \"{code}\" lặp lại (đã có ở dòng {})", first.line),
-                ));
+                return Err((code_col, format!("mã xã \"{code}\" lặp lại (đã có ở dòng {})", first.line)));
             }
             return Ok(code);
         }
@@ -484,9 +434,7 @@ impl ListBuilder {
 
 /// A decimal number written with a "." decimal point, as in the official lists.
 fn parse_number(raw: &str) -> Result<f64, String> {
-    let v: f64 = raw
-        .parse()
-        .map_err(|_| format!("\"{raw}\" không phải là số"))?;
+    let v: f64 = raw.parse().map_err(|_| format!("\"{raw}\" không phải là số"))?;
     if !v.is_finite() {
         return Err(format!("\"{raw}\" không phải là số hữu hạn"));
     }
@@ -515,14 +463,8 @@ mod tests {
         assert_eq!(short_name("Huyện Đức Hòa", "Huyện"), "Đức Hòa");
         assert_eq!(short_name("Thành phố Tân An", "Thành phố"), "Tân An");
         assert_eq!(short_name("Phường 1", "Phường"), "Phường 1");
-        assert_eq!(
-            kind_of_name(UnitLevel::Province, "Tỉnh Long An"),
-            Some("Tỉnh")
-        );
-        assert_eq!(
-            kind_of_name(UnitLevel::Province, "Thành phố Hà Nội"),
-            Some("Thành phố")
-        );
+        assert_eq!(kind_of_name(UnitLevel::Province, "Tỉnh Long An"), Some("Tỉnh"));
+        assert_eq!(kind_of_name(UnitLevel::Province, "Thành phố Hà Nội"), Some("Thành phố"));
         assert_eq!(kind_of_name(UnitLevel::Province, "Tỉnhx"), None);
     }
 
@@ -565,20 +507,11 @@ mod tests {
         let problems = parse_unit_list(csv.as_bytes(), None).unwrap_err();
         let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         assert_eq!(problems.len(), 4, "{shown:?}");
-        assert_eq!(
-            (problems[0].line, problems[0].field.as_deref()),
-            (3, Some("commune_code"))
-        );
-        assert_eq!(
-            (problems[1].line, problems[1].field.as_deref()),
-            (4, Some("lat"))
-        );
+        assert_eq!((problems[0].line, problems[0].field.as_deref()), (3, Some("commune_code")));
+        assert_eq!((problems[1].line, problems[1].field.as_deref()), (4, Some("lat")));
         assert_eq!((problems[2].line, problems[2].field.as_deref()), (5, None));
         assert!(shown[2].contains("có 9 cột, cần 10"), "{}", shown[2]);
-        assert_eq!(
-            (problems[3].line, problems[3].field.as_deref()),
-            (6, Some("commune_type"))
-        );
+        assert_eq!((problems[3].line, problems[3].field.as_deref()), (6, Some("commune_type")));
     }
 
     #[test]
@@ -602,7 +535,8 @@ mod tests {
 
     #[test]
     fn two_level_list_with_area() {
-        let csv = "\u{feff}province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n\
+        let csv =
+            "\u{feff}province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n\
                    80,Tỉnh Tây Ninh,27695,Xã Hựu Thạnh,Xã,10.9,106.4,50.5\n\
                    80,Tỉnh Tây Ninh,27696,Xã Không Rõ,Xã,10.9,106.4,0.0\n\
                    80,Tỉnh Tây Ninh,27697,Xã Trống,Xã,10.9,106.4,\n";
@@ -610,16 +544,10 @@ mod tests {
         assert_eq!(list.format, ListFormat::TwoLevel2025);
         assert_eq!(list.units[1].parent_code.as_deref(), Some("80"));
         assert_eq!(list.units[1].area_km2, Some(50.5));
-        assert_eq!(
-            list.units[2].area_km2, None,
-            "0.0 means the area is not known"
-        );
+        assert_eq!(list.units[2].area_km2, None, "0.0 means the area is not known");
         assert_eq!(list.units[3].area_km2, None);
         let negative = csv.replace("50.5", "-1");
         let problems = parse_unit_list(negative.as_bytes(), None).unwrap_err();
-        assert_eq!(
-            (problems[0].line, problems[0].field.as_deref()),
-            (2, Some("area_km2"))
-        );
+        assert_eq!((problems[0].line, problems[0].field.as_deref()), (2, Some("area_km2")));
     }
 }

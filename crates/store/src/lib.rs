@@ -11,12 +11,16 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub mod audit;
 mod schemes;
 pub mod testing;
 mod units;
+mod users;
 
+pub use audit::{Actor, AuditEvent, AuditFilter, AuditPage};
 pub use schemes::{SchemeImport, SchemeSummary, StoredScheme};
 pub use units::{ImportSummary, UnitPage};
+pub use users::{ApiToken, NewUser, Session, User, UserChange};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -79,16 +83,13 @@ impl Store {
     /// or a plain file path for SQLite. Does not run migrations.
     pub async fn connect(url: &str) -> Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts =
-                PgConnectOptions::from_str(url).map_err(|e| StoreError::Url(e.to_string()))?;
+            let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::Url(e.to_string()))?;
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            return Ok(Self {
-                backend: Backend::Postgres(pool),
-            });
+            return Ok(Self { backend: Backend::Postgres(pool) });
         }
         let opts = if url.starts_with("sqlite:") {
             SqliteConnectOptions::from_str(url).map_err(|e| StoreError::Url(e.to_string()))?
@@ -105,13 +106,8 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await?;
-        Ok(Self {
-            backend: Backend::Sqlite(pool),
-        })
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+        Ok(Self { backend: Backend::Sqlite(pool) })
     }
 
     /// Opens a database and brings its schema up to date.

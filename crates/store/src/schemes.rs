@@ -4,11 +4,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use danvan_domain::scheme::{
-    Accumulation, Criterion, Direction, PeriodType, SchemeDef, Source, Target, TargetKind,
-    TaskGroup,
+    Accumulation, Criterion, Direction, PeriodType, SchemeDef, Source, Target, TargetKind, TaskGroup,
 };
 use danvan_domain::units::UnitLevel;
 
+use crate::audit::{write_audit, Actor, NewEvent};
 use crate::{on_unique, with_pool, Result, Store, StoreError};
 
 /// A scheme as stored.
@@ -91,7 +91,12 @@ impl Store {
     /// Stores a scheme. A scheme with the same code is updated in place (task groups and targets
     /// matched by code; those no longer in the file are removed). The root unit must exist in the
     /// scheme's first year.
-    pub async fn import_scheme(&self, def: &SchemeDef, source_text: &str) -> Result<SchemeImport> {
+    pub async fn import_scheme(
+        &self,
+        actor: &Actor,
+        def: &SchemeDef,
+        source_text: &str,
+    ) -> Result<SchemeImport> {
         let first_day = NaiveDate::from_ymd_opt(def.first_year, 1, 1)
             .ok_or_else(|| StoreError::Invalid(format!("năm {} không hợp lệ", def.first_year)))?;
         let root = self.unit_by_code(&def.root_unit, Some(first_day)).await?.ok_or_else(|| {
@@ -110,6 +115,7 @@ impl Store {
         }
         let now = Utc::now();
         let objectives = json(&def.objectives)?;
+        let before = self.scheme(&def.code).await?.map(|s| s.def);
         let result = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM schemes WHERE code = $1")
@@ -284,6 +290,13 @@ impl Store {
                     sqlx::query("DELETE FROM task_groups WHERE id = $1").bind(gid).execute(&mut *tx).await?;
                 }
             }
+            let mut event = NewEvent::new(if created { "create" } else { "update" }, "scheme", id)
+                .unit(Some(root.id))
+                .after(def);
+            if let Some(before) = &before {
+                event = event.before(before);
+            }
+            write_audit!(tx, actor, now, &[event]);
             tx.commit().await?;
             SchemeImport { id, created }
         });
@@ -372,8 +385,7 @@ impl Store {
         let targets = targets
             .into_iter()
             .map(|t| {
-                let kind =
-                    TargetKind::parse(&t.kind).ok_or_else(|| corrupt("target kind", &t.kind))?;
+                let kind = TargetKind::parse(&t.kind).ok_or_else(|| corrupt("target kind", &t.kind))?;
                 Ok(Target {
                     coverage: goals.remove(&t.id).unwrap_or_default(),
                     code: t.code,
@@ -386,8 +398,7 @@ impl Store {
                     accumulation: Accumulation::parse(&t.accumulation)
                         .ok_or_else(|| corrupt("accumulation", &t.accumulation))?,
                     criterion: Criterion::from_number(kind, t.criterion),
-                    grades: serde_json::from_str(&t.grades)
-                        .map_err(|_| corrupt("grades", &t.grades))?,
+                    grades: serde_json::from_str(&t.grades).map_err(|_| corrupt("grades", &t.grades))?,
                     numerator_label: t.numerator_label,
                     denominator_label: t.denominator_label,
                     unit_label: t.unit_label,
@@ -404,24 +415,15 @@ impl Store {
             root_unit: row.root_code,
             first_year: row.first_year as i32,
             last_year: row.last_year as i32,
-            applies_to: UnitLevel::parse(&row.applies_to)
-                .ok_or_else(|| corrupt("level", &row.applies_to))?,
+            applies_to: UnitLevel::parse(&row.applies_to).ok_or_else(|| corrupt("level", &row.applies_to))?,
             period: PeriodType::parse(&row.period).ok_or_else(|| corrupt("period", &row.period))?,
             report_deadline_days: row.report_deadline_days as u32,
             sample: row.sample,
             objectives: serde_json::from_str(&row.objectives)
                 .map_err(|_| corrupt("objectives", &row.objectives))?,
-            groups: groups
-                .into_iter()
-                .map(|(code, name)| TaskGroup { code, name })
-                .collect(),
+            groups: groups.into_iter().map(|(code, name)| TaskGroup { code, name }).collect(),
             targets,
         };
-        Ok(Some(StoredScheme {
-            id: row.id,
-            root_unit_id: row.root_unit_id,
-            def,
-            updated_at: row.updated_at,
-        }))
+        Ok(Some(StoredScheme { id: row.id, root_unit_id: row.root_unit_id, def, updated_at: row.updated_at }))
     }
 }

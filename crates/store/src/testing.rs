@@ -18,13 +18,11 @@ pub fn strict() -> bool {
 pub fn pg_server() -> Option<String> {
     match std::env::var("DANVAN_TEST_PG") {
         Ok(url) if !url.is_empty() => Some(url),
-        _ if strict() => panic!(
-            "DANVAN_TEST_PG is not set, and strict mode forbids skipping the PostgreSQL suite"
-        ),
+        _ if strict() => {
+            panic!("DANVAN_TEST_PG is not set, and strict mode forbids skipping the PostgreSQL suite")
+        }
         _ => {
-            eprintln!(
-                "note: DANVAN_TEST_PG is not set; the PostgreSQL half of this test is skipped"
-            );
+            eprintln!("note: DANVAN_TEST_PG is not set; the PostgreSQL half of this test is skipped");
             None
         }
     }
@@ -53,21 +51,14 @@ impl TestDb {
             .expect("create test database");
         let _ = conn.close().await;
         let url = with_database(server, &name);
-        TestDb {
-            server: server.to_string(),
-            name,
-            url,
-        }
+        TestDb { server: server.to_string(), name, url }
     }
 
     pub async fn drop_db(self) {
         if let Ok(mut conn) = sqlx::PgConnection::connect(&self.server).await {
-            let _ = sqlx::query(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut conn)
-            .await;
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+                .execute(&mut conn)
+                .await;
             let _ = conn.close().await;
         }
     }
@@ -76,10 +67,7 @@ impl TestDb {
 static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 fn nanos() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
 }
 
 /// The server URL with its database replaced.
@@ -102,9 +90,7 @@ where
 {
     let dir = tempfile_dir();
     let path = dir.join("test.db");
-    let sqlite = Store::open(path.to_str().expect("utf-8 temp path"))
-        .await
-        .expect("open sqlite");
+    let sqlite = Store::open(path.to_str().expect("utf-8 temp path")).await.expect("open sqlite");
     let outcome = tokio::spawn(body(sqlite.clone())).await;
     sqlite.close().await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -6,9 +6,10 @@ use chrono::NaiveDate;
 use danvan_domain::text;
 use danvan_domain::units::{pick_version, short_name, Unit, UnitLevel, UnitList};
 
+use crate::audit::{write_audit, Actor, NewEvent};
 use crate::{with_pool, Result, Store, StoreError};
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Serialize)]
 struct UnitRow {
     id: i64,
     code: String,
@@ -71,8 +72,7 @@ pub struct UnitPage {
 /// Sorts units as officials expect: by short name in Vietnamese alphabetical order.
 fn sort_units(units: &mut [Unit]) {
     units.sort_by(|a, b| {
-        text::compare_vi(&a.short_name, &b.short_name)
-            .then_with(|| text::compare_vi(&a.name, &b.name))
+        text::compare_vi(&a.short_name, &b.short_name).then_with(|| text::compare_vi(&a.name, &b.name))
     });
 }
 
@@ -82,11 +82,14 @@ impl Store {
     /// changes nothing. `progress` is called with the number of units done so far.
     pub async fn import_units(
         &self,
+        actor: &Actor,
         list: &UnitList,
         progress: &mut (dyn FnMut(usize) + Send),
     ) -> Result<ImportSummary> {
         let (valid_from, valid_to) = list.format.validity();
         let mut summary = ImportSummary::default();
+        let mut events = Vec::new();
+        let now = chrono::Utc::now();
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let existing: Vec<UnitRow> = sqlx::query_as(&format!("SELECT {UNIT_COLUMNS} FROM units"))
@@ -143,6 +146,20 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                             summary.updated += 1;
+                            let new = UnitRow {
+                                name: rec.name.clone(),
+                                short_name: short.clone(),
+                                kind: rec.kind.clone(),
+                                level: rec.level.as_str().to_string(),
+                                parent_id,
+                                lat: rec.lat,
+                                lon: rec.lon,
+                                area_km2: rec.area_km2,
+                                valid_to,
+                                code: old.code.clone(),
+                                ..old
+                            };
+                            events.push(NewEvent::new("update", "unit", old.id).unit(Some(old.id)).before(&old).after(&new));
                         }
                         old.id
                     }
@@ -167,6 +184,21 @@ impl Store {
                         .fetch_one(&mut *tx)
                         .await?;
                         summary.inserted += 1;
+                        let new = UnitRow {
+                            id,
+                            code: rec.code.clone(),
+                            name: rec.name.clone(),
+                            short_name: short.clone(),
+                            kind: rec.kind.clone(),
+                            level: rec.level.as_str().to_string(),
+                            parent_id,
+                            lat: rec.lat,
+                            lon: rec.lon,
+                            area_km2: rec.area_km2,
+                            valid_from,
+                            valid_to,
+                        };
+                        events.push(NewEvent::new("create", "unit", id).unit(Some(id)).after(&new));
                         id
                     }
                 };
@@ -175,6 +207,7 @@ impl Store {
                     progress(i + 1);
                 }
             }
+            write_audit!(tx, actor, now, &events);
             tx.commit().await?;
         });
         progress(list.units.len());
@@ -243,10 +276,8 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
-        let mut units: Vec<Unit> = to_units(rows)?
-            .into_iter()
-            .filter(|u| on.is_none_or(|d| u.valid_on(d)))
-            .collect();
+        let mut units: Vec<Unit> =
+            to_units(rows)?.into_iter().filter(|u| on.is_none_or(|d| u.valid_on(d))).collect();
         sort_units(&mut units);
         Ok(units)
     }
@@ -296,15 +327,9 @@ impl Store {
     pub async fn search_units(&self, query: &str, limit: usize, offset: usize) -> Result<UnitPage> {
         let folded = text::fold(query);
         if folded.is_empty() {
-            return Ok(UnitPage {
-                units: Vec::new(),
-                total: 0,
-            });
+            return Ok(UnitPage { units: Vec::new(), total: 0 });
         }
-        let escaped = folded
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
+        let escaped = folded.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         let pattern = format!("%{escaped}%");
         let rows: Vec<UnitRow> = with_pool!(self, pool => {
             sqlx::query_as(&format!(

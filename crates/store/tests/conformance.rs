@@ -5,11 +5,10 @@ use chrono::NaiveDate;
 use danvan_domain::scheme::{parse_scheme, Criterion};
 use danvan_domain::units::{parse_unit_list, UnitLevel, UnitList};
 use danvan_store::testing::on_each_backend;
-use danvan_store::{BackendKind, Store, StoreError};
+use danvan_store::{Actor, BackendKind, Store, StoreError};
 
 const THREE: &str = "province_code,province_name,district_code,district_name,district_type,commune_code,commune_name,commune_type,lat,lon\n";
-const TWO: &str =
-    "province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n";
+const TWO: &str = "province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n";
 
 /// A slice of the real 2024 list: two districts of Long An and one of Hà Nội.
 fn list_2024() -> UnitList {
@@ -43,10 +42,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 async fn import(store: &Store, list: &UnitList) -> danvan_store::ImportSummary {
     let mut calls = 0;
     let mut progress = |_: usize| calls += 1;
-    let summary = store
-        .import_units(list, &mut progress)
-        .await
-        .expect("import");
+    let summary = store.import_units(&Actor::system("test"), list, &mut progress).await.expect("import");
     assert!(calls >= 1, "progress is reported at least once");
     summary
 }
@@ -54,16 +50,9 @@ async fn import(store: &Store, list: &UnitList) -> danvan_store::ImportSummary {
 #[tokio::test]
 async fn migrations_are_applied_once() {
     on_each_backend(|store| async move {
-        assert_eq!(
-            store.migrate().await.unwrap(),
-            0,
-            "a second run applies nothing"
-        );
+        assert_eq!(store.migrate().await.unwrap(), 0, "a second run applies nothing");
         store.ping().await.unwrap();
-        assert!(matches!(
-            store.kind(),
-            BackendKind::Sqlite | BackendKind::Postgres
-        ));
+        assert!(matches!(store.kind(), BackendKind::Sqlite | BackendKind::Postgres));
     })
     .await;
 }
@@ -76,31 +65,15 @@ async fn unit_import_is_idempotent_and_updates() {
         assert_eq!(first.inserted, list.units.len());
         assert_eq!((first.updated, first.unchanged), (0, 0));
         let again = import(&store, &list).await;
-        assert_eq!(
-            (again.inserted, again.updated, again.unchanged),
-            (0, 0, list.units.len())
-        );
-        assert_eq!(
-            store.count_units(UnitLevel::Province, None).await.unwrap(),
-            2
-        );
-        assert_eq!(
-            store.count_units(UnitLevel::District, None).await.unwrap(),
-            4
-        );
-        assert_eq!(
-            store.count_units(UnitLevel::Commune, None).await.unwrap(),
-            8
-        );
+        assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, list.units.len()));
+        assert_eq!(store.count_units(UnitLevel::Province, None).await.unwrap(), 2);
+        assert_eq!(store.count_units(UnitLevel::District, None).await.unwrap(), 4);
+        assert_eq!(store.count_units(UnitLevel::Commune, None).await.unwrap(), 8);
 
         // A renamed commune is updated in place, keeping its id.
         let before = store.unit_by_code("27695", None).await.unwrap().unwrap();
         let mut renamed = list.clone();
-        let rec = renamed
-            .units
-            .iter_mut()
-            .find(|u| u.code == "27695")
-            .unwrap();
+        let rec = renamed.units.iter_mut().find(|u| u.code == "27695").unwrap();
         rec.name = "Xã Hựu Thạnh Mới".into();
         let s = import(&store, &renamed).await;
         assert_eq!((s.inserted, s.updated), (0, 1));
@@ -121,11 +94,7 @@ async fn both_lists_live_side_by_side_by_validity() {
         assert_eq!(newest.name, "Phường Ba Đình");
         assert_eq!(newest.valid_from, Some(day(2025, 7, 1)));
         assert_eq!(newest.area_km2, Some(2.97));
-        let old = store
-            .unit_by_code("00004", Some(day(2019, 6, 30)))
-            .await
-            .unwrap()
-            .unwrap();
+        let old = store.unit_by_code("00004", Some(day(2019, 6, 30))).await.unwrap().unwrap();
         assert_eq!(old.name, "Phường Trúc Bạch");
         assert_eq!(old.valid_to, Some(day(2025, 6, 30)));
         assert_eq!(old.level, UnitLevel::Commune);
@@ -138,30 +107,12 @@ async fn both_lists_live_side_by_side_by_validity() {
         let names: Vec<&str> = lineage.iter().map(|u| u.name.as_str()).collect();
         assert_eq!(names, ["Thành phố Hà Nội", "Phường Ba Đình"]);
 
-        assert_eq!(
-            store
-                .count_units(UnitLevel::Commune, Some(day(2019, 1, 1)))
-                .await
-                .unwrap(),
-            8
-        );
-        assert_eq!(
-            store
-                .count_units(UnitLevel::Commune, Some(day(2026, 1, 1)))
-                .await
-                .unwrap(),
-            2
-        );
-        assert_eq!(
-            store.count_units(UnitLevel::Commune, None).await.unwrap(),
-            10
-        );
+        assert_eq!(store.count_units(UnitLevel::Commune, Some(day(2019, 1, 1))).await.unwrap(), 8);
+        assert_eq!(store.count_units(UnitLevel::Commune, Some(day(2026, 1, 1))).await.unwrap(), 2);
+        assert_eq!(store.count_units(UnitLevel::Commune, None).await.unwrap(), 10);
         let roots_2019 = store.roots(Some(day(2019, 1, 1))).await.unwrap();
         assert_eq!(
-            roots_2019
-                .iter()
-                .map(|u| u.name.as_str())
-                .collect::<Vec<_>>(),
+            roots_2019.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(),
             ["Thành phố Hà Nội", "Tỉnh Long An"]
         );
         assert_eq!(store.roots(None).await.unwrap().len(), 4);
@@ -181,25 +132,11 @@ async fn hierarchy_in_vietnamese_order() {
         let duc_hoa = &districts[0];
         let communes = store.children(duc_hoa.id).await.unwrap();
         let names: Vec<&str> = communes.iter().map(|u| u.name.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "Xã An Ninh Đông",
-                "Thị trấn Đức Hòa",
-                "Thị trấn Hậu Nghĩa",
-                "Xã Hựu Thạnh"
-            ]
-        );
+        assert_eq!(names, ["Xã An Ninh Đông", "Thị trấn Đức Hòa", "Thị trấn Hậu Nghĩa", "Xã Hựu Thạnh"]);
         let tan_an = store.children(districts[2].id).await.unwrap();
-        assert_eq!(
-            tan_an.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(),
-            ["Phường 2", "Phường 10"]
-        );
+        assert_eq!(tan_an.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(), ["Phường 2", "Phường 10"]);
 
-        let counts = store
-            .child_counts(&[la.id, duc_hoa.id, communes[0].id])
-            .await
-            .unwrap();
+        let counts = store.child_counts(&[la.id, duc_hoa.id, communes[0].id]).await.unwrap();
         assert_eq!(counts.get(&la.id), Some(&3));
         assert_eq!(counts.get(&duc_hoa.id), Some(&4));
         assert_eq!(counts.get(&communes[0].id), None);
@@ -314,15 +251,12 @@ async fn schemes_round_trip_and_update_in_place() {
     on_each_backend(|store| async move {
         let def = parse_scheme(SCHEME).unwrap();
         // Without units the root cannot be found: nothing is stored.
-        let err = store.import_scheme(&def, SCHEME).await.unwrap_err();
-        assert!(
-            matches!(err, StoreError::Invalid(ref m) if m.contains("root_unit")),
-            "{err}"
-        );
+        let err = store.import_scheme(&Actor::system("test"), &def, SCHEME).await.unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(ref m) if m.contains("root_unit")), "{err}");
         assert!(store.schemes().await.unwrap().is_empty());
 
         import(&store, &list_2024()).await;
-        let created = store.import_scheme(&def, SCHEME).await.unwrap();
+        let created = store.import_scheme(&Actor::system("test"), &def, SCHEME).await.unwrap();
         assert!(created.created);
         let stored = store.scheme("T-1").await.unwrap().unwrap();
         assert_eq!(stored.def, def);
@@ -331,18 +265,12 @@ async fn schemes_round_trip_and_update_in_place() {
         assert_eq!(stored.root_unit_id, la.id);
         let list = store.schemes().await.unwrap();
         assert_eq!(list.len(), 1);
-        assert_eq!(
-            (list[0].code.as_str(), list[0].target_count, list[0].sample),
-            ("T-1", 3, true)
-        );
+        assert_eq!((list[0].code.as_str(), list[0].target_count, list[0].sample), ("T-1", 3, true));
 
         // A changed file: one target removed, one renamed with new coverage, a group dropped.
         let changed_text = SCHEME
             .replace("name = \"Tỷ lệ\"", "name = \"Tỷ lệ mới\"")
-            .replace(
-                "coverage = { 2019 = 90, 2020 = 100 }",
-                "coverage = { 2018 = 50 }",
-            )
+            .replace("coverage = { 2019 = 90, 2020 = 100 }", "coverage = { 2018 = 50 }")
             .replace("criterion = 80", "criterion = 75.5");
         let cut = changed_text.find("[[groups]]\ncode = \"2\"").unwrap();
         let changed_text = format!(
@@ -353,7 +281,7 @@ async fn schemes_round_trip_and_update_in_place() {
         );
         let changed = parse_scheme(&changed_text).unwrap();
         assert_eq!(changed.targets.len(), 1);
-        let updated = store.import_scheme(&changed, &changed_text).await.unwrap();
+        let updated = store.import_scheme(&Actor::system("test"), &changed, &changed_text).await.unwrap();
         assert_eq!(updated.id, created.id);
         assert!(!updated.created);
         let stored = store.scheme("T-1").await.unwrap().unwrap();
@@ -373,11 +301,8 @@ async fn a_scheme_must_apply_below_its_root() {
         import(&store, &list_2024()).await;
         let text = SCHEME.replace("root_unit = \"80\"", "root_unit = \"27695\"");
         let def = parse_scheme(&text).unwrap();
-        let err = store.import_scheme(&def, &text).await.unwrap_err();
-        assert!(
-            matches!(err, StoreError::Invalid(ref m) if m.contains("applies_to")),
-            "{err}"
-        );
+        let err = store.import_scheme(&Actor::system("test"), &def, &text).await.unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(ref m) if m.contains("applies_to")), "{err}");
         assert!(store.schemes().await.unwrap().is_empty());
     })
     .await;

@@ -78,12 +78,8 @@ async fn find_unit(state: &AppState, code: &str, on: Option<&str>) -> Result<Uni
     let on = parse_on(on)?;
     let all = state.store.units_with_code(code).await?;
     pick_version(&all, on).cloned().ok_or_else(|| {
-        let when = on
-            .map(|d| format!(" vào ngày {}", d.format("%d/%m/%Y")))
-            .unwrap_or_default();
-        ApiError(WebError::NotFound(format!(
-            "không có đơn vị mã \"{code}\"{when}"
-        )))
+        let when = on.map(|d| format!(" vào ngày {}", d.format("%d/%m/%Y"))).unwrap_or_default();
+        ApiError(WebError::NotFound(format!("không có đơn vị mã \"{code}\"{when}")))
     })
 }
 
@@ -117,12 +113,7 @@ pub async fn get_children(
 ) -> Result<Json<Vec<UnitJson>>, ApiError> {
     let unit = find_unit(&state, &code, q.on.as_deref()).await?;
     let children = state.store.children(unit.id).await?;
-    Ok(Json(
-        children
-            .iter()
-            .map(|c| UnitJson::new(c, Some(unit.code.clone())))
-            .collect(),
-    ))
+    Ok(Json(children.iter().map(|c| UnitJson::new(c, Some(unit.code.clone()))).collect()))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -151,30 +142,15 @@ pub async fn search_units(
     if query.is_empty() {
         return Err(WebError::BadRequest("cần tham số q (tên hoặc mã đơn vị)".into()).into());
     }
-    let found = state
-        .store
-        .search_units(&query, per_page, (page - 1) * per_page)
-        .await?;
+    let found = state.store.search_units(&query, per_page, (page - 1) * per_page).await?;
     let parent_ids: Vec<i64> = found.units.iter().filter_map(|u| u.parent_id).collect();
     let parents = state.store.units_by_ids(&parent_ids).await?;
     let units = found
         .units
         .iter()
-        .map(|u| {
-            UnitJson::new(
-                u,
-                u.parent_id
-                    .and_then(|p| parents.get(&p))
-                    .map(|p| p.code.clone()),
-            )
-        })
+        .map(|u| UnitJson::new(u, u.parent_id.and_then(|p| parents.get(&p)).map(|p| p.code.clone())))
         .collect();
-    Ok(Json(UnitListJson {
-        total: found.total,
-        page,
-        per_page,
-        units,
-    }))
+    Ok(Json(UnitListJson { total: found.total, page, per_page, units }))
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Debug)]
@@ -191,9 +167,7 @@ pub struct SchemeSummaryJson {
 
 /// Every scheme.
 #[utoipa::path(get, path = "/api/v1/schemes", responses((status = 200, body = [SchemeSummaryJson])), tag = "schemes")]
-pub async fn list_schemes(
-    State(state): State<AppState>,
-) -> Result<Json<Vec<SchemeSummaryJson>>, ApiError> {
+pub async fn list_schemes(State(state): State<AppState>) -> Result<Json<Vec<SchemeSummaryJson>>, ApiError> {
     let schemes = state.store.schemes().await?;
     Ok(Json(
         schemes
@@ -233,16 +207,8 @@ pub async fn get_scheme(
         .scheme(&code)
         .await?
         .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{code}\"")))?;
-    let criteria = scheme
-        .def
-        .targets
-        .iter()
-        .map(|t: &Target| (t.code.clone(), t.criterion_text()))
-        .collect();
-    Ok(Json(SchemeJson {
-        def: scheme.def,
-        criteria,
-    }))
+    let criteria = scheme.def.targets.iter().map(|t: &Target| (t.code.clone(), t.criterion_text())).collect();
+    Ok(Json(SchemeJson { def: scheme.def, criteria }))
 }
 
 pub async fn not_found() -> ApiError {

@@ -18,6 +18,12 @@ pub enum WebError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("lỗi hệ thống")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -39,6 +45,9 @@ impl WebError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -70,9 +79,9 @@ impl WebError {
         let status = self.status();
         let (title, text) = match status {
             StatusCode::NOT_FOUND => (lang.t("error-404-title"), lang.t("error-404-text")),
-            StatusCode::INTERNAL_SERVER_ERROR => {
-                (lang.t("error-500-title"), lang.t("error-500-text"))
-            }
+            StatusCode::FORBIDDEN => (lang.t("error-403-title"), lang.t("error-403-text")),
+            StatusCode::UNAUTHORIZED => (lang.t("error-401-title"), String::new()),
+            StatusCode::INTERNAL_SERVER_ERROR => (lang.t("error-500-title"), lang.t("error-500-text")),
             _ => (lang.t("error-400-title"), String::new()),
         };
         let detail = match &self {
@@ -93,15 +102,9 @@ struct ErrorPage {
     detail: String,
 }
 
-pub fn error_page(
-    lang: Lang,
-    status: StatusCode,
-    title: String,
-    text: String,
-    detail: String,
-) -> Response {
+pub fn error_page(lang: Lang, status: StatusCode, title: String, text: String, detail: String) -> Response {
     let page = ErrorPage {
-        layout: crate::pages::Layout::new(lang, &title, "/"),
+        layout: crate::pages::Layout::bare(lang, &title, "/"),
         status: status.as_u16(),
         title,
         text,
@@ -138,10 +141,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.log();
         let status = self.0.status();
-        let body = ErrorBody {
-            status: status.as_u16(),
-            error: self.0.public_message(Lang::Vi),
-        };
+        let body = ErrorBody { status: status.as_u16(), error: self.0.public_message(Lang::Vi) };
         (status, Json(body)).into_response()
     }
 }
@@ -165,10 +165,7 @@ pub trait InLang<T> {
 
 impl<T, E: Into<WebError>> InLang<T> for Result<T, E> {
     fn in_lang(self, lang: Lang) -> Result<T, PageError> {
-        self.map_err(|e| PageError {
-            lang,
-            error: e.into(),
-        })
+        self.map_err(|e| PageError { lang, error: e.into() })
     }
 }
 
@@ -182,14 +179,12 @@ mod tests {
         let err = WebError::Internal("password=hunter2 connection refused".into());
         let res = err.page(Lang::En);
         assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body =
-            String::from_utf8(to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+        let body = String::from_utf8(to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
         assert!(body.contains("Server error"));
         assert!(!body.contains("hunter2"));
         let res = ApiError(WebError::Internal("secret cause".into())).into_response();
         assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body =
-            String::from_utf8(to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+        let body = String::from_utf8(to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
         assert!(!body.contains("secret cause"));
         assert!(body.contains("\"status\":500"));
     }

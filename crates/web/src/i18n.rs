@@ -56,10 +56,8 @@ impl Lang {
 
     /// A message with arguments.
     pub fn t_args(self, key: &str, args: &[(&str, String)]) -> String {
-        let args: HashMap<Cow<'static, str>, FluentValue> = args
-            .iter()
-            .map(|(k, v)| (Cow::Owned(k.to_string()), FluentValue::from(v.clone())))
-            .collect();
+        let args: HashMap<Cow<'static, str>, FluentValue> =
+            args.iter().map(|(k, v)| (Cow::Owned(k.to_string()), FluentValue::from(v.clone()))).collect();
         LOCALES.lookup_with_args(&self.id(), key, &args)
     }
 
@@ -107,10 +105,7 @@ mod tests {
         assert_eq!(Lang::Vi.t("nav-units"), "Đơn vị hành chính");
         assert_eq!(Lang::En.t("nav-units"), "Administrative units");
         assert_eq!(
-            Lang::Vi.t_args(
-                "units-results",
-                &[("query", "duc hoa".into()), ("total", "3".into())]
-            ),
+            Lang::Vi.t_args("units-results", &[("query", "duc hoa".into()), ("total", "3".into())]),
             "Kết quả tìm \"duc hoa\": 3 đơn vị"
         );
     }

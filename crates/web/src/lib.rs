@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::http::{header, HeaderValue};
-use axum::routing::get;
 use axum::Router;
 use danvan_store::Store;
 use tokio::net::TcpListener;
@@ -17,45 +16,143 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+pub mod account;
+pub mod admin;
 pub mod api;
+pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod pages;
 
+use auth::{Access, AuthConfig, Guard};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{on, MethodFilter};
+use danvan_domain::access::Action;
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub auth: AuthConfig,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> Self {
+        Self { store, auth: AuthConfig::default() }
+    }
+}
+
+/// A route as the authorisation matrix sees it: method, path, and who may use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteInfo {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Builds the router and, beside it, the list of every route with its access rule. Each route
+/// is registered with its rule, and the rule's guard wraps its handler: no route without one.
+struct Routes {
+    state: AppState,
+    router: Router<AppState>,
+    info: Vec<RouteInfo>,
+}
+
+impl Routes {
+    fn add<H, T>(mut self, method: Method, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
+        let guard = Guard { state: self.state.clone(), access };
+        let route = on(filter, handler).route_layer(axum::middleware::from_fn_with_state(guard, auth::guard));
+        self.router = self.router.route(path, route);
+        self.info.push(RouteInfo { method, path, access });
+        self
+    }
+
+    fn get<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::GET, path, access, handler)
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::POST, path, access, handler)
+    }
+}
+
+fn routes(state: AppState) -> Routes {
+    use Access::*;
+    Routes { state, router: Router::new(), info: Vec::new() }
+        // Public: the schemes, the hierarchy, signing in.
+        .get("/", Public, pages::home)
+        .get("/units", Public, pages::units)
+        .get("/units/{code}", Public, pages::unit)
+        .get("/schemes/{code}", Public, pages::scheme)
+        .get("/lang/{code}", Public, pages::switch_lang)
+        .get("/healthz", Public, pages::healthz)
+        .get("/static/style.css", Public, pages::stylesheet)
+        .get("/static/app.js", Public, pages::script)
+        .get("/login", Public, account::login_form)
+        .post("/login", Public, account::login_submit)
+        .get("/api/v1/units", Public, api::search_units)
+        .get("/api/v1/units/{code}", Public, api::get_unit)
+        .get("/api/v1/units/{code}/children", Public, api::get_children)
+        .get("/api/v1/schemes", Public, api::list_schemes)
+        .get("/api/v1/schemes/{code}", Public, api::get_scheme)
+        .post("/api/v1/auth/login", Public, account::api_login)
+        // Signed in: one's own account.
+        .post("/logout", SignedIn, account::logout)
+        .get("/account", SignedIn, account::account)
+        .post("/account/password", SignedIn, account::change_password)
+        .post("/account/tokens", SignedIn, account::create_token)
+        .post("/account/tokens/{id}/revoke", SignedIn, account::revoke_token)
+        .post("/api/v1/auth/logout", SignedIn, account::api_logout)
+        .get("/api/v1/me", SignedIn, account::api_me)
+        .get("/schemes/{code}/history", SignedIn, admin::scheme_history)
+        // What a unit records: the unit must be in the user's scope.
+        .get("/units/{code}/history", Unit(Action::Read), admin::unit_history)
+        .get("/api/v1/units/{code}/history", Unit(Action::Read), admin::api_unit_history)
+        // Administration; handlers narrow to the target's scope.
+        .get("/admin/users", Own(Action::ManageUsers), admin::users)
+        .get("/admin/users/new", Own(Action::ManageUsers), admin::new_user)
+        .post("/admin/users", Own(Action::ManageUsers), admin::create_user)
+        .get("/admin/users/{id}", Own(Action::ManageUsers), admin::edit_user)
+        .post("/admin/users/{id}", Own(Action::ManageUsers), admin::update_user)
+        .post("/admin/users/{id}/password", Own(Action::ManageUsers), admin::reset_password)
+        .get("/admin/audit", Own(Action::Audit), admin::audit)
+}
+
+/// Every route of the application with its access rule (for the authorisation matrix).
+pub fn route_table(state: AppState) -> Vec<RouteInfo> {
+    routes(state).info
 }
 
 /// Every route of the application.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/units", get(api::search_units))
-        .route("/units/{code}", get(api::get_unit))
-        .route("/units/{code}/children", get(api::get_children))
-        .route("/schemes", get(api::list_schemes))
-        .route("/schemes/{code}", get(api::get_scheme))
-        .fallback(api::not_found);
-    let pages = Router::new()
-        .route("/", get(pages::home))
-        .route("/units", get(pages::units))
-        .route("/units/{code}", get(pages::unit))
-        .route("/schemes/{code}", get(pages::scheme))
-        .route("/lang/{code}", get(pages::switch_lang))
-        .route("/healthz", get(pages::healthz))
-        .route("/static/style.css", get(pages::stylesheet));
-    let docs: Router<AppState> =
-        Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))
-            .layer(SetResponseHeaderLayer::overriding(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CSP_DOCS),
-            ));
-    Router::new()
-        .merge(pages)
-        .nest("/api/v1", api)
-        .merge(docs)
+    let app = routes(state.clone()).router.nest("/api/v1", Router::new().fallback(api::not_found));
+    let docs: Router<AppState> = Router::from(
+        SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()),
+    )
+    .layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP_DOCS),
+    ));
+    app.merge(docs)
         .fallback(pages::not_found)
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(state, auth::authenticate))
+        .layer(axum::middleware::from_fn(auth::csrf))
         .layer(CatchPanicLayer::custom(|_| {
             error::WebError::Internal("handler panicked".into()).page(i18n::Lang::Vi)
         }))
@@ -71,6 +168,10 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -84,14 +185,14 @@ pub fn router(state: AppState) -> Router {
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 /// Swagger UI, which sets its style inline.
-const CSP_DOCS: &str =
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+const CSP_DOCS: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
                         script-src 'self'; frame-ancestors 'none'; base-uri 'self'";
 
 /// What the server needs to start.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind: SocketAddr,
+    pub auth: AuthConfig,
 }
 
 /// A built application: bound to its port, ready to serve.
@@ -103,10 +204,7 @@ pub struct App {
 impl App {
     pub async fn build(config: &Config, store: Store) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.bind).await?;
-        Ok(Self {
-            listener,
-            router: router(AppState { store }),
-        })
+        Ok(Self { listener, router: router(AppState { store, auth: config.auth.clone() }) })
     }
 
     pub fn port(&self) -> u16 {
@@ -119,9 +217,7 @@ impl App {
 
     /// Serves until Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
     }
 
     /// Serves until the future completes (for tests).
@@ -129,9 +225,7 @@ impl App {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(stop)
-            .await
+        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await
     }
 }
 

@@ -10,24 +10,59 @@ use danvan_domain::scheme::{Direction, SchemeDef, Source, Target, TargetKind};
 use danvan_domain::units::Unit;
 use serde::Deserialize;
 
+use crate::auth::{may_own, CurrentUser, MaybeUser};
 use crate::error::{InLang, PageError, WebError};
 use crate::i18n::{Lang, LANG_COOKIE};
 use crate::AppState;
+use danvan_domain::access::Action;
 
-/// What every page's frame needs: language, title, and the current address (for the switch).
+/// The request as every page sees it: its language and its user.
+pub struct PageCtx {
+    pub lang: Lang,
+    pub user: Option<CurrentUser>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageCtx {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = Lang::from_headers(&parts.headers);
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, s).await?;
+        Ok(Self { lang, user })
+    }
+}
+
+/// The signed-in user as the page frame shows them.
+pub struct NavUser {
+    pub display_name: String,
+    pub manages_users: bool,
+    pub audits: bool,
+}
+
+/// What every page's frame needs: language, user, title, and the current address (for the
+/// language switch).
 pub struct Layout {
     pub lang: Lang,
     pub title: String,
     pub path: String,
+    pub user: Option<NavUser>,
 }
 
 impl Layout {
-    pub fn new(lang: Lang, title: &str, path: &str) -> Self {
-        Self {
-            lang,
-            title: title.to_string(),
-            path: path.to_string(),
-        }
+    pub fn new(ctx: &PageCtx, title: &str, path: &str) -> Self {
+        let user = ctx.user.as_ref().map(|u| NavUser {
+            display_name: u.user.display_name.clone(),
+            manages_users: may_own(&u.user, Action::ManageUsers),
+            audits: may_own(&u.user, Action::Audit),
+        });
+        Self { lang: ctx.lang, title: title.to_string(), path: path.to_string(), user }
+    }
+
+    /// A frame without a user (error pages drawn outside a handler).
+    pub fn bare(lang: Lang, title: &str, path: &str) -> Self {
+        Self { lang, title: title.to_string(), path: path.to_string(), user: None }
     }
 
     pub fn t(&self, key: &str) -> String {
@@ -79,11 +114,8 @@ async fn unit_items(
 ) -> Result<Vec<UnitItem>, WebError> {
     let ids: Vec<i64> = units.iter().map(|u| u.id).collect();
     let counts = state.store.child_counts(&ids).await?;
-    let parent_ids: Vec<i64> = if with_parent {
-        units.iter().filter_map(|u| u.parent_id).collect()
-    } else {
-        Vec::new()
-    };
+    let parent_ids: Vec<i64> =
+        if with_parent { units.iter().filter_map(|u| u.parent_id).collect() } else { Vec::new() };
     let parents = state.store.units_by_ids(&parent_ids).await?;
     Ok(units
         .iter()
@@ -95,16 +127,9 @@ async fn unit_items(
             children: counts.get(&u.id).copied().unwrap_or(0),
             // In search results: the parent, and the period of a unit no longer in force.
             context: if with_parent {
-                let parent = u
-                    .parent_id
-                    .and_then(|p| parents.get(&p))
-                    .map(|p| p.name.clone());
+                let parent = u.parent_id.and_then(|p| parents.get(&p)).map(|p| p.name.clone());
                 let period = u.valid_to.map(|_| validity_label(lang, u));
-                parent
-                    .into_iter()
-                    .chain(period)
-                    .collect::<Vec<_>>()
-                    .join(" · ")
+                parent.into_iter().chain(period).collect::<Vec<_>>().join(" · ")
             } else {
                 String::new()
             },
@@ -130,10 +155,11 @@ pub struct HomePage {
     schemes: Vec<SchemeCard>,
 }
 
-pub async fn home(State(state): State<AppState>, lang: Lang) -> Result<HomePage, PageError> {
+pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePage, PageError> {
+    let lang = ctx.lang;
     let schemes = state.store.schemes().await.in_lang(lang)?;
     Ok(HomePage {
-        layout: Layout::new(lang, &lang.t("home-title"), "/"),
+        layout: Layout::new(&ctx, &lang.t("home-title"), "/"),
         schemes: schemes
             .into_iter()
             .map(|s| SchemeCard {
@@ -170,17 +196,21 @@ pub struct Pager {
 }
 
 impl Pager {
-    fn new(lang: Lang, base: &str, page: usize, total: usize, size: usize) -> Option<Self> {
+    pub fn new(lang: Lang, base: &str, page: usize, total: usize, size: usize) -> Option<Self> {
         let pages = total.div_ceil(size).max(1);
         if pages <= 1 {
             return None;
         }
-        let link = |p: usize| format!("{base}&page={p}");
+        let sep = if base.ends_with('?') {
+            ""
+        } else if base.contains('?') {
+            "&"
+        } else {
+            "?"
+        };
+        let link = |p: usize| format!("{base}{sep}page={p}");
         Some(Self {
-            label: lang.t_args(
-                "pager-page",
-                &[("page", page.to_string()), ("pages", pages.to_string())],
-            ),
+            label: lang.t_args("pager-page", &[("page", page.to_string()), ("pages", pages.to_string())]),
             prev: (page > 1).then(|| link(page - 1)),
             next: (page < pages).then(|| link(page + 1)),
         })
@@ -200,19 +230,16 @@ pub struct UnitsPage {
 
 pub async fn units(
     State(state): State<AppState>,
-    lang: Lang,
+    ctx: PageCtx,
     Query(q): Query<UnitsQuery>,
 ) -> Result<UnitsPage, PageError> {
+    let lang = ctx.lang;
     let query = danvan_domain::text::clean(q.q.as_deref().unwrap_or(""));
     let page = q.page.unwrap_or(1).max(1);
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let path = if query.is_empty() {
-        "/units".to_string()
-    } else {
-        format!("/units?q={}", enc(&query))
-    };
+    let path = if query.is_empty() { "/units".to_string() } else { format!("/units?q={}", enc(&query)) };
     let mut out = UnitsPage {
-        layout: Layout::new(lang, &lang.t("units-title"), &path),
+        layout: Layout::new(&ctx, &lang.t("units-title"), &path),
         query: query.clone(),
         results_heading: String::new(),
         results: Vec::new(),
@@ -220,22 +247,14 @@ pub async fn units(
         groups: Vec::new(),
     };
     if !query.is_empty() {
-        let found = state
-            .store
-            .search_units(&query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-            .await
-            .in_lang(lang)?;
+        let found =
+            state.store.search_units(&query, PAGE_SIZE, (page - 1) * PAGE_SIZE).await.in_lang(lang)?;
         out.results_heading = if found.total == 0 {
             lang.t_args("units-no-results", &[("query", query.clone())])
         } else {
-            lang.t_args(
-                "units-results",
-                &[("query", query.clone()), ("total", found.total.to_string())],
-            )
+            lang.t_args("units-results", &[("query", query.clone()), ("total", found.total.to_string())])
         };
-        out.results = unit_items(&state, lang, &found.units, true)
-            .await
-            .in_lang(lang)?;
+        out.results = unit_items(&state, lang, &found.units, true).await.in_lang(lang)?;
         out.pager = Pager::new(lang, &path, page, found.total, PAGE_SIZE);
         return Ok(out);
     }
@@ -246,21 +265,14 @@ pub async fn units(
     periods.sort_by(|a, b| b.1.is_none().cmp(&a.1.is_none()).then(b.1.cmp(&a.1)));
     periods.dedup();
     for period in periods {
-        let members: Vec<Unit> = roots
-            .iter()
-            .filter(|u| (u.valid_from, u.valid_to) == period)
-            .cloned()
-            .collect();
+        let members: Vec<Unit> =
+            roots.iter().filter(|u| (u.valid_from, u.valid_to) == period).cloned().collect();
         let label = match period {
             (_, None) => lang.t("units-current"),
             (_, Some(to)) => lang.t_args("units-until", &[("date", lang.date(to))]),
         };
-        out.groups.push(RootGroup {
-            label,
-            units: unit_items(&state, lang, &members, false)
-                .await
-                .in_lang(lang)?,
-        });
+        out.groups
+            .push(RootGroup { label, units: unit_items(&state, lang, &members, false).await.in_lang(lang)? });
     }
     Ok(out)
 }
@@ -279,9 +291,7 @@ pub fn parse_on(on: Option<&str>) -> Result<Option<NaiveDate>, WebError> {
         .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
         .map(Some)
         .map_err(|_| {
-            WebError::BadRequest(format!(
-                "ngày \"{raw}\" không hợp lệ; dùng dạng 2019-06-30 hoặc 30/06/2019"
-            ))
+            WebError::BadRequest(format!("ngày \"{raw}\" không hợp lệ; dùng dạng 2019-06-30 hoặc 30/06/2019"))
         })
 }
 
@@ -311,10 +321,11 @@ pub struct UnitPage {
 
 pub async fn unit(
     State(state): State<AppState>,
-    lang: Lang,
+    ctx: PageCtx,
     Path(code): Path<String>,
     Query(q): Query<OnQuery>,
 ) -> Result<UnitPage, PageError> {
+    let lang = ctx.lang;
     let on = parse_on(q.on.as_deref()).in_lang(lang)?;
     let all = state.store.units_with_code(&code).await.in_lang(lang)?;
     let unit = danvan_domain::units::pick_version(&all, on)
@@ -325,34 +336,23 @@ pub async fn unit(
     let crumbs = lineage
         .iter()
         .take(lineage.len().saturating_sub(1))
-        .map(|u| Crumb {
-            name: u.name.clone(),
-            href: unit_href(u),
-        })
+        .map(|u| Crumb { name: u.name.clone(), href: unit_href(u) })
         .collect();
     let children = state.store.children(unit.id).await.in_lang(lang)?;
-    let children = unit_items(&state, lang, &children, false)
-        .await
-        .in_lang(lang)?;
+    let children = unit_items(&state, lang, &children, false).await.in_lang(lang)?;
     let others = all
         .iter()
         .filter(|u| u.id != unit.id)
-        .map(|u| OtherVersion {
-            name: u.name.clone(),
-            href: unit_href(u),
-            validity: validity_label(lang, u),
-        })
+        .map(|u| OtherVersion { name: u.name.clone(), href: unit_href(u), validity: validity_label(lang, u) })
         .collect();
     let point = match (unit.lat, unit.lon) {
         (Some(lat), Some(lon)) => format!("{lat:.4}, {lon:.4}"),
         _ => String::new(),
     };
-    let area = unit
-        .area_km2
-        .map(|a| format!("{} km²", danvan_domain::scheme::format_number(a)))
-        .unwrap_or_default();
+    let area =
+        unit.area_km2.map(|a| format!("{} km²", danvan_domain::scheme::format_number(a))).unwrap_or_default();
     Ok(UnitPage {
-        layout: Layout::new(lang, &unit.name, &unit_href(&unit)),
+        layout: Layout::new(&ctx, &unit.name, &unit_href(&unit)),
         validity: validity_label(lang, &unit),
         unit,
         point,
@@ -402,9 +402,7 @@ fn target_row(lang: Lang, t: &Target, years: &[i32]) -> TargetRow {
     if t.direction == Direction::Lower {
         notes.push(lang.t("direction-lower"));
     }
-    if t.kind == TargetKind::Count
-        && t.accumulation == danvan_domain::scheme::Accumulation::Cumulative
-    {
+    if t.kind == TargetKind::Count && t.accumulation == danvan_domain::scheme::Accumulation::Cumulative {
         notes.push(lang.t("cumulative"));
     }
     if let (Some(n), Some(d)) = (&t.numerator_label, &t.denominator_label) {
@@ -425,11 +423,7 @@ fn target_row(lang: Lang, t: &Target, years: &[i32]) -> TargetRow {
         criterion: t.criterion_text(),
         notes,
         source,
-        evidence: lang.t(if t.evidence_required {
-            "evidence-required"
-        } else {
-            "evidence-optional"
-        }),
+        evidence: lang.t(if t.evidence_required { "evidence-required" } else { "evidence-optional" }),
         coverage: years
             .iter()
             .map(|y| {
@@ -444,9 +438,10 @@ fn target_row(lang: Lang, t: &Target, years: &[i32]) -> TargetRow {
 
 pub async fn scheme(
     State(state): State<AppState>,
-    lang: Lang,
+    ctx: PageCtx,
     Path(code): Path<String>,
 ) -> Result<SchemePage, PageError> {
+    let lang = ctx.lang;
     let scheme = state
         .store
         .scheme(&code)
@@ -463,22 +458,16 @@ pub async fn scheme(
         .map(|g| GroupView {
             code: g.code.clone(),
             name: g.name.clone(),
-            targets: def
-                .targets_of(&g.code)
-                .map(|t| target_row(lang, t, &years))
-                .collect(),
+            targets: def.targets_of(&g.code).map(|t| target_row(lang, t, &years)).collect(),
         })
         .collect();
     Ok(SchemePage {
-        layout: Layout::new(lang, &def.title, &format!("/schemes/{}", def.code)),
+        layout: Layout::new(&ctx, &def.title, &format!("/schemes/{}", def.code)),
         root_name: root.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
         root_href: root.as_ref().map(unit_href).unwrap_or_default(),
         applies_to: lang.t(&format!("level-{}", def.applies_to.as_str())),
         period: lang.t(&format!("period-{}", def.period.as_str())),
-        deadline: lang.t_args(
-            "scheme-deadline-days",
-            &[("days", def.report_deadline_days.to_string())],
-        ),
+        deadline: lang.t_args("scheme-deadline-days", &[("days", def.report_deadline_days.to_string())]),
         years,
         groups,
         def,
@@ -499,10 +488,7 @@ pub async fn switch_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -
         .next
         .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
         .unwrap_or_else(|| "/".into());
-    let cookie = format!(
-        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-        lang.code()
-    );
+    let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
     ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
 }
 
@@ -511,22 +497,26 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         Ok(()) => "ok".into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "database unavailable",
-            )
-                .into_response()
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }
 }
 
 pub async fn stylesheet() -> Response {
     (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/style.css"),
+    )
+        .into_response()
+}
+
+pub async fn script() -> Response {
+    (
         [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../static/style.css"),
+        include_str!("../static/app.js"),
     )
         .into_response()
 }

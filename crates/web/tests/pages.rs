@@ -6,22 +6,19 @@ use axum::Router;
 use danvan_domain::scheme::parse_scheme;
 use danvan_domain::units::parse_unit_list;
 use danvan_store::testing::tempfile_dir;
-use danvan_store::Store;
+use danvan_store::{Actor, Store};
 use danvan_web::{router, AppState};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
 const THREE: &str = "province_code,province_name,district_code,district_name,district_type,commune_code,commune_name,commune_type,lat,lon\n";
-const TWO: &str =
-    "province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n";
+const TWO: &str = "province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n";
 const SAMPLE: &str = include_str!("../../../data/schemes/long-an-2017-2020.sample.toml");
 
 async fn app() -> Router {
     let dir = tempfile_dir();
-    let store = Store::open(dir.join("t.db").to_str().unwrap())
-        .await
-        .unwrap();
+    let store = Store::open(dir.join("t.db").to_str().unwrap()).await.unwrap();
     let csv = format!(
         "{THREE}\
 80,Tỉnh Long An,802,Huyện Đức Hòa,Huyện,27695,Xã Hựu Thạnh,Xã,10.88,106.40\n\
@@ -32,20 +29,16 @@ async fn app() -> Router {
     );
     let mut nop = |_: usize| {};
     store
-        .import_units(&parse_unit_list(csv.as_bytes(), None).unwrap(), &mut nop)
+        .import_units(&Actor::system("test"), &parse_unit_list(csv.as_bytes(), None).unwrap(), &mut nop)
         .await
         .unwrap();
-    let csv =
-        format!("{TWO}01,Thành phố Hà Nội,00004,Phường Ba Đình,Phường,21.0386,105.838,2.97\n");
+    let csv = format!("{TWO}01,Thành phố Hà Nội,00004,Phường Ba Đình,Phường,21.0386,105.838,2.97\n");
     store
-        .import_units(&parse_unit_list(csv.as_bytes(), None).unwrap(), &mut nop)
+        .import_units(&Actor::system("test"), &parse_unit_list(csv.as_bytes(), None).unwrap(), &mut nop)
         .await
         .unwrap();
-    store
-        .import_scheme(&parse_scheme(SAMPLE).unwrap(), SAMPLE)
-        .await
-        .unwrap();
-    router(AppState { store })
+    store.import_scheme(&Actor::system("test"), &parse_scheme(SAMPLE).unwrap(), SAMPLE).await.unwrap();
+    router(AppState::new(store))
 }
 
 struct Answer {
@@ -65,28 +58,18 @@ async fn get(app: &Router, path: &str, lang: Option<&str>) -> Answer {
     if let Some(l) = lang {
         req = req.header(header::COOKIE, format!("lang={l}"));
     }
-    let res = app
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let res = app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    Answer { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
 }
 
 /// The position of each needle in the haystack, asserting they come in this order.
 fn assert_in_order(hay: &str, needles: &[&str]) {
     let mut at = 0;
     for n in needles {
-        let pos = hay[at..]
-            .find(n)
-            .unwrap_or_else(|| panic!("{n:?} missing or out of order"));
+        let pos = hay[at..].find(n).unwrap_or_else(|| panic!("{n:?} missing or out of order"));
         at += pos + n.len();
     }
 }
@@ -97,9 +80,7 @@ async fn home_lists_the_scheme_and_marks_it_sample() {
     let a = get(&app, "/", None).await;
     assert_eq!(a.status, StatusCode::OK);
     assert!(a.body.contains("<html lang=\"vi\">"));
-    assert!(a
-        .body
-        .contains("Nâng cao chất lượng, hiệu quả hoạt động của khối dân vận xã"));
+    assert!(a.body.contains("Nâng cao chất lượng, hiệu quả hoạt động của khối dân vận xã"));
     assert!(a.body.contains("Chỉ tiêu mẫu"));
     assert!(a.body.contains("href=\"/schemes/LA-KDV-2017-2020\""));
     let en = get(&app, "/", Some("en")).await;
@@ -116,13 +97,7 @@ async fn unit_browser_groups_lists_and_sorts() {
     // The current (2025) list first, then the 2024 one, each in Vietnamese order.
     assert_in_order(
         &a.body,
-        &[
-            "Hiện hành",
-            "Thành phố Hà Nội",
-            "Đến 30/06/2025",
-            "Thành phố Hà Nội",
-            "Tỉnh Long An",
-        ],
+        &["Hiện hành", "Thành phố Hà Nội", "Đến 30/06/2025", "Thành phố Hà Nội", "Tỉnh Long An"],
     );
     assert!(a.body.contains("href=\"/units/80?on=2025-06-30\""));
 
@@ -130,23 +105,9 @@ async fn unit_browser_groups_lists_and_sorts() {
     assert_eq!(d.status, StatusCode::OK);
     assert_in_order(
         &d.body,
-        &[
-            "id=\"breadcrumbs\"",
-            "Đơn vị hành chính",
-            "Tỉnh Long An",
-            "Huyện Đức Hòa",
-            "</ol>",
-        ],
+        &["id=\"breadcrumbs\"", "Đơn vị hành chính", "Tỉnh Long An", "Huyện Đức Hòa", "</ol>"],
     );
-    assert_in_order(
-        &d.body,
-        &[
-            "id=\"children\"",
-            "Xã An Ninh Đông",
-            "Thị trấn Hậu Nghĩa",
-            "Xã Hựu Thạnh",
-        ],
-    );
+    assert_in_order(&d.body, &["id=\"children\"", "Xã An Ninh Đông", "Thị trấn Hậu Nghĩa", "Xã Hựu Thạnh"]);
     let la = get(&app, "/units/80", None).await;
     assert_in_order(&la.body, &["Huyện Đức Hòa", "Thành phố Tân An"]);
 
@@ -191,15 +152,9 @@ async fn scheme_page_shows_groups_targets_and_goals() {
             "6. Tăng cường sự lãnh đạo của cấp trên",
         ],
     );
-    assert_in_order(
-        &a.body,
-        &["id=\"target-5.2\"", "≤ 5%", "càng thấp càng tốt"],
-    );
+    assert_in_order(&a.body, &["id=\"target-5.2\"", "≤ 5%", "càng thấp càng tốt"]);
     assert_in_order(&a.body, &["id=\"target-3.4\"", "≥ Khá"]);
-    assert_in_order(
-        &a.body,
-        &["id=\"target-4.1\"", "Tính từ dữ liệu (meetings_held)"],
-    );
+    assert_in_order(&a.body, &["id=\"target-4.1\"", "Tính từ dữ liệu (meetings_held)"]);
     assert!(a.body.contains("Tỉnh Long An"));
     let missing = get(&app, "/schemes/NOPE", None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -234,9 +189,7 @@ async fn health_and_security_headers() {
     let a = get(&app, "/healthz", None).await;
     assert_eq!((a.status, a.body.as_str()), (StatusCode::OK, "ok"));
     let page = get(&app, "/units", None).await;
-    let csp = page.headers[header::CONTENT_SECURITY_POLICY]
-        .to_str()
-        .unwrap();
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
     assert!(
         csp.contains("script-src 'self'")
             && !csp.contains("unsafe-inline")
@@ -244,10 +197,7 @@ async fn health_and_security_headers() {
     );
     assert_eq!(page.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     let css = get(&app, "/static/style.css", None).await;
-    assert!(css.headers[header::CONTENT_TYPE]
-        .to_str()
-        .unwrap()
-        .starts_with("text/css"));
+    assert!(css.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/css"));
 }
 
 #[tokio::test]
@@ -259,9 +209,7 @@ async fn api_units() {
     assert_eq!(j["name"], "Phường Ba Đình");
     assert_eq!(j["parent_code"], "01");
     assert_eq!(j["valid_from"], "2025-07-01");
-    let old = get(&app, "/api/v1/units/00004?on=2019-06-30", None)
-        .await
-        .json();
+    let old = get(&app, "/api/v1/units/00004?on=2019-06-30", None).await.json();
     assert_eq!(old["name"], "Phường Trúc Bạch");
     assert_eq!(old["parent_code"], "001");
     let bad = get(&app, "/api/v1/units/00004?on=yesterday", None).await;
@@ -272,35 +220,17 @@ async fn api_units() {
     assert_eq!(missing.json()["status"], 404);
 
     let children = get(&app, "/api/v1/units/802/children", None).await.json();
-    let names: Vec<&str> = children
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        ["Xã An Ninh Đông", "Thị trấn Hậu Nghĩa", "Xã Hựu Thạnh"]
-    );
+    let names: Vec<&str> = children.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Xã An Ninh Đông", "Thị trấn Hậu Nghĩa", "Xã Hựu Thạnh"]);
 
     let found = get(&app, "/api/v1/units?q=duc%20hoa", None).await.json();
     assert_eq!(found["total"], 1);
     assert_eq!(found["units"][0]["code"], "802");
-    let paged = get(&app, "/api/v1/units?q=xa&per_page=1&page=2", None)
-        .await
-        .json();
+    let paged = get(&app, "/api/v1/units?q=xa&per_page=1&page=2", None).await.json();
     assert_eq!(paged["units"].as_array().unwrap().len(), 1);
     assert_eq!(paged["page"], 2);
-    assert_eq!(
-        get(&app, "/api/v1/units?q=xa&per_page=0", None)
-            .await
-            .status,
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        get(&app, "/api/v1/nothing", None).await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get(&app, "/api/v1/units?q=xa&per_page=0", None).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(get(&app, "/api/v1/nothing", None).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -311,16 +241,11 @@ async fn api_schemes_and_openapi() {
     assert_eq!(list[0]["sample"], true);
     let n = list[0]["target_count"].as_i64().unwrap();
     assert!((15..=25).contains(&n), "{n}");
-    let s = get(&app, "/api/v1/schemes/LA-KDV-2017-2020", None)
-        .await
-        .json();
+    let s = get(&app, "/api/v1/schemes/LA-KDV-2017-2020", None).await.json();
     assert_eq!(s["groups"].as_array().unwrap().len(), 6);
     assert_eq!(s["targets"].as_array().unwrap().len() as i64, n);
     assert_eq!(s["criteria"]["5.2"], "≤ 5%");
-    assert_eq!(
-        get(&app, "/api/v1/schemes/NOPE", None).await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get(&app, "/api/v1/schemes/NOPE", None).await.status, StatusCode::NOT_FOUND);
 
     let doc = get(&app, "/api/openapi.json", None).await.json();
     for path in [
@@ -330,44 +255,30 @@ async fn api_schemes_and_openapi() {
         "/api/v1/schemes",
         "/api/v1/schemes/{code}",
     ] {
-        assert!(
-            doc["paths"][path].is_object(),
-            "{path} missing from OpenAPI"
-        );
+        assert!(doc["paths"][path].is_object(), "{path} missing from OpenAPI");
     }
     let docs = get(&app, "/api/docs/", None).await;
     assert_eq!(docs.status, StatusCode::OK);
-    assert!(
-        docs.body.contains("swagger"),
-        "{}",
-        &docs.body[..docs.body.len().min(300)]
-    );
+    assert!(docs.body.contains("swagger"), "{}", &docs.body[..docs.body.len().min(300)]);
 }
 
 #[tokio::test]
 async fn long_result_lists_are_paged() {
     let dir = tempfile_dir();
-    let store = Store::open(dir.join("t.db").to_str().unwrap())
-        .await
-        .unwrap();
-    let csv = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/units-2024-three-level.csv"
-    ))
-    .unwrap();
+    let store = Store::open(dir.join("t.db").to_str().unwrap()).await.unwrap();
+    let csv =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/units-2024-three-level.csv")).unwrap();
     let mut nop = |_: usize| {};
     store
-        .import_units(&parse_unit_list(&csv, Some("80")).unwrap(), &mut nop)
+        .import_units(&Actor::system("test"), &parse_unit_list(&csv, Some("80")).unwrap(), &mut nop)
         .await
         .unwrap();
-    let app = router(AppState { store });
+    let app = router(AppState::new(store));
     // Long An has 161 units whose name contains "xa" (xã): 4 pages of 50.
     let first = get(&app, "/units?q=xa", None).await;
     assert!(first.body.contains("161 đơn vị"), "{}", first.body);
     assert!(first.body.contains("Trang 1 / 4"));
-    assert!(first
-        .body
-        .contains("rel=\"next\" href=\"/units?q=xa&#38;page=2\""));
+    assert!(first.body.contains("rel=\"next\" href=\"/units?q=xa&#38;page=2\""));
     assert!(!first.body.contains("rel=\"prev\""));
     let last = get(&app, "/units?q=xa&page=4", None).await;
     assert!(last.body.contains("Trang 4 / 4"));

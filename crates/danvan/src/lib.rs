@@ -1,0 +1,3 @@
+//! What the `danvan` binary shares with its tests: the demo's accounts.
+
+pub mod demo;

@@ -1,0 +1,631 @@
+//! Managing users (admin; province for its scope), the audit view, and change histories.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use chrono::{DateTime, FixedOffset, Utc};
+use danvan_domain::access::{check_password, may_grant, parse_username, Action, Role};
+use danvan_domain::text;
+use danvan_store::{AuditEvent, AuditFilter, NewUser, User, UserChange};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{hash_password, may, CurrentUser, ScopedUnit};
+use crate::error::{ApiError, InLang, PageError, WebError};
+use crate::pages::{Layout, PageCtx, Pager};
+use crate::AppState;
+
+const PAGE_SIZE: usize = 50;
+
+/// Vietnam's time (UTC+7, no daylight saving) for showing times.
+fn local(at: DateTime<Utc>) -> String {
+    let offset =
+        FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
+    at.with_timezone(&offset).format("%d/%m/%Y %H:%M:%S").to_string()
+}
+
+/// Whether an acting user may manage a target user: an admin anyone, others only non-admin
+/// users whose scope they may manage.
+async fn manageable(state: &AppState, actor: &User, target: &User) -> Result<bool, WebError> {
+    if actor.role == Role::Admin {
+        return Ok(true);
+    }
+    match (target.role, target.scope_unit_id) {
+        (Role::Admin, _) | (_, None) => Ok(false),
+        (_, Some(scope)) => may(state, actor, scope, Action::ManageUsers).await,
+    }
+}
+
+fn forbidden() -> WebError {
+    WebError::Forbidden("bạn không có quyền quản lý người dùng này".into())
+}
+
+// ---- list ----------------------------------------------------------------------------------
+
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub scope: String,
+    pub active: bool,
+    pub last_login: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users.html")]
+pub struct UsersPage {
+    layout: Layout,
+    users: Vec<UserRow>,
+    total: usize,
+    pager: Option<Pager>,
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    pub page: Option<usize>,
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: CurrentUser,
+    Query(q): Query<PageQuery>,
+) -> Result<UsersPage, PageError> {
+    let lang = ctx.lang;
+    let page = q.page.unwrap_or(1).max(1);
+    let within = if me.user.role == Role::Admin { None } else { me.user.scope_unit_id };
+    let (list, total) = state.store.users(within, PAGE_SIZE, (page - 1) * PAGE_SIZE).await.in_lang(lang)?;
+    let scope_ids: Vec<i64> = list.iter().filter_map(|u| u.scope_unit_id).collect();
+    let units = state.store.units_by_ids(&scope_ids).await.in_lang(lang)?;
+    let users = list
+        .into_iter()
+        .map(|u| UserRow {
+            scope: u
+                .scope_unit_id
+                .and_then(|s| units.get(&s))
+                .map(|s| s.name.clone())
+                .unwrap_or_else(|| lang.t("account-scope-all")),
+            role: lang.t(&format!("role-{}", u.role.as_str())),
+            last_login: u.last_login_at.map(local).unwrap_or_default(),
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            active: u.active,
+        })
+        .collect();
+    Ok(UsersPage {
+        layout: Layout::new(&ctx, &lang.t("users-title"), "/admin/users"),
+        users,
+        total,
+        pager: Pager::new(lang, "/admin/users?", page, total, PAGE_SIZE),
+    })
+}
+
+// ---- create --------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default, Clone)]
+pub struct UserForm {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub confirm: String,
+    /// A checkbox: present when ticked.
+    pub active: Option<String>,
+}
+
+pub struct RoleOption {
+    pub value: &'static str,
+    pub label: String,
+    pub selected: bool,
+}
+
+fn role_options(ctx: &PageCtx, granter: Role, selected: &str) -> Vec<RoleOption> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| may_grant(granter, *r))
+        .map(|r| RoleOption {
+            value: r.as_str(),
+            label: ctx.lang.t(&format!("role-{}", r.as_str())),
+            selected: r.as_str() == selected,
+        })
+        .collect()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "user_form.html")]
+pub struct UserFormPage {
+    layout: Layout,
+    /// None when creating.
+    target: Option<User>,
+    form: UserForm,
+    roles: Vec<RoleOption>,
+    error: String,
+    message: String,
+    history: Vec<EventRow>,
+}
+
+pub async fn new_user(ctx: PageCtx, me: CurrentUser) -> UserFormPage {
+    let form = UserForm { role: "commune".into(), ..Default::default() };
+    UserFormPage {
+        layout: Layout::new(&ctx, &ctx.lang.t("users-new"), "/admin/users/new"),
+        target: None,
+        roles: role_options(&ctx, me.user.role, &form.role),
+        form,
+        error: String::new(),
+        message: String::new(),
+        history: Vec::new(),
+    }
+}
+
+/// Checks the role and unit of a form against what the acting user may grant; returns them.
+async fn granted_scope(
+    state: &AppState,
+    me: &User,
+    form: &UserForm,
+) -> Result<(Role, Option<i64>), WebError> {
+    let role =
+        Role::parse(form.role.trim()).ok_or_else(|| WebError::BadRequest("vai trò không hợp lệ".into()))?;
+    if !may_grant(me.role, role) {
+        return Err(WebError::Forbidden("bạn không thể cấp vai trò này".into()));
+    }
+    if role == Role::Admin {
+        return Ok((role, None));
+    }
+    let code = form.unit.trim();
+    if code.is_empty() {
+        return Err(WebError::BadRequest("cần mã đơn vị phạm vi (ví dụ 27988)".into()));
+    }
+    let unit = state
+        .store
+        .unit_by_code(code, None)
+        .await?
+        .ok_or_else(|| WebError::BadRequest(format!("không có đơn vị mã \"{code}\"")))?;
+    if !may(state, me, unit.id, Action::ManageUsers).await? {
+        return Err(WebError::Forbidden(format!("đơn vị \"{}\" nằm ngoài phạm vi của bạn", unit.name)));
+    }
+    Ok((role, Some(unit.id)))
+}
+
+fn display_name(form: &UserForm) -> Result<String, WebError> {
+    let name = text::clean(&form.display_name);
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(WebError::BadRequest("họ tên hiển thị cần từ 1 đến 100 ký tự".into()));
+    }
+    Ok(name)
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: CurrentUser,
+    Form(form): Form<UserForm>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let attempt = async {
+        let username = parse_username(&form.username).map_err(WebError::BadRequest)?;
+        let display_name = display_name(&form)?;
+        let (role, scope) = granted_scope(&state, &me.user, &form).await?;
+        if form.password != form.confirm {
+            return Err(WebError::BadRequest(lang.t("password-mismatch")));
+        }
+        check_password(&form.password, &username).map_err(WebError::BadRequest)?;
+        let password_hash = hash_password(form.password.clone()).await?;
+        let user = state
+            .store
+            .create_user(
+                &me.actor(),
+                &NewUser { username, display_name, password_hash, role, scope_unit_id: scope },
+            )
+            .await?;
+        Ok::<_, WebError>(user)
+    }
+    .await;
+    match attempt {
+        Ok(user) => Ok(Redirect::to(&format!("/admin/users/{}?created=1", user.id)).into_response()),
+        Err(e @ (WebError::BadRequest(_) | WebError::Conflict(_) | WebError::Forbidden(_))) => {
+            let status = if matches!(e, WebError::Forbidden(_)) {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let page = UserFormPage {
+                layout: Layout::new(&ctx, &lang.t("users-new"), "/admin/users/new"),
+                target: None,
+                roles: role_options(&ctx, me.user.role, &form.role),
+                form: UserForm { password: String::new(), confirm: String::new(), ..form },
+                error: e.to_string(),
+                message: String::new(),
+                history: Vec::new(),
+            };
+            Ok((status, page).into_response())
+        }
+        Err(e) => Err(e).in_lang(lang),
+    }
+}
+
+// ---- edit ----------------------------------------------------------------------------------
+
+async fn target_user(state: &AppState, me: &User, id: i64) -> Result<User, WebError> {
+    let target = state
+        .store
+        .user(id)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("không có người dùng #{id}")))?;
+    if !manageable(state, me, &target).await? {
+        return Err(forbidden());
+    }
+    Ok(target)
+}
+
+async fn edit_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    me: &User,
+    target: User,
+    form: Option<UserForm>,
+    error: String,
+    message: String,
+) -> Result<UserFormPage, WebError> {
+    let unit_code = match target.scope_unit_id {
+        Some(id) => state.store.unit(id).await?.map(|u| u.code).unwrap_or_default(),
+        None => String::new(),
+    };
+    let form = form.unwrap_or_else(|| UserForm {
+        username: target.username.clone(),
+        display_name: target.display_name.clone(),
+        role: target.role.as_str().into(),
+        unit: unit_code,
+        active: target.active.then(|| "on".into()),
+        ..Default::default()
+    });
+    let history =
+        event_rows(state, ctx, state.store.entity_history("user", &target.id.to_string()).await?).await?;
+    Ok(UserFormPage {
+        layout: Layout::new(ctx, &target.display_name, &format!("/admin/users/{}", target.id)),
+        roles: role_options(ctx, me.role, &form.role),
+        target: Some(target),
+        form,
+        error,
+        message,
+        history,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CreatedQuery {
+    pub created: Option<String>,
+}
+
+pub async fn edit_user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<CreatedQuery>,
+) -> Result<UserFormPage, PageError> {
+    let lang = ctx.lang;
+    let target = target_user(&state, &me.user, id).await.in_lang(lang)?;
+    let message = if q.created.is_some() { lang.t("user-created") } else { String::new() };
+    edit_page(&state, &ctx, &me.user, target, None, String::new(), message).await.in_lang(lang)
+}
+
+pub async fn update_user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<UserForm>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let target = target_user(&state, &me.user, id).await.in_lang(lang)?;
+    let attempt = async {
+        let display_name = display_name(&form)?;
+        let (role, scope) = granted_scope(&state, &me.user, &form).await?;
+        let active = form.active.is_some();
+        if target.id == me.user.id && (role != target.role || !active) {
+            return Err(WebError::BadRequest(lang.t("user-self-lockout")));
+        }
+        state
+            .store
+            .update_user(
+                &me.actor(),
+                target.id,
+                &UserChange { display_name, role, scope_unit_id: scope, active },
+            )
+            .await?;
+        Ok::<_, WebError>(())
+    }
+    .await;
+    match attempt {
+        Ok(()) => {
+            let target = state
+                .store
+                .user(id)
+                .await
+                .in_lang(lang)?
+                .ok_or_else(|| WebError::NotFound(String::new()))
+                .in_lang(lang)?;
+            let page = edit_page(&state, &ctx, &me.user, target, None, String::new(), lang.t("user-saved"))
+                .await
+                .in_lang(lang)?;
+            Ok(page.into_response())
+        }
+        Err(e @ (WebError::BadRequest(_) | WebError::Forbidden(_))) => {
+            let status = if matches!(e, WebError::Forbidden(_)) {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let page = edit_page(&state, &ctx, &me.user, target, Some(form), e.to_string(), String::new())
+                .await
+                .in_lang(lang)?;
+            Ok((status, page).into_response())
+        }
+        Err(e) => Err(e).in_lang(lang),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub confirm: String,
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let target = target_user(&state, &me.user, id).await.in_lang(lang)?;
+    let problem = if form.password != form.confirm {
+        Some(lang.t("password-mismatch"))
+    } else {
+        check_password(&form.password, &target.username).err()
+    };
+    if let Some(error) = problem {
+        let page =
+            edit_page(&state, &ctx, &me.user, target, None, error, String::new()).await.in_lang(lang)?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let hash = hash_password(form.password).await.in_lang(lang)?;
+    state.store.set_password(&me.actor(), target.id, &hash).await.in_lang(lang)?;
+    let page = edit_page(&state, &ctx, &me.user, target, None, String::new(), lang.t("password-reset-done"))
+        .await
+        .in_lang(lang)?;
+    Ok(page.into_response())
+}
+
+// ---- audit and history ---------------------------------------------------------------------
+
+pub struct EventRow {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub unit: String,
+    pub before: String,
+    pub after: String,
+    pub reason: String,
+    pub address: String,
+}
+
+async fn event_rows(
+    state: &AppState,
+    ctx: &PageCtx,
+    events: Vec<AuditEvent>,
+) -> Result<Vec<EventRow>, WebError> {
+    let unit_ids: Vec<i64> = events.iter().filter_map(|e| e.unit_id).collect();
+    let units = state.store.units_by_ids(&unit_ids).await?;
+    Ok(events
+        .into_iter()
+        .map(|e| EventRow {
+            at: local(e.at),
+            actor: e.actor,
+            action: ctx.lang.t(&format!("action-{}", e.action)),
+            entity: format!("{} #{}", ctx.lang.t(&format!("entity-{}", e.entity_type)), e.entity_id),
+            unit: e.unit_id.and_then(|u| units.get(&u)).map(|u| u.name.clone()).unwrap_or_default(),
+            before: e.before_json.unwrap_or_default(),
+            after: e.after_json.unwrap_or_default(),
+            reason: e.reason.unwrap_or_default(),
+            address: e.address.unwrap_or_default(),
+        })
+        .collect())
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    pub user: Option<String>,
+    pub unit: Option<String>,
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub page: Option<usize>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    layout: Layout,
+    q: AuditQuery,
+    events: Vec<EventRow>,
+    total: usize,
+    pager: Option<Pager>,
+}
+
+fn parse_day(raw: Option<&str>, end_of_day: bool) -> Result<Option<DateTime<Utc>>, WebError> {
+    let Some(d) = crate::pages::parse_on(raw)? else { return Ok(None) };
+    let time = if end_of_day { d.and_hms_opt(23, 59, 59) } else { d.and_hms_opt(0, 0, 0) };
+    // Days are Vietnam's days (UTC+7).
+    Ok(time.map(|t| (t - chrono::Duration::hours(7)).and_utc()))
+}
+
+/// Builds the audit filter of a request; a user who is not an admin sees only their scope.
+async fn audit_filter(state: &AppState, me: &User, q: &AuditQuery) -> Result<AuditFilter, WebError> {
+    let mut f = AuditFilter {
+        entity_type: q.entity.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+        entity_id: q.entity_id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+        from: parse_day(q.from.as_deref(), false)?,
+        to: parse_day(q.to.as_deref(), true)?,
+        ..Default::default()
+    };
+    if let Some(name) = q.user.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let user = state.store.user_by_username(&name.to_lowercase()).await?;
+        // An unknown user matches nothing.
+        f.actor_id = Some(user.map(|u| u.id).unwrap_or(-1));
+    }
+    if let Some(code) = q.unit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let unit = state
+            .store
+            .unit_by_code(code, None)
+            .await?
+            .ok_or_else(|| WebError::BadRequest(format!("không có đơn vị mã \"{code}\"")))?;
+        if !may(state, me, unit.id, Action::Audit).await? {
+            return Err(WebError::Forbidden(format!("đơn vị \"{}\" nằm ngoài phạm vi của bạn", unit.name)));
+        }
+        f.unit_id = Some(unit.id);
+    } else if me.role != Role::Admin {
+        f.unit_id = me.scope_unit_id.or(Some(-1));
+    }
+    Ok(f)
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: CurrentUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<AuditPage, PageError> {
+    let lang = ctx.lang;
+    let filter = audit_filter(&state, &me.user, &q).await.in_lang(lang)?;
+    let page = q.page.unwrap_or(1).max(1);
+    let found = state.store.audit_events(&filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await.in_lang(lang)?;
+    let base = {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("user", &q.user),
+            ("unit", &q.unit),
+            ("entity", &q.entity),
+            ("entity_id", &q.entity_id),
+            ("from", &q.from),
+            ("to", &q.to),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                s.append_pair(k, v);
+            }
+        }
+        format!("/admin/audit?{}", s.finish())
+    };
+    Ok(AuditPage {
+        layout: Layout::new(&ctx, &lang.t("audit-title"), "/admin/audit"),
+        events: event_rows(&state, &ctx, found.events).await.in_lang(lang)?,
+        total: found.total,
+        pager: Pager::new(lang, &base, page, found.total, PAGE_SIZE),
+        q,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "history.html")]
+pub struct HistoryPage {
+    layout: Layout,
+    heading: String,
+    back: String,
+    events: Vec<EventRow>,
+}
+
+/// The change history of a unit ("Lịch sử thay đổi").
+pub async fn unit_history(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    ScopedUnit(unit): ScopedUnit,
+) -> Result<HistoryPage, PageError> {
+    let lang = ctx.lang;
+    let events = state.store.entity_history("unit", &unit.id.to_string()).await.in_lang(lang)?;
+    Ok(HistoryPage {
+        layout: Layout::new(&ctx, &lang.t("history-title"), &format!("/units/{}/history", unit.code)),
+        heading: unit.name.clone(),
+        back: crate::pages::unit_href(&unit),
+        events: event_rows(&state, &ctx, events).await.in_lang(lang)?,
+    })
+}
+
+/// The change history of a scheme.
+pub async fn scheme_history(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> Result<HistoryPage, PageError> {
+    let lang = ctx.lang;
+    let scheme = state
+        .store
+        .scheme(&code)
+        .await
+        .in_lang(lang)?
+        .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{code}\"")))
+        .in_lang(lang)?;
+    let events = state.store.entity_history("scheme", &scheme.id.to_string()).await.in_lang(lang)?;
+    Ok(HistoryPage {
+        layout: Layout::new(&ctx, &lang.t("history-title"), &format!("/schemes/{code}/history")),
+        heading: scheme.def.title,
+        back: format!("/schemes/{code}"),
+        events: event_rows(&state, &ctx, events).await.in_lang(lang)?,
+    })
+}
+
+/// One recorded change.
+#[derive(Serialize, Deserialize, ToSchema, Debug)]
+pub struct AuditEventJson {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    /// The state before the change, as JSON text.
+    pub before: Option<String>,
+    /// The state after the change, as JSON text.
+    pub after: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The change history of a unit (needs the unit in the user's scope).
+#[utoipa::path(get, path = "/api/v1/units/{code}/history", params(("code" = String, Path, description = "Official code")),
+    responses((status = 200, body = [AuditEventJson]), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)), tag = "units")]
+pub async fn api_unit_history(
+    State(state): State<AppState>,
+    ScopedUnit(unit): ScopedUnit,
+) -> Result<Json<Vec<AuditEventJson>>, ApiError> {
+    let events = state.store.entity_history("unit", &unit.id.to_string()).await?;
+    Ok(Json(
+        events
+            .into_iter()
+            .map(|e| AuditEventJson {
+                at: e.at,
+                actor: e.actor,
+                action: e.action,
+                entity_type: e.entity_type,
+                entity_id: e.entity_id,
+                before: e.before_json,
+                after: e.after_json,
+                reason: e.reason,
+            })
+            .collect(),
+    ))
+}

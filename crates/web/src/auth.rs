@@ -1,0 +1,443 @@
+//! Who is asking, and may they: sessions and API tokens, password hashing, the CSRF origin
+//! check, and the one guard every route passes through. The decision itself is
+//! [`danvan_domain::access::allowed`]; this module only gathers its inputs.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::RequestExt;
+use chrono::{Duration, Utc};
+use danvan_domain::access::{allowed, Action, Relation, Role};
+use danvan_domain::units::{pick_version, Unit};
+use danvan_store::{Actor, User};
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, WebError};
+use crate::i18n::Lang;
+use crate::pages::parse_on;
+use crate::AppState;
+
+pub const SESSION_COOKIE: &str = "danvan_session";
+
+/// Session lifetimes and cookie settings.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// A session unused for this long ends.
+    pub idle: Duration,
+    /// A session ends this long after login, used or not.
+    pub absolute: Duration,
+    /// Send the session cookie only over HTTPS.
+    pub secure_cookies: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self { idle: Duration::hours(4), absolute: Duration::days(7), secure_cookies: false }
+    }
+}
+
+/// A fresh random secret (session id or API token), as 64 hex digits.
+pub fn new_secret() -> Result<String, WebError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| WebError::Internal(format!("no randomness: {e}").into()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// What the database keeps of a secret: its SHA-256, in hex.
+pub fn secret_hash(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hashes a password with argon2id, off the async runtime.
+pub async fn hash_password(password: String) -> Result<String, WebError> {
+    tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
+        .await
+        .map_err(|e| WebError::Internal(Box::new(e)))
+}
+
+/// Checks a password against a hash, off the async runtime. With no hash (unknown user) it
+/// checks against a fixed one, so that the answer takes as long either way.
+pub async fn verify_password(password: String, hash: Option<String>) -> bool {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    tokio::task::spawn_blocking(move || {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| DUMMY.get_or_init(|| password_auth::generate_hash("x")).clone());
+        password_auth::verify_password(password, &hash).is_ok() && known
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// How the request proved who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A session cookie; the hash of its id.
+    Session(String),
+    /// A personal API token.
+    Token,
+}
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub credential: Credential,
+    pub address: String,
+}
+
+impl CurrentUser {
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.user.id, &self.user.username, Some(self.address.clone()))
+    }
+}
+
+/// The client's address: the socket peer (a reverse proxy should pass its own logs).
+pub fn client_address(parts_ext: &axum::http::Extensions) -> String {
+    parts_ext
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Finds the user of a request (session cookie or `Authorization: Bearer`), once per request,
+/// and leaves it in the request's extensions for the guard and the handlers.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let address = client_address(req.extensions());
+    let now = Utc::now();
+    let mut current = None;
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| secret_hash(t.trim()));
+    if let Some(hash) = bearer {
+        match state.store.user_by_api_token(&hash, now).await {
+            Ok(Some(user)) => {
+                current = Some(CurrentUser { user, credential: Credential::Token, address: address.clone() })
+            }
+            Ok(None) => {}
+            Err(e) => return ApiError(e.into()).into_response(),
+        }
+    } else if let Some(id) = cookie(req.headers(), SESSION_COOKIE) {
+        let hash = secret_hash(id);
+        match state.store.session_user(&hash, now, now - state.auth.idle).await {
+            Ok(Some((user, session))) => {
+                // Note activity at most once a minute, to spare the database.
+                if now - session.last_seen_at > Duration::minutes(1) {
+                    if let Err(e) = state.store.touch_session(&hash, now).await {
+                        tracing::warn!(error = %e, "could not note session activity");
+                    }
+                }
+                current = Some(CurrentUser {
+                    user,
+                    credential: Credential::Session(hash),
+                    address: address.clone(),
+                });
+            }
+            Ok(None) => {}
+            Err(e) => return WebError::from(e).page(Lang::from_headers(req.headers())),
+        }
+    }
+    req.extensions_mut().insert(MaybeUser(current));
+    next.run(req).await
+}
+
+/// The signed-in user, if any.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<MaybeUser>().cloned().unwrap_or(MaybeUser(None)))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<MaybeUser>() {
+            Some(MaybeUser(Some(u))) => Ok(u.clone()),
+            _ => Err(deny_anonymous(parts.uri.path(), parts.uri.path_and_query().map(|p| p.as_str()))),
+        }
+    }
+}
+
+/// The unit a unit-scoped route acts on, resolved and authorised by the guard.
+#[derive(Debug, Clone)]
+pub struct ScopedUnit(pub Unit);
+
+impl<S: Send + Sync> FromRequestParts<S> for ScopedUnit {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<ScopedUnit>().cloned().ok_or_else(|| {
+            WebError::Internal("ScopedUnit used on a route without a unit guard".into()).page(Lang::Vi)
+        })
+    }
+}
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user.
+    SignedIn,
+    /// The action on the unit named by the route's `{code}` (with `?on=` for a date).
+    Unit(Action),
+    /// The action on the user's own scope (admin pages; handlers narrow by target).
+    Own(Action),
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// The answer to an anonymous request for something that needs a user: the login page for
+/// browsers, 401 for the API.
+pub fn deny_anonymous(path: &str, path_and_query: Option<&str>) -> Response {
+    if is_api(path) {
+        let mut res =
+            ApiError(WebError::Unauthorized("cần đăng nhập (phiên hoặc Authorization: Bearer)".into()))
+                .into_response();
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        return res;
+    }
+    let next = path_and_query.unwrap_or(path);
+    let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    Redirect::to(&format!("/login?next={next}")).into_response()
+}
+
+/// The answer to a signed-in user who may not do this: 403, as a page or JSON.
+pub fn deny_forbidden(path: &str, lang: Lang) -> Response {
+    let err = WebError::Forbidden("bạn không có quyền với dữ liệu này".into());
+    if is_api(path) {
+        ApiError(err).into_response()
+    } else {
+        err.page(lang)
+    }
+}
+
+/// Where a unit stands relative to a user's scope.
+pub async fn relation(state: &AppState, user: &User, unit_id: i64) -> Result<Relation, WebError> {
+    let Some(scope) = user.scope_unit_id else {
+        return Ok(if user.role == Role::Admin { Relation::Below } else { Relation::Outside });
+    };
+    if scope == unit_id {
+        return Ok(Relation::Same);
+    }
+    let lineage = state.store.lineage(unit_id).await?;
+    Ok(if lineage.iter().any(|u| u.id == scope) { Relation::Below } else { Relation::Outside })
+}
+
+/// Whether a user may do an action on a unit.
+pub async fn may(state: &AppState, user: &User, unit_id: i64, action: Action) -> Result<bool, WebError> {
+    Ok(allowed(user.role, relation(state, user, unit_id).await?, action))
+}
+
+/// Whether a user may do an action on their own scope.
+pub fn may_own(user: &User, action: Action) -> bool {
+    allowed(user.role, Relation::Same, action)
+}
+
+#[derive(Clone)]
+pub struct Guard {
+    pub state: AppState,
+    pub access: Access,
+}
+
+/// The guard in front of every route: applies its [`Access`] before the handler runs.
+pub async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let lang = Lang::from_headers(req.headers());
+    let user = req.extensions().get::<MaybeUser>().and_then(|m| m.0.clone());
+    let user = match (g.access, user) {
+        (Access::Public, _) => return next.run(req).await,
+        (_, None) => return deny_anonymous(&path, req.uri().path_and_query().map(|p| p.as_str())),
+        (_, Some(u)) => u.user,
+    };
+    match g.access {
+        Access::Public | Access::SignedIn => next.run(req).await,
+        Access::Own(action) => {
+            if may_own(&user, action) {
+                next.run(req).await
+            } else {
+                deny_forbidden(&path, lang)
+            }
+        }
+        Access::Unit(action) => {
+            let params: HashMap<String, String> =
+                match req.extract_parts::<Path<HashMap<String, String>>>().await {
+                    Ok(Path(p)) => p,
+                    Err(e) => return e.into_response(),
+                };
+            let on = req.uri().query().and_then(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, _)| k == "on")
+                    .map(|(_, v)| v.into_owned())
+            });
+            let resolved = async {
+                let code = params
+                    .get("code")
+                    .ok_or_else(|| WebError::Internal("unit route without {code}".into()))?;
+                let on = parse_on(on.as_deref())?;
+                let all = g.state.store.units_with_code(code).await?;
+                let unit = pick_version(&all, on)
+                    .cloned()
+                    .ok_or_else(|| WebError::NotFound(format!("không có đơn vị mã \"{code}\"")))?;
+                let ok = may(&g.state, &user, unit.id, action).await?;
+                Ok::<_, WebError>((unit, ok))
+            }
+            .await;
+            match resolved {
+                Ok((unit, true)) => {
+                    req.extensions_mut().insert(ScopedUnit(unit));
+                    next.run(req).await
+                }
+                Ok((_, false)) => deny_forbidden(&path, lang),
+                Err(e) if is_api(&path) => ApiError(e).into_response(),
+                Err(e) => e.page(lang),
+            }
+        }
+    }
+}
+
+/// Refuses state-changing requests sent by another site: `Sec-Fetch-Site` must be same-origin
+/// (or absent), and `Origin`, when sent, must be this host. Requests from non-browser clients
+/// carry neither header and pass.
+pub async fn csrf(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
+    if safe {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let site_ok = match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => site == "same-origin" || site == "none",
+        None => true,
+    };
+    let origin_ok = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(origin) => {
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+            url::Url::parse(origin)
+                .ok()
+                .map(|u| match u.port() {
+                    Some(p) => format!("{}:{p}", u.host_str().unwrap_or("")),
+                    None => u.host_str().unwrap_or("").to_string(),
+                })
+                .is_some_and(|o| o == host)
+        }
+    };
+    if site_ok && origin_ok {
+        return next.run(req).await;
+    }
+    let lang = Lang::from_headers(headers);
+    let err = WebError::Forbidden(
+        "yêu cầu bị từ chối vì được gửi từ một trang khác (chống giả mạo yêu cầu, CSRF)".into(),
+    );
+    if is_api(req.uri().path()) {
+        ApiError(err).into_response()
+    } else {
+        err.page(lang)
+    }
+}
+
+/// A `Set-Cookie` value for the session.
+pub fn session_cookie(state: &AppState, id: &str) -> String {
+    let secure = if state.auth.secure_cookies { "; Secure" } else { "" };
+    format!(
+        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        state.auth.absolute.num_seconds()
+    )
+}
+
+/// A `Set-Cookie` value that removes the session cookie.
+pub fn clear_session_cookie() -> String {
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// Signs a user in: checks throttling and the password, opens a session. The same message and
+/// about the same time whether or not the username exists.
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    address: &str,
+) -> Result<(User, String), LoginError> {
+    let now = Utc::now();
+    let username = username.trim().to_lowercase();
+    let since = now - Duration::minutes(danvan_domain::access::THROTTLE_WINDOW_MINUTES);
+    let (by_user, by_address) =
+        state.store.login_failures_since(&username, address, since).await.map_err(LoginError::store)?;
+    if danvan_domain::access::login_throttled(by_user, by_address) {
+        return Err(LoginError::Throttled);
+    }
+    let found = state.store.user_for_login(&username).await.map_err(LoginError::store)?;
+    let (user, hash) = match found {
+        Some((u, h)) => (Some(u), Some(h)),
+        None => (None, None),
+    };
+    let ok = verify_password(password.to_string(), hash).await;
+    match user {
+        Some(user) if ok && user.active => {
+            let id = new_secret().map_err(LoginError::Internal)?;
+            state
+                .store
+                .start_session(&user, &secret_hash(&id), address, now, now + state.auth.absolute)
+                .await
+                .map_err(LoginError::store)?;
+            Ok((user, id))
+        }
+        _ => {
+            state.store.record_login_failure(&username, address, now).await.map_err(LoginError::store)?;
+            Err(LoginError::Invalid)
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum LoginError {
+    Invalid,
+    Throttled,
+    Internal(WebError),
+}
+
+impl LoginError {
+    fn store(e: danvan_store::StoreError) -> Self {
+        Self::Internal(e.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Invalid => StatusCode::UNAUTHORIZED,
+            Self::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            Self::Invalid => "login-invalid",
+            Self::Throttled => "login-throttled",
+            Self::Internal(_) => "error-500-text",
+        }
+    }
+}
