@@ -121,3 +121,10 @@ pub fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("create temp dir");
     dir
 }
+
+/// Runs a statement directly (for tests of what the database itself enforces).
+pub async fn execute(store: &Store, sql: &str) -> Result<u64, sqlx::Error> {
+    crate::with_pool!(store, pool => {
+        sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected())
+    })
+}

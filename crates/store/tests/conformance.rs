@@ -307,3 +307,305 @@ async fn a_scheme_must_apply_below_its_root() {
     })
     .await;
 }
+
+// ---- accounts and audit --------------------------------------------------------------------
+
+use chrono::{Duration, Utc};
+use danvan_domain::access::Role;
+use danvan_store::{AuditFilter, NewUser, UserChange};
+
+fn new_user(username: &str, role: Role, scope: Option<i64>) -> NewUser {
+    NewUser {
+        username: username.into(),
+        display_name: format!("Người {username}"),
+        password_hash: "$argon2id$fake".into(),
+        role,
+        scope_unit_id: scope,
+    }
+}
+
+async fn unit_id(store: &Store, code: &str) -> i64 {
+    store.unit_by_code(code, None).await.unwrap().unwrap().id
+}
+
+#[tokio::test]
+async fn users_are_created_listed_changed_and_scoped() {
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let huu_thanh = unit_id(&store, "27695").await;
+        let duc_hoa = unit_id(&store, "802").await;
+        let ha_noi = unit_id(&store, "01").await;
+        let u =
+            store.create_user(&cli, &new_user("xa.huuthanh", Role::Commune, Some(huu_thanh))).await.unwrap();
+        assert_eq!((u.role, u.scope_unit_id, u.active), (Role::Commune, Some(huu_thanh), true));
+        let dup = store.create_user(&cli, &new_user("xa.huuthanh", Role::Viewer, Some(huu_thanh))).await;
+        assert!(matches!(dup, Err(StoreError::Conflict(ref m)) if m.contains("xa.huuthanh")), "{dup:?}");
+        let no_scope = store.create_user(&cli, &new_user("noscope", Role::Viewer, None)).await;
+        assert!(matches!(no_scope, Err(StoreError::Invalid(_))));
+        let admin = store.create_user(&cli, &new_user("admin", Role::Admin, Some(ha_noi))).await.unwrap();
+        assert_eq!(admin.scope_unit_id, None, "an admin has no scope");
+        store.create_user(&cli, &new_user("hanoi", Role::Viewer, Some(ha_noi))).await.unwrap();
+
+        assert_eq!(store.user(u.id).await.unwrap().unwrap(), u);
+        assert_eq!(store.user_by_username("xa.huuthanh").await.unwrap().unwrap().id, u.id);
+        let (_, hash) = store.user_for_login("xa.huuthanh").await.unwrap().unwrap();
+        assert_eq!(hash, "$argon2id$fake");
+        assert!(store.user_for_login("nobody").await.unwrap().is_none());
+        assert_eq!(store.count_users().await.unwrap(), 3);
+        let (all, total) = store.users(None, 2, 0).await.unwrap();
+        assert_eq!((all.len(), total), (2, 3));
+        assert_eq!(all[0].username, "admin");
+        let (in_duc_hoa, n) = store.users(Some(duc_hoa), 50, 0).await.unwrap();
+        assert_eq!((n, in_duc_hoa[0].username.as_str()), (1, "xa.huuthanh"));
+
+        let change = UserChange {
+            display_name: "Tên mới".into(),
+            role: Role::Viewer,
+            scope_unit_id: Some(duc_hoa),
+            active: true,
+        };
+        let changed = store.update_user(&cli, u.id, &change).await.unwrap();
+        assert_eq!(
+            (changed.display_name.as_str(), changed.role, changed.scope_unit_id),
+            ("Tên mới", Role::Viewer, Some(duc_hoa))
+        );
+        assert_eq!(store.user(u.id).await.unwrap().unwrap(), changed);
+        assert!(matches!(store.update_user(&cli, 9999, &change).await, Err(StoreError::NotFound(_))));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_expire_and_end() {
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let scope = unit_id(&store, "27695").await;
+        let u = store.create_user(&cli, &new_user("xa", Role::Commune, Some(scope))).await.unwrap();
+        let t0 = Utc::now();
+        store.start_session(&u, "h1", "10.0.0.1", t0, t0 + Duration::days(7)).await.unwrap();
+        let idle = Duration::hours(4);
+        let (found, session) = store.session_user("h1", t0, t0 - idle).await.unwrap().unwrap();
+        assert_eq!(found.id, u.id);
+        assert!(found.last_login_at.is_some());
+        assert_eq!(session.expires_at.timestamp(), (t0 + Duration::days(7)).timestamp());
+        // Idle for more than four hours: gone.
+        let later = t0 + Duration::hours(5);
+        assert!(store.session_user("h1", later, later - idle).await.unwrap().is_none());
+        // Used in between: alive.
+        store.touch_session("h1", t0 + Duration::hours(3)).await.unwrap();
+        assert!(store.session_user("h1", later, later - idle).await.unwrap().is_some());
+        // Past the absolute expiry, however active.
+        let week = t0 + Duration::days(7) + Duration::minutes(1);
+        store.touch_session("h1", week - Duration::minutes(2)).await.unwrap();
+        assert!(store.session_user("h1", week, week - idle).await.unwrap().is_none());
+        assert!(store.session_user("unknown", t0, t0 - idle).await.unwrap().is_none());
+
+        // Logout ends it on the server; ending twice finds nothing.
+        store.start_session(&u, "h2", "10.0.0.1", t0, t0 + Duration::days(7)).await.unwrap();
+        assert!(store.end_session(&Actor::user(u.id, "xa", None), "h2").await.unwrap());
+        assert!(!store.end_session(&Actor::user(u.id, "xa", None), "h2").await.unwrap());
+        assert!(store.session_user("h2", t0, t0 - idle).await.unwrap().is_none());
+
+        // A new password, or disabling the user, ends every session.
+        store.start_session(&u, "h3", "a", t0, t0 + Duration::days(7)).await.unwrap();
+        store.set_password(&cli, u.id, "$argon2id$new").await.unwrap();
+        assert!(store.session_user("h3", t0, t0 - idle).await.unwrap().is_none());
+        assert_eq!(store.user_for_login("xa").await.unwrap().unwrap().1, "$argon2id$new");
+        store.start_session(&u, "h4", "a", t0, t0 + Duration::days(7)).await.unwrap();
+        let off = UserChange {
+            display_name: u.display_name.clone(),
+            role: u.role,
+            scope_unit_id: u.scope_unit_id,
+            active: false,
+        };
+        store.update_user(&cli, u.id, &off).await.unwrap();
+        assert!(store.session_user("h4", t0, t0 - idle).await.unwrap().is_none());
+
+        // Housekeeping removes what has expired.
+        let on = UserChange { active: true, ..off };
+        store.update_user(&cli, u.id, &on).await.unwrap();
+        store.start_session(&u, "h5", "a", t0, t0 + Duration::days(7)).await.unwrap();
+        store.start_session(&u, "h6", "a", t0 - Duration::days(8), t0 - Duration::days(1)).await.unwrap();
+        assert_eq!(store.purge_sessions(t0, t0 - idle).await.unwrap(), 1);
+        assert!(store.session_user("h5", t0, t0 - idle).await.unwrap().is_some());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn api_tokens_and_failed_logins() {
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let scope = unit_id(&store, "27695").await;
+        let u = store.create_user(&cli, &new_user("xa", Role::Commune, Some(scope))).await.unwrap();
+        let id = store.create_api_token(&cli, &u, "Báo cáo tự động", "th1").await.unwrap();
+        let now = Utc::now();
+        assert_eq!(store.user_by_api_token("th1", now).await.unwrap().unwrap().id, u.id);
+        assert!(store.user_by_api_token("other", now).await.unwrap().is_none());
+        let tokens = store.api_tokens(u.id).await.unwrap();
+        assert_eq!(tokens.len(), 1);
+        assert_eq!(tokens[0].name, "Báo cáo tự động");
+        assert!(tokens[0].last_used_at.is_some());
+        assert!(!store.revoke_api_token(&cli, u.id + 1, id).await.unwrap(), "only the owner's token");
+        assert!(store.revoke_api_token(&cli, u.id, id).await.unwrap());
+        assert!(!store.revoke_api_token(&cli, u.id, id).await.unwrap());
+        assert!(store.user_by_api_token("th1", now).await.unwrap().is_none());
+        assert!(store.api_tokens(u.id).await.unwrap()[0].revoked_at.is_some());
+
+        let t0 = Utc::now();
+        for i in 0..3 {
+            store.record_login_failure("xa", "10.0.0.9", t0 - Duration::minutes(i)).await.unwrap();
+        }
+        store.record_login_failure("other", "10.0.0.9", t0).await.unwrap();
+        store.record_login_failure("xa", "10.0.0.8", t0 - Duration::minutes(30)).await.unwrap();
+        let since = t0 - Duration::minutes(15);
+        assert_eq!(store.login_failures_since("xa", "10.0.0.9", since).await.unwrap(), (3, 4));
+        assert_eq!(store.login_failures_since("xa", "10.0.0.8", since).await.unwrap(), (3, 0));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_write_leaves_one_audit_row_per_change() {
+    on_each_backend(|store| async move {
+        let cli = Actor::system("cli:test");
+        let n = || {
+            let s = store.clone();
+            async move { s.audit_count().await.unwrap() }
+        };
+        let list = list_2024();
+        let base = n().await;
+        import(&store, &list).await;
+        assert_eq!(n().await - base, list.units.len(), "import: one row per unit");
+        let base = n().await;
+        import(&store, &list).await;
+        assert_eq!(n().await, base, "an import that changes nothing records nothing");
+        let mut renamed = list.clone();
+        renamed.units.iter_mut().find(|u| u.code == "27695").unwrap().name = "Xã Mới".into();
+        import(&store, &renamed).await;
+        assert_eq!(n().await, base + 1);
+
+        let def = parse_scheme(SCHEME).unwrap();
+        let base = n().await;
+        store.import_scheme(&cli, &def, SCHEME).await.unwrap();
+        store.import_scheme(&cli, &def, SCHEME).await.unwrap();
+        assert_eq!(n().await, base + 2);
+
+        let scope = unit_id(&store, "27695").await;
+        let base = n().await;
+        let u = store.create_user(&cli, &new_user("xa", Role::Commune, Some(scope))).await.unwrap();
+        assert_eq!(n().await, base + 1);
+        let same = UserChange {
+            display_name: u.display_name.clone(),
+            role: u.role,
+            scope_unit_id: u.scope_unit_id,
+            active: true,
+        };
+        store.update_user(&cli, u.id, &same).await.unwrap();
+        assert_eq!(n().await, base + 1, "no change, no row");
+        store.update_user(&cli, u.id, &UserChange { display_name: "Khác".into(), ..same }).await.unwrap();
+        assert_eq!(n().await, base + 2);
+        store.set_password(&cli, u.id, "h").await.unwrap();
+        assert_eq!(n().await, base + 3);
+        let t0 = Utc::now();
+        store.start_session(&u, "s", "10.1.1.1", t0, t0 + Duration::days(1)).await.unwrap();
+        assert_eq!(n().await, base + 4);
+        store.touch_session("s", t0).await.unwrap();
+        store.purge_sessions(t0 - Duration::days(30), t0 - Duration::days(30)).await.unwrap();
+        assert_eq!(n().await, base + 4, "bookkeeping is not a change");
+        let me = Actor::user(u.id, "xa", Some("10.1.1.1".into()));
+        store.end_session(&me, "s").await.unwrap();
+        store.end_session(&me, "s").await.unwrap();
+        assert_eq!(n().await, base + 5);
+        store.record_login_failure("xa", "10.1.1.2", t0).await.unwrap();
+        assert_eq!(n().await, base + 6);
+        let tid = store.create_api_token(&me, &u, "t", "th").await.unwrap();
+        assert_eq!(n().await, base + 7);
+        store.revoke_api_token(&me, u.id, tid).await.unwrap();
+        store.revoke_api_token(&me, u.id, tid).await.unwrap();
+        assert_eq!(n().await, base + 8);
+
+        // What the rows say.
+        let history = store.entity_history("user", &u.id.to_string()).await.unwrap();
+        let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["create", "update", "password", "login", "logout"]);
+        assert_eq!(history[0].actor, "cli:test");
+        assert_eq!(history[3].actor, "xa");
+        assert_eq!(history[3].actor_id, Some(u.id));
+        assert_eq!(history[3].address.as_deref(), Some("10.1.1.1"));
+        let before: serde_json::Value =
+            serde_json::from_str(history[1].before_json.as_deref().unwrap()).unwrap();
+        let after: serde_json::Value =
+            serde_json::from_str(history[1].after_json.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            (before["display_name"].as_str(), after["display_name"].as_str()),
+            (Some("Người xa"), Some("Khác"))
+        );
+        assert!(!history.iter().any(|e| e.after_json.as_deref().unwrap_or("").contains("password")));
+        let unit_rows = store.entity_history("unit", &scope.to_string()).await.unwrap();
+        assert_eq!(unit_rows.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["create", "update"]);
+        assert!(unit_rows[1].after_json.as_deref().unwrap().contains("Xã Mới"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_audit_log_filters_pages_and_cannot_be_changed() {
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let huu_thanh = unit_id(&store, "27695").await;
+        let duc_hoa = unit_id(&store, "802").await;
+        let ha_noi = unit_id(&store, "01").await;
+        let a = store.create_user(&cli, &new_user("a", Role::Commune, Some(huu_thanh))).await.unwrap();
+        let b = store.create_user(&cli, &new_user("b", Role::Viewer, Some(ha_noi))).await.unwrap();
+        let t0 = Utc::now();
+        store.start_session(&a, "sa", "x", t0, t0 + Duration::days(1)).await.unwrap();
+        store.start_session(&b, "sb", "x", t0, t0 + Duration::days(1)).await.unwrap();
+
+        let all = store.audit_events(&AuditFilter::default(), 1000, 0).await.unwrap();
+        assert_eq!(all.total, store.audit_count().await.unwrap());
+        assert!(all.events.windows(2).all(|w| w[0].at >= w[1].at), "newest first");
+        let oldest = store
+            .audit_events(&AuditFilter { oldest_first: true, ..Default::default() }, 1, 0)
+            .await
+            .unwrap();
+        assert_eq!(oldest.events[0].id, all.events.last().unwrap().id);
+
+        let by_a = store
+            .audit_events(&AuditFilter { actor_id: Some(a.id), ..Default::default() }, 50, 0)
+            .await
+            .unwrap();
+        assert_eq!(by_a.events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["login"]);
+        // Unit filters take the subtree: Đức Hòa holds Hựu Thạnh's user and its units.
+        let in_duc_hoa =
+            AuditFilter { unit_id: Some(duc_hoa), entity_type: Some("user".into()), ..Default::default() };
+        let page = store.audit_events(&in_duc_hoa, 50, 0).await.unwrap();
+        assert_eq!(page.total, 2, "a's creation and login");
+        assert!(page.events.iter().all(|e| e.entity_id == a.id.to_string()));
+        let exact = AuditFilter {
+            entity_type: Some("user".into()),
+            entity_id: Some(b.id.to_string()),
+            ..Default::default()
+        };
+        assert_eq!(store.audit_events(&exact, 50, 0).await.unwrap().total, 2);
+        let future = AuditFilter { from: Some(t0 + Duration::hours(1)), ..Default::default() };
+        assert_eq!(store.audit_events(&future, 50, 0).await.unwrap().total, 0);
+        let past = AuditFilter { to: Some(t0 - Duration::hours(1)), ..Default::default() };
+        assert_eq!(store.audit_events(&past, 50, 0).await.unwrap().total, 0);
+        let p1 = store.audit_events(&AuditFilter::default(), 3, 0).await.unwrap();
+        let p2 = store.audit_events(&AuditFilter::default(), 3, 3).await.unwrap();
+        assert_eq!(p1.events.len(), 3);
+        assert!(p1.events.iter().all(|e| !p2.events.iter().any(|f| f.id == e.id)));
+
+        // Append-only: the database itself refuses to change or remove a row.
+        let before = store.audit_count().await.unwrap();
+        assert!(danvan_store::testing::execute(&store, "UPDATE audit_events SET actor = 'x'").await.is_err());
+        assert!(danvan_store::testing::execute(&store, "DELETE FROM audit_events").await.is_err());
+        assert_eq!(store.audit_count().await.unwrap(), before);
+    })
+    .await;
+}
