@@ -1,0 +1,684 @@
+//! Accounts and authorisation over HTTP: sign-in and sign-out, sessions, API tokens,
+//! throttling, CSRF, logs, and the matrix of every route × every role × inside/outside scope.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use chrono::{Duration, Utc};
+use danvan_domain::access::Role;
+use danvan_domain::scheme::parse_scheme;
+use danvan_domain::units::parse_unit_list;
+use danvan_store::testing::tempfile_dir;
+use danvan_store::{Actor, NewUser, Store, User};
+use danvan_web::auth::{hash_password, secret_hash, AuthConfig};
+use danvan_web::{route_table, router, AppState};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const SAMPLE: &str = include_str!("../../../data/schemes/long-an-2017-2020.sample.toml");
+const UNITS: &str = include_str!("../../../data/units-2024-three-level.csv");
+const PASSWORD: &str = "mật khẩu thử 123";
+
+/// Long An and Hà Nội from the 2024 list, the sample scheme, and one user per role:
+/// province Long An, district Đức Hòa, commune Xã Hựu Thạnh, viewer Đức Hòa, and a viewer in
+/// Hà Nội (someone no Long An user may manage).
+struct World {
+    store: Store,
+    app: Router,
+    users: Vec<(&'static str, User)>,
+}
+
+impl World {
+    async fn new() -> World {
+        Self::with_auth(AuthConfig::default()).await
+    }
+
+    async fn with_auth(auth: AuthConfig) -> World {
+        let dir = tempfile_dir();
+        let store = Store::open(dir.join("t.db").to_str().unwrap()).await.unwrap();
+        let actor = Actor::system("test");
+        let mut nop = |_: usize| {};
+        for p in ["80", "01"] {
+            let list = parse_unit_list(UNITS.as_bytes(), Some(p)).unwrap();
+            store.import_units(&actor, &list, &mut nop).await.unwrap();
+        }
+        store.import_scheme(&actor, &parse_scheme(SAMPLE).unwrap(), SAMPLE).await.unwrap();
+        let hash = hash_password(PASSWORD.into()).await.unwrap();
+        let mut users = Vec::new();
+        for (name, role, unit) in [
+            ("admin", Role::Admin, None),
+            ("province", Role::Province, Some("80")),
+            ("district", Role::District, Some("802")),
+            ("commune", Role::Commune, Some("27988")),
+            ("viewer", Role::Viewer, Some("802")),
+            ("hanoi", Role::Viewer, Some("01")),
+        ] {
+            let scope = match unit {
+                Some(c) => Some(store.unit_by_code(c, None).await.unwrap().unwrap().id),
+                None => None,
+            };
+            let new = NewUser {
+                username: name.into(),
+                display_name: format!("Người dùng {name}"),
+                password_hash: hash.clone(),
+                role,
+                scope_unit_id: scope,
+            };
+            users.push((name, store.create_user(&actor, &new).await.unwrap()));
+        }
+        let app = router(AppState { store: store.clone(), auth });
+        World { store, app, users }
+    }
+
+    fn user(&self, name: &str) -> &User {
+        &self.users.iter().find(|(n, _)| *n == name).unwrap().1
+    }
+
+    /// A fresh session for a user, made directly in the store: its cookie header value.
+    async fn session(&self, name: &str) -> String {
+        let token = format!("tok-{name}-{}", Utc::now().timestamp_nanos_opt().unwrap());
+        let now = Utc::now();
+        self.store
+            .start_session(self.user(name), &secret_hash(&token), "test", now, now + Duration::days(1))
+            .await
+            .unwrap();
+        format!("danvan_session={token}")
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+async fn send(
+    app: &Router,
+    method: Method,
+    path: &str,
+    cookie: Option<&str>,
+    body: Option<(&str, &str)>,
+    extra: &[(&str, &str)],
+) -> Answer {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let req = match body {
+        Some((content_type, b)) => {
+            req.header(header::CONTENT_TYPE, content_type).body(Body::from(b.to_string()))
+        }
+        None => req.body(Body::empty()),
+    }
+    .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Answer { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+async fn login(app: &Router, username: &str, password: &str) -> Answer {
+    let form = format!("username={}&password={}&next=%2Faccount", url_encode(username), url_encode(password));
+    send(app, Method::POST, "/login", None, Some((FORM, &form)), &[]).await
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+fn session_of(a: &Answer) -> String {
+    let set = a.headers[header::SET_COOKIE].to_str().unwrap();
+    set.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn sign_in_and_out_with_server_side_sessions() {
+    let w = World::new().await;
+    let wrong = login(&w.app, "commune", "sai mật khẩu rồi").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Tên đăng nhập hoặc mật khẩu không đúng."));
+    let unknown = login(&w.app, "nobody", "sai mật khẩu rồi").await;
+    assert_eq!(unknown.status, wrong.status);
+    assert!(
+        unknown.body.contains("Tên đăng nhập hoặc mật khẩu không đúng."),
+        "no hint that the user is unknown"
+    );
+
+    let ok = login(&w.app, "Commune", PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(ok.headers[header::LOCATION], "/account");
+    let set = ok.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"), "{set}");
+    assert!(!set.contains("Secure"), "not configured");
+    let cookie = session_of(&ok);
+    let again = session_of(&login(&w.app, "commune", PASSWORD).await);
+    assert_ne!(cookie, again, "a new session id at every login");
+
+    let account = send(&w.app, Method::GET, "/account", Some(&cookie), None, &[]).await;
+    assert_eq!(account.status, StatusCode::OK);
+    assert!(account.body.contains("Người dùng commune"));
+    assert!(account.body.contains("Xã Hựu Thạnh"));
+    assert!(account.body.contains("id=\"logout\""));
+
+    let out = send(&w.app, Method::POST, "/logout", Some(&cookie), None, &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(out.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    // The old cookie no longer works: the session is gone on the server.
+    let after = send(&w.app, Method::GET, "/account", Some(&cookie), None, &[]).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.headers[header::LOCATION], "/login?next=%2Faccount");
+    // A disabled user cannot sign in, with the same message.
+    let change = danvan_store::UserChange {
+        display_name: "x".into(),
+        role: Role::Viewer,
+        scope_unit_id: w.user("viewer").scope_unit_id,
+        active: false,
+    };
+    w.store.update_user(&Actor::system("t"), w.user("viewer").id, &change).await.unwrap();
+    let disabled = login(&w.app, "viewer", PASSWORD).await;
+    assert_eq!(disabled.status, StatusCode::UNAUTHORIZED);
+    // Open redirects are refused.
+    let evil = send(
+        &w.app,
+        Method::POST,
+        "/login",
+        None,
+        Some((FORM, &format!("username=commune&password={}&next=%2F%2Fevil.example", url_encode(PASSWORD)))),
+        &[],
+    )
+    .await;
+    assert_eq!(evil.headers[header::LOCATION], "/");
+}
+
+#[tokio::test]
+async fn idle_sessions_expire() {
+    let w = World::with_auth(AuthConfig { idle: Duration::zero(), ..AuthConfig::default() }).await;
+    let cookie = session_of(&login(&w.app, "commune", PASSWORD).await);
+    let a = send(&w.app, Method::GET, "/account", Some(&cookie), None, &[]).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "an idle limit of zero ends the session at once");
+    let secure = World::with_auth(AuthConfig { secure_cookies: true, ..AuthConfig::default() }).await;
+    let set = login(&secure.app, "commune", PASSWORD).await.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(set.contains("; Secure"), "{set}");
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_username_and_per_address() {
+    let w = World::new().await;
+    for _ in 0..5 {
+        assert_eq!(login(&w.app, "district", "wrong password").await.status, StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right password is refused, with a clear message.
+    let refused = login(&w.app, "district", PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.body.contains("thử lại sau 15 phút"));
+    // An unknown username is throttled the same way (nothing tells them apart).
+    for _ in 0..5 {
+        login(&w.app, "ghost", "wrong password").await;
+    }
+    let ghost = login(&w.app, "ghost", PASSWORD).await;
+    assert_eq!((ghost.status, ghost.body.contains("thử lại sau 15 phút")), (refused.status, true));
+    // Other users from the same address still get in until the address reaches 20 failures.
+    assert_eq!(login(&w.app, "province", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    for i in 0..10 {
+        login(&w.app, &format!("user{i}"), "wrong password").await;
+    }
+    let blocked = login(&w.app, "province", PASSWORD).await;
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS, "20 failures from one address");
+    // The API says the same.
+    let api = send(
+        &w.app,
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(("application/json", &format!("{{\"username\":\"province\",\"password\":\"{PASSWORD}\"}}"))),
+        &[],
+    )
+    .await;
+    assert_eq!(api.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn api_clients_sign_in_and_use_revocable_tokens() {
+    let w = World::new().await;
+    let body = format!("{{\"username\":\"district\",\"password\":\"{PASSWORD}\"}}");
+    let a =
+        send(&w.app, Method::POST, "/api/v1/auth/login", None, Some(("application/json", &body)), &[]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let me: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    assert_eq!((me["role"].as_str(), me["scope_unit"].as_str()), (Some("district"), Some("802")));
+    let cookie = session_of(&a);
+    let me = send(&w.app, Method::GET, "/api/v1/me", Some(&cookie), None, &[]).await;
+    assert_eq!(me.status, StatusCode::OK);
+    let bad = send(
+        &w.app,
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(("application/json", "{\"username\":\"district\",\"password\":\"nope\"}")),
+        &[],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    assert!(bad.body.contains("không đúng"));
+
+    // A personal token, shown once on the account page.
+    let created = send(
+        &w.app,
+        Method::POST,
+        "/account/tokens",
+        Some(&cookie),
+        Some((FORM, "name=B%C3%A1o+c%C3%A1o")),
+        &[],
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::OK);
+    let token =
+        created.body.split("id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert_eq!(token.len(), 64);
+    let page = send(&w.app, Method::GET, "/account", Some(&cookie), None, &[]).await;
+    assert!(page.body.contains("Báo cáo") && !page.body.contains(&token), "shown once only");
+    let bearer = format!("Bearer {token}");
+    let me = send(&w.app, Method::GET, "/api/v1/me", None, None, &[("authorization", &bearer)]).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert!(me.body.contains("\"district\""));
+    let history =
+        send(&w.app, Method::GET, "/api/v1/units/27988/history", None, None, &[("authorization", &bearer)])
+            .await;
+    assert_eq!(history.status, StatusCode::OK);
+
+    let id = w.store.api_tokens(w.user("district").id).await.unwrap()[0].id;
+    let revoke =
+        send(&w.app, Method::POST, &format!("/account/tokens/{id}/revoke"), Some(&cookie), None, &[]).await;
+    assert_eq!(revoke.status, StatusCode::SEE_OTHER);
+    let me = send(&w.app, Method::GET, "/api/v1/me", None, None, &[("authorization", &bearer)]).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(me.headers[header::WWW_AUTHENTICATE], "Bearer");
+
+    let out = send(&w.app, Method::POST, "/api/v1/auth/logout", Some(&cookie), None, &[]).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        send(&w.app, Method::GET, "/api/v1/me", Some(&cookie), None, &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// Fills a route's path with a target: `{code}` a unit code, `{id}` a user id.
+fn fill(path: &str, code: &str, id: i64) -> String {
+    path.replace("{code}", code).replace("{id}", &id.to_string())
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_on_every_state_changing_route() {
+    let w = World::new().await;
+    let posts: Vec<_> = route_table(AppState::new(w.store.clone()))
+        .into_iter()
+        .filter(|r| r.method == Method::POST)
+        .collect();
+    assert!(posts.len() >= 10, "{posts:?}");
+    let target = w.user("commune").id;
+    for r in &posts {
+        let cookie = w.session("admin").await;
+        let before = (w.store.audit_count().await.unwrap(), w.store.count_users().await.unwrap());
+        let path = fill(r.path, "27988", target);
+        let body = format!("username=x{}&password={}&display_name=X&role=viewer&unit=80&confirm={}&name=t&current={}&new=abcdefghijkl", target, url_encode(PASSWORD), url_encode(PASSWORD), url_encode(PASSWORD));
+        for headers in [
+            vec![("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")],
+            vec![("origin", "https://evil.example"), ("host", "danvan.example")],
+            vec![("sec-fetch-site", "same-site")],
+        ] {
+            let a = send(&w.app, Method::POST, &path, Some(&cookie), Some((FORM, &body)), &headers).await;
+            assert_eq!(a.status, StatusCode::FORBIDDEN, "{} {path} with {headers:?}", r.method);
+        }
+        let after = (w.store.audit_count().await.unwrap(), w.store.count_users().await.unwrap());
+        assert_eq!(before, after, "nothing changed by {path}");
+    }
+    // The same request from the site itself goes through.
+    let cookie = w.session("admin").await;
+    let same = send(
+        &w.app,
+        Method::POST,
+        "/account/tokens",
+        Some(&cookie),
+        Some((FORM, "name=ok")),
+        &[("sec-fetch-site", "same-origin"), ("origin", "http://danvan.example"), ("host", "danvan.example")],
+    )
+    .await;
+    assert_eq!(same.status, StatusCode::OK);
+}
+
+/// Who may use what. `in`: a unit or user inside the scopes of the Đức Hòa users (Xã Hựu
+/// Thạnh); `district`: in Long An but outside Đức Hòa (Phường 5, Tân An); `out`: outside Long
+/// An (Hà Nội). Roles: A admin, P province, D district, C commune, V viewer; "*" everyone
+/// including anonymous visitors.
+const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
+    // method, path, allowed for `in`, for `district`, for `out`
+    ("GET", "/", "*", "*", "*"),
+    ("GET", "/units", "*", "*", "*"),
+    ("GET", "/units/{code}", "*", "*", "*"),
+    ("GET", "/schemes/{code}", "*", "*", "*"),
+    ("GET", "/lang/{code}", "*", "*", "*"),
+    ("GET", "/healthz", "*", "*", "*"),
+    ("GET", "/static/style.css", "*", "*", "*"),
+    ("GET", "/static/app.js", "*", "*", "*"),
+    ("GET", "/login", "*", "*", "*"),
+    ("POST", "/login", "*", "*", "*"),
+    ("GET", "/api/v1/units", "*", "*", "*"),
+    ("GET", "/api/v1/units/{code}", "*", "*", "*"),
+    ("GET", "/api/v1/units/{code}/children", "*", "*", "*"),
+    ("GET", "/api/v1/schemes", "*", "*", "*"),
+    ("GET", "/api/v1/schemes/{code}", "*", "*", "*"),
+    ("POST", "/api/v1/auth/login", "*", "*", "*"),
+    ("POST", "/logout", "APDCV", "APDCV", "APDCV"),
+    ("GET", "/account", "APDCV", "APDCV", "APDCV"),
+    ("POST", "/account/password", "APDCV", "APDCV", "APDCV"),
+    ("POST", "/account/tokens", "APDCV", "APDCV", "APDCV"),
+    ("POST", "/account/tokens/{id}/revoke", "APDCV", "APDCV", "APDCV"),
+    ("POST", "/api/v1/auth/logout", "APDCV", "APDCV", "APDCV"),
+    ("GET", "/api/v1/me", "APDCV", "APDCV", "APDCV"),
+    ("GET", "/schemes/{code}/history", "APDCV", "APDCV", "APDCV"),
+    ("GET", "/units/{code}/history", "APDCV", "AP", "A"),
+    ("GET", "/api/v1/units/{code}/history", "APDCV", "AP", "A"),
+    ("GET", "/admin/users", "AP", "AP", "AP"),
+    ("GET", "/admin/users/new", "AP", "AP", "AP"),
+    ("POST", "/admin/users", "AP", "AP", "AP"),
+    ("GET", "/admin/users/{id}", "AP", "AP", "A"),
+    ("POST", "/admin/users/{id}", "AP", "AP", "A"),
+    ("POST", "/admin/users/{id}/password", "AP", "AP", "A"),
+    ("GET", "/admin/audit", "APD", "APD", "APD"),
+];
+
+#[tokio::test]
+async fn authorisation_matrix_every_route_role_and_scope() {
+    let w = World::new().await;
+    // Every route is in the matrix, and the matrix names no route that does not exist.
+    let routes: BTreeSet<(String, String)> = route_table(AppState::new(w.store.clone()))
+        .into_iter()
+        .map(|r| (r.method.to_string(), r.path.to_string()))
+        .collect();
+    let listed: BTreeSet<(String, String)> =
+        MATRIX.iter().map(|(m, p, ..)| (m.to_string(), p.to_string())).collect();
+    assert_eq!(routes, listed, "routes and the matrix differ: add the new route to MATRIX");
+
+    let scheme = "LA-KDV-2017-2020";
+    let in_user = w.user("commune").id;
+    let district_user = {
+        // A user in Tân An, outside Đức Hòa.
+        let scope = w.store.unit_by_code("794", None).await.unwrap().unwrap().id;
+        let new = NewUser {
+            username: "tanan".into(),
+            display_name: "Tân An".into(),
+            password_hash: "x".into(),
+            role: Role::Commune,
+            scope_unit_id: Some(scope),
+        };
+        w.store.create_user(&Actor::system("t"), &new).await.unwrap().id
+    };
+    let out_user = w.user("hanoi").id;
+    let targets =
+        [("in", "27988", in_user), ("district", "27685", district_user), ("out", "00004", out_user)];
+    let roles = [
+        ("A", Some("admin")),
+        ("P", Some("province")),
+        ("D", Some("district")),
+        ("C", Some("commune")),
+        ("V", Some("viewer")),
+        ("-", None),
+    ];
+    let mut checked = 0;
+    for (method, path, allow_in, allow_district, allow_out) in MATRIX {
+        for (i, (target, code, id)) in targets.iter().enumerate() {
+            let allow = [allow_in, allow_district, allow_out][i];
+            let code = match *path {
+                p if p.starts_with("/schemes/") || p.starts_with("/api/v1/schemes/") => scheme,
+                "/lang/{code}" => "en",
+                _ => code,
+            };
+            let concrete = fill(path, code, *id);
+            for (letter, name) in roles {
+                let cookie = match name {
+                    Some(n) => Some(w.session(n).await),
+                    None => None,
+                };
+                let method = Method::from_bytes(method.as_bytes()).unwrap();
+                let body = (method == Method::POST).then_some((FORM, ""));
+                let a = send(&w.app, method.clone(), &concrete, cookie.as_deref(), body, &[]).await;
+                let to_login = a.status == StatusCode::SEE_OTHER
+                    && a.headers
+                        .get(header::LOCATION)
+                        .is_some_and(|l| l.to_str().unwrap().starts_with("/login"));
+                let denied =
+                    a.status == StatusCode::FORBIDDEN || a.status == StatusCode::UNAUTHORIZED || to_login;
+                let expected = *allow == "*" || (name.is_some() && allow.contains(letter));
+                let what = format!(
+                    "{method} {concrete} as {} ({target}): {} {}",
+                    name.unwrap_or("anonymous"),
+                    a.status,
+                    &a.body[..a.body.len().min(200)]
+                );
+                assert_eq!(!denied, expected, "{what}");
+                if !expected {
+                    match name {
+                        None if concrete.starts_with("/api/") => {
+                            assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{what}")
+                        }
+                        None => assert!(to_login, "{what}"),
+                        Some(_) => assert_eq!(a.status, StatusCode::FORBIDDEN, "{what}"),
+                    }
+                    // A denial shows none of the data asked for.
+                    assert!(!a.body.contains("Lịch sử thay đổi:"), "{what}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, MATRIX.len() * 3 * 6);
+}
+
+#[tokio::test]
+async fn a_commune_user_gets_nothing_of_another_commune() {
+    let w = World::new().await;
+    let cookie = w.session("commune").await;
+    for path in ["/units/27931/history", "/api/v1/units/27931/history", "/units/27931/history?on=2019-01-01"]
+    {
+        let a = send(&w.app, Method::GET, path, Some(&cookie), None, &[]).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(!a.body.contains("Thị trấn Hậu Nghĩa"), "{path}: {}", a.body);
+    }
+    let own = send(&w.app, Method::GET, "/units/27988/history", Some(&cookie), None, &[]).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(own.body.contains("Lịch sử thay đổi: Xã Hựu Thạnh"));
+    assert!(own.body.contains("Tạo mới"), "the unit's import is in its history");
+}
+
+#[tokio::test]
+async fn province_users_manage_users_only_in_their_scope() {
+    let w = World::new().await;
+    let cookie = w.session("province").await;
+    let create = |unit: &'static str, role: &'static str, username: &'static str| {
+        format!("username={username}&display_name=Ng%C6%B0%E1%BB%9Di+m%E1%BB%9Bi&role={role}&unit={unit}&password=mat-khau-dai-du&confirm=mat-khau-dai-du")
+    };
+    let ok = send(
+        &w.app,
+        Method::POST,
+        "/admin/users",
+        Some(&cookie),
+        Some((FORM, &create("27931", "commune", "xa.haunghia"))),
+        &[],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let made = w.store.user_by_username("xa.haunghia").await.unwrap().unwrap();
+    assert_eq!((made.role, made.display_name.as_str()), (Role::Commune, "Người mới"));
+    // Outside the province, or an admin: refused, nothing created.
+    let out = send(
+        &w.app,
+        Method::POST,
+        "/admin/users",
+        Some(&cookie),
+        Some((FORM, &create("00004", "commune", "hn1"))),
+        &[],
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::FORBIDDEN);
+    let admin = send(
+        &w.app,
+        Method::POST,
+        "/admin/users",
+        Some(&cookie),
+        Some((FORM, &create("80", "admin", "boss"))),
+        &[],
+    )
+    .await;
+    assert_eq!(admin.status, StatusCode::FORBIDDEN);
+    assert!(w.store.user_by_username("hn1").await.unwrap().is_none());
+    assert!(w.store.user_by_username("boss").await.unwrap().is_none());
+    // Bad input is refused with a message and keeps what was typed.
+    let weak = send(
+        &w.app,
+        Method::POST,
+        "/admin/users",
+        Some(&cookie),
+        Some((FORM, "username=weak&display_name=Y&role=viewer&unit=80&password=short&confirm=short")),
+        &[],
+    )
+    .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.body.contains("ít nhất 10 ký tự") && weak.body.contains("value=\"weak\""));
+    let dup = send(
+        &w.app,
+        Method::POST,
+        "/admin/users",
+        Some(&cookie),
+        Some((FORM, &create("27931", "commune", "xa.haunghia"))),
+        &[],
+    )
+    .await;
+    assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(dup.body.contains("đã có người dùng"));
+
+    // The list shows only users in Long An.
+    let list = send(&w.app, Method::GET, "/admin/users", Some(&cookie), None, &[]).await;
+    assert!(list.body.contains(">commune<") && list.body.contains(">xa.haunghia<"));
+    assert!(!list.body.contains(">hanoi<") && !list.body.contains(">admin<"));
+
+    // Disable, then reset a password: each recorded, with the province user as actor.
+    let id = made.id;
+    let off = send(
+        &w.app,
+        Method::POST,
+        &format!("/admin/users/{id}"),
+        Some(&cookie),
+        Some((FORM, "display_name=Ng%C6%B0%E1%BB%9Di+m%E1%BB%9Bi&role=commune&unit=27931")),
+        &[],
+    )
+    .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.body);
+    assert!(!w.store.user(id).await.unwrap().unwrap().active);
+    let reset = send(
+        &w.app,
+        Method::POST,
+        &format!("/admin/users/{id}/password"),
+        Some(&cookie),
+        Some((FORM, "password=mat-khau-moi-dai&confirm=mat-khau-moi-dai")),
+        &[],
+    )
+    .await;
+    assert_eq!(reset.status, StatusCode::OK);
+    let history = w.store.entity_history("user", &id.to_string()).await.unwrap();
+    assert_eq!(
+        history.iter().map(|e| (e.action.as_str(), e.actor.as_str())).collect::<Vec<_>>(),
+        [("create", "province"), ("update", "province"), ("password", "province")]
+    );
+    // Nobody locks themselves out.
+    let admin_cookie = w.session("admin").await;
+    let admin_id = w.user("admin").id;
+    let self_off = send(
+        &w.app,
+        Method::POST,
+        &format!("/admin/users/{admin_id}"),
+        Some(&admin_cookie),
+        Some((FORM, "display_name=A&role=admin")),
+        &[],
+    )
+    .await;
+    assert_eq!(self_off.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(w.store.user(admin_id).await.unwrap().unwrap().active);
+}
+
+#[tokio::test]
+async fn the_audit_view_filters_and_stays_in_scope() {
+    let w = World::new().await;
+    login(&w.app, "commune", PASSWORD).await;
+    login(&w.app, "hanoi", PASSWORD).await;
+    let district = w.session("district").await;
+    let page = send(&w.app, Method::GET, "/admin/audit?entity=user", Some(&district), None, &[]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Người dùng #") && page.body.contains(">commune<"));
+    assert!(!page.body.contains(">hanoi<"), "another province's events are not shown to a district");
+    let outside = send(&w.app, Method::GET, "/admin/audit?unit=00004", Some(&district), None, &[]).await;
+    assert_eq!(outside.status, StatusCode::FORBIDDEN);
+    let admin = w.session("admin").await;
+    let all = send(&w.app, Method::GET, "/admin/audit?user=hanoi", Some(&admin), None, &[]).await;
+    assert!(all.body.contains(">hanoi<") && all.body.contains("Đăng nhập"));
+    let dated =
+        send(&w.app, Method::GET, "/admin/audit?from=2000-01-01&to=2000-01-02", Some(&admin), None, &[])
+            .await;
+    assert!(dated.body.contains("Chưa có thay đổi nào"));
+    let bad = send(&w.app, Method::GET, "/admin/audit?from=hôm-qua", Some(&admin), None, &[]).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+/// A writer that keeps what the logger writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn passwords_and_tokens_appear_in_no_log_line() {
+    let w = World::new().await;
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let ok = login(&w.app, "commune", PASSWORD).await;
+    let cookie = session_of(&ok);
+    login(&w.app, "commune", "một mật khẩu sai").await;
+    let created =
+        send(&w.app, Method::POST, "/account/tokens", Some(&cookie), Some((FORM, "name=t")), &[]).await;
+    let token =
+        created.body.split("id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    send(&w.app, Method::GET, "/api/v1/me", None, None, &[("authorization", &format!("Bearer {token}"))])
+        .await;
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.len() > 200, "the logger did capture the requests: {logs}");
+    let session_id = cookie.trim_start_matches("danvan_session=");
+    for secret in [PASSWORD, "một mật khẩu sai", &url_encode(PASSWORD), &token, session_id] {
+        assert!(!logs.contains(secret), "{secret:?} leaked into the logs");
+    }
+}
