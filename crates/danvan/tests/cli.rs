@@ -173,7 +173,8 @@ async fn migrate_creates_a_missing_sqlite_file() {
     let out = danvan(&format!("sqlite://{}", path.display()), &["migrate"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(path.exists());
-    assert!(stdout(&out).contains("Đã áp dụng 1 bản chuyển đổi"), "{}", stdout(&out));
+    let applied = stdout(&out);
+    assert!(applied.contains("Đã áp dụng") && !applied.contains("Đã áp dụng 0 "), "{applied}");
     let again = danvan(&format!("sqlite://{}", path.display()), &["migrate"]);
     assert!(stdout(&again).contains("Đã áp dụng 0 bản chuyển đổi"), "{}", stdout(&again));
 }
@@ -218,4 +219,99 @@ fn settings_come_from_flags_then_environment_then_config_file() {
         .unwrap();
     assert!(!out.status.success());
     assert!(stderr(&out).contains("khóa \"databse_url\" không được biết"), "{}", stderr(&out));
+}
+
+fn danvan_stdin(db: &str, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_danvan"))
+        .args(args)
+        .arg("--database-url")
+        .arg(db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn users_are_managed_from_the_command_line() {
+    let dir = tempfile_dir();
+    let db = sqlite_url(&dir);
+    let units = root().join("data/units-2024-three-level.csv");
+    assert!(danvan(&db, &["units", "import", units.to_str().unwrap(), "--province", "80"]).status.success());
+
+    let add = ["user", "add", "--username", "Xa.HuuThanh", "--role", "commune", "--unit", "27988", "--display-name", "Khối dân vận Hựu Thạnh", "--password-stdin"];
+    let out = danvan_stdin(&db, &add, "mật khẩu đủ dài\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Đã tạo người dùng xa.huuthanh"), "{}", stdout(&out));
+    let again = danvan_stdin(&db, &add, "mật khẩu đủ dài\n");
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("đã có người dùng"), "{}", stderr(&again));
+    for (args, message) in [
+        (vec!["--username", "user2", "--role", "chief", "--unit", "80"], "vai trò \"chief\" không hợp lệ"),
+        (vec!["--username", "user2", "--role", "commune"], "cần --unit"),
+        (vec!["--username", "user2", "--role", "commune", "--unit", "99999"], "không có đơn vị mã \"99999\""),
+        (vec!["--username", "user2", "--role", "admin", "--unit", "80"], "không có đơn vị phạm vi"),
+    ] {
+        let mut full = vec!["user", "add"];
+        full.extend(args);
+        full.push("--password-stdin");
+        let out = danvan_stdin(&db, &full, "mật khẩu đủ dài\n");
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains(message), "{}", stderr(&out));
+    }
+    let short = danvan_stdin(&db, &["user", "add", "--username", "user3", "--role", "admin", "--password-stdin"], "ngắn\n");
+    assert!(stderr(&short).contains("ít nhất 10 ký tự"), "{}", stderr(&short));
+
+    let store = Store::connect(&db).await.unwrap();
+    assert_eq!(store.count_users().await.unwrap(), 1, "failed attempts create nothing");
+    let user = store.user_by_username("xa.huuthanh").await.unwrap().unwrap();
+    let (_, first_hash) = store.user_for_login("xa.huuthanh").await.unwrap().unwrap();
+    assert!(first_hash.starts_with("$argon2id$"), "{first_hash}");
+
+    let out = danvan_stdin(&db, &["user", "passwd", "xa.huuthanh", "--password-stdin"], "mật khẩu mới hơn nữa\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(store.user_for_login("xa.huuthanh").await.unwrap().unwrap().1, first_hash);
+    let out = danvan(&db, &["user", "disable", "xa.huuthanh"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!store.user(user.id).await.unwrap().unwrap().active);
+    let list = danvan(&db, &["user", "list"]);
+    assert!(stdout(&list).contains("xa.huuthanh") && stdout(&list).contains("khóa") && stdout(&list).contains("Xã Hựu Thạnh"), "{}", stdout(&list));
+    let history = store.entity_history("user", &user.id.to_string()).await.unwrap();
+    assert_eq!(history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["create", "password", "update"]);
+    assert!(history[0].actor.starts_with("cli:"));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_audit_log_exports_to_csv_safely() {
+    let dir = tempfile_dir();
+    let db = sqlite_url(&dir);
+    let units = root().join("data/units-2024-three-level.csv");
+    assert!(danvan(&db, &["units", "import", units.to_str().unwrap(), "--province", "80"]).status.success());
+    let store = Store::connect(&db).await.unwrap();
+    store.record_login_failure("=HYPERLINK(\"http://x\")", "10.0.0.1", chrono::Utc::now()).await.unwrap();
+    store.close().await;
+    let file = dir.join("audit.csv");
+    let out = danvan(&db, &["audit", "export", "--from", "2020-01-01", "--output", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Đã xuất 203 sự kiện"), "{}", stderr(&out));
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with BOM for Excel");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 203);
+    assert_eq!(&records[0][2], "create");
+    assert_eq!(&records[0][3], "unit");
+    assert!(records[0][7].contains("Tỉnh Long An"));
+    let last = records.last().unwrap();
+    assert_eq!(&last[2], "login_failed");
+    assert_eq!(&last[1], "'=HYPERLINK(\"http://x\")", "a formula becomes text");
+    assert_eq!(&last[4], "'=HYPERLINK(\"http://x\")");
+    let none = danvan(&db, &["audit", "export", "--to", "2020-01-01"]);
+    assert!(stderr(&none).contains("Đã xuất 0 sự kiện"), "{}", stderr(&none));
 }
