@@ -15,6 +15,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const DEMO_PASSWORD: &str = "mật khẩu trình diễn";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -99,6 +100,9 @@ async fn demo_app() -> (String, tokio::sync::oneshot::Sender<()>) {
         .unwrap();
     let sample = std::fs::read_to_string(root().join("data/schemes/long-an-2017-2020.sample.toml")).unwrap();
     store.import_scheme(&Actor::system("test"), &parse_scheme(&sample).unwrap(), &sample).await.unwrap();
+    danvan::demo::create_accounts(&store, &Actor::system("test"), |_| Ok(DEMO_PASSWORD.to_string()))
+        .await
+        .unwrap();
     let app = App::build(&Config { bind: "127.0.0.1:0".parse().unwrap(), auth: Default::default() }, store)
         .await
         .unwrap();
@@ -108,6 +112,26 @@ async fn demo_app() -> (String, tokio::sync::oneshot::Sender<()>) {
         let _ = rx.await;
     }));
     (base, tx)
+}
+
+/// Clicks something that loads a new page, and waits until the old page is gone.
+async fn click_and_wait(c: &Client, what: Locator<'_>) {
+    let old = c.find(Locator::Css("html")).await.unwrap();
+    c.find(what).await.unwrap().click().await.unwrap();
+    for _ in 0..100 {
+        if old.tag_name().await.is_err() {
+            // The old document is gone; wait for the new one to be complete.
+            for _ in 0..100 {
+                let state = c.execute("return document.readyState", vec![]).await.unwrap();
+                if state == "complete" {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no new page after the click");
 }
 
 async fn shot(c: &Client, name: &str) {
@@ -150,7 +174,7 @@ async fn unit_browser_search_breadcrumbs_and_language_switch() {
     // Long An's 15 districts, in Vietnamese alphabetical order.
     c.goto(&format!("{base}/units")).await.unwrap();
     shot(c, "units").await;
-    c.find(Locator::LinkText("Tỉnh Long An")).await.unwrap().click().await.unwrap();
+    click_and_wait(c, Locator::LinkText("Tỉnh Long An")).await;
     let districts = texts(c, "#children li a").await;
     assert_eq!(districts.len(), 15, "{districts:?}");
     assert!(sorted_vi(&districts).await, "{districts:?}");
@@ -160,11 +184,11 @@ async fn unit_browser_search_breadcrumbs_and_language_switch() {
     c.goto(&format!("{base}/units")).await.unwrap();
     let input = c.find(Locator::Css("input[name=q]")).await.unwrap();
     input.send_keys("duc hoa").await.unwrap();
-    c.find(Locator::Css("form.search button")).await.unwrap().click().await.unwrap();
+    click_and_wait(c, Locator::Css("form.search button")).await;
     let results = texts(c, "#results li a").await;
     assert!(results.contains(&"Huyện Đức Hòa".to_string()), "{results:?}");
     shot(c, "search").await;
-    c.find(Locator::LinkText("Huyện Đức Hòa")).await.unwrap().click().await.unwrap();
+    click_and_wait(c, Locator::LinkText("Huyện Đức Hòa")).await;
     let communes = texts(c, "#children li a").await;
     assert_eq!(communes.len(), 20, "{communes:?}");
     assert!(sorted_vi(&communes).await, "{communes:?}");
@@ -172,20 +196,20 @@ async fn unit_browser_search_breadcrumbs_and_language_switch() {
     let pos = |n: &str| communes.iter().position(|c| c == n).unwrap();
     assert!(pos("Thị trấn Đức Hòa") < pos("Thị trấn Hậu Nghĩa"));
     shot(c, "district").await;
-    c.find(Locator::LinkText("Xã Hựu Thạnh")).await.unwrap().click().await.unwrap();
+    click_and_wait(c, Locator::LinkText("Xã Hựu Thạnh")).await;
     let crumbs = texts(c, "#breadcrumbs li").await;
     assert_eq!(crumbs, ["Đơn vị hành chính", "Tỉnh Long An", "Huyện Đức Hòa", "Xã Hựu Thạnh"]);
     assert_eq!(c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap(), "Xã Hựu Thạnh");
     shot(c, "commune").await;
 
     // English and back, staying on the same page.
-    c.find(Locator::Id("lang-switch")).await.unwrap().click().await.unwrap();
+    click_and_wait(c, Locator::Id("lang-switch")).await;
     let crumbs = texts(c, "#breadcrumbs li").await;
     assert_eq!(crumbs[0], "Administrative units");
     assert_eq!(c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap(), "Xã Hựu Thạnh");
     assert!(c.source().await.unwrap().contains("<html lang=\"en\">"));
     shot(c, "commune-en").await;
-    c.find(Locator::Id("lang-switch")).await.unwrap().click().await.unwrap();
+    click_and_wait(c, Locator::Id("lang-switch")).await;
     assert_eq!(texts(c, "#breadcrumbs li").await[0], "Đơn vị hành chính");
 
     // The scheme page.
@@ -204,6 +228,98 @@ async fn unit_browser_search_breadcrumbs_and_language_switch() {
     c.set_window_size(375, 800).await.unwrap();
     c.goto(&format!("{base}/schemes/LA-KDV-2017-2020")).await.unwrap();
     shot(c, "scheme-375").await;
+
+    let _ = stop.send(());
+    d.client.clone().close().await.unwrap();
+}
+
+async fn sign_in(c: &Client, base: &str, username: &str) {
+    c.goto(&format!("{base}/login?next=%2Faccount")).await.unwrap();
+    c.find(Locator::Id("username")).await.unwrap().send_keys(username).await.unwrap();
+    c.find(Locator::Id("password")).await.unwrap().send_keys(DEMO_PASSWORD).await.unwrap();
+    click_and_wait(c, Locator::Id("login-submit")).await;
+}
+
+async fn sign_out(c: &Client) {
+    click_and_wait(c, Locator::Id("logout")).await;
+    assert!(c.find(Locator::Id("nav-login")).await.is_ok(), "signed out");
+}
+
+async fn h1(c: &Client) -> String {
+    c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap()
+}
+
+async fn present(c: &Client, id: &str) -> bool {
+    !c.find_all(Locator::Id(id)).await.unwrap().is_empty()
+}
+
+#[tokio::test]
+async fn each_demo_account_sees_what_its_role_should() {
+    let Some(d) = driver().await else { return };
+    let (base, stop) = demo_app().await;
+    let c = &d.client;
+
+    // A wrong password: a clear message, still signed out.
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Id("username")).await.unwrap().send_keys("xa.huuthanh").await.unwrap();
+    c.find(Locator::Id("password")).await.unwrap().send_keys("sai mật khẩu").await.unwrap();
+    click_and_wait(c, Locator::Id("login-submit")).await;
+    let error = c.find(Locator::Id("login-error")).await.unwrap().text().await.unwrap();
+    assert_eq!(error, "Tên đăng nhập hoặc mật khẩu không đúng.");
+    shot(c, "login-error").await;
+
+    // (username, role shown, sees users, sees audit, history page it may open, one it may not)
+    let cases = [
+        ("admin", "Quản trị hệ thống", true, true, "27988", None),
+        ("tinh.longan", "Cấp tỉnh", true, true, "27685", None),
+        ("huyen.duchoa", "Cấp huyện", false, true, "27988", Some("27685")),
+        ("xa.haunghia", "Cấp xã", false, false, "27931", Some("27988")),
+        ("xa.huuthanh", "Cấp xã", false, false, "27988", Some("27931")),
+        ("xem.longan", "Chỉ xem", false, false, "27988", None),
+    ];
+    for (username, role, users, audit, own, other) in cases {
+        sign_in(c, &base, username).await;
+        assert_eq!(h1(c).await, "Tài khoản của tôi", "{username}");
+        assert_eq!(c.find(Locator::Id("account-role")).await.unwrap().text().await.unwrap(), role);
+        assert_eq!(present(c, "nav-users").await, users, "{username}: users link");
+        assert_eq!(present(c, "nav-audit").await, audit, "{username}: audit link");
+        shot(c, &format!("account-{username}")).await;
+
+        c.goto(&format!("{base}/units/{own}/history")).await.unwrap();
+        assert!(h1(c).await.starts_with("Lịch sử thay đổi: "), "{username} on {own}");
+        if let Some(other) = other {
+            c.goto(&format!("{base}/units/{other}/history")).await.unwrap();
+            assert_eq!(h1(c).await, "Không có quyền truy cập", "{username} on {other}");
+            if username == "xa.huuthanh" {
+                shot(c, "forbidden").await;
+            }
+        }
+        c.goto(&format!("{base}/admin/users")).await.unwrap();
+        if users {
+            let rows = texts(c, "#users tbody tr").await;
+            assert!(rows.len() >= 5, "{username}: {rows:?}");
+            if username == "tinh.longan" {
+                shot(c, "users").await;
+                click_and_wait(c, Locator::Id("new-user")).await;
+                shot(c, "user-new").await;
+            }
+        } else {
+            assert_eq!(h1(c).await, "Không có quyền truy cập", "{username} on /admin/users");
+        }
+        if audit {
+            c.goto(&format!("{base}/admin/audit")).await.unwrap();
+            assert!(h1(c).await.starts_with("Nhật ký thay đổi"));
+            if username == "huyen.duchoa" {
+                shot(c, "audit").await;
+            }
+        }
+        c.goto(&format!("{base}/")).await.unwrap();
+        sign_out(c).await;
+        // Signed out, a protected page sends the browser to the login page.
+        c.goto(&format!("{base}/units/{own}/history")).await.unwrap();
+        assert_eq!(h1(c).await, "Đăng nhập");
+    }
+    shot(c, "login").await;
 
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();

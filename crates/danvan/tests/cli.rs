@@ -243,7 +243,19 @@ async fn users_are_managed_from_the_command_line() {
     let units = root().join("data/units-2024-three-level.csv");
     assert!(danvan(&db, &["units", "import", units.to_str().unwrap(), "--province", "80"]).status.success());
 
-    let add = ["user", "add", "--username", "Xa.HuuThanh", "--role", "commune", "--unit", "27988", "--display-name", "Khối dân vận Hựu Thạnh", "--password-stdin"];
+    let add = [
+        "user",
+        "add",
+        "--username",
+        "Xa.HuuThanh",
+        "--role",
+        "commune",
+        "--unit",
+        "27988",
+        "--display-name",
+        "Khối dân vận Hựu Thạnh",
+        "--password-stdin",
+    ];
     let out = danvan_stdin(&db, &add, "mật khẩu đủ dài\n");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("Đã tạo người dùng xa.huuthanh"), "{}", stdout(&out));
@@ -263,7 +275,11 @@ async fn users_are_managed_from_the_command_line() {
         assert!(!out.status.success());
         assert!(stderr(&out).contains(message), "{}", stderr(&out));
     }
-    let short = danvan_stdin(&db, &["user", "add", "--username", "user3", "--role", "admin", "--password-stdin"], "ngắn\n");
+    let short = danvan_stdin(
+        &db,
+        &["user", "add", "--username", "user3", "--role", "admin", "--password-stdin"],
+        "ngắn\n",
+    );
     assert!(stderr(&short).contains("ít nhất 10 ký tự"), "{}", stderr(&short));
 
     let store = Store::connect(&db).await.unwrap();
@@ -272,16 +288,26 @@ async fn users_are_managed_from_the_command_line() {
     let (_, first_hash) = store.user_for_login("xa.huuthanh").await.unwrap().unwrap();
     assert!(first_hash.starts_with("$argon2id$"), "{first_hash}");
 
-    let out = danvan_stdin(&db, &["user", "passwd", "xa.huuthanh", "--password-stdin"], "mật khẩu mới hơn nữa\n");
+    let out =
+        danvan_stdin(&db, &["user", "passwd", "xa.huuthanh", "--password-stdin"], "mật khẩu mới hơn nữa\n");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_ne!(store.user_for_login("xa.huuthanh").await.unwrap().unwrap().1, first_hash);
     let out = danvan(&db, &["user", "disable", "xa.huuthanh"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!store.user(user.id).await.unwrap().unwrap().active);
     let list = danvan(&db, &["user", "list"]);
-    assert!(stdout(&list).contains("xa.huuthanh") && stdout(&list).contains("khóa") && stdout(&list).contains("Xã Hựu Thạnh"), "{}", stdout(&list));
+    assert!(
+        stdout(&list).contains("xa.huuthanh")
+            && stdout(&list).contains("khóa")
+            && stdout(&list).contains("Xã Hựu Thạnh"),
+        "{}",
+        stdout(&list)
+    );
     let history = store.entity_history("user", &user.id.to_string()).await.unwrap();
-    assert_eq!(history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["create", "password", "update"]);
+    assert_eq!(
+        history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["create", "password", "update"]
+    );
     assert!(history[0].actor.starts_with("cli:"));
     store.close().await;
 }
