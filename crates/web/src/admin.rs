@@ -420,10 +420,53 @@ pub struct EventRow {
     pub action: String,
     pub entity: String,
     pub unit: String,
-    pub before: String,
-    pub after: String,
+    pub changes: Vec<Change>,
     pub reason: String,
     pub address: String,
+}
+
+/// One field an event changed.
+pub struct Change {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+fn show_value(v: Option<&serde_json::Value>) -> String {
+    match v {
+        None | Some(serde_json::Value::Null) => "—".into(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Array(a)) if a.len() > 3 => format!("({} mục)", a.len()),
+        Some(other) => {
+            let text = other.to_string();
+            if text.chars().count() > 120 {
+                text.chars().take(117).collect::<String>() + "…"
+            } else {
+                text
+            }
+        }
+    }
+}
+
+/// The fields that differ between the before and after of an event (all of them for a
+/// creation).
+pub fn changes(before: Option<&str>, after: Option<&str>) -> Vec<Change> {
+    let parse = |s: Option<&str>| s.and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok());
+    let (before, after) = (parse(before), parse(after));
+    let empty = serde_json::Map::new();
+    let b = before.as_ref().and_then(|v| v.as_object()).unwrap_or(&empty);
+    let a = after.as_ref().and_then(|v| v.as_object()).unwrap_or(&empty);
+    let mut fields: Vec<&String> = a.keys().collect();
+    fields.extend(b.keys().filter(|k| !a.contains_key(*k)));
+    fields
+        .into_iter()
+        .filter(|k| b.get(*k) != a.get(*k))
+        .map(|k| Change {
+            field: k.clone(),
+            before: if before.is_some() { show_value(b.get(k)) } else { String::new() },
+            after: show_value(a.get(k)),
+        })
+        .collect()
 }
 
 async fn event_rows(
@@ -441,8 +484,7 @@ async fn event_rows(
             action: ctx.lang.t(&format!("action-{}", e.action)),
             entity: format!("{} #{}", ctx.lang.t(&format!("entity-{}", e.entity_type)), e.entity_id),
             unit: e.unit_id.and_then(|u| units.get(&u)).map(|u| u.name.clone()).unwrap_or_default(),
-            before: e.before_json.unwrap_or_default(),
-            after: e.after_json.unwrap_or_default(),
+            changes: changes(e.before_json.as_deref(), e.after_json.as_deref()),
             reason: e.reason.unwrap_or_default(),
             address: e.address.unwrap_or_default(),
         })
@@ -628,4 +670,23 @@ pub async fn api_unit_history(
             })
             .collect(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_list_only_what_differs() {
+        let c = changes(
+            Some(r#"{"name":"A","role":"viewer","n":1}"#),
+            Some(r#"{"name":"B","role":"viewer","n":null}"#),
+        );
+        let shown: Vec<(&str, &str, &str)> =
+            c.iter().map(|c| (c.field.as_str(), c.before.as_str(), c.after.as_str())).collect();
+        assert_eq!(shown, [("n", "1", "—"), ("name", "A", "B")]);
+        let created = changes(None, Some(r#"{"name":"A"}"#));
+        assert_eq!((created[0].before.as_str(), created[0].after.as_str()), ("", "A"));
+        assert!(changes(None, None).is_empty());
+    }
 }
