@@ -226,14 +226,14 @@ pub fn deny_anonymous(path: &str, path_and_query: Option<&str>) -> Response {
     Redirect::to(&format!("/login?next={next}")).into_response()
 }
 
-/// The answer to a signed-in user who may not do this: 403, as a page or JSON.
-pub fn deny_forbidden(path: &str, lang: Lang) -> Response {
-    let err = WebError::Forbidden("bạn không có quyền với dữ liệu này".into());
+/// The answer to a signed-in user who may not do this: 403, as a page (in the user's frame)
+/// or JSON.
+pub fn deny_forbidden(path: &str, lang: Lang, user: &CurrentUser) -> Response {
     if is_api(path) {
-        ApiError(err).into_response()
-    } else {
-        err.page(lang)
+        return ApiError(WebError::Forbidden("bạn không có quyền với dữ liệu này".into())).into_response();
     }
+    let ctx = crate::pages::PageCtx { lang, user: Some(user.clone()) };
+    crate::error::error_page_in(&ctx, StatusCode::FORBIDDEN)
 }
 
 /// Where a unit stands relative to a user's scope.
@@ -269,18 +269,19 @@ pub async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Resp
     let path = req.uri().path().to_string();
     let lang = Lang::from_headers(req.headers());
     let user = req.extensions().get::<MaybeUser>().and_then(|m| m.0.clone());
-    let user = match (g.access, user) {
+    let current = match (g.access, user) {
         (Access::Public, _) => return next.run(req).await,
         (_, None) => return deny_anonymous(&path, req.uri().path_and_query().map(|p| p.as_str())),
-        (_, Some(u)) => u.user,
+        (_, Some(u)) => u,
     };
+    let user = current.user.clone();
     match g.access {
         Access::Public | Access::SignedIn => next.run(req).await,
         Access::Own(action) => {
             if may_own(&user, action) {
                 next.run(req).await
             } else {
-                deny_forbidden(&path, lang)
+                deny_forbidden(&path, lang, &current)
             }
         }
         Access::Unit(action) => {
@@ -312,7 +313,7 @@ pub async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Resp
                     req.extensions_mut().insert(ScopedUnit(unit));
                     next.run(req).await
                 }
-                Ok((_, false)) => deny_forbidden(&path, lang),
+                Ok((_, false)) => deny_forbidden(&path, lang, &current),
                 Err(e) if is_api(&path) => ApiError(e).into_response(),
                 Err(e) => e.page(lang),
             }

@@ -102,14 +102,27 @@ struct ErrorPage {
     detail: String,
 }
 
-pub fn error_page(lang: Lang, status: StatusCode, title: String, text: String, detail: String) -> Response {
-    let page = ErrorPage {
-        layout: crate::pages::Layout::bare(lang, &title, "/"),
-        status: status.as_u16(),
-        title,
-        text,
-        detail,
+/// The plain page of a status, in the frame of the request's user.
+pub fn error_page_in(ctx: &crate::pages::PageCtx, status: StatusCode) -> Response {
+    let (title, text) = match status {
+        StatusCode::FORBIDDEN => (ctx.lang.t("error-403-title"), ctx.lang.t("error-403-text")),
+        _ => (ctx.lang.t("error-404-title"), ctx.lang.t("error-404-text")),
     };
+    render_error(crate::pages::Layout::new(ctx, &title, "/"), status, title, text, String::new())
+}
+
+pub fn error_page(lang: Lang, status: StatusCode, title: String, text: String, detail: String) -> Response {
+    render_error(crate::pages::Layout::bare(lang, &title, "/"), status, title, text, detail)
+}
+
+fn render_error(
+    layout: crate::pages::Layout,
+    status: StatusCode,
+    title: String,
+    text: String,
+    detail: String,
+) -> Response {
+    let page = ErrorPage { layout, status: status.as_u16(), title, text, detail };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
