@@ -341,3 +341,32 @@ async fn the_audit_log_exports_to_csv_safely() {
     let none = danvan(&db, &["audit", "export", "--to", "2020-01-01"]);
     assert!(stderr(&none).contains("Đã xuất 0 sự kiện"), "{}", stderr(&none));
 }
+
+#[test]
+fn serve_on_an_empty_user_table_says_how_to_create_the_first_admin() {
+    use std::io::BufRead;
+    let dir = tempfile_dir();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_danvan"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
+        .arg(sqlite_url(&dir))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.contains("danvan đang chạy tại http://127.0.0.1:");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = seen.join("\n");
+    assert!(text.contains("Chưa có người dùng nào"), "{text}");
+    assert!(text.contains("danvan user add --username admin --role admin --password-stdin"), "{text}");
+    assert!(text.contains("đang chạy"), "{text}");
+}
