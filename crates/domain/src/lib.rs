@@ -2,6 +2,9 @@
 //! Pure: no IO, no async, no SQL, no HTML.
 
 pub mod access;
+pub mod achievement;
+pub mod period;
 pub mod scheme;
 pub mod text;
 pub mod units;
+pub mod value;

@@ -11,7 +11,7 @@ use toml_edit::{ImDocument, Item, TableLike};
 use crate::text;
 use crate::units::UnitLevel;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodType {
     Year,

@@ -1,0 +1,382 @@
+//! How far a unit meets a target in a period, and the roll-up of many units to the level
+//! above. Pure functions: the same inputs give the same answer on any database.
+
+use serde::{Deserialize, Serialize};
+
+use crate::scheme::{Criterion, Direction, Target};
+use crate::value::{Milli, Value};
+
+/// The level of achievement (mức độ đạt) of a target in a unit for a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The criterion is met (đạt).
+    Achieved,
+    /// Not met, but at or beyond the planned value of an approved roadmap (đúng tiến độ).
+    OnTrack,
+    /// Neither (chậm tiến độ / chưa đạt).
+    Behind,
+    /// No value (chưa báo cáo).
+    NotReported,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Achieved => "achieved",
+            Self::OnTrack => "on_track",
+            Self::Behind => "behind",
+            Self::NotReported => "not_reported",
+        }
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Self::Achieved => "Đạt",
+            Self::OnTrack => "Đúng tiến độ",
+            Self::Behind => "Chậm tiến độ",
+            Self::NotReported => "Chưa báo cáo",
+        }
+    }
+}
+
+/// The assessment of one value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub status: Status,
+    /// Percent of the criterion reached (100 and more when met), when it can be said.
+    pub percent: Option<f64>,
+}
+
+fn at_least(direction: Direction, measure: f64, goal: f64) -> bool {
+    match direction {
+        Direction::Higher => measure >= goal,
+        Direction::Lower => measure <= goal,
+    }
+}
+
+fn percent_of(direction: Direction, measure: f64, goal: f64) -> f64 {
+    match direction {
+        Direction::Higher if goal == 0.0 => 100.0,
+        Direction::Higher => measure / goal * 100.0,
+        Direction::Lower if measure == 0.0 => 100.0,
+        Direction::Lower => goal / measure * 100.0,
+    }
+}
+
+/// The criterion of a target as the number its values' measure is compared with.
+pub fn criterion_measure(target: &Target) -> f64 {
+    match target.criterion {
+        Criterion::Percent(v) | Criterion::Count(v) => v,
+        Criterion::Answer(b) => f64::from(u8::from(b)),
+        Criterion::Grade(g) => g as f64,
+    }
+}
+
+/// Whether a value meets its target's criterion.
+pub fn meets(target: &Target, value: &Value) -> bool {
+    match (&target.criterion, value) {
+        (Criterion::Answer(required), Value::YesNo { yes }) => required == yes,
+        (Criterion::Grade(min), Value::Level { grade }) => grade >= min,
+        _ => at_least(target.direction, value.measure(), criterion_measure(target)),
+    }
+}
+
+/// Assesses a value against its target and, when an approved roadmap plans a value for the
+/// period, against that plan (in the same unit as the measure: percent, count…).
+pub fn assess(target: &Target, value: Option<&Value>, planned: Option<f64>) -> Assessment {
+    let Some(value) = value else { return Assessment { status: Status::NotReported, percent: None } };
+    let measure = value.measure();
+    let numeric = !matches!(value, Value::YesNo { .. } | Value::Level { .. });
+    let percent = numeric.then(|| percent_of(target.direction, measure, criterion_measure(target)));
+    let status = if meets(target, value) {
+        Status::Achieved
+    } else if planned.is_some_and(|p| at_least(target.direction, measure, p)) {
+        Status::OnTrack
+    } else {
+        Status::Behind
+    };
+    Assessment { status, percent }
+}
+
+/// One unit's result for a target, as the roll-up takes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitResult {
+    pub value: Option<Value>,
+    pub status: Status,
+    /// Whether its report arrived by the deadline (None: not received).
+    pub on_time: Option<bool>,
+}
+
+/// The roll-up of many units' results for one target and period. Every field is a sum, so
+/// roll-ups merge: the roll-up of district roll-ups equals the roll-up of all their communes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rollup {
+    /// Units expected to report.
+    pub expected: u64,
+    /// Units whose report was received.
+    pub received: u64,
+    /// Units whose report arrived by the deadline.
+    pub on_time: u64,
+    /// Units meeting the criterion.
+    pub met: u64,
+    /// Units on track with their roadmap (not met).
+    pub on_track: u64,
+    /// Σ numerators and Σ denominators of ratio targets.
+    pub numerator: Milli,
+    pub denominator: Milli,
+    /// Σ counts of count targets.
+    pub sum: Milli,
+    /// Units answering yes, for yes/no targets.
+    pub yes: u64,
+    /// Units per grade (worst first), for level targets.
+    pub grades: Vec<u64>,
+}
+
+impl Rollup {
+    /// The roll-up of a set of units' results. `expected` counts units that should report,
+    /// including those in `results` and those that sent nothing.
+    pub fn of(target: &Target, expected: u64, results: &[UnitResult]) -> Self {
+        let mut r = Rollup { expected, grades: vec![0; target.grades.len()], ..Default::default() };
+        for u in results {
+            if u.on_time.is_some() {
+                r.received += 1;
+            }
+            if u.on_time == Some(true) {
+                r.on_time += 1;
+            }
+            match u.status {
+                Status::Achieved => r.met += 1,
+                Status::OnTrack => r.on_track += 1,
+                _ => {}
+            }
+            match u.value {
+                Some(Value::Ratio { numerator, denominator }) => {
+                    r.numerator.0 += numerator.0;
+                    r.denominator.0 += denominator.0;
+                }
+                Some(Value::Count { count }) => r.sum.0 += count.0,
+                Some(Value::YesNo { yes }) => r.yes += u64::from(yes),
+                Some(Value::Level { grade }) => {
+                    if let Some(slot) = r.grades.get_mut(grade) {
+                        *slot += 1;
+                    }
+                }
+                None => {}
+            }
+        }
+        r
+    }
+
+    /// Adds another roll-up of the same target and period (e.g. two districts).
+    pub fn merge(&mut self, other: &Rollup) {
+        self.expected += other.expected;
+        self.received += other.received;
+        self.on_time += other.on_time;
+        self.met += other.met;
+        self.on_track += other.on_track;
+        self.numerator.0 += other.numerator.0;
+        self.denominator.0 += other.denominator.0;
+        self.sum.0 += other.sum.0;
+        self.yes += other.yes;
+        if self.grades.len() < other.grades.len() {
+            self.grades.resize(other.grades.len(), 0);
+        }
+        for (a, b) in self.grades.iter_mut().zip(&other.grades) {
+            *a += b;
+        }
+    }
+
+    fn share(part: u64, whole: u64) -> Option<f64> {
+        (whole > 0).then(|| part as f64 / whole as f64 * 100.0)
+    }
+
+    /// Percent of expected units meeting the criterion (units that sent nothing count as not).
+    pub fn coverage(&self) -> Option<f64> {
+        Self::share(self.met, self.expected)
+    }
+
+    /// Whether the coverage reaches a goal (percent of units).
+    pub fn meets_goal(&self, goal: f64) -> bool {
+        self.coverage().is_some_and(|c| c >= goal)
+    }
+
+    /// Report completeness: received / expected, in percent.
+    pub fn completeness(&self) -> Option<f64> {
+        Self::share(self.received, self.expected)
+    }
+
+    /// Timeliness: on time / expected, in percent.
+    pub fn timeliness(&self) -> Option<f64> {
+        Self::share(self.on_time, self.expected)
+    }
+
+    /// The pooled ratio Σ numerators / Σ denominators, in percent.
+    pub fn pooled_ratio(&self) -> Option<f64> {
+        (self.denominator.0 > 0).then(|| self.numerator.0 as f64 / self.denominator.0 as f64 * 100.0)
+    }
+}
+
+/// A unit's score: the percent of its assessed targets that are met.
+pub fn score(statuses: &[Status]) -> Option<f64> {
+    let met = statuses.iter().filter(|s| **s == Status::Achieved).count();
+    (!statuses.is_empty()).then(|| met as f64 / statuses.len() as f64 * 100.0)
+}
+
+/// Ranks units by score (highest first; units without a score last), ties in Vietnamese
+/// alphabetical order of their names. Returns (rank from 1, index into the input).
+pub fn rank<'a>(units: &[(&'a str, Option<f64>)]) -> Vec<(usize, usize)> {
+    let mut order: Vec<usize> = (0..units.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (na, sa) = units[a];
+        let (nb, sb) = units[b];
+        sb.unwrap_or(-1.0)
+            .partial_cmp(&sa.unwrap_or(-1.0))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| crate::text::compare_vi(na, nb))
+    });
+    let mut out = Vec::with_capacity(order.len());
+    let mut rank = 0;
+    let mut last: Option<Option<f64>> = None;
+    for (pos, idx) in order.into_iter().enumerate() {
+        let s = units[idx].1;
+        if last != Some(s) {
+            rank = pos + 1;
+            last = Some(s);
+        }
+        out.push((rank, idx));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheme::parse_scheme;
+    use proptest::prelude::*;
+
+    fn sample_target(code: &str) -> Target {
+        parse_scheme(include_str!("../../../data/schemes/long-an-2017-2020.sample.toml"))
+            .unwrap()
+            .targets
+            .into_iter()
+            .find(|t| t.code == code)
+            .unwrap()
+    }
+
+    fn ratio(n: i64, d: i64) -> Value {
+        Value::Ratio { numerator: Milli(n * 1000), denominator: Milli(d * 1000) }
+    }
+
+    #[test]
+    fn assessment_of_each_kind() {
+        let t = sample_target("2.1"); // ratio ≥ 95%
+        assert_eq!(assess(&t, Some(&ratio(19, 20)), None).status, Status::Achieved);
+        let behind = assess(&t, Some(&ratio(8, 10)), None);
+        assert_eq!(behind.status, Status::Behind);
+        assert!((behind.percent.unwrap() - 80.0 / 95.0 * 100.0).abs() < 1e-9);
+        assert_eq!(assess(&t, Some(&ratio(8, 10)), Some(75.0)).status, Status::OnTrack);
+        assert_eq!(assess(&t, Some(&ratio(8, 10)), Some(85.0)).status, Status::Behind);
+        assert_eq!(assess(&t, None, Some(1.0)), Assessment { status: Status::NotReported, percent: None });
+
+        let lower = sample_target("5.2"); // ratio ≤ 5%
+        assert_eq!(assess(&lower, Some(&ratio(1, 50)), None).status, Status::Achieved);
+        assert_eq!(assess(&lower, Some(&ratio(5, 50)), None).status, Status::Behind);
+        assert_eq!(assess(&lower, Some(&ratio(5, 50)), Some(12.0)).status, Status::OnTrack);
+        assert_eq!(assess(&lower, Some(&ratio(5, 50)), None).percent, Some(50.0));
+
+        let zero = sample_target("5.3"); // count ≤ 0
+        assert_eq!(assess(&zero, Some(&Value::Count { count: Milli(0) }), None).status, Status::Achieved);
+        assert_eq!(assess(&zero, Some(&Value::Count { count: Milli(1000) }), None).status, Status::Behind);
+
+        let yes = sample_target("1.1");
+        assert_eq!(assess(&yes, Some(&Value::YesNo { yes: true }), None).status, Status::Achieved);
+        assert_eq!(assess(&yes, Some(&Value::YesNo { yes: false }), None).status, Status::Behind);
+        let level = sample_target("3.4"); // ≥ Khá
+        assert_eq!(assess(&level, Some(&Value::Level { grade: 3 }), None).status, Status::Achieved);
+        assert_eq!(assess(&level, Some(&Value::Level { grade: 1 }), None).status, Status::Behind);
+    }
+
+    #[test]
+    fn rollup_figures() {
+        let t = sample_target("2.1");
+        let results = [
+            UnitResult { value: Some(ratio(19, 20)), status: Status::Achieved, on_time: Some(true) },
+            UnitResult { value: Some(ratio(1, 10)), status: Status::Behind, on_time: Some(false) },
+        ];
+        let r = Rollup::of(&t, 4, &results);
+        assert_eq!((r.expected, r.received, r.on_time, r.met), (4, 2, 1, 1));
+        assert_eq!(r.coverage(), Some(25.0));
+        assert_eq!(r.completeness(), Some(50.0));
+        assert_eq!(r.timeliness(), Some(25.0));
+        assert!((r.pooled_ratio().unwrap() - 20.0 / 30.0 * 100.0).abs() < 1e-9);
+        assert!(r.meets_goal(25.0) && !r.meets_goal(26.0));
+        assert_eq!(Rollup::of(&t, 0, &[]).coverage(), None);
+    }
+
+    #[test]
+    fn scores_and_ranks() {
+        use Status::*;
+        assert_eq!(score(&[Achieved, Behind, Achieved, NotReported]), Some(50.0));
+        assert_eq!(score(&[]), None);
+        let ranked = rank(&[
+            ("Xã Đức Lập Hạ", Some(50.0)),
+            ("Xã An Ninh Đông", Some(50.0)),
+            ("Xã Tân Mỹ", Some(90.0)),
+            ("Xã Lộc Giang", None),
+        ]);
+        assert_eq!(ranked, [(1, 2), (2, 1), (2, 0), (4, 3)]);
+    }
+
+    fn arb_result() -> impl Strategy<Value = UnitResult> {
+        (0i64..50, 1i64..50, prop::option::of(any::<bool>()), 0u8..4).prop_map(|(n, d, on_time, s)| {
+            let n = n.min(d);
+            UnitResult {
+                value: on_time.map(|_| ratio(n, d)),
+                status: [Status::Achieved, Status::OnTrack, Status::Behind, Status::NotReported][s as usize],
+                on_time,
+            }
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn districts_pool_to_the_province(groups in prop::collection::vec(prop::collection::vec(arb_result(), 0..20), 1..8)) {
+            let t = sample_target("2.1");
+            let mut pooled = Rollup::of(&t, 0, &[]);
+            for g in &groups {
+                pooled.merge(&Rollup::of(&t, g.len() as u64, g));
+            }
+            let all: Vec<UnitResult> = groups.concat();
+            prop_assert_eq!(pooled, Rollup::of(&t, all.len() as u64, &all));
+        }
+
+        #[test]
+        fn row_order_does_not_matter(mut rows in prop::collection::vec(arb_result(), 0..40), seed in any::<u64>()) {
+            let t = sample_target("2.1");
+            let before = Rollup::of(&t, rows.len() as u64, &rows);
+            // A deterministic shuffle.
+            let n = rows.len();
+            for i in (1..n).rev() {
+                let j = (seed.wrapping_mul(6364136223846793005).wrapping_add(i as u64) % (i as u64 + 1)) as usize;
+                rows.swap(i, j);
+            }
+            prop_assert_eq!(before, Rollup::of(&t, n as u64, &rows));
+        }
+
+        #[test]
+        fn flipping_direction_mirrors_the_status(crit in 0u32..100, value in 0u32..100, plan in prop::option::of(0u32..100)) {
+            // A count target, higher-is-better with value v, has the status of the same target
+            // lower-is-better with the value, criterion and plan mirrored around 100.
+            let mut t = sample_target("4.3");
+            t.criterion = Criterion::Count(f64::from(crit));
+            let v = Value::Count { count: Milli(i64::from(value) * 1000) };
+            let higher = assess(&t, Some(&v), plan.map(f64::from));
+            t.direction = Direction::Lower;
+            t.criterion = Criterion::Count(f64::from(200 - crit));
+            let mirrored = Value::Count { count: Milli(i64::from(200 - value) * 1000) };
+            let lower = assess(&t, Some(&mirrored), plan.map(|p| f64::from(200 - p)));
+            prop_assert_eq!(higher.status, lower.status);
+        }
+    }
+}

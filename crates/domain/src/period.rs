@@ -1,0 +1,178 @@
+//! Reporting periods: a year, a half-year, a quarter or a month ("2018", "2018-H1",
+//! "2018-Q3", "2018-05"), each with its report deadline.
+
+use std::fmt;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::scheme::{PeriodType, SchemeDef};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Period {
+    pub year: i32,
+    /// The part of the year: 0 for the whole year, else the half (1-2), quarter (1-4) or
+    /// month (1-12), as `kind` says.
+    pub part: u8,
+    pub kind: PeriodType,
+}
+
+impl Period {
+    pub fn year(year: i32) -> Self {
+        Self { year, part: 0, kind: PeriodType::Year }
+    }
+
+    /// Reads a period written as the scheme's period type requires.
+    pub fn parse(raw: &str, kind: PeriodType) -> Result<Self, String> {
+        let raw = raw.trim();
+        let bad = || {
+            let example = match kind {
+                PeriodType::Year => "2018",
+                PeriodType::HalfYear => "2018-H1",
+                PeriodType::Quarter => "2018-Q3",
+                PeriodType::Month => "2018-05",
+            };
+            format!("kỳ báo cáo \"{raw}\" không hợp lệ; cần dạng {example}")
+        };
+        let (year, rest) = match raw.split_once('-') {
+            Some((y, r)) => (y, Some(r)),
+            None => (raw, None),
+        };
+        let year: i32 = year.parse().ok().filter(|y| (1945..=2100).contains(y)).ok_or_else(bad)?;
+        let part = match (kind, rest) {
+            (PeriodType::Year, None) => 0,
+            (PeriodType::HalfYear, Some(r)) => r
+                .strip_prefix('H')
+                .and_then(|n| n.parse().ok())
+                .filter(|n| (1..=2).contains(n))
+                .ok_or_else(bad)?,
+            (PeriodType::Quarter, Some(r)) => r
+                .strip_prefix('Q')
+                .and_then(|n| n.parse().ok())
+                .filter(|n| (1..=4).contains(n))
+                .ok_or_else(bad)?,
+            (PeriodType::Month, Some(r)) if r.len() == 2 => {
+                r.parse().ok().filter(|n| (1..=12).contains(n)).ok_or_else(bad)?
+            }
+            _ => return Err(bad()),
+        };
+        Ok(Self { year, part, kind })
+    }
+
+    /// The first and last months of the period.
+    fn months(&self) -> (u32, u32) {
+        let p = u32::from(self.part);
+        match self.kind {
+            PeriodType::Year => (1, 12),
+            PeriodType::HalfYear => (6 * p - 5, 6 * p),
+            PeriodType::Quarter => (3 * p - 2, 3 * p),
+            PeriodType::Month => (p, p),
+        }
+    }
+
+    pub fn start(&self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.months().0, 1).unwrap_or(NaiveDate::MIN)
+    }
+
+    pub fn end(&self) -> NaiveDate {
+        let (_, last) = self.months();
+        let next = if last == 12 {
+            NaiveDate::from_ymd_opt(self.year + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(self.year, last + 1, 1)
+        };
+        next.and_then(|d| d.pred_opt()).unwrap_or(NaiveDate::MAX)
+    }
+
+    /// The day a report for this period is due: so many days after the period ends.
+    pub fn deadline(&self, days_after: u32) -> NaiveDate {
+        self.end() + Duration::days(i64::from(days_after))
+    }
+
+    /// Whether a report submitted on a day is late.
+    pub fn is_late(&self, days_after: u32, submitted: NaiveDate) -> bool {
+        submitted > self.deadline(days_after)
+    }
+
+    /// The period containing a day.
+    pub fn containing(day: NaiveDate, kind: PeriodType) -> Self {
+        let m = day.month() as u8;
+        let part = match kind {
+            PeriodType::Year => 0,
+            PeriodType::HalfYear => m.div_ceil(6),
+            PeriodType::Quarter => m.div_ceil(3),
+            PeriodType::Month => m,
+        };
+        Self { year: day.year(), part, kind }
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            PeriodType::Year => write!(f, "{}", self.year),
+            PeriodType::HalfYear => write!(f, "{}-H{}", self.year, self.part),
+            PeriodType::Quarter => write!(f, "{}-Q{}", self.year, self.part),
+            PeriodType::Month => write!(f, "{}-{:02}", self.year, self.part),
+        }
+    }
+}
+
+/// Every period of a scheme, in order. The first is the baseline's.
+pub fn scheme_periods(scheme: &SchemeDef) -> Vec<Period> {
+    let parts: &[u8] = match scheme.period {
+        PeriodType::Year => &[0],
+        PeriodType::HalfYear => &[1, 2],
+        PeriodType::Quarter => &[1, 2, 3, 4],
+        PeriodType::Month => &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+    };
+    scheme
+        .years()
+        .flat_map(|year| parts.iter().map(move |&part| Period { year, part, kind: scheme.period }))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn parse_and_print_every_kind() {
+        for (raw, kind) in [
+            ("2018", PeriodType::Year),
+            ("2018-H1", PeriodType::HalfYear),
+            ("2018-Q3", PeriodType::Quarter),
+            ("2018-05", PeriodType::Month),
+        ] {
+            assert_eq!(Period::parse(raw, kind).unwrap().to_string(), raw);
+        }
+        assert!(Period::parse("2018-Q5", PeriodType::Quarter).is_err());
+        assert!(Period::parse("2018", PeriodType::Quarter).is_err());
+        assert!(Period::parse("2018-H1", PeriodType::Year).is_err());
+        assert!(Period::parse("2018-5", PeriodType::Month).is_err());
+        assert!(Period::parse("18", PeriodType::Year).is_err());
+        let e = Period::parse("2018-Q9", PeriodType::Quarter).unwrap_err();
+        assert!(e.contains("2018-Q3"), "{e}");
+    }
+
+    #[test]
+    fn bounds_and_deadlines() {
+        let q3 = Period::parse("2018-Q3", PeriodType::Quarter).unwrap();
+        assert_eq!((q3.start(), q3.end()), (d(2018, 7, 1), d(2018, 9, 30)));
+        let feb = Period::parse("2020-02", PeriodType::Month).unwrap();
+        assert_eq!(feb.end(), d(2020, 2, 29));
+        let y = Period::year(2019);
+        assert_eq!((y.start(), y.end()), (d(2019, 1, 1), d(2019, 12, 31)));
+        assert_eq!(y.deadline(15), d(2020, 1, 15));
+        assert!(!y.is_late(15, d(2020, 1, 15)));
+        assert!(y.is_late(15, d(2020, 1, 16)));
+        let h2 = Period::parse("2019-H2", PeriodType::HalfYear).unwrap();
+        assert_eq!((h2.start(), h2.end()), (d(2019, 7, 1), d(2019, 12, 31)));
+        assert_eq!(Period::containing(d(2019, 8, 3), PeriodType::Quarter).to_string(), "2019-Q3");
+        assert_eq!(Period::containing(d(2019, 8, 3), PeriodType::HalfYear).to_string(), "2019-H2");
+    }
+}
