@@ -225,7 +225,7 @@ pub fn score(statuses: &[Status]) -> Option<f64> {
 
 /// Ranks units by score (highest first; units without a score last), ties in Vietnamese
 /// alphabetical order of their names. Returns (rank from 1, index into the input).
-pub fn rank<'a>(units: &[(&'a str, Option<f64>)]) -> Vec<(usize, usize)> {
+pub fn rank(units: &[(&str, Option<f64>)]) -> Vec<(usize, usize)> {
     let mut order: Vec<usize> = (0..units.len()).collect();
     order.sort_by(|&a, &b| {
         let (na, sa) = units[a];
