@@ -8,3 +8,4 @@ pub mod scheme;
 pub mod text;
 pub mod units;
 pub mod value;
+pub mod workflow;

@@ -12,12 +12,14 @@ use sqlx::sqlite::{
 };
 
 pub mod audit;
+mod reviews;
 mod schemes;
 pub mod testing;
 mod units;
 mod users;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, AuditPage};
+pub use reviews::{Entry, Narrative, Review, ReviewSummary};
 pub use schemes::{SchemeImport, SchemeSummary, StoredScheme};
 pub use units::{ImportSummary, UnitPage};
 pub use users::{ApiToken, NewUser, Session, User, UserChange};

@@ -115,7 +115,8 @@ impl Store {
         }
         let now = Utc::now();
         let objectives = json(&def.objectives)?;
-        let before = self.scheme(&def.code).await?.map(|s| s.def);
+        let before = self.scheme(&def.code).await?;
+        let before = before.map(|s| s.def);
         let result = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM schemes WHERE code = $1")
@@ -123,6 +124,20 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             let created = existing.is_none();
+            if let Some(id) = existing {
+                // Checked inside the transaction, so no review can slip in before the change.
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reviews WHERE scheme_id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if n > 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "đề án \"{}\" đã có {n} bản rà soát; không thể sửa bằng cách nhập lại tệp vì các chỉ tiêu đã được dùng. \
+                         Hãy nhập thành một đề án với mã mới (ví dụ {}-v2).",
+                        def.code, def.code
+                    )));
+                }
+            }
             let id: i64 = match existing {
                 Some(id) => {
                     sqlx::query(

@@ -609,3 +609,184 @@ async fn the_audit_log_filters_pages_and_cannot_be_changed() {
     })
     .await;
 }
+
+// ---- reviews -------------------------------------------------------------------------------
+
+use danvan_domain::value::{Milli, Value};
+use danvan_domain::workflow::{State, Transition};
+use danvan_store::{Entry, Narrative};
+use std::collections::BTreeMap;
+
+fn entries(list: &[(&str, Option<Value>, Option<&str>)]) -> BTreeMap<String, Entry> {
+    list.iter()
+        .map(|(code, value, note)| {
+            (code.to_string(), Entry { value: value.clone(), note: note.map(str::to_string) })
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn reviews_save_with_versions_and_move_through_the_workflow() {
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let scheme = store.import_scheme(&cli, &parse_scheme(SCHEME).unwrap(), SCHEME).await.unwrap().id;
+        let huu_thanh = unit_id(&store, "27695").await;
+        let hau_nghia = unit_id(&store, "27637").await;
+        let ha_noi_commune = unit_id(&store, "00004").await;
+        let approver = store
+            .create_user(&cli, &new_user("huyen", Role::District, Some(unit_id(&store, "802").await)))
+            .await
+            .unwrap();
+        let district = Actor::user(approver.id, "huyen", None);
+        let commune = Actor::user(approver.id, "xa", None);
+
+        let r = store.create_review(&commune, scheme, huu_thanh, "2018").await.unwrap();
+        assert_eq!((r.state, r.version, r.values.len()), (State::Draft, 1, 0));
+        assert!(matches!(
+            store.create_review(&commune, scheme, huu_thanh, "2018").await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(store.review(scheme, huu_thanh, "2018").await.unwrap().unwrap().id, r.id);
+        assert!(store.review(scheme, huu_thanh, "2019").await.unwrap().is_none());
+
+        // Every kind of value round-trips; a note alone is kept; an empty entry is dropped.
+        let values = entries(&[
+            (
+                "1.1",
+                Some(Value::Ratio { numerator: Milli(8_000), denominator: Milli(10_000) }),
+                Some("tám trên mười"),
+            ),
+            ("2.1", Some(Value::Level { grade: 2 }), None),
+            ("2.2", Some(Value::Count { count: Milli(12_000) }), None),
+        ]);
+        let narrative = Narrative {
+            results: "Kết quả".into(),
+            limitations: "Hạn chế".into(),
+            next_tasks: "Nhiệm vụ".into(),
+        };
+        let saved = store.save_review(&commune, r.id, 1, &values, &narrative).await.unwrap();
+        assert_eq!(saved.version, 2);
+        assert_eq!(saved.values, values);
+        assert_eq!(saved.narrative, narrative);
+        let mut more = values.clone();
+        more.insert("2.2".into(), Entry { value: Some(Value::YesNo { yes: true }), note: None });
+        more.insert("2.1".into(), Entry { value: None, note: Some("chưa đánh giá".into()) });
+        let saved = store.save_review(&commune, r.id, 2, &more, &narrative).await.unwrap();
+        assert_eq!(saved.values["2.2"].value, Some(Value::YesNo { yes: true }));
+        assert_eq!(saved.values["2.1"], Entry { value: None, note: Some("chưa đánh giá".into()) });
+        let blank = entries(&[("1.1", None, None)]);
+        assert!(store.save_review(&commune, r.id, 3, &blank, &narrative).await.unwrap().values.is_empty());
+
+        // A stale version or an unknown target changes nothing.
+        let stale = store.save_review(&commune, r.id, 2, &values, &Narrative::default()).await.unwrap_err();
+        assert!(matches!(stale, StoreError::Conflict(ref m) if m.contains("phiên bản 4")), "{stale}");
+        let unknown =
+            store.save_review(&commune, r.id, 4, &entries(&[("9.9", None, Some("x"))]), &narrative).await;
+        assert!(matches!(unknown, Err(StoreError::Invalid(ref m)) if m.contains("9.9")));
+        let now = store.review_by_id(r.id).await.unwrap().unwrap();
+        assert_eq!((now.version, now.values.len()), (4, 0));
+        store.save_review(&commune, r.id, 4, &values, &narrative).await.unwrap();
+
+        // Submit (late) → return with a reason → fix → submit → approve → locked → reopen.
+        let sub =
+            store.transition_review(&commune, r.id, Some(5), Transition::Submit, None, true).await.unwrap();
+        assert_eq!((sub.state, sub.late, sub.version), (State::Submitted, true, 6));
+        assert!(sub.submitted_at.is_some());
+        assert!(matches!(
+            store.save_review(&commune, r.id, 6, &values, &narrative).await,
+            Err(StoreError::Invalid(_))
+        ));
+        let no_reason =
+            store.transition_review(&district, r.id, None, Transition::Return, Some("  "), false).await;
+        assert!(matches!(no_reason, Err(StoreError::Invalid(ref m)) if m.contains("lý do")));
+        let back = store
+            .transition_review(&district, r.id, None, Transition::Return, Some("Thiếu minh chứng"), false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (back.state, back.reason.as_deref(), back.decided_by),
+            (State::Returned, Some("Thiếu minh chứng"), Some(approver.id))
+        );
+        store.save_review(&commune, r.id, back.version, &values, &narrative).await.unwrap();
+        store.transition_review(&commune, r.id, None, Transition::Submit, None, false).await.unwrap();
+        let ok =
+            store.transition_review(&district, r.id, None, Transition::Approve, None, false).await.unwrap();
+        assert_eq!((ok.state, ok.late), (State::Approved, false));
+        assert!(matches!(
+            store.save_review(&commune, r.id, ok.version, &values, &narrative).await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            store.transition_review(&district, r.id, None, Transition::Approve, None, false).await,
+            Err(StoreError::Invalid(_))
+        ));
+        let stale_t =
+            store.transition_review(&district, r.id, Some(1), Transition::Reopen, Some("x"), false).await;
+        assert!(matches!(stale_t, Err(StoreError::Conflict(_))));
+        let reopened = store
+            .transition_review(&district, r.id, None, Transition::Reopen, Some("Sửa số liệu"), false)
+            .await
+            .unwrap();
+        assert_eq!(reopened.state, State::Draft);
+
+        // Its history: every step, with reasons.
+        let history = store.entity_history("review", &r.id.to_string()).await.unwrap();
+        let steps: Vec<(&str, Option<&str>)> =
+            history.iter().map(|e| (e.action.as_str(), e.reason.as_deref())).collect();
+        assert_eq!(
+            steps,
+            [
+                ("create", None),
+                ("update", None),
+                ("update", None),
+                ("update", None),
+                ("update", None),
+                ("submit", None),
+                ("return", Some("Thiếu minh chứng")),
+                ("update", None),
+                ("submit", None),
+                ("approve", None),
+                ("reopen", Some("Sửa số liệu")),
+            ]
+        );
+        assert!(history.iter().all(|e| e.unit_id == Some(huu_thanh)));
+
+        // Lists by subtree and state.
+        store.create_review(&commune, scheme, hau_nghia, "2018").await.unwrap();
+        store.create_review(&commune, scheme, ha_noi_commune, "2018").await.unwrap();
+        let r2 = store.create_review(&commune, scheme, hau_nghia, "2019").await.unwrap();
+        store.transition_review(&commune, r2.id, None, Transition::Submit, None, false).await.unwrap();
+        let in_duc_hoa = store.reviews_within(scheme, unit_id(&store, "802").await, None).await.unwrap();
+        assert_eq!(in_duc_hoa.len(), 3);
+        assert_eq!(
+            in_duc_hoa.iter().map(|r| r.period.as_str()).collect::<Vec<_>>(),
+            ["2018", "2018", "2019"]
+        );
+        let inbox =
+            store.reviews_within(scheme, unit_id(&store, "80").await, Some(State::Submitted)).await.unwrap();
+        assert_eq!(inbox.iter().map(|r| r.id).collect::<Vec<_>>(), [r2.id]);
+        assert_eq!(store.review_count(scheme).await.unwrap(), 4);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_scheme_with_reviews_cannot_be_changed_by_reimport() {
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let def = parse_scheme(SCHEME).unwrap();
+        let scheme = store.import_scheme(&cli, &def, SCHEME).await.unwrap().id;
+        // Without reviews a changed file updates the scheme.
+        let changed_text = SCHEME.replace("name = \"Tỷ lệ\"", "name = \"Tỷ lệ (sửa)\"");
+        let changed = parse_scheme(&changed_text).unwrap();
+        store.import_scheme(&cli, &changed, &changed_text).await.unwrap();
+        store.create_review(&cli, scheme, unit_id(&store, "27695").await, "2018").await.unwrap();
+        let again = SCHEME.replace("name = \"Tỷ lệ\"", "name = \"Tỷ lệ (sửa lần hai)\"");
+        let err = store.import_scheme(&cli, &parse_scheme(&again).unwrap(), &again).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(ref m) if m.contains("đã có 1 bản rà soát") && m.contains("T-1-v2")), "{err}");
+        assert_eq!(store.scheme("T-1").await.unwrap().unwrap().def, changed, "unchanged");
+    })
+    .await;
+}

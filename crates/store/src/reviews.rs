@@ -1,0 +1,457 @@
+//! Reviews (rà soát): one per scheme, unit and period; a value and a note per target, the
+//! narrative, and the approval workflow.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use danvan_domain::value::{Milli, Value};
+use danvan_domain::workflow::{apply, State, Transition};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{write_audit, Actor, NewEvent};
+use crate::{on_unique, with_pool, Result, Store, StoreError};
+
+/// The narrative sections of a review report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Narrative {
+    /// I. Kết quả.
+    #[serde(default)]
+    pub results: String,
+    /// II. Hạn chế, nguyên nhân.
+    #[serde(default)]
+    pub limitations: String,
+    /// III. Phương hướng, nhiệm vụ.
+    #[serde(default)]
+    pub next_tasks: String,
+}
+
+/// What a review holds for one target.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub value: Option<Value>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Review {
+    pub id: i64,
+    pub scheme_id: i64,
+    pub unit_id: i64,
+    pub period: String,
+    pub state: State,
+    /// Increases with every change; a save must name the version it started from.
+    pub version: i64,
+    pub narrative: Narrative,
+    /// By target code.
+    pub values: BTreeMap<String, Entry>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub late: bool,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<i64>,
+    /// The reason of the last return or reopening.
+    pub reason: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A review in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewSummary {
+    pub id: i64,
+    pub unit_id: i64,
+    pub period: String,
+    pub state: State,
+    pub version: i64,
+    pub late: bool,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReviewRow {
+    id: i64,
+    scheme_id: i64,
+    unit_id: i64,
+    period: String,
+    state: String,
+    version: i64,
+    narrative: String,
+    submitted_at: Option<DateTime<Utc>>,
+    late: bool,
+    decided_at: Option<DateTime<Utc>>,
+    decided_by: Option<i64>,
+    reason: Option<String>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ValueRow {
+    code: String,
+    numerator: Option<i64>,
+    denominator: Option<i64>,
+    count: Option<i64>,
+    yes: Option<bool>,
+    grade: Option<i64>,
+    note: Option<String>,
+}
+
+impl ValueRow {
+    fn value(&self) -> Option<Value> {
+        match (self.numerator, self.denominator, self.count, self.yes, self.grade) {
+            (Some(n), Some(d), ..) => Some(Value::Ratio { numerator: Milli(n), denominator: Milli(d) }),
+            (_, _, Some(c), ..) => Some(Value::Count { count: Milli(c) }),
+            (_, _, _, Some(yes), _) => Some(Value::YesNo { yes }),
+            (_, _, _, _, Some(g)) => Some(Value::Level { grade: g.max(0) as usize }),
+            _ => None,
+        }
+    }
+}
+
+/// The columns of a value: numerator, denominator, count, yes, grade.
+type Columns = (Option<i64>, Option<i64>, Option<i64>, Option<bool>, Option<i64>);
+
+fn columns(v: &Option<Value>) -> Columns {
+    match v {
+        Some(Value::Ratio { numerator, denominator }) => {
+            (Some(numerator.0), Some(denominator.0), None, None, None)
+        }
+        Some(Value::Count { count }) => (None, None, Some(count.0), None, None),
+        Some(Value::YesNo { yes }) => (None, None, None, Some(*yes), None),
+        Some(Value::Level { grade }) => (None, None, None, None, Some(*grade as i64)),
+        None => (None, None, None, None, None),
+    }
+}
+
+const REVIEW_COLUMNS: &str =
+    "id, scheme_id, unit_id, period, state, version, narrative, submitted_at, late, \
+                              decided_at, decided_by, reason, updated_at";
+
+fn state_of(s: &str) -> Result<State> {
+    State::parse(s).ok_or_else(|| StoreError::Corrupt(format!("review state {s:?}")))
+}
+
+/// What the audit log keeps of a review's content.
+#[derive(Serialize)]
+struct Snapshot<'a> {
+    state: &'static str,
+    narrative: &'a Narrative,
+    values: &'a BTreeMap<String, Entry>,
+}
+
+impl Review {
+    fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot { state: self.state.as_str(), narrative: &self.narrative, values: &self.values }
+    }
+}
+
+impl Store {
+    /// The review of a unit for a period, with its values.
+    pub async fn review(&self, scheme_id: i64, unit_id: i64, period: &str) -> Result<Option<Review>> {
+        let row: Option<ReviewRow> = with_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "SELECT {REVIEW_COLUMNS} FROM reviews WHERE scheme_id = $1 AND unit_id = $2 AND period = $3"
+            ))
+            .bind(scheme_id)
+            .bind(unit_id)
+            .bind(period)
+            .fetch_optional(pool)
+            .await?
+        });
+        match row {
+            Some(row) => Ok(Some(self.review_from(row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn review_by_id(&self, id: i64) -> Result<Option<Review>> {
+        let row: Option<ReviewRow> = with_pool!(self, pool => {
+            sqlx::query_as(&format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        match row {
+            Some(row) => Ok(Some(self.review_from(row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn review_from(&self, row: ReviewRow) -> Result<Review> {
+        let values: Vec<ValueRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT t.code, v.numerator, v.denominator, v.count, v.yes, v.grade, v.note \
+                 FROM review_values v JOIN targets t ON t.id = v.target_id WHERE v.review_id = $1",
+            )
+            .bind(row.id)
+            .fetch_all(pool)
+            .await?
+        });
+        let narrative = serde_json::from_str(&row.narrative)
+            .map_err(|_| StoreError::Corrupt(format!("review {} narrative", row.id)))?;
+        Ok(Review {
+            id: row.id,
+            scheme_id: row.scheme_id,
+            unit_id: row.unit_id,
+            period: row.period,
+            state: state_of(&row.state)?,
+            version: row.version,
+            narrative,
+            values: values
+                .into_iter()
+                .map(|v| (v.code.clone(), Entry { value: v.value(), note: v.note.clone() }))
+                .collect(),
+            submitted_at: row.submitted_at,
+            late: row.late,
+            decided_at: row.decided_at,
+            decided_by: row.decided_by,
+            reason: row.reason,
+            updated_at: row.updated_at,
+        })
+    }
+
+    /// Starts a draft review. A review for the same scheme, unit and period is a conflict.
+    pub async fn create_review(
+        &self,
+        actor: &Actor,
+        scheme_id: i64,
+        unit_id: i64,
+        period: &str,
+    ) -> Result<Review> {
+        let now = Utc::now();
+        let narrative =
+            serde_json::to_string(&Narrative::default()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let id = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO reviews (scheme_id, unit_id, period, state, version, narrative, late, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 'draft', 1, $4, $5, $6, $6) RETURNING id",
+            )
+            .bind(scheme_id)
+            .bind(unit_id)
+            .bind(period)
+            .bind(&narrative)
+            .bind(false)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| on_unique(e, || format!("đơn vị đã có bản rà soát kỳ {period}")))?;
+            let event = NewEvent::new("create", "review", id)
+                .unit(Some(unit_id))
+                .after(&serde_json::json!({"scheme_id": scheme_id, "period": period, "state": "draft"}));
+            write_audit!(tx, actor, now, &[event]);
+            tx.commit().await?;
+            id
+        });
+        self.review_by_id(id).await?.ok_or_else(|| StoreError::NotFound(format!("rà soát #{id}")))
+    }
+
+    /// Saves the values and narrative of an editable review. `version` must be the version the
+    /// editor started from: if someone saved in between, nothing is written and the answer is a
+    /// conflict.
+    pub async fn save_review(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: i64,
+        values: &BTreeMap<String, Entry>,
+        narrative: &Narrative,
+    ) -> Result<Review> {
+        let before = self
+            .review_by_id(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("không có bản rà soát #{id}")))?;
+        if before.version != version {
+            return Err(stale(&before));
+        }
+        if !before.state.editable() {
+            return Err(StoreError::Invalid(format!(
+                "bản rà soát đang ở trạng thái \"{}\", không thể sửa",
+                before.state.label_vi()
+            )));
+        }
+        let now = Utc::now();
+        let narrative_json =
+            serde_json::to_string(narrative).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let ids: Vec<(i64, String)> = sqlx::query_as("SELECT id, code FROM targets WHERE scheme_id = $1")
+                .bind(before.scheme_id)
+                .fetch_all(&mut *tx)
+                .await?;
+            let ids: HashMap<String, i64> = ids.into_iter().map(|(i, c)| (c, i)).collect();
+            let n = sqlx::query("UPDATE reviews SET narrative = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4")
+                .bind(&narrative_json)
+                .bind(now)
+                .bind(id)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                // Someone saved between our read and this write.
+                return Err(StoreError::Conflict(
+                    "bản rà soát vừa được người khác lưu; hãy tải lại để xem thay đổi của họ".into(),
+                ));
+            }
+            sqlx::query("DELETE FROM review_values WHERE review_id = $1").bind(id).execute(&mut *tx).await?;
+            for (code, entry) in values {
+                let target_id = *ids.get(code).ok_or_else(|| StoreError::Invalid(format!("đề án không có chỉ tiêu mã \"{code}\"")))?;
+                if entry.value.is_none() && entry.note.as_deref().is_none_or(str::is_empty) {
+                    continue;
+                }
+                let (num, den, count, yes, grade) = columns(&entry.value);
+                sqlx::query(
+                    "INSERT INTO review_values (review_id, target_id, numerator, denominator, count, yes, grade, note) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(id)
+                .bind(target_id)
+                .bind(num)
+                .bind(den)
+                .bind(count)
+                .bind(yes)
+                .bind(grade)
+                .bind(&entry.note)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let mut after = before.clone();
+            after.narrative = narrative.clone();
+            after.values = values
+                .iter()
+                .filter(|(_, e)| e.value.is_some() || e.note.as_deref().is_some_and(|n| !n.is_empty()))
+                .map(|(k, e)| (k.clone(), e.clone()))
+                .collect();
+            let event = NewEvent::new("update", "review", id)
+                .unit(Some(before.unit_id))
+                .before(&before.snapshot())
+                .after(&after.snapshot());
+            write_audit!(tx, actor, now, &[event]);
+            tx.commit().await?;
+        });
+        self.review_by_id(id).await?.ok_or_else(|| StoreError::NotFound(format!("rà soát #{id}")))
+    }
+
+    /// Moves a review through the workflow. `late` is recorded at submission. The version, when
+    /// given, must be current.
+    pub async fn transition_review(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: Option<i64>,
+        transition: Transition,
+        reason: Option<&str>,
+        late: bool,
+    ) -> Result<Review> {
+        let before = self
+            .review_by_id(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("không có bản rà soát #{id}")))?;
+        if version.is_some_and(|v| v != before.version) {
+            return Err(stale(&before));
+        }
+        let next = apply(before.state, transition, reason).map_err(StoreError::Invalid)?;
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        let now = Utc::now();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = match transition {
+                Transition::Submit => {
+                    sqlx::query(
+                        "UPDATE reviews SET state = $1, version = version + 1, submitted_at = $2, late = $3, updated_at = $2 \
+                         WHERE id = $4 AND version = $5",
+                    )
+                    .bind(next.as_str())
+                    .bind(now)
+                    .bind(late)
+                    .bind(id)
+                    .bind(before.version)
+                    .execute(&mut *tx)
+                    .await?
+                }
+                _ => {
+                    sqlx::query(
+                        "UPDATE reviews SET state = $1, version = version + 1, decided_at = $2, decided_by = $3, reason = $4, \
+                         updated_at = $2 WHERE id = $5 AND version = $6",
+                    )
+                    .bind(next.as_str())
+                    .bind(now)
+                    .bind(actor.user_id)
+                    .bind(reason)
+                    .bind(id)
+                    .bind(before.version)
+                    .execute(&mut *tx)
+                    .await?
+                }
+            }
+            .rows_affected();
+            if n == 0 {
+                return Err(StoreError::Conflict("bản rà soát vừa được người khác thay đổi; hãy tải lại".into()));
+            }
+            let mut event = NewEvent::new(transition.as_str(), "review", id)
+                .unit(Some(before.unit_id))
+                .before(&serde_json::json!({"state": before.state.as_str()}))
+                .after(&serde_json::json!({"state": next.as_str(), "late": transition == Transition::Submit && late}));
+            event.reason = reason.map(str::to_string);
+            write_audit!(tx, actor, now, &[event]);
+            tx.commit().await?;
+        });
+        self.review_by_id(id).await?.ok_or_else(|| StoreError::NotFound(format!("rà soát #{id}")))
+    }
+
+    /// The reviews of units in a subtree (the unit itself included), optionally of one state,
+    /// by period then unit.
+    pub async fn reviews_within(
+        &self,
+        scheme_id: i64,
+        root_unit_id: i64,
+        state: Option<State>,
+    ) -> Result<Vec<ReviewSummary>> {
+        type Row = (i64, i64, String, String, i64, bool, Option<DateTime<Utc>>, DateTime<Utc>);
+        let rows: Vec<Row> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "WITH RECURSIVE scope (id) AS ( \
+                   SELECT id FROM units WHERE id = $2 \
+                   UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) \
+                 SELECT id, unit_id, period, state, version, late, submitted_at, updated_at FROM reviews \
+                 WHERE scheme_id = $1 AND unit_id IN (SELECT id FROM scope) AND ($3 IS NULL OR state = $3) \
+                 ORDER BY period, unit_id",
+            )
+            .bind(scheme_id)
+            .bind(root_unit_id)
+            .bind(state.map(State::as_str))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, unit_id, period, state, version, late, submitted_at, updated_at)| {
+                Ok(ReviewSummary {
+                    id,
+                    unit_id,
+                    period,
+                    state: state_of(&state)?,
+                    version,
+                    late,
+                    submitted_at,
+                    updated_at,
+                })
+            })
+            .collect()
+    }
+
+    /// How many reviews a scheme has.
+    pub async fn review_count(&self, scheme_id: i64) -> Result<usize> {
+        let n: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM reviews WHERE scheme_id = $1").bind(scheme_id).fetch_one(pool).await?
+        });
+        Ok(n as usize)
+    }
+}
+
+/// The conflict of a save or transition that started from an old version.
+fn stale(current: &Review) -> StoreError {
+    StoreError::Conflict(format!(
+        "bản rà soát đã được thay đổi (nay là phiên bản {}, cập nhật lúc {}); hãy tải lại để xem thay đổi trước khi lưu",
+        current.version,
+        current.updated_at.format("%d/%m/%Y %H:%M")
+    ))
+}
