@@ -217,6 +217,43 @@ impl Rollup {
     }
 }
 
+/// One unit's review as the roll-up of a whole scheme takes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitReview<'a> {
+    pub unit_id: i64,
+    pub late: bool,
+    /// By target code.
+    pub values: &'a std::collections::BTreeMap<String, Value>,
+}
+
+/// The roll-up of every target of a scheme over a set of units: `expected` units should
+/// report; `reviews` are those received (at most one per unit). Planned values of approved
+/// roadmaps, when known, come by (unit, target code).
+pub fn rollup_targets(
+    targets: &[Target],
+    expected: u64,
+    reviews: &[UnitReview<'_>],
+    planned: &dyn Fn(i64, &str) -> Option<f64>,
+) -> Vec<Rollup> {
+    targets
+        .iter()
+        .map(|t| {
+            let results: Vec<UnitResult> = reviews
+                .iter()
+                .map(|r| {
+                    let value = r.values.get(&t.code);
+                    UnitResult {
+                        value: value.cloned(),
+                        status: assess(t, value, planned(r.unit_id, &t.code)).status,
+                        on_time: Some(!r.late),
+                    }
+                })
+                .collect();
+            Rollup::of(t, expected, &results)
+        })
+        .collect()
+}
+
 /// A unit's score: the percent of its assessed targets that are met.
 pub fn score(statuses: &[Status]) -> Option<f64> {
     let met = statuses.iter().filter(|s| **s == Status::Achieved).count();
@@ -312,6 +349,29 @@ mod tests {
         assert!((r.pooled_ratio().unwrap() - 20.0 / 30.0 * 100.0).abs() < 1e-9);
         assert!(r.meets_goal(25.0) && !r.meets_goal(26.0));
         assert_eq!(Rollup::of(&t, 0, &[]).coverage(), None);
+    }
+
+    #[test]
+    fn a_whole_scheme_rolls_up() {
+        let targets = vec![sample_target("2.1"), sample_target("1.1")];
+        let a: std::collections::BTreeMap<String, Value> =
+            [("2.1".to_string(), ratio(19, 20)), ("1.1".to_string(), Value::YesNo { yes: true })].into();
+        let b: std::collections::BTreeMap<String, Value> = [("2.1".to_string(), ratio(1, 20))].into();
+        let reviews = [
+            UnitReview { unit_id: 1, late: false, values: &a },
+            UnitReview { unit_id: 2, late: true, values: &b },
+        ];
+        let r = rollup_targets(&targets, 3, &reviews, &|_, _| None);
+        assert_eq!((r[0].expected, r[0].received, r[0].on_time, r[0].met), (3, 2, 1, 1));
+        assert_eq!(r[0].pooled_ratio(), Some(50.0));
+        assert_eq!(
+            (r[1].received, r[1].met, r[1].yes),
+            (2, 1, 1),
+            "a review without the value counts as received, not met"
+        );
+        let planned =
+            rollup_targets(&targets, 3, &reviews, &|unit, code| (unit == 2 && code == "2.1").then_some(1.0));
+        assert_eq!(planned[0].on_track, 1);
     }
 
     #[test]

@@ -18,6 +18,23 @@ pub fn clean(input: &str) -> String {
     nfc.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Multi-line text (a report section) in NFC, with each line trimmed at its end and runs of
+/// blank lines kept to one.
+pub fn clean_multiline(input: &str) -> String {
+    let nfc: String = input.nfc().collect();
+    let mut out: Vec<&str> = Vec::new();
+    for line in nfc.lines().map(str::trim_end) {
+        if line.is_empty() && out.last().is_none_or(|l| l.is_empty()) {
+            continue;
+        }
+        out.push(line);
+    }
+    while out.last().is_some_and(|l| l.is_empty()) {
+        out.pop();
+    }
+    out.join("\n")
+}
+
 /// The search key of a text: lower case, without tone marks or other diacritics, đ → d, white
 /// space folded. "Đức Hoà" (in NFC or NFD), "DUC HOA" and "duc hoa" all give "duc hoa".
 pub fn fold(input: &str) -> String {

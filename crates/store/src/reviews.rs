@@ -455,3 +455,104 @@ fn stale(current: &Review) -> StoreError {
         current.updated_at.format("%d/%m/%Y %H:%M")
     ))
 }
+
+/// One unit's value for a target, as roll-ups take it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitValue {
+    pub unit_id: i64,
+    pub target: String,
+    pub value: Option<Value>,
+    pub state: State,
+    pub late: bool,
+}
+
+impl Store {
+    /// The values of every review of a period for units of a subtree, in the given states
+    /// (approved only for official figures; submitted too for provisional ones). A review with
+    /// no value for a target appears once with `value: None` and an empty target.
+    pub async fn review_values_within(
+        &self,
+        scheme_id: i64,
+        root_unit_id: i64,
+        period: &str,
+        states: &[State],
+    ) -> Result<Vec<UnitValue>> {
+        type Row = (
+            i64,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<bool>,
+            Option<i64>,
+            String,
+            bool,
+        );
+        let states: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+        let list = states.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",");
+        let list = if list.is_empty() { "''".to_string() } else { list };
+        let rows: Vec<Row> = with_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "WITH RECURSIVE scope (id) AS ( \
+                   SELECT id FROM units WHERE id = $2 \
+                   UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) \
+                 SELECT r.unit_id, t.code, v.numerator, v.denominator, v.count, v.yes, v.grade, r.state, r.late \
+                 FROM reviews r \
+                 LEFT JOIN review_values v ON v.review_id = r.id \
+                 LEFT JOIN targets t ON t.id = v.target_id \
+                 WHERE r.scheme_id = $1 AND r.period = $3 AND r.state IN ({list}) \
+                   AND r.unit_id IN (SELECT id FROM scope) \
+                 ORDER BY r.unit_id, t.code"
+            ))
+            .bind(scheme_id)
+            .bind(root_unit_id)
+            .bind(period)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(unit_id, code, numerator, denominator, count, yes, grade, state, late)| {
+                let v = ValueRow {
+                    code: code.clone().unwrap_or_default(),
+                    numerator,
+                    denominator,
+                    count,
+                    yes,
+                    grade,
+                    note: None,
+                };
+                Ok(UnitValue {
+                    unit_id,
+                    target: v.code.clone(),
+                    value: v.value(),
+                    state: state_of(&state)?,
+                    late,
+                })
+            })
+            .collect()
+    }
+
+    /// The units of a level in a subtree that exist on a day (those expected to report).
+    pub async fn units_within(
+        &self,
+        root_unit_id: i64,
+        level: danvan_domain::units::UnitLevel,
+        on: chrono::NaiveDate,
+    ) -> Result<Vec<i64>> {
+        let ids: Vec<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar(
+                "WITH RECURSIVE scope (id) AS ( \
+                   SELECT id FROM units WHERE id = $1 \
+                   UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) \
+                 SELECT id FROM units WHERE id IN (SELECT id FROM scope) AND level = $2 \
+                   AND (valid_from IS NULL OR valid_from <= $3) AND (valid_to IS NULL OR $3 <= valid_to) ORDER BY id",
+            )
+            .bind(root_unit_id)
+            .bind(level.as_str())
+            .bind(on)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(ids)
+    }
+}

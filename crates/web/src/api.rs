@@ -18,7 +18,24 @@ use crate::AppState;
         title = "danvan API",
         description = "Đề án, chỉ tiêu và đơn vị hành chính / schemes, targets and administrative units"
     ),
-    paths(get_unit, get_children, search_units, list_schemes, get_scheme),
+    paths(
+        get_unit,
+        get_children,
+        search_units,
+        list_schemes,
+        get_scheme,
+        crate::account::api_login,
+        crate::account::api_logout,
+        crate::account::api_me,
+        crate::admin::api_unit_history,
+        crate::reviews::get_review,
+        crate::reviews::put_review,
+        crate::reviews::submit_review,
+        crate::reviews::approve_review,
+        crate::reviews::return_review,
+        crate::reviews::reopen_review,
+        crate::reviews::rollup,
+    ),
     components(schemas(UnitJson, UnitListJson, SchemeSummaryJson, SchemeJson, ErrorBody))
 )]
 pub struct ApiDoc;

@@ -23,6 +23,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod reviews;
 
 use auth::{Access, AuthConfig, Guard};
 use axum::handler::Handler;
@@ -89,6 +90,15 @@ impl Routes {
     ) -> Self {
         self.add(Method::POST, path, access, handler)
     }
+
+    fn put<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::PUT, path, access, handler)
+    }
 }
 
 fn routes(state: AppState) -> Routes {
@@ -123,6 +133,37 @@ fn routes(state: AppState) -> Routes {
         // What a unit records: the unit must be in the user's scope.
         .get("/units/{code}/history", Unit(Action::Read), admin::unit_history)
         .get("/api/v1/units/{code}/history", Unit(Action::Read), admin::api_unit_history)
+        .get(
+            "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}",
+            Unit(Action::Read),
+            reviews::get_review,
+        )
+        .put(
+            "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}",
+            Unit(Action::Edit),
+            reviews::put_review,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/submit",
+            Unit(Action::Edit),
+            reviews::submit_review,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/approve",
+            Unit(Action::Approve),
+            reviews::approve_review,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/return",
+            Unit(Action::Approve),
+            reviews::return_review,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/reopen",
+            Unit(Action::Approve),
+            reviews::reopen_review,
+        )
+        .get("/api/v1/schemes/{scheme}/units/{code}/rollup", Unit(Action::Read), reviews::rollup)
         // Administration; handlers narrow to the target's scope.
         .get("/admin/users", Own(Action::ManageUsers), admin::users)
         .get("/admin/users/new", Own(Action::ManageUsers), admin::new_user)

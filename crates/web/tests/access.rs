@@ -322,7 +322,10 @@ async fn api_clients_sign_in_and_use_revocable_tokens() {
 
 /// Fills a route's path with a target: `{code}` a unit code, `{id}` a user id.
 fn fill(path: &str, code: &str, id: i64) -> String {
-    path.replace("{code}", code).replace("{id}", &id.to_string())
+    path.replace("{code}", code)
+        .replace("{id}", &id.to_string())
+        .replace("{scheme}", "LA-KDV-2017-2020")
+        .replace("{period}", "2018")
 }
 
 #[tokio::test]
@@ -344,7 +347,7 @@ async fn cross_site_posts_are_refused_on_every_state_changing_route() {
             vec![("origin", "https://evil.example"), ("host", "danvan.example")],
             vec![("sec-fetch-site", "same-site")],
         ] {
-            let a = send(&w.app, Method::POST, &path, Some(&cookie), Some((FORM, &body)), &headers).await;
+            let a = send(&w.app, r.method.clone(), &path, Some(&cookie), Some((FORM, &body)), &headers).await;
             assert_eq!(a.status, StatusCode::FORBIDDEN, "{} {path} with {headers:?}", r.method);
         }
         let after = (w.store.audit_count().await.unwrap(), w.store.count_users().await.unwrap());
@@ -403,6 +406,13 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST", "/admin/users/{id}", "AP", "AP", "A"),
     ("POST", "/admin/users/{id}/password", "AP", "AP", "A"),
     ("GET", "/admin/audit", "APD", "APD", "APD"),
+    ("GET", "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}", "APDCV", "AP", "A"),
+    ("PUT", "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}", "APC", "AP", "A"),
+    ("POST", "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/submit", "APC", "AP", "A"),
+    ("POST", "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/approve", "APD", "AP", "A"),
+    ("POST", "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/return", "APD", "AP", "A"),
+    ("POST", "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/reopen", "APD", "AP", "A"),
+    ("GET", "/api/v1/schemes/{scheme}/units/{code}/rollup", "APDCV", "AP", "A"),
 ];
 
 #[tokio::test]
@@ -454,7 +464,11 @@ async fn matrix(w: World) {
         for (i, (target, code, id)) in targets.iter().enumerate() {
             let allow = [allow_in, allow_district, allow_out][i];
             let code = match *path {
-                p if p.starts_with("/schemes/") || p.starts_with("/api/v1/schemes/") => scheme,
+                p if (p.starts_with("/schemes/") || p.starts_with("/api/v1/schemes/"))
+                    && !p.contains("/units/") =>
+                {
+                    scheme
+                }
                 "/lang/{code}" => "en",
                 _ => code,
             };
@@ -465,7 +479,7 @@ async fn matrix(w: World) {
                     None => None,
                 };
                 let method = Method::from_bytes(method.as_bytes()).unwrap();
-                let body = (method == Method::POST).then_some((FORM, ""));
+                let body = (method != Method::GET).then_some((FORM, ""));
                 let a = send(&w.app, method.clone(), &concrete, cookie.as_deref(), body, &[]).await;
                 let to_login = a.status == StatusCode::SEE_OTHER
                     && a.headers

@@ -1,0 +1,509 @@
+//! The review API: read, save (with version checks), the workflow, and live roll-ups.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{FixedOffset, Utc};
+use danvan_domain::achievement::{assess, rollup_targets, UnitReview};
+use danvan_domain::period::Period;
+use danvan_domain::scheme::{Source, Target};
+use danvan_domain::text;
+use danvan_domain::value::{check_value, RawValue, Value};
+use danvan_domain::workflow::{State, Transition};
+use danvan_store::{Entry, Narrative, Review, StoredScheme};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{CurrentUser, ScopedUnit};
+use crate::error::{ApiError, ErrorBody, WebError};
+use crate::AppState;
+
+const MAX_NOTE: usize = 2_000;
+const MAX_SECTION: usize = 20_000;
+
+/// Today in Vietnam (UTC+7), for deadlines.
+fn today() -> chrono::NaiveDate {
+    let vn =
+        FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
+    Utc::now().with_timezone(&vn).date_naive()
+}
+
+async fn scheme_and_period(
+    state: &AppState,
+    code: &str,
+    period: &str,
+) -> Result<(StoredScheme, Period), WebError> {
+    let scheme = state
+        .store
+        .scheme(code)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{code}\"")))?;
+    let p = Period::parse(period, scheme.def.period).map_err(WebError::BadRequest)?;
+    if p.year < scheme.def.first_year || p.year > scheme.def.last_year {
+        return Err(WebError::BadRequest(format!(
+            "kỳ {period} nằm ngoài thời gian đề án {}-{}",
+            scheme.def.first_year, scheme.def.last_year
+        )));
+    }
+    Ok((scheme, p))
+}
+
+/// A value as the API shows and takes it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ValueJson {
+    /// Ratio targets: the numerator and the denominator (numbers, or text such as "1.234,5").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub numerator: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub denominator: Option<serde_json::Value>,
+    /// Count targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub count: Option<serde_json::Value>,
+    /// Yes/no targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yes: Option<bool>,
+    /// Level targets: the grade's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// In answers: achieved, on_track, behind or not_reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub achievement: Option<String>,
+    /// In answers: percent of the criterion reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<f64>,
+}
+
+/// A JSON number or text, as text the number reader takes without ambiguity.
+fn number_text(v: &Option<serde_json::Value>) -> Option<String> {
+    match v {
+        Some(serde_json::Value::Number(n)) => Some(n.to_string().replace('.', ",")),
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+        None => None,
+    }
+}
+
+fn value_json(target: &Target, entry: &Entry) -> ValueJson {
+    let num = |m: danvan_domain::value::Milli| serde_json::json!(m.as_f64());
+    let mut out = ValueJson { note: entry.note.clone(), ..Default::default() };
+    match &entry.value {
+        Some(Value::Ratio { numerator, denominator }) => {
+            out.numerator = Some(num(*numerator));
+            out.denominator = Some(num(*denominator));
+        }
+        Some(Value::Count { count }) => out.count = Some(num(*count)),
+        Some(Value::YesNo { yes }) => out.yes = Some(*yes),
+        Some(Value::Level { grade }) => out.level = target.grades.get(*grade).cloned(),
+        None => {}
+    }
+    let a = assess(target, entry.value.as_ref(), None);
+    out.achievement = Some(a.status.as_str().into());
+    out.percent = a.percent;
+    out
+}
+
+/// A review as the API shows it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReviewJson {
+    /// 0 while the review has not been started.
+    pub version: i64,
+    /// not_started, draft, submitted, approved or returned.
+    pub status: String,
+    pub period: String,
+    pub deadline: chrono::NaiveDate,
+    pub late: bool,
+    pub values: BTreeMap<String, ValueJson>,
+    /// Every target's achievement, by code.
+    pub achievement: BTreeMap<String, String>,
+    #[schema(value_type = Object)]
+    pub narrative: Narrative,
+    pub reason: Option<String>,
+    pub submitted_at: Option<chrono::DateTime<Utc>>,
+}
+
+fn review_json(scheme: &StoredScheme, period: &Period, review: Option<&Review>) -> ReviewJson {
+    let empty = BTreeMap::new();
+    let values = review.map(|r| &r.values).unwrap_or(&empty);
+    let targets = &scheme.def.targets;
+    ReviewJson {
+        version: review.map(|r| r.version).unwrap_or(0),
+        status: review.map(|r| r.state.as_str()).unwrap_or("not_started").into(),
+        period: period.to_string(),
+        deadline: period.deadline(scheme.def.report_deadline_days),
+        late: review.is_some_and(|r| r.late),
+        values: targets
+            .iter()
+            .filter_map(|t| values.get(&t.code).map(|e| (t.code.clone(), value_json(t, e))))
+            .collect(),
+        achievement: targets
+            .iter()
+            .map(|t| {
+                let v = values.get(&t.code).and_then(|e| e.value.as_ref());
+                (t.code.clone(), assess(t, v, None).status.as_str().to_string())
+            })
+            .collect(),
+        narrative: review.map(|r| r.narrative.clone()).unwrap_or_default(),
+        reason: review.and_then(|r| r.reason.clone()),
+        submitted_at: review.and_then(|r| r.submitted_at),
+    }
+}
+
+/// A unit's review of a period (status "not_started" and version 0 before the first save).
+#[utoipa::path(get, path = "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}",
+    params(("scheme" = String, Path), ("code" = String, Path, description = "Unit code"), ("period" = String, Path, description = "2018, 2018-H1, 2018-Q3 or 2018-05")),
+    responses((status = 200, body = ReviewJson), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), tag = "reviews")]
+pub async fn get_review(
+    AxState(state): AxState<AppState>,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code, period)): Path<(String, String, String)>,
+) -> Result<Json<ReviewJson>, ApiError> {
+    let (scheme, period) = scheme_and_period(&state, &scheme, &period).await?;
+    let review = state.store.review(scheme.id, unit.id, &period.to_string()).await?;
+    Ok(Json(review_json(&scheme, &period, review.as_ref())))
+}
+
+/// The body of a save.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SaveBody {
+    /// The version the editor started from (0 for a review not yet started).
+    pub version: i64,
+    #[serde(default)]
+    pub values: BTreeMap<String, ValueJson>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub narrative: Narrative,
+}
+
+/// Checks a save: every value against its target, notes and sections within limits.
+fn check_save(
+    scheme: &StoredScheme,
+    body: &SaveBody,
+) -> Result<(BTreeMap<String, Entry>, Narrative), Vec<String>> {
+    let mut problems = Vec::new();
+    let mut entries = BTreeMap::new();
+    for (code, v) in &body.values {
+        let Some(target) = scheme.def.targets.iter().find(|t| &t.code == code) else {
+            problems.push(format!("đề án không có chỉ tiêu mã \"{code}\""));
+            continue;
+        };
+        let note = v.note.as_deref().map(text::clean).filter(|n| !n.is_empty());
+        if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
+            problems.push(format!("Chỉ tiêu {code}: ghi chú dài quá {MAX_NOTE} ký tự"));
+        }
+        let raw = RawValue {
+            numerator: number_text(&v.numerator),
+            denominator: number_text(&v.denominator),
+            count: number_text(&v.count),
+            yes: v.yes,
+            level: v.level.clone(),
+        };
+        let empty = raw == RawValue::default();
+        let value = if empty {
+            None
+        } else if let Source::Computed(_) = target.source {
+            problems.push(format!(
+                "Chỉ tiêu {code} ({}) được tính tự động từ dữ liệu, không nhập tay",
+                target.name
+            ));
+            None
+        } else {
+            match check_value(target, &raw) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    problems.push(e);
+                    None
+                }
+            }
+        };
+        entries.insert(code.clone(), Entry { value, note });
+    }
+    let section = |name: &str, s: &str| {
+        let s = text::clean_multiline(s);
+        (s.chars().count() > MAX_SECTION).then(|| format!("phần \"{name}\" dài quá {MAX_SECTION} ký tự"))
+    };
+    problems.extend(section("Kết quả", &body.narrative.results));
+    problems.extend(section("Hạn chế, nguyên nhân", &body.narrative.limitations));
+    problems.extend(section("Phương hướng, nhiệm vụ", &body.narrative.next_tasks));
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let narrative = Narrative {
+        results: text::clean_multiline(&body.narrative.results),
+        limitations: text::clean_multiline(&body.narrative.limitations),
+        next_tasks: text::clean_multiline(&body.narrative.next_tasks),
+    };
+    Ok((entries, narrative))
+}
+
+fn unprocessable(problems: Vec<String>) -> Response {
+    let body = serde_json::json!({"status": 422, "error": problems.join("\n"), "problems": problems});
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+fn conflict(message: String, current: ReviewJson) -> Response {
+    let body = serde_json::json!({"status": 409, "error": message, "current": current});
+    (StatusCode::CONFLICT, Json(body)).into_response()
+}
+
+/// Saves a draft review. A stale `version` answers 409 with the current review, so that the
+/// editor can show what the other person changed; nothing is overwritten.
+#[utoipa::path(put, path = "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}", request_body = SaveBody,
+    params(("scheme" = String, Path), ("code" = String, Path), ("period" = String, Path)),
+    responses((status = 200, body = ReviewJson), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)), tag = "reviews")]
+pub async fn put_review(
+    AxState(state): AxState<AppState>,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code, period)): Path<(String, String, String)>,
+    Json(body): Json<SaveBody>,
+) -> Result<Response, ApiError> {
+    let (scheme, period) = scheme_and_period(&state, &scheme, &period).await?;
+    if unit.level != scheme.def.applies_to {
+        return Err(WebError::BadRequest(format!(
+            "đề án áp dụng cho cấp {}, không cho {}",
+            scheme.def.applies_to, unit.name
+        ))
+        .into());
+    }
+    let (entries, narrative) = match check_save(&scheme, &body) {
+        Ok(ok) => ok,
+        Err(problems) => return Ok(unprocessable(problems)),
+    };
+    let key = period.to_string();
+    let actor = user.actor();
+    let existing = state.store.review(scheme.id, unit.id, &key).await?;
+    let (review, version) = match existing {
+        Some(r) => {
+            let v = body.version;
+            (r, v)
+        }
+        None if body.version == 0 => (state.store.create_review(&actor, scheme.id, unit.id, &key).await?, 1),
+        None => return Err(WebError::NotFound(format!("chưa có bản rà soát kỳ {key}")).into()),
+    };
+    match state.store.save_review(&actor, review.id, version, &entries, &narrative).await {
+        Ok(saved) => Ok(Json(review_json(&scheme, &period, Some(&saved))).into_response()),
+        Err(danvan_store::StoreError::Conflict(m)) => {
+            let current = state.store.review_by_id(review.id).await?;
+            Ok(conflict(m, review_json(&scheme, &period, current.as_ref())))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct TransitionBody {
+    /// Required to return or reopen.
+    pub reason: Option<String>,
+    /// The version the user saw, if they want the action refused when it changed since.
+    pub version: Option<i64>,
+}
+
+/// What a review still lacks before it can be submitted.
+fn missing_for_submit(scheme: &StoredScheme, review: &Review) -> Vec<String> {
+    scheme
+        .def
+        .targets
+        .iter()
+        .filter(|t| t.source == Source::Reported)
+        .filter(|t| review.values.get(&t.code).and_then(|e| e.value.as_ref()).is_none())
+        .map(|t| format!("Chỉ tiêu {} ({}) chưa có giá trị", t.code, t.name))
+        .collect()
+}
+
+async fn transition(
+    state: &AppState,
+    user: &CurrentUser,
+    unit: &danvan_domain::units::Unit,
+    scheme: &str,
+    period: &str,
+    t: Transition,
+    body: &Bytes,
+) -> Result<Response, ApiError> {
+    let (scheme, period) = scheme_and_period(state, scheme, period).await?;
+    let body: TransitionBody = if body.iter().all(u8::is_ascii_whitespace) {
+        TransitionBody::default()
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| WebError::BadRequest(format!("nội dung JSON không hợp lệ: {e}")))?
+    };
+    let key = period.to_string();
+    let review = state
+        .store
+        .review(scheme.id, unit.id, &key)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("chưa có bản rà soát kỳ {key}")))?;
+    if t == Transition::Submit {
+        let missing = missing_for_submit(&scheme, &review);
+        if !missing.is_empty() && review.state.editable() {
+            return Ok(unprocessable(missing));
+        }
+    }
+    let late = t == Transition::Submit && period.is_late(scheme.def.report_deadline_days, today());
+    let reason = body.reason.as_deref().map(text::clean);
+    match state
+        .store
+        .transition_review(&user.actor(), review.id, body.version, t, reason.as_deref(), late)
+        .await
+    {
+        Ok(r) => Ok(Json(review_json(&scheme, &period, Some(&r))).into_response()),
+        Err(danvan_store::StoreError::Conflict(m)) => {
+            let current = state.store.review_by_id(review.id).await?;
+            Ok(conflict(m, review_json(&scheme, &period, current.as_ref())))
+        }
+        Err(danvan_store::StoreError::Invalid(m)) => Ok(unprocessable(vec![m])),
+        Err(e) => Err(e.into()),
+    }
+}
+
+macro_rules! transition_handler {
+    ($name:ident, $t:expr, $path:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, request_body = TransitionBody,
+            params(("scheme" = String, Path), ("code" = String, Path), ("period" = String, Path)),
+            responses((status = 200, body = ReviewJson), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)), tag = "reviews")]
+        pub async fn $name(
+            AxState(state): AxState<AppState>,
+            user: CurrentUser,
+            ScopedUnit(unit): ScopedUnit,
+            Path((scheme, _code, period)): Path<(String, String, String)>,
+            body: Bytes,
+        ) -> Result<Response, ApiError> {
+            transition(&state, &user, &unit, &scheme, &period, $t, &body).await
+        }
+    };
+}
+
+transition_handler!(
+    submit_review,
+    Transition::Submit,
+    "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/submit",
+    "Submits a review for approval; lists what is missing if it is incomplete."
+);
+transition_handler!(
+    approve_review,
+    Transition::Approve,
+    "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/approve",
+    "Approves a submitted review: it is locked and counts in official roll-ups."
+);
+transition_handler!(
+    return_review,
+    Transition::Return,
+    "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/return",
+    "Returns a submitted review to its unit, with a reason."
+);
+transition_handler!(
+    reopen_review,
+    Transition::Reopen,
+    "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/reopen",
+    "Reopens an approved review for correction, with a reason."
+);
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RollupQuery {
+    /// The period, e.g. 2019.
+    pub period: String,
+    /// Count submitted reviews too, as provisional figures.
+    #[serde(default)]
+    pub provisional: bool,
+}
+
+/// One target's roll-up.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TargetRollupJson {
+    pub code: String,
+    pub name: String,
+    pub expected: u64,
+    pub received: u64,
+    pub on_time: u64,
+    pub met: u64,
+    pub on_track: u64,
+    /// Percent of expected units meeting the criterion.
+    pub coverage: Option<f64>,
+    /// This year's coverage goal, percent.
+    pub goal: Option<f64>,
+    pub meets_goal: Option<bool>,
+    pub completeness: Option<f64>,
+    pub timeliness: Option<f64>,
+    /// Ratio targets: Σ numerators / Σ denominators, percent.
+    pub pooled_ratio: Option<f64>,
+    /// Count targets: the sum.
+    pub sum: Option<f64>,
+    /// Yes/no targets: units answering yes.
+    pub yes: Option<u64>,
+    /// Level targets: units per grade, worst first.
+    pub grades: Option<BTreeMap<String, u64>>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RollupJson {
+    pub unit: String,
+    pub period: String,
+    pub provisional: bool,
+    pub targets: Vec<TargetRollupJson>,
+}
+
+/// Live roll-up of a unit's subtree for a period: for each target, the share of units meeting
+/// it against the year's goal, pooled ratios, sums, grade distribution, completeness and
+/// timeliness. Only approved reviews count, unless `provisional=true`.
+#[utoipa::path(get, path = "/api/v1/schemes/{scheme}/units/{code}/rollup", params(("scheme" = String, Path), ("code" = String, Path), RollupQuery),
+    responses((status = 200, body = RollupJson), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), tag = "reviews")]
+pub async fn rollup(
+    AxState(state): AxState<AppState>,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code)): Path<(String, String)>,
+    Query(q): Query<RollupQuery>,
+) -> Result<Json<RollupJson>, ApiError> {
+    let (scheme, period) = scheme_and_period(&state, &scheme, &q.period).await?;
+    let states: &[State] =
+        if q.provisional { &[State::Approved, State::Submitted] } else { &[State::Approved] };
+    let expected = state.store.units_within(unit.id, scheme.def.applies_to, period.end()).await?;
+    let rows = state.store.review_values_within(scheme.id, unit.id, &period.to_string(), states).await?;
+    let mut by_unit: BTreeMap<i64, (bool, BTreeMap<String, Value>)> = BTreeMap::new();
+    for r in rows {
+        let slot = by_unit.entry(r.unit_id).or_insert_with(|| (r.late, BTreeMap::new()));
+        if let Some(v) = r.value {
+            slot.1.insert(r.target, v);
+        }
+    }
+    let reviews: Vec<UnitReview<'_>> =
+        by_unit.iter().map(|(id, (late, values))| UnitReview { unit_id: *id, late: *late, values }).collect();
+    let rollups = rollup_targets(&scheme.def.targets, expected.len() as u64, &reviews, &|_, _| None);
+    let targets = scheme
+        .def
+        .targets
+        .iter()
+        .zip(rollups)
+        .map(|(t, r)| {
+            let goal = t.coverage.get(&period.year).copied();
+            TargetRollupJson {
+                code: t.code.clone(),
+                name: t.name.clone(),
+                expected: r.expected,
+                received: r.received,
+                on_time: r.on_time,
+                met: r.met,
+                on_track: r.on_track,
+                coverage: r.coverage(),
+                goal,
+                meets_goal: goal.map(|g| r.meets_goal(g)),
+                completeness: r.completeness(),
+                timeliness: r.timeliness(),
+                pooled_ratio: r.pooled_ratio(),
+                sum: (t.kind == danvan_domain::scheme::TargetKind::Count).then(|| r.sum.as_f64()),
+                yes: (t.kind == danvan_domain::scheme::TargetKind::YesNo).then_some(r.yes),
+                grades: (t.kind == danvan_domain::scheme::TargetKind::Level)
+                    .then(|| t.grades.iter().cloned().zip(r.grades.iter().copied()).collect()),
+            }
+        })
+        .collect();
+    Ok(Json(RollupJson { unit: unit.code, period: period.to_string(), provisional: q.provisional, targets }))
+}
