@@ -291,6 +291,7 @@ pub async fn put_review(
     };
     match state.store.save_review(&actor, review.id, version, &entries, &narrative).await {
         Ok(saved) => Ok(Json(review_json(&scheme, &period, Some(&saved))).into_response()),
+        Err(danvan_store::StoreError::Invalid(m)) => Ok(unprocessable(vec![m])),
         Err(danvan_store::StoreError::Conflict(m)) => {
             let current = state.store.review_by_id(review.id).await?;
             Ok(conflict(m, review_json(&scheme, &period, current.as_ref())))

@@ -1,0 +1,238 @@
+//! The review API end to end: save with versions, validation, the workflow, live roll-ups.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use chrono::{Duration, Utc};
+use danvan_domain::access::Role;
+use danvan_domain::scheme::parse_scheme;
+use danvan_domain::units::parse_unit_list;
+use danvan_store::testing::on_each_backend;
+use danvan_store::{Actor, NewUser, Store};
+use danvan_web::auth::secret_hash;
+use danvan_web::{router, AppState};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const SAMPLE: &str = include_str!("../../../data/schemes/long-an-2017-2020.sample.toml");
+const UNITS: &str = include_str!("../../../data/units-2024-three-level.csv");
+const BASE: &str = "/api/v1/schemes/LA-KDV-2017-2020/units";
+
+struct World {
+    store: Store,
+    app: Router,
+}
+
+impl World {
+    async fn new(store: Store) -> World {
+        let actor = Actor::system("test");
+        let mut nop = |_: usize| {};
+        store
+            .import_units(&actor, &parse_unit_list(UNITS.as_bytes(), Some("80")).unwrap(), &mut nop)
+            .await
+            .unwrap();
+        store.import_scheme(&actor, &parse_scheme(SAMPLE).unwrap(), SAMPLE).await.unwrap();
+        for (name, role, unit) in [
+            ("province", Role::Province, "80"),
+            ("district", Role::District, "802"),
+            ("huuthanh", Role::Commune, "27988"),
+            ("haunghia", Role::Commune, "27931"),
+        ] {
+            let scope = store.unit_by_code(unit, None).await.unwrap().map(|u| u.id);
+            let new = NewUser {
+                username: name.into(),
+                display_name: name.into(),
+                password_hash: "x".into(),
+                role,
+                scope_unit_id: scope,
+            };
+            let user = store.create_user(&actor, &new).await.unwrap();
+            let now = Utc::now();
+            store.start_session(&user, &secret_hash(name), "t", now, now + Duration::days(1)).await.unwrap();
+        }
+        let app = router(AppState::new(store.clone()));
+        World { store, app }
+    }
+
+    async fn call(&self, who: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::COOKIE, format!("danvan_session={who}"));
+        let req = match body {
+            Some(b) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                req.body(Body::from(b.to_string()))
+            }
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, value)
+    }
+}
+
+/// A complete set of values for the sample scheme's reported targets.
+fn complete_values() -> Value {
+    json!({
+        "1.1": {"yes": true},
+        "1.2": {"count": 2},
+        "1.3": {"yes": true},
+        "2.1": {"numerator": "1.250", "denominator": "1.300", "note": "Đã quán triệt"},
+        "2.2": {"yes": true},
+        "3.3": {"yes": true},
+        "3.4": {"level": "Khá"},
+        "4.2": {"count": 1},
+        "4.3": {"count": 2},
+        "5.1": {"yes": false},
+        "5.2": {"numerator": 1, "denominator": 40},
+        "5.3": {"count": 0},
+        "6.1": {"count": 1},
+        "6.2": {"level": "Hoàn thành tốt"},
+        "6.3": {"numerator": 8, "denominator": 10}
+    })
+}
+
+#[tokio::test]
+async fn a_review_goes_from_draft_to_approved_and_rolls_up_at_once() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let path = format!("{BASE}/27988/reviews/2018");
+
+        let (s, r) = w.call("huuthanh", Method::GET, &path, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!((r["status"].as_str(), r["version"].as_i64()), (Some("not_started"), Some(0)));
+        assert_eq!(r["deadline"], "2019-01-15");
+        assert_eq!(r["achievement"]["2.1"], "not_reported");
+
+        // Bad input: every problem named, nothing saved.
+        let bad = json!({"version": 0, "values": {
+            "2.1": {"numerator": 11, "denominator": 10},
+            "1.2": {"count": "hai"},
+            "3.1": {"numerator": 1, "denominator": 2},
+            "9.9": {"count": 1}
+        }});
+        let (s, e) = w.call("huuthanh", Method::PUT, &path, Some(bad)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let problems: Vec<&str> = e["problems"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("Chỉ tiêu 2.1") && p.contains("tử số không được lớn hơn mẫu số")));
+        assert!(problems.iter().any(|p| p.contains("Chỉ tiêu 1.2") && p.contains("\"hai\" không phải là một số")));
+        assert!(problems.iter().any(|p| p.contains("3.1") && p.contains("tính tự động")));
+        assert!(problems.iter().any(|p| p.contains("9.9")));
+        assert_eq!(w.call("huuthanh", Method::GET, &path, None).await.1["status"], "not_started");
+
+        // A first save creates the draft; Vietnamese numbers are read the Vietnamese way.
+        let (s, r) = w.call("huuthanh", Method::PUT, &path, Some(json!({"version": 0, "values": {"2.1": {"numerator": "1.250", "denominator": "1.300"}}, "narrative": {"results": "Kết quả bước đầu"}}))).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!((r["status"].as_str(), r["version"].as_i64()), (Some("draft"), Some(2)));
+        assert_eq!(r["values"]["2.1"]["numerator"], 1250.0);
+        assert_eq!(r["values"]["2.1"]["achievement"], "achieved");
+
+        // Incomplete: submit lists what is missing.
+        let (s, e) = w.call("huuthanh", Method::POST, &format!("{path}/submit"), None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(e["error"].as_str().unwrap().contains("Chỉ tiêu 1.1"));
+        assert!(!e["error"].as_str().unwrap().contains("Chỉ tiêu 3.1"), "computed targets are not asked for");
+
+        // Two editors: the second save from the same version is refused and shows the first.
+        let (s, _) = w.call("huuthanh", Method::PUT, &path, Some(json!({"version": 2, "values": complete_values()}))).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, c) = w.call("huuthanh", Method::PUT, &path, Some(json!({"version": 2, "values": {"1.1": {"yes": false}}}))).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert!(c["error"].as_str().unwrap().contains("phiên bản 3"));
+        assert_eq!(c["current"]["values"]["1.1"]["yes"], true, "what the other person saved");
+
+        // Another commune, the district: no.
+        assert_eq!(w.call("haunghia", Method::PUT, &path, Some(json!({"version": 3}))).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(w.call("district", Method::PUT, &path, Some(json!({"version": 3}))).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(w.call("huuthanh", Method::POST, &format!("{path}/approve"), None).await.0, StatusCode::FORBIDDEN);
+
+        let (s, r) = w.call("huuthanh", Method::POST, &format!("{path}/submit"), None).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!((r["status"].as_str(), r["late"].as_bool()), (Some("submitted"), Some(true)), "2018 is long past its deadline");
+
+        // Official roll-ups count approved reviews only; provisional ones count submitted too.
+        let rollup = |who: &'static str, unit: &'static str, provisional: bool| {
+            let w = &w;
+            async move {
+                let (s, r) = w.call(who, Method::GET, &format!("{BASE}/{unit}/rollup?period=2018&provisional={provisional}"), None).await;
+                assert_eq!(s, StatusCode::OK, "{r}");
+                r["targets"].as_array().unwrap().iter().find(|t| t["code"] == "2.1").unwrap().clone()
+            }
+        };
+        let official = rollup("district", "802", false).await;
+        assert_eq!((official["expected"].as_u64(), official["received"].as_u64(), official["met"].as_u64()), (Some(20), Some(0), Some(0)));
+        let provisional = rollup("district", "802", true).await;
+        assert_eq!((provisional["received"].as_u64(), provisional["met"].as_u64()), (Some(1), Some(1)));
+
+        // Return without a reason: refused; with one: back to the commune.
+        let (s, _) = w.call("district", Method::POST, &format!("{path}/return"), Some(json!({}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, r) = w.call("district", Method::POST, &format!("{path}/return"), Some(json!({"reason": "Thiếu minh chứng quy chế"}))).await;
+        assert_eq!((s, r["status"].as_str(), r["reason"].as_str()), (StatusCode::OK, Some("returned"), Some("Thiếu minh chứng quy chế")));
+        let v = r["version"].as_i64().unwrap();
+        let mut fixed = complete_values();
+        fixed["1.3"] = json!({"yes": true, "note": "Quy chế số 01-QC/DV"});
+        assert_eq!(w.call("huuthanh", Method::PUT, &path, Some(json!({"version": v, "values": fixed}))).await.0, StatusCode::OK);
+        assert_eq!(w.call("huuthanh", Method::POST, &format!("{path}/submit"), None).await.0, StatusCode::OK);
+        let (s, r) = w.call("district", Method::POST, &format!("{path}/approve"), None).await;
+        assert_eq!((s, r["status"].as_str()), (StatusCode::OK, Some("approved")));
+
+        // Locked for the commune.
+        let (s, _) = w.call("huuthanh", Method::PUT, &path, Some(json!({"version": r["version"], "values": {}}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // Live: the district's and the province's official figures changed at once.
+        let district = rollup("district", "802", false).await;
+        assert_eq!((district["received"].as_u64(), district["met"].as_u64(), district["on_time"].as_u64()), (Some(1), Some(1), Some(0)));
+        assert_eq!(district["coverage"].as_f64(), Some(5.0));
+        assert_eq!(district["goal"].as_f64(), Some(80.0));
+        assert_eq!(district["meets_goal"].as_bool(), Some(false));
+        assert!((district["pooled_ratio"].as_f64().unwrap() - 1250.0 / 1300.0 * 100.0).abs() < 1e-9);
+        let province = rollup("province", "80", false).await;
+        assert_eq!((province["expected"].as_u64(), province["met"].as_u64()), (Some(186), Some(1)));
+        let (_, all) = w.call("province", Method::GET, &format!("{BASE}/80/rollup?period=2018"), None).await;
+        let level = all["targets"].as_array().unwrap().iter().find(|t| t["code"] == "3.4").unwrap();
+        assert_eq!(level["grades"]["Khá"], 1);
+
+        // The history holds every step with who did it.
+        let review_id = w.store.review(1, w.store.unit_by_code("27988", None).await.unwrap().unwrap().id, "2018").await.unwrap().unwrap().id;
+        let steps: Vec<(String, String)> = w.store.entity_history("review", &review_id.to_string()).await.unwrap()
+            .into_iter().filter(|e| e.action != "update").map(|e| (e.action, e.actor)).collect();
+        let steps: Vec<(&str, &str)> = steps.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        assert_eq!(steps, [("create", "huuthanh"), ("submit", "huuthanh"), ("return", "district"), ("submit", "huuthanh"), ("approve", "district")]);
+
+        // Reopen needs a reason, then the commune may edit again; official figures drop back.
+        let (s, _) = w.call("district", Method::POST, &format!("{path}/reopen"), Some(json!({"reason": "Sửa số liệu 2.1"}))).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(rollup("district", "802", false).await["met"].as_u64(), Some(0));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_periods_and_units_are_refused() {
+    let dir = danvan_store::testing::tempfile_dir();
+    let store = Store::open(dir.join("t.db").to_str().unwrap()).await.unwrap();
+    let w = World::new(store).await;
+    for (path, status) in [
+        (format!("{BASE}/27988/reviews/2018-Q1"), StatusCode::BAD_REQUEST),
+        (format!("{BASE}/27988/reviews/2030"), StatusCode::BAD_REQUEST),
+        (format!("{BASE}/27988/reviews/hôm-nay"), StatusCode::BAD_REQUEST),
+        ("/api/v1/schemes/NOPE/units/27988/reviews/2018".to_string(), StatusCode::NOT_FOUND),
+        (format!("{BASE}/99999/reviews/2018"), StatusCode::NOT_FOUND),
+        (format!("{BASE}/27988/rollup?period=2016"), StatusCode::BAD_REQUEST),
+    ] {
+        assert_eq!(w.call("province", Method::GET, &path, None).await.0, status, "{path}");
+    }
+    // A district is not reviewed under a commune-level scheme.
+    let (s, e) = w
+        .call("province", Method::PUT, &format!("{BASE}/802/reviews/2018"), Some(json!({"version": 0})))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+}
