@@ -32,7 +32,7 @@ fn today() -> chrono::NaiveDate {
     Utc::now().with_timezone(&vn).date_naive()
 }
 
-async fn scheme_and_period(
+pub async fn scheme_and_period(
     state: &AppState,
     code: &str,
     period: &str,
@@ -130,7 +130,7 @@ pub struct ReviewJson {
     pub submitted_at: Option<chrono::DateTime<Utc>>,
 }
 
-fn review_json(scheme: &StoredScheme, period: &Period, review: Option<&Review>) -> ReviewJson {
+pub fn review_json(scheme: &StoredScheme, period: &Period, review: Option<&Review>) -> ReviewJson {
     let empty = BTreeMap::new();
     let values = review.map(|r| &r.values).unwrap_or(&empty);
     let targets = &scheme.def.targets;
@@ -267,34 +267,57 @@ pub async fn put_review(
     Json(body): Json<SaveBody>,
 ) -> Result<Response, ApiError> {
     let (scheme, period) = scheme_and_period(&state, &scheme, &period).await?;
+    Ok(outcome_json(&scheme, &period, save(&state, &user, &scheme, &period, &unit, &body).await?))
+}
+
+/// What a save or a transition came to.
+pub enum Outcome {
+    Done(Review),
+    /// Refused with these problems; nothing changed.
+    Invalid(Vec<String>),
+    /// Someone changed the review in between; nothing changed. The review as it now is.
+    Conflict(String, Option<Review>),
+}
+
+fn outcome_json(scheme: &StoredScheme, period: &Period, outcome: Outcome) -> Response {
+    match outcome {
+        Outcome::Done(r) => Json(review_json(scheme, period, Some(&r))).into_response(),
+        Outcome::Invalid(problems) => unprocessable(problems),
+        Outcome::Conflict(m, current) => conflict(m, review_json(scheme, period, current.as_ref())),
+    }
+}
+
+/// Saves a review (creating it at version 0), for the API and the form alike.
+pub async fn save(
+    state: &AppState,
+    user: &CurrentUser,
+    scheme: &StoredScheme,
+    period: &Period,
+    unit: &danvan_domain::units::Unit,
+    body: &SaveBody,
+) -> Result<Outcome, WebError> {
     if unit.level != scheme.def.applies_to {
         return Err(WebError::BadRequest(format!(
             "đề án áp dụng cho cấp {}, không cho {}",
             scheme.def.applies_to, unit.name
-        ))
-        .into());
+        )));
     }
-    let (entries, narrative) = match check_save(&scheme, &body) {
+    let (entries, narrative) = match check_save(scheme, body) {
         Ok(ok) => ok,
-        Err(problems) => return Ok(unprocessable(problems)),
+        Err(problems) => return Ok(Outcome::Invalid(problems)),
     };
     let key = period.to_string();
     let actor = user.actor();
-    let existing = state.store.review(scheme.id, unit.id, &key).await?;
-    let (review, version) = match existing {
-        Some(r) => {
-            let v = body.version;
-            (r, v)
-        }
+    let (review, version) = match state.store.review(scheme.id, unit.id, &key).await? {
+        Some(r) => (r, body.version),
         None if body.version == 0 => (state.store.create_review(&actor, scheme.id, unit.id, &key).await?, 1),
-        None => return Err(WebError::NotFound(format!("chưa có bản rà soát kỳ {key}")).into()),
+        None => return Err(WebError::NotFound(format!("chưa có bản rà soát kỳ {key}"))),
     };
     match state.store.save_review(&actor, review.id, version, &entries, &narrative).await {
-        Ok(saved) => Ok(Json(review_json(&scheme, &period, Some(&saved))).into_response()),
-        Err(danvan_store::StoreError::Invalid(m)) => Ok(unprocessable(vec![m])),
+        Ok(saved) => Ok(Outcome::Done(saved)),
+        Err(danvan_store::StoreError::Invalid(m)) => Ok(Outcome::Invalid(vec![m])),
         Err(danvan_store::StoreError::Conflict(m)) => {
-            let current = state.store.review_by_id(review.id).await?;
-            Ok(conflict(m, review_json(&scheme, &period, current.as_ref())))
+            Ok(Outcome::Conflict(m, state.store.review_by_id(review.id).await?))
         }
         Err(e) => Err(e.into()),
     }
@@ -320,6 +343,47 @@ fn missing_for_submit(scheme: &StoredScheme, review: &Review) -> Vec<String> {
         .collect()
 }
 
+/// Which review: a scheme's, for a unit and a period.
+pub struct Which<'a> {
+    pub scheme: &'a StoredScheme,
+    pub period: &'a Period,
+    pub unit: &'a danvan_domain::units::Unit,
+}
+
+/// Moves a review through the workflow, for the API and the pages alike.
+pub async fn change_state(
+    state: &AppState,
+    user: &CurrentUser,
+    which: Which<'_>,
+    t: Transition,
+    reason: Option<&str>,
+    version: Option<i64>,
+) -> Result<Outcome, WebError> {
+    let Which { scheme, period, unit } = which;
+    let key = period.to_string();
+    let review = state
+        .store
+        .review(scheme.id, unit.id, &key)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("chưa có bản rà soát kỳ {key}")))?;
+    if t == Transition::Submit && review.state.editable() {
+        let missing = missing_for_submit(scheme, &review);
+        if !missing.is_empty() {
+            return Ok(Outcome::Invalid(missing));
+        }
+    }
+    let late = t == Transition::Submit && period.is_late(scheme.def.report_deadline_days, today());
+    let reason = reason.map(text::clean);
+    match state.store.transition_review(&user.actor(), review.id, version, t, reason.as_deref(), late).await {
+        Ok(r) => Ok(Outcome::Done(r)),
+        Err(danvan_store::StoreError::Conflict(m)) => {
+            Ok(Outcome::Conflict(m, state.store.review_by_id(review.id).await?))
+        }
+        Err(danvan_store::StoreError::Invalid(m)) => Ok(Outcome::Invalid(vec![m])),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn transition(
     state: &AppState,
     user: &CurrentUser,
@@ -333,36 +397,11 @@ async fn transition(
     let body: TransitionBody = if body.iter().all(u8::is_ascii_whitespace) {
         TransitionBody::default()
     } else {
-        serde_json::from_slice(body)
-            .map_err(|e| WebError::BadRequest(format!("nội dung JSON không hợp lệ: {e}")))?
+        serde_json::from_slice(body).map_err(|e| WebError::BadRequest(format!("nội dung JSON không hợp lệ: {e}")))?
     };
-    let key = period.to_string();
-    let review = state
-        .store
-        .review(scheme.id, unit.id, &key)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("chưa có bản rà soát kỳ {key}")))?;
-    if t == Transition::Submit {
-        let missing = missing_for_submit(&scheme, &review);
-        if !missing.is_empty() && review.state.editable() {
-            return Ok(unprocessable(missing));
-        }
-    }
-    let late = t == Transition::Submit && period.is_late(scheme.def.report_deadline_days, today());
-    let reason = body.reason.as_deref().map(text::clean);
-    match state
-        .store
-        .transition_review(&user.actor(), review.id, body.version, t, reason.as_deref(), late)
-        .await
-    {
-        Ok(r) => Ok(Json(review_json(&scheme, &period, Some(&r))).into_response()),
-        Err(danvan_store::StoreError::Conflict(m)) => {
-            let current = state.store.review_by_id(review.id).await?;
-            Ok(conflict(m, review_json(&scheme, &period, current.as_ref())))
-        }
-        Err(danvan_store::StoreError::Invalid(m)) => Ok(unprocessable(vec![m])),
-        Err(e) => Err(e.into()),
-    }
+    let which = Which { scheme: &scheme, period: &period, unit };
+    let outcome = change_state(state, user, which, t, body.reason.as_deref(), body.version).await?;
+    Ok(outcome_json(&scheme, &period, outcome))
 }
 
 macro_rules! transition_handler {
