@@ -82,6 +82,8 @@ pub enum Action {
     ManageUsers,
     /// See the audit log of the unit's subtree.
     Audit,
+    /// See the inbox of submitted items awaiting approval in the unit's subtree.
+    ReviewInbox,
 }
 
 /// The one authorisation rule. `relation` is where the unit acted on stands relative to the
@@ -104,6 +106,7 @@ pub fn allowed(role: Role, relation: Relation, action: Action) -> bool {
         (Role::Province, Edit | ManageSchemes | ManageUsers | Audit) => true,
         (Role::Province | Role::District, Approve) => relation == Below,
         (Role::District, Audit) => true,
+        (Role::Province | Role::District, ReviewInbox) => true,
         (Role::Commune, Edit) => true,
         _ => false,
     }

@@ -21,7 +21,7 @@ use crate::AppState;
 const PAGE_SIZE: usize = 50;
 
 /// Vietnam's time (UTC+7, no daylight saving) for showing times.
-fn local(at: DateTime<Utc>) -> String {
+pub fn local(at: DateTime<Utc>) -> String {
     let offset =
         FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
     at.with_timezone(&offset).format("%d/%m/%Y %H:%M:%S").to_string()
@@ -591,6 +591,22 @@ pub struct HistoryPage {
     heading: String,
     back: String,
     events: Vec<EventRow>,
+}
+
+/// A history page of any entity.
+pub async fn history_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    heading: String,
+    back: String,
+    events: Vec<AuditEvent>,
+) -> Result<HistoryPage, WebError> {
+    Ok(HistoryPage {
+        layout: Layout::new(ctx, &ctx.lang.t("history-title"), &back),
+        heading,
+        back,
+        events: event_rows(state, ctx, events).await?,
+    })
 }
 
 /// The change history of a unit ("Lịch sử thay đổi").

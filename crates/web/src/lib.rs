@@ -23,6 +23,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod review_pages;
 pub mod reviews;
 
 use auth::{Access, AuthConfig, Guard};
@@ -164,6 +165,26 @@ fn routes(state: AppState) -> Routes {
             reviews::reopen_review,
         )
         .get("/api/v1/schemes/{scheme}/units/{code}/rollup", Unit(Action::Read), reviews::rollup)
+        // Review pages.
+        .get("/schemes/{scheme}/units/{code}/reviews", Unit(Action::Read), review_pages::list)
+        .get("/schemes/{scheme}/units/{code}/reviews/{period}", Unit(Action::Read), review_pages::show)
+        .post(
+            "/schemes/{scheme}/units/{code}/reviews/{period}",
+            Unit(Action::Edit),
+            review_pages::submit_form,
+        )
+        .post(
+            "/schemes/{scheme}/units/{code}/reviews/{period}/decide",
+            Unit(Action::Approve),
+            review_pages::decide,
+        )
+        .get(
+            "/schemes/{scheme}/units/{code}/reviews/{period}/history",
+            Unit(Action::Read),
+            review_pages::history,
+        )
+        .get("/schemes/{scheme}/inbox", Own(Action::ReviewInbox), review_pages::inbox)
+        .post("/schemes/{scheme}/inbox", Own(Action::ReviewInbox), review_pages::bulk_approve)
         // Administration; handlers narrow to the target's scope.
         .get("/admin/users", Own(Action::ManageUsers), admin::users)
         .get("/admin/users/new", Own(Action::ManageUsers), admin::new_user)

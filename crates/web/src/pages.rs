@@ -140,6 +140,10 @@ async fn unit_items(
 // ---- home ----------------------------------------------------------------------------------
 
 pub struct SchemeCard {
+    /// For a user whose unit reviews under the scheme: their reviews.
+    pub my_reviews: Option<String>,
+    /// For an approver: the inbox.
+    pub inbox: Option<String>,
     pub code: String,
     pub title: String,
     pub issuing_body: String,
@@ -158,11 +162,27 @@ pub struct HomePage {
 pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePage, PageError> {
     let lang = ctx.lang;
     let schemes = state.store.schemes().await.in_lang(lang)?;
+    let my_unit = match ctx.user.as_ref().and_then(|u| u.user.scope_unit_id) {
+        Some(id) => state.store.unit(id).await.in_lang(lang)?,
+        None => None,
+    };
+    let inbox = ctx.user.as_ref().is_some_and(crate::review_pages::has_inbox);
+    let mut levels = std::collections::HashMap::new();
+    for s in &schemes {
+        if let Some(full) = state.store.scheme(&s.code).await.in_lang(lang)? {
+            levels.insert(s.code.clone(), full.def.applies_to);
+        }
+    }
     Ok(HomePage {
         layout: Layout::new(&ctx, &lang.t("home-title"), "/"),
         schemes: schemes
             .into_iter()
             .map(|s| SchemeCard {
+                my_reviews: my_unit
+                    .as_ref()
+                    .filter(|u| levels.get(&s.code) == Some(&u.level))
+                    .map(|u| format!("/schemes/{}/units/{}/reviews", s.code, u.code)),
+                inbox: inbox.then(|| format!("/schemes/{}/inbox", s.code)),
                 years: format!("{}-{}", s.first_year, s.last_year),
                 code: s.code,
                 title: s.title,

@@ -397,7 +397,8 @@ async fn transition(
     let body: TransitionBody = if body.iter().all(u8::is_ascii_whitespace) {
         TransitionBody::default()
     } else {
-        serde_json::from_slice(body).map_err(|e| WebError::BadRequest(format!("nội dung JSON không hợp lệ: {e}")))?
+        serde_json::from_slice(body)
+            .map_err(|e| WebError::BadRequest(format!("nội dung JSON không hợp lệ: {e}")))?
     };
     let which = Which { scheme: &scheme, period: &period, unit };
     let outcome = change_state(state, user, which, t, body.reason.as_deref(), body.version).await?;

@@ -413,6 +413,13 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST", "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/return", "APD", "AP", "A"),
     ("POST", "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/reopen", "APD", "AP", "A"),
     ("GET", "/api/v1/schemes/{scheme}/units/{code}/rollup", "APDCV", "AP", "A"),
+    ("GET", "/schemes/{scheme}/units/{code}/reviews", "APDCV", "AP", "A"),
+    ("GET", "/schemes/{scheme}/units/{code}/reviews/{period}", "APDCV", "AP", "A"),
+    ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}", "APC", "AP", "A"),
+    ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/decide", "APD", "AP", "A"),
+    ("GET", "/schemes/{scheme}/units/{code}/reviews/{period}/history", "APDCV", "AP", "A"),
+    ("GET", "/schemes/{scheme}/inbox", "APD", "APD", "APD"),
+    ("POST", "/schemes/{scheme}/inbox", "APD", "APD", "APD"),
 ];
 
 #[tokio::test]

@@ -1,0 +1,648 @@
+//! The review pages: a unit's reviews by period, the review form (phone-sized), the read view
+//! with achievement badges and history, and the approver's inbox with bulk approval.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use danvan_domain::access::Action;
+use danvan_domain::achievement::assess;
+use danvan_domain::period::scheme_periods;
+use danvan_domain::scheme::Source;
+use danvan_domain::workflow::{State, Transition};
+use danvan_store::{Narrative, Review, StoredScheme};
+use serde::Deserialize;
+
+use crate::auth::{may, may_own, CurrentUser, ScopedUnit};
+use crate::error::{InLang, PageError, WebError};
+use crate::i18n::Lang;
+use crate::pages::{Layout, PageCtx};
+use crate::reviews::{change_state, save, scheme_and_period, Outcome, SaveBody, ValueJson, Which};
+use crate::AppState;
+
+fn status_label(lang: Lang, state: Option<State>) -> String {
+    lang.t(&format!("review-state-{}", state.map(State::as_str).unwrap_or("not_started")))
+}
+
+// ---- the list ------------------------------------------------------------------------------
+
+pub struct PeriodRow {
+    pub period: String,
+    pub href: String,
+    pub status: String,
+    pub status_class: String,
+    pub deadline: String,
+    pub late: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reviews.html")]
+pub struct ReviewsPage {
+    layout: Layout,
+    unit_name: String,
+    scheme_title: String,
+    rows: Vec<PeriodRow>,
+}
+
+pub async fn list(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, code)): Path<(String, String)>,
+) -> Result<ReviewsPage, PageError> {
+    let lang = ctx.lang;
+    let scheme = state
+        .store
+        .scheme(&scheme)
+        .await
+        .in_lang(lang)?
+        .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{scheme}\"")))
+        .in_lang(lang)?;
+    let existing = state.store.reviews_within(scheme.id, unit.id, None).await.in_lang(lang)?;
+    let rows = scheme_periods(&scheme.def)
+        .into_iter()
+        .map(|p| {
+            let key = p.to_string();
+            let r = existing.iter().find(|r| r.unit_id == unit.id && r.period == key);
+            PeriodRow {
+                href: format!("/schemes/{}/units/{code}/reviews/{key}", scheme.def.code),
+                status: status_label(lang, r.map(|r| r.state)),
+                status_class: r.map(|r| r.state.as_str()).unwrap_or("not_started").into(),
+                deadline: lang.date(p.deadline(scheme.def.report_deadline_days)),
+                late: r.is_some_and(|r| r.late),
+                period: key,
+            }
+        })
+        .collect();
+    Ok(ReviewsPage {
+        layout: Layout::new(
+            &ctx,
+            &lang.t("reviews-title"),
+            &format!("/schemes/{}/units/{code}/reviews", scheme.def.code),
+        ),
+        unit_name: unit.name,
+        scheme_title: scheme.def.title,
+        rows,
+    })
+}
+
+// ---- the form and read view ----------------------------------------------------------------
+
+pub struct TargetField {
+    pub code: String,
+    pub name: String,
+    pub criterion: String,
+    pub kind: &'static str,
+    pub computed: bool,
+    pub evidence_required: bool,
+    pub numerator_label: String,
+    pub denominator_label: String,
+    pub unit_label: String,
+    pub grades: Vec<String>,
+    /// What the form shows: the saved value or what was just typed.
+    pub numerator: String,
+    pub denominator: String,
+    pub count: String,
+    pub yes: Option<bool>,
+    pub level: String,
+    pub note: String,
+    pub status: String,
+    pub status_class: String,
+    pub percent: String,
+    /// When someone else saved first: what they saved, if it differs.
+    pub theirs: String,
+}
+
+pub struct GroupFields {
+    pub code: String,
+    pub name: String,
+    pub targets: Vec<TargetField>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "review.html")]
+pub struct ReviewPage {
+    layout: Layout,
+    action: String,
+    unit_name: String,
+    scheme_title: String,
+    period: String,
+    deadline: String,
+    status: String,
+    status_class: String,
+    late: bool,
+    reason: String,
+    version: i64,
+    editable: bool,
+    can_decide: bool,
+    can_approve: bool,
+    can_reopen: bool,
+    sample: bool,
+    groups: Vec<GroupFields>,
+    narrative: Narrative,
+    problems: Vec<String>,
+    message: String,
+    history_href: String,
+}
+
+fn show_milli(m: danvan_domain::value::Milli) -> String {
+    danvan_domain::scheme::format_number(m.as_f64())
+}
+
+/// The form's fields from a review, overlaid with what was typed (after a refused save).
+fn fields(
+    lang: Lang,
+    scheme: &StoredScheme,
+    review: Option<&Review>,
+    typed: Option<&SaveBody>,
+    theirs: Option<&Review>,
+) -> Vec<GroupFields> {
+    use danvan_domain::value::Value;
+    let text = |v: &Option<serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let shown = |e: Option<&danvan_store::Entry>, t: &danvan_domain::scheme::Target| -> String {
+        match e.and_then(|e| e.value.as_ref()) {
+            Some(Value::Ratio { numerator, denominator }) => {
+                format!("{}/{}", show_milli(*numerator), show_milli(*denominator))
+            }
+            Some(Value::Count { count }) => show_milli(*count),
+            Some(Value::YesNo { yes }) => lang.t(if *yes { "yes" } else { "no" }),
+            Some(Value::Level { grade }) => t.grades.get(*grade).cloned().unwrap_or_default(),
+            None => String::new(),
+        }
+    };
+    scheme
+        .def
+        .groups
+        .iter()
+        .map(|g| GroupFields {
+            code: g.code.clone(),
+            name: g.name.clone(),
+            targets: scheme
+                .def
+                .targets_of(&g.code)
+                .map(|t| {
+                    let saved = review.and_then(|r| r.values.get(&t.code));
+                    let a = assess(t, saved.and_then(|e| e.value.as_ref()), None);
+                    let mut f = TargetField {
+                        code: t.code.clone(),
+                        name: t.name.clone(),
+                        criterion: t.criterion_text(),
+                        kind: t.kind.as_str(),
+                        computed: matches!(t.source, Source::Computed(_)),
+                        evidence_required: t.evidence_required,
+                        numerator_label: t
+                            .numerator_label
+                            .clone()
+                            .unwrap_or_else(|| lang.t("review-numerator")),
+                        denominator_label: t
+                            .denominator_label
+                            .clone()
+                            .unwrap_or_else(|| lang.t("review-denominator")),
+                        unit_label: t.unit_label.clone().unwrap_or_default(),
+                        grades: t.grades.clone(),
+                        numerator: String::new(),
+                        denominator: String::new(),
+                        count: String::new(),
+                        yes: None,
+                        level: String::new(),
+                        note: saved.and_then(|e| e.note.clone()).unwrap_or_default(),
+                        status: lang.t(&format!("achievement-{}", a.status.as_str())),
+                        status_class: a.status.as_str().into(),
+                        percent: a
+                            .percent
+                            .map(|p| format!("{}%", danvan_domain::scheme::format_number(p)))
+                            .unwrap_or_default(),
+                        theirs: String::new(),
+                    };
+                    match saved.and_then(|e| e.value.as_ref()) {
+                        Some(Value::Ratio { numerator, denominator }) => {
+                            f.numerator = show_milli(*numerator);
+                            f.denominator = show_milli(*denominator);
+                        }
+                        Some(Value::Count { count }) => f.count = show_milli(*count),
+                        Some(Value::YesNo { yes }) => f.yes = Some(*yes),
+                        Some(Value::Level { grade }) => {
+                            f.level = t.grades.get(*grade).cloned().unwrap_or_default()
+                        }
+                        None => {}
+                    }
+                    if let Some(v) = typed.and_then(|b| b.values.get(&t.code)) {
+                        f.numerator = text(&v.numerator);
+                        f.denominator = text(&v.denominator);
+                        f.count = text(&v.count);
+                        f.yes = v.yes;
+                        f.level = v.level.clone().unwrap_or_default();
+                        f.note = v.note.clone().unwrap_or_default();
+                    }
+                    if let Some(other) = theirs {
+                        let mine = shown(saved, t);
+                        let their = shown(other.values.get(&t.code), t);
+                        if mine != their {
+                            f.theirs = if their.is_empty() { "—".into() } else { their };
+                        }
+                    }
+                    f
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn review_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    user: &CurrentUser,
+    which: Which<'_>,
+    review: Option<&Review>,
+    typed: Option<&SaveBody>,
+    theirs: Option<&Review>,
+    problems: Vec<String>,
+    message: String,
+) -> Result<ReviewPage, WebError> {
+    let Which { scheme, period, unit } = which;
+    let lang = ctx.lang;
+    let can_edit = may(state, &user.user, unit.id, Action::Edit).await?;
+    let can_decide = may(state, &user.user, unit.id, Action::Approve).await?;
+    let st = review.map(|r| r.state);
+    let path = format!("/schemes/{}/units/{}/reviews/{period}", scheme.def.code, unit.code);
+    Ok(ReviewPage {
+        layout: Layout::new(ctx, &format!("{} · {period}", lang.t("review-title")), &path),
+        history_href: review.map(|r| format!("{path}/history?id={}", r.id)).unwrap_or_default(),
+        action: path,
+        unit_name: unit.name.clone(),
+        scheme_title: scheme.def.title.clone(),
+        period: period.to_string(),
+        deadline: lang.date(period.deadline(scheme.def.report_deadline_days)),
+        status: status_label(lang, st),
+        status_class: st.map(State::as_str).unwrap_or("not_started").into(),
+        late: review.is_some_and(|r| r.late),
+        reason: review.and_then(|r| r.reason.clone()).unwrap_or_default(),
+        version: theirs.or(review).map(|r| r.version).unwrap_or(0),
+        editable: can_edit && st.is_none_or(State::editable),
+        can_decide: can_decide && st == Some(State::Submitted),
+        can_approve: can_decide && st == Some(State::Submitted),
+        can_reopen: can_decide && st == Some(State::Approved),
+        sample: scheme.def.sample,
+        groups: fields(lang, scheme, review, typed, theirs),
+        narrative: typed
+            .map(|b| b.narrative.clone())
+            .or_else(|| review.map(|r| r.narrative.clone()))
+            .unwrap_or_default(),
+        problems,
+        message,
+    })
+}
+
+pub async fn show(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code, period)): Path<(String, String, String)>,
+    Query(q): Query<MessageQuery>,
+) -> Result<ReviewPage, PageError> {
+    let lang = ctx.lang;
+    let (scheme, period) = scheme_and_period(&state, &scheme, &period).await.in_lang(lang)?;
+    let review = state.store.review(scheme.id, unit.id, &period.to_string()).await.in_lang(lang)?;
+    let message = q.done.map(|d| lang.t(&format!("review-done-{d}"))).unwrap_or_default();
+    let which = Which { scheme: &scheme, period: &period, unit: &unit };
+    review_page(&state, &ctx, &user, which, review.as_ref(), None, None, Vec::new(), message)
+        .await
+        .in_lang(lang)
+}
+
+#[derive(Deserialize)]
+pub struct MessageQuery {
+    /// What was just done: saved, submit, approve, return, reopen.
+    pub done: Option<String>,
+}
+
+/// Reads the form: `{code}.numerator`, `{code}.denominator`, `{code}.count`, `{code}.yes`
+/// ("yes"/"no"), `{code}.level`, `{code}.note`, `results`, `limitations`, `next_tasks`, `version`.
+fn read_form(pairs: &[(String, String)]) -> (SaveBody, Option<String>) {
+    let mut values: BTreeMap<String, ValueJson> = BTreeMap::new();
+    let mut narrative = Narrative::default();
+    let mut version = 0;
+    let mut intent = None;
+    for (k, v) in pairs {
+        let nonempty = || (!v.trim().is_empty()).then(|| v.clone());
+        match k.as_str() {
+            "version" => version = v.trim().parse().unwrap_or(-1),
+            "results" => narrative.results = v.clone(),
+            "limitations" => narrative.limitations = v.clone(),
+            "next_tasks" => narrative.next_tasks = v.clone(),
+            "intent" => intent = Some(v.clone()),
+            _ => {
+                let Some((code, field)) = k.rsplit_once('.') else { continue };
+                let e = values.entry(code.to_string()).or_default();
+                match field {
+                    "numerator" => e.numerator = nonempty().map(serde_json::Value::String),
+                    "denominator" => e.denominator = nonempty().map(serde_json::Value::String),
+                    "count" => e.count = nonempty().map(serde_json::Value::String),
+                    "yes" => {
+                        e.yes = match v.as_str() {
+                            "yes" => Some(true),
+                            "no" => Some(false),
+                            _ => None,
+                        }
+                    }
+                    "level" => e.level = nonempty(),
+                    "note" => e.note = nonempty(),
+                    _ => {}
+                }
+            }
+        }
+    }
+    (SaveBody { version, values, narrative }, intent)
+}
+
+pub async fn submit_form(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, code, period)): Path<(String, String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let (scheme, period) = scheme_and_period(&state, &scheme, &period).await.in_lang(lang)?;
+    let (body, intent) = read_form(&pairs);
+    let which = || Which { scheme: &scheme, period: &period, unit: &unit };
+    let here = format!("/schemes/{}/units/{code}/reviews/{period}", scheme.def.code);
+    let refused =
+        |review: Option<Review>, theirs: Option<Review>, problems: Vec<String>, status: StatusCode| {
+            let (state, ctx, user, body) = (&state, &ctx, &user, &body);
+            let which = which();
+            async move {
+                let page = review_page(
+                    state,
+                    ctx,
+                    user,
+                    which,
+                    review.as_ref(),
+                    Some(body),
+                    theirs.as_ref(),
+                    problems,
+                    String::new(),
+                )
+                .await
+                .in_lang(lang)?;
+                Ok::<_, PageError>((status, page).into_response())
+            }
+        };
+    match save(&state, &user, &scheme, &period, &unit, &body).await.in_lang(lang)? {
+        Outcome::Done(saved) => {
+            if intent.as_deref() != Some("submit") {
+                return Ok(Redirect::to(&format!("{here}?done=saved")).into_response());
+            }
+            match change_state(&state, &user, which(), Transition::Submit, None, Some(saved.version))
+                .await
+                .in_lang(lang)?
+            {
+                Outcome::Done(_) => Ok(Redirect::to(&format!("{here}?done=submit")).into_response()),
+                Outcome::Invalid(problems) => {
+                    let mut all = vec![lang.t("review-saved-not-submitted")];
+                    all.extend(problems);
+                    let review = Some(saved);
+                    let page = review_page(
+                        &state,
+                        &ctx,
+                        &user,
+                        which(),
+                        review.as_ref(),
+                        None,
+                        None,
+                        all,
+                        String::new(),
+                    )
+                    .await
+                    .in_lang(lang)?;
+                    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+                }
+                Outcome::Conflict(m, theirs) => {
+                    refused(Some(saved), theirs, vec![m], StatusCode::CONFLICT).await
+                }
+            }
+        }
+        Outcome::Invalid(problems) => {
+            let review = state.store.review(scheme.id, unit.id, &period.to_string()).await.in_lang(lang)?;
+            refused(review, None, problems, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Outcome::Conflict(m, theirs) => {
+            let mut problems = vec![m];
+            problems.push(lang.t("review-conflict-help"));
+            refused(None, theirs, problems, StatusCode::CONFLICT).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DecideForm {
+    pub intent: String,
+    #[serde(default)]
+    pub reason: String,
+    pub version: Option<i64>,
+}
+
+/// Approve, return or reopen, from the review page.
+pub async fn decide(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, code, period)): Path<(String, String, String)>,
+    Form(form): Form<DecideForm>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let (scheme, period) = scheme_and_period(&state, &scheme, &period).await.in_lang(lang)?;
+    let t = match Transition::parse(&form.intent) {
+        Some(t) if !t.by_unit() => t,
+        _ => return Err(WebError::BadRequest("thao tác không hợp lệ".into())).in_lang(lang),
+    };
+    let which = Which { scheme: &scheme, period: &period, unit: &unit };
+    let reason = Some(form.reason.as_str()).filter(|r| !r.trim().is_empty());
+    match change_state(&state, &user, which, t, reason, form.version).await.in_lang(lang)? {
+        Outcome::Done(_) => Ok(Redirect::to(&format!(
+            "/schemes/{}/units/{code}/reviews/{period}?done={}",
+            scheme.def.code,
+            t.as_str()
+        ))
+        .into_response()),
+        Outcome::Invalid(problems) => {
+            let review = state.store.review(scheme.id, unit.id, &period.to_string()).await.in_lang(lang)?;
+            let which = Which { scheme: &scheme, period: &period, unit: &unit };
+            let page =
+                review_page(&state, &ctx, &user, which, review.as_ref(), None, None, problems, String::new())
+                    .await
+                    .in_lang(lang)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Outcome::Conflict(m, current) => {
+            let which = Which { scheme: &scheme, period: &period, unit: &unit };
+            let page =
+                review_page(&state, &ctx, &user, which, current.as_ref(), None, None, vec![m], String::new())
+                    .await
+                    .in_lang(lang)?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+    }
+}
+
+/// The history of one review.
+pub async fn history(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, code, period)): Path<(String, String, String)>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let (scheme, period) = scheme_and_period(&state, &scheme, &period).await.in_lang(lang)?;
+    let review = state
+        .store
+        .review(scheme.id, unit.id, &period.to_string())
+        .await
+        .in_lang(lang)?
+        .ok_or_else(|| WebError::NotFound(format!("chưa có bản rà soát kỳ {period}")))
+        .in_lang(lang)?;
+    let events = state.store.entity_history("review", &review.id.to_string()).await.in_lang(lang)?;
+    let back = format!("/schemes/{}/units/{code}/reviews/{period}", scheme.def.code);
+    crate::admin::history_page(&state, &ctx, format!("{} · {period}", unit.name), back, events)
+        .await
+        .in_lang(lang)
+        .map(IntoResponse::into_response)
+}
+
+// ---- the inbox -----------------------------------------------------------------------------
+
+pub struct InboxRow {
+    pub id: i64,
+    pub unit: String,
+    pub period: String,
+    pub href: String,
+    pub submitted: String,
+    pub late: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inbox.html")]
+pub struct InboxPage {
+    layout: Layout,
+    scheme_code: String,
+    scheme_title: String,
+    rows: Vec<InboxRow>,
+    message: String,
+    problems: Vec<String>,
+}
+
+async fn inbox_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    user: &CurrentUser,
+    scheme: &str,
+    message: String,
+    problems: Vec<String>,
+) -> Result<InboxPage, WebError> {
+    let lang = ctx.lang;
+    let scheme = state
+        .store
+        .scheme(scheme)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{scheme}\"")))?;
+    let root = user.user.scope_unit_id.unwrap_or(scheme.root_unit_id);
+    let submitted = state.store.reviews_within(scheme.id, root, Some(State::Submitted)).await?;
+    let units = state.store.units_by_ids(&submitted.iter().map(|r| r.unit_id).collect::<Vec<_>>()).await?;
+    let mut rows = Vec::new();
+    for r in submitted {
+        // Only what this user may approve (not their own unit's).
+        if !may(state, &user.user, r.unit_id, Action::Approve).await? {
+            continue;
+        }
+        let Some(u) = units.get(&r.unit_id) else { continue };
+        rows.push(InboxRow {
+            id: r.id,
+            unit: u.name.clone(),
+            href: format!("/schemes/{}/units/{}/reviews/{}", scheme.def.code, u.code, r.period),
+            period: r.period,
+            submitted: r.submitted_at.map(|t| crate::admin::local(t)).unwrap_or_default(),
+            late: r.late,
+        });
+    }
+    Ok(InboxPage {
+        layout: Layout::new(ctx, &lang.t("inbox-title"), &format!("/schemes/{}/inbox", scheme.def.code)),
+        scheme_code: scheme.def.code,
+        scheme_title: scheme.def.title,
+        rows,
+        message,
+        problems,
+    })
+}
+
+pub async fn inbox(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(scheme): Path<String>,
+    Query(q): Query<MessageQuery>,
+) -> Result<InboxPage, PageError> {
+    let message = q.done.map(|n| ctx.lang.t_args("inbox-approved", &[("count", n)])).unwrap_or_default();
+    inbox_page(&state, &ctx, &user, &scheme, message, Vec::new()).await.in_lang(ctx.lang)
+}
+
+/// Approves several submitted reviews at once; each is checked as if approved alone.
+pub async fn bulk_approve(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(scheme_code): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let ids: Vec<i64> =
+        pairs.iter().filter(|(k, _)| k == "review").filter_map(|(_, v)| v.parse().ok()).collect();
+    let scheme = state
+        .store
+        .scheme(&scheme_code)
+        .await
+        .in_lang(lang)?
+        .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{scheme_code}\"")))
+        .in_lang(lang)?;
+    let mut done = 0;
+    let mut problems = Vec::new();
+    for id in ids {
+        let Some(r) = state.store.review_by_id(id).await.in_lang(lang)? else { continue };
+        if r.scheme_id != scheme.id
+            || !may(&state, &user.user, r.unit_id, Action::Approve).await.in_lang(lang)?
+        {
+            problems.push(format!("#{id}: {}", lang.t("error-403-title")));
+            continue;
+        }
+        match state
+            .store
+            .transition_review(&user.actor(), id, Some(r.version), Transition::Approve, None, false)
+            .await
+        {
+            Ok(_) => done += 1,
+            Err(e) => problems.push(format!("#{id}: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        return Ok(Redirect::to(&format!("/schemes/{scheme_code}/inbox?done={done}")).into_response());
+    }
+    let message = lang.t_args("inbox-approved", &[("count", done.to_string())]);
+    let page = inbox_page(&state, &ctx, &user, &scheme_code, message, problems).await.in_lang(lang)?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+/// Whether the signed-in user has an inbox at all (for the navigation).
+pub fn has_inbox(user: &CurrentUser) -> bool {
+    may_own(&user.user, Action::ReviewInbox) || user.user.role == danvan_domain::access::Role::Admin
+}
