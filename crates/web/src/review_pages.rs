@@ -572,7 +572,7 @@ async fn inbox_page(
             unit: u.name.clone(),
             href: format!("/schemes/{}/units/{}/reviews/{}", scheme.def.code, u.code, r.period),
             period: r.period,
-            submitted: r.submitted_at.map(|t| crate::admin::local(t)).unwrap_or_default(),
+            submitted: r.submitted_at.map(crate::admin::local).unwrap_or_default(),
             late: r.late,
         });
     }
