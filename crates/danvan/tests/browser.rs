@@ -241,6 +241,17 @@ async fn sign_in(c: &Client, base: &str, username: &str) {
 }
 
 async fn sign_out(c: &Client) {
+    if c.find_all(Locator::Id("logout")).await.unwrap().is_empty() {
+        // On a page without the frame (an API answer): go home first.
+        let url = c.current_url().await.unwrap();
+        c.goto(&format!(
+            "{}://{}/",
+            url.scheme(),
+            url.host_str().unwrap().to_string() + &url.port().map(|p| format!(":{p}")).unwrap_or_default()
+        ))
+        .await
+        .unwrap();
+    }
     click_and_wait(c, Locator::Id("logout")).await;
     assert!(c.find(Locator::Id("nav-login")).await.is_ok(), "signed out");
 }
@@ -320,6 +331,162 @@ async fn each_demo_account_sees_what_its_role_should() {
         assert_eq!(h1(c).await, "Đăng nhập");
     }
     shot(c, "login").await;
+
+    let _ = stop.send(());
+    d.client.clone().close().await.unwrap();
+}
+
+/// Clicks a button that asks for confirmation, accepts, and waits for the new page.
+async fn click_confirm_and_wait(c: &Client, what: Locator<'_>) {
+    let old = c.find(Locator::Css("html")).await.unwrap();
+    c.find(what).await.unwrap().click().await.unwrap();
+    for _ in 0..50 {
+        if c.accept_alert().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for _ in 0..100 {
+        if old.tag_name().await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no new page after confirming");
+}
+
+/// Scrolls an element to the middle of the screen (clear of the sticky action bar).
+async fn centred(c: &Client, css: &str) -> fantoccini::elements::Element {
+    let el = c.find(Locator::Css(css)).await.unwrap();
+    let arg = serde_json::to_value(&el).unwrap();
+    c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg]).await.unwrap();
+    el
+}
+
+async fn type_into(c: &Client, name: &str, value: &str) {
+    let el = centred(c, &format!("[name=\"{name}\"]")).await;
+    el.clear().await.unwrap();
+    el.send_keys(value).await.unwrap();
+}
+
+async fn choose(c: &Client, css: &str) {
+    centred(c, css).await.click().await.unwrap();
+}
+
+async fn rollup_of(c: &Client, base: &str, unit: &str) -> serde_json::Value {
+    c.goto(&format!("{base}/api/v1/schemes/LA-KDV-2017-2020/units/{unit}/rollup?period=2018")).await.unwrap();
+    let text = c.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+    let all: serde_json::Value = serde_json::from_str(&text).unwrap();
+    all["targets"].as_array().unwrap().iter().find(|t| t["code"] == "2.1").unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_review_is_filled_returned_fixed_and_approved() {
+    let Some(d) = driver().await else { return };
+    let (base, stop) = demo_app().await;
+    let c = &d.client;
+    let review = format!("{base}/schemes/LA-KDV-2017-2020/units/27988/reviews/2018");
+
+    // The commune fills its review on a phone-sized screen and submits it.
+    c.set_window_size(360, 800).await.unwrap();
+    sign_in(c, &base, "xa.huuthanh").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    click_and_wait(c, Locator::Id("my-reviews")).await;
+    assert_eq!(texts(c, "#periods tbody tr td:first-child").await, ["2017", "2018", "2019", "2020"]);
+    click_and_wait(c, Locator::LinkText("2018")).await;
+    for (name, value) in [
+        ("1.2.count", "2"),
+        ("2.1.numerator", "1.250"),
+        ("2.1.denominator", "1.300"),
+        ("4.2.count", "1"),
+        ("4.3.count", "2"),
+        ("5.2.numerator", "1"),
+        ("5.2.denominator", "40"),
+        ("5.3.count", "0"),
+        ("6.1.count", "1"),
+        ("6.3.numerator", "8"),
+        ("6.3.denominator", "10"),
+        ("results", "Khối dân vận đã ban hành quy chế và tổ chức giao ban hằng tháng."),
+    ] {
+        type_into(c, name, value).await;
+    }
+    for code in ["1.1", "1.3", "2.2", "3.3"] {
+        choose(c, &format!("input[name=\"{code}.yes\"][value=\"yes\"]")).await;
+    }
+    choose(c, "input[name=\"5.1.yes\"][value=\"no\"]").await;
+    choose(c, "select[name=\"3.4.level\"] option:nth-child(4)").await; // Khá
+    choose(c, "select[name=\"6.2.level\"] option:nth-child(4)").await; // Hoàn thành tốt
+    shot(c, "review-form-360").await;
+    click_confirm_and_wait(c, Locator::Id("review-submit")).await;
+    assert_eq!(c.find(Locator::Id("review-status")).await.unwrap().text().await.unwrap(), "Chờ duyệt");
+    assert!(texts(c, "#review-form").await.is_empty(), "no form once submitted");
+    sign_out(c).await;
+
+    // The district returns it with a reason.
+    c.set_window_size(1280, 900).await.unwrap();
+    sign_in(c, &base, "huyen.duchoa").await;
+    let before = rollup_of(c, &base, "802").await;
+    assert_eq!(before["met"], 0);
+    c.goto(&format!("{base}/")).await.unwrap();
+    click_and_wait(c, Locator::Id("my-inbox")).await;
+    assert_eq!(texts(c, "#inbox tbody tr td:nth-child(2)").await, ["Xã Hựu Thạnh"]);
+    click_and_wait(c, Locator::LinkText("Xã Hựu Thạnh")).await;
+    type_into(c, "reason", "Chưa có minh chứng quy chế hoạt động").await;
+    click_and_wait(c, Locator::Id("review-return")).await;
+    assert_eq!(c.find(Locator::Id("review-status")).await.unwrap().text().await.unwrap(), "Bị trả lại");
+    sign_out(c).await;
+
+    // The commune sees why, fixes, and resubmits.
+    sign_in(c, &base, "xa.huuthanh").await;
+    c.goto(&review).await.unwrap();
+    assert!(c
+        .find(Locator::Id("review-reason"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("Chưa có minh chứng quy chế"));
+    shot(c, "review-returned").await;
+    type_into(c, "1.3.note", "Quy chế số 01-QC/KDV ngày 20/5/2018").await;
+    click_confirm_and_wait(c, Locator::Id("review-submit")).await;
+    assert_eq!(c.find(Locator::Id("review-status")).await.unwrap().text().await.unwrap(), "Chờ duyệt");
+    sign_out(c).await;
+
+    // The district approves from its inbox; the roll-ups change at once.
+    sign_in(c, &base, "huyen.duchoa").await;
+    c.goto(&format!("{base}/schemes/LA-KDV-2017-2020/inbox")).await.unwrap();
+    shot(c, "inbox").await;
+    choose(c, "#inbox input[type=checkbox]").await;
+    click_confirm_and_wait(c, Locator::Id("bulk-approve")).await;
+    assert_eq!(
+        c.find(Locator::Id("inbox-message")).await.unwrap().text().await.unwrap(),
+        "Đã duyệt 1 bản rà soát."
+    );
+    let district = rollup_of(c, &base, "802").await;
+    assert_eq!((district["met"].as_u64(), district["received"].as_u64()), (Some(1), Some(1)));
+    sign_out(c).await;
+    sign_in(c, &base, "tinh.longan").await;
+    let province = rollup_of(c, &base, "80").await;
+    assert_eq!((province["met"].as_u64(), province["expected"].as_u64()), (Some(1), Some(186)));
+    sign_out(c).await;
+
+    // The commune can no longer edit; the history shows the four transitions, with who.
+    sign_in(c, &base, "xa.huuthanh").await;
+    c.goto(&review).await.unwrap();
+    assert_eq!(c.find(Locator::Id("review-status")).await.unwrap().text().await.unwrap(), "Đã duyệt");
+    assert!(texts(c, "#review-form").await.is_empty());
+    shot(c, "review-approved").await;
+    click_and_wait(c, Locator::Id("review-history")).await;
+    let rows = texts(c, "#history tbody tr").await;
+    let steps: Vec<&String> =
+        rows.iter().filter(|r| !r.contains("Cập nhật") && !r.contains("Tạo mới")).collect();
+    assert_eq!(steps.len(), 4, "{rows:#?}");
+    assert!(steps[0].contains("xa.huuthanh") && steps[0].contains("Gửi duyệt"));
+    assert!(steps[1].contains("huyen.duchoa") && steps[1].contains("Trả lại"));
+    assert!(steps[2].contains("xa.huuthanh") && steps[2].contains("Gửi duyệt"));
+    assert!(steps[3].contains("huyen.duchoa") && steps[3].contains("Duyệt"));
+    shot(c, "review-history").await;
 
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();
