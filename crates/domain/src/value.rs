@@ -7,9 +7,27 @@ use serde::{Deserialize, Serialize};
 
 use crate::scheme::{Target, TargetKind};
 
-/// A non-negative quantity in thousandths: 1.234,5 is `Milli(1_234_500)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+/// A non-negative quantity in thousandths: 1.234,5 is `Milli(1_234_500)`. In JSON it is the
+/// plain number (1234.5), so that what is recorded reads as it was entered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Milli(pub i64);
+
+impl Serialize for Milli {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.is_whole() {
+            s.serialize_i64(self.0 / 1000)
+        } else {
+            s.serialize_f64(self.as_f64())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Milli {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        Milli::from_f64(v).ok_or_else(|| serde::de::Error::custom("number out of range"))
+    }
+}
 
 /// The largest quantity accepted: a trillion. Anything above is a typing mistake.
 pub const MAX_QUANTITY: f64 = 1e12;
@@ -211,6 +229,16 @@ pub fn check_value(target: &Target, raw: &RawValue) -> Result<Value, String> {
 mod tests {
     use super::*;
     use crate::scheme::parse_scheme;
+
+    #[test]
+    fn quantities_read_as_entered_in_json() {
+        assert_eq!(serde_json::to_string(&Milli(2000)).unwrap(), "2");
+        assert_eq!(serde_json::to_string(&Milli(1_234_500)).unwrap(), "1234.5");
+        assert_eq!(serde_json::from_str::<Milli>("1234.5").unwrap(), Milli(1_234_500));
+        let v = Value::Count { count: Milli(12_000) };
+        let back: Value = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+        assert_eq!(back, v);
+    }
 
     #[test]
     fn numbers_both_ways() {

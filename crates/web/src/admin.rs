@@ -449,24 +449,46 @@ fn show_value(v: Option<&serde_json::Value>) -> String {
 }
 
 /// The fields that differ between the before and after of an event (all of them for a
-/// creation).
+/// creation); nested objects are followed, their fields named by path ("values.1.3.note").
 pub fn changes(before: Option<&str>, after: Option<&str>) -> Vec<Change> {
     let parse = |s: Option<&str>| s.and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok());
     let (before, after) = (parse(before), parse(after));
+    let mut out = Vec::new();
+    diff("", before.as_ref(), after.as_ref(), before.is_some(), 0, &mut out);
+    out
+}
+
+fn diff(
+    prefix: &str,
+    b: Option<&serde_json::Value>,
+    a: Option<&serde_json::Value>,
+    had_before: bool,
+    depth: usize,
+    out: &mut Vec<Change>,
+) {
     let empty = serde_json::Map::new();
-    let b = before.as_ref().and_then(|v| v.as_object()).unwrap_or(&empty);
-    let a = after.as_ref().and_then(|v| v.as_object()).unwrap_or(&empty);
-    let mut fields: Vec<&String> = a.keys().collect();
-    fields.extend(b.keys().filter(|k| !a.contains_key(*k)));
-    fields
-        .into_iter()
-        .filter(|k| b.get(*k) != a.get(*k))
-        .map(|k| Change {
-            field: k.clone(),
-            before: if before.is_some() { show_value(b.get(k)) } else { String::new() },
-            after: show_value(a.get(k)),
-        })
-        .collect()
+    fn obj(v: Option<&serde_json::Value>) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        v.and_then(|v| v.as_object())
+    }
+    let follow = depth < 4
+        && (obj(a).is_some() || a.is_none())
+        && (obj(b).is_some() || b.is_none())
+        && (a.is_some() || b.is_some());
+    if follow {
+        let (bo, ao) = (obj(b).unwrap_or(&empty), obj(a).unwrap_or(&empty));
+        let mut keys: Vec<&String> = ao.keys().collect();
+        keys.extend(bo.keys().filter(|k| !ao.contains_key(*k)));
+        for k in keys {
+            let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            diff(&path, bo.get(k), ao.get(k), had_before, depth + 1, out);
+        }
+    } else if b != a {
+        out.push(Change {
+            field: prefix.to_string(),
+            before: if had_before { show_value(b) } else { String::new() },
+            after: show_value(a),
+        });
+    }
 }
 
 async fn event_rows(
@@ -703,6 +725,13 @@ mod tests {
         assert_eq!(shown, [("n", "1", "—"), ("name", "A", "B")]);
         let created = changes(None, Some(r#"{"name":"A"}"#));
         assert_eq!((created[0].before.as_str(), created[0].after.as_str()), ("", "A"));
+        let nested = changes(
+            Some(r#"{"values":{"1.1":{"count":2,"note":null}}}"#),
+            Some(r#"{"values":{"1.1":{"count":3,"note":null},"1.2":{"yes":true}}}"#),
+        );
+        let shown: Vec<(&str, &str, &str)> =
+            nested.iter().map(|c| (c.field.as_str(), c.before.as_str(), c.after.as_str())).collect();
+        assert_eq!(shown, [("values.1.1.count", "2", "3"), ("values.1.2.yes", "—", "true")]);
         assert!(changes(None, None).is_empty());
     }
 }

@@ -698,6 +698,9 @@ async fn passwords_and_tokens_appear_in_no_log_line() {
         .with_writer(move || sink.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests of this binary may have run without a subscriber, and tracing caches which
+    // call sites are of interest: recompute it now that this one listens.
+    tracing::callsite::rebuild_interest_cache();
     let ok = login(&w.app, "commune", PASSWORD).await;
     let cookie = session_of(&ok);
     login(&w.app, "commune", "một mật khẩu sai").await;
