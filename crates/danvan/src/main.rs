@@ -338,7 +338,8 @@ async fn serve(store: Store, global: &Settings) -> anyhow::Result<()> {
         );
     }
     let auth = AuthConfig { secure_cookies: global.secure_cookies, ..AuthConfig::default() };
-    let app = App::build(&Config { bind, auth }, store)
+    let files = global.data_dir.join("files");
+    let app = App::build(&Config { bind, auth, files }, store)
         .await
         .with_context(|| format!("không lắng nghe được trên {bind}"))?;
     let addr = app.local_addr()?;

@@ -103,9 +103,16 @@ async fn demo_app() -> (String, tokio::sync::oneshot::Sender<()>) {
     danvan::demo::create_accounts(&store, &Actor::system("test"), |_| Ok(DEMO_PASSWORD.to_string()))
         .await
         .unwrap();
-    let app = App::build(&Config { bind: "127.0.0.1:0".parse().unwrap(), auth: Default::default() }, store)
-        .await
-        .unwrap();
+    let app = App::build(
+        &Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            auth: Default::default(),
+            files: tempfile_dir().join("files"),
+        },
+        store,
+    )
+    .await
+    .unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {

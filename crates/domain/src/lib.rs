@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod achievement;
+pub mod evidence;
 pub mod period;
 pub mod scheme;
 pub mod text;

@@ -19,7 +19,7 @@ mod units;
 mod users;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, AuditPage};
-pub use reviews::{Entry, Narrative, Review, ReviewSummary, UnitValue};
+pub use reviews::{Entry, Evidence, Narrative, NewEvidence, Review, ReviewSummary, UnitValue};
 pub use schemes::{SchemeImport, SchemeSummary, StoredScheme};
 pub use units::{ImportSummary, UnitPage};
 pub use users::{ApiToken, NewUser, Session, User, UserChange};

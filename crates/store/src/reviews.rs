@@ -556,3 +556,150 @@ impl Store {
         Ok(ids)
     }
 }
+
+/// An evidence file of a review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Evidence {
+    pub id: i64,
+    pub review_id: i64,
+    pub target_code: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub uploaded_by: Option<i64>,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// An evidence file to record (its bytes already stored by the caller).
+#[derive(Debug, Clone)]
+pub struct NewEvidence {
+    pub target_code: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+const EVIDENCE_COLUMNS: &str =
+    "id, review_id, target_code, filename, content_type, size, sha256, uploaded_by, uploaded_at";
+
+impl Store {
+    /// Records an evidence file for an editable review, refusing it when the review's files
+    /// would pass `max_total` bytes.
+    pub async fn add_evidence(
+        &self,
+        actor: &Actor,
+        review_id: i64,
+        new: &NewEvidence,
+        max_total: i64,
+    ) -> Result<Evidence> {
+        let review = self
+            .review_by_id(review_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("không có bản rà soát #{review_id}")))?;
+        if !review.state.editable() {
+            return Err(StoreError::Invalid(format!(
+                "bản rà soát đang ở trạng thái \"{}\", không thể thêm minh chứng",
+                review.state.label_vi()
+            )));
+        }
+        let now = Utc::now();
+        let id = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let known: Option<i64> = sqlx::query_scalar("SELECT id FROM targets WHERE scheme_id = $1 AND code = $2")
+                .bind(review.scheme_id)
+                .bind(&new.target_code)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if known.is_none() {
+                return Err(StoreError::Invalid(format!("đề án không có chỉ tiêu mã \"{}\"", new.target_code)));
+            }
+            let used: Option<i64> = sqlx::query_scalar("SELECT CAST(SUM(size) AS BIGINT) FROM evidence WHERE review_id = $1")
+                .bind(review_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let used = used.unwrap_or(0);
+            if used + new.size > max_total {
+                return Err(StoreError::Invalid(format!(
+                    "tổng dung lượng minh chứng của bản rà soát vượt quá {} MB (đã dùng {:.1} MB)",
+                    max_total / 1_000_000,
+                    used as f64 / 1e6
+                )));
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO evidence (review_id, target_code, filename, content_type, size, sha256, uploaded_by, uploaded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(review_id)
+            .bind(&new.target_code)
+            .bind(&new.filename)
+            .bind(&new.content_type)
+            .bind(new.size)
+            .bind(&new.sha256)
+            .bind(actor.user_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let event = NewEvent::new("create", "evidence", id).unit(Some(review.unit_id)).after(&serde_json::json!({
+                "review_id": review_id, "target": new.target_code, "filename": new.filename,
+                "size": new.size, "sha256": new.sha256,
+            }));
+            write_audit!(tx, actor, now, &[event]);
+            tx.commit().await?;
+            id
+        });
+        self.evidence(id).await?.ok_or_else(|| StoreError::NotFound(format!("minh chứng #{id}")))
+    }
+
+    pub async fn evidence(&self, id: i64) -> Result<Option<Evidence>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(&format!("SELECT {EVIDENCE_COLUMNS} FROM evidence WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// The evidence files of a review, oldest first.
+    pub async fn evidence_of(&self, review_id: i64) -> Result<Vec<Evidence>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(&format!("SELECT {EVIDENCE_COLUMNS} FROM evidence WHERE review_id = $1 ORDER BY id"))
+                .bind(review_id)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// Removes an evidence file from an editable review. Returns whether another record still
+    /// uses the same bytes (so that the caller keeps the file).
+    pub async fn remove_evidence(&self, actor: &Actor, id: i64) -> Result<bool> {
+        let ev = self
+            .evidence(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("không có minh chứng #{id}")))?;
+        let review = self
+            .review_by_id(ev.review_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("rà soát #{}", ev.review_id)))?;
+        if !review.state.editable() {
+            return Err(StoreError::Invalid(
+                "bản rà soát đã gửi hoặc đã duyệt, không thể xóa minh chứng".into(),
+            ));
+        }
+        let now = Utc::now();
+        let shared = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM evidence WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM evidence WHERE sha256 = $1")
+                .bind(&ev.sha256)
+                .fetch_one(&mut *tx)
+                .await?;
+            let event = NewEvent::new("delete", "evidence", id).unit(Some(review.unit_id)).before(&ev);
+            write_audit!(tx, actor, now, &[event]);
+            tx.commit().await?;
+            others > 0
+        });
+        Ok(shared)
+    }
+}

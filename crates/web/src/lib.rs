@@ -9,7 +9,6 @@ use danvan_store::Store;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -36,13 +35,19 @@ use danvan_domain::access::Action;
 pub struct AppState {
     pub store: Store,
     pub auth: AuthConfig,
+    /// Where uploaded files are kept (named by their SHA-256).
+    pub files: std::path::PathBuf,
 }
 
 impl AppState {
+    /// A state with default settings and files in a folder of the system's temporary folder.
     pub fn new(store: Store) -> Self {
-        Self { store, auth: AuthConfig::default() }
+        Self { store, auth: AuthConfig::default(), files: std::env::temp_dir().join("danvan-files") }
     }
 }
+
+/// The largest request body, but for uploads.
+const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// A route as the authorisation matrix sees it: method, path, and who may use it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,14 +66,32 @@ struct Routes {
 }
 
 impl Routes {
-    fn add<H, T>(mut self, method: Method, path: &'static str, access: Access, handler: H) -> Self
+    fn add<H, T>(self, method: Method, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add_limited(method, path, access, handler, DEFAULT_BODY_LIMIT)
+    }
+
+    /// A route whose requests may carry up to `limit` bytes (uploads).
+    fn add_limited<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        handler: H,
+        limit: usize,
+    ) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
         let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
         let guard = Guard { state: self.state.clone(), access };
-        let route = on(filter, handler).route_layer(axum::middleware::from_fn_with_state(guard, auth::guard));
+        let route = on(filter, handler)
+            .layer(axum::extract::DefaultBodyLimit::max(limit))
+            .route_layer(axum::middleware::from_fn_with_state(guard, auth::guard));
         self.router = self.router.route(path, route);
         self.info.push(RouteInfo { method, path, access });
         self
@@ -183,6 +206,23 @@ fn routes(state: AppState) -> Routes {
             Unit(Action::Read),
             review_pages::history,
         )
+        .add_limited(
+            Method::POST,
+            "/schemes/{scheme}/units/{code}/reviews/{period}/evidence",
+            Unit(Action::Edit),
+            review_pages::upload_evidence,
+            danvan_domain::evidence::MAX_FILE_BYTES + 64 * 1024,
+        )
+        .get(
+            "/schemes/{scheme}/units/{code}/reviews/{period}/evidence/{id}",
+            Unit(Action::Read),
+            review_pages::download_evidence,
+        )
+        .post(
+            "/schemes/{scheme}/units/{code}/reviews/{period}/evidence/{id}/delete",
+            Unit(Action::Edit),
+            review_pages::delete_evidence,
+        )
         .get("/schemes/{scheme}/inbox", Own(Action::ReviewInbox), review_pages::inbox)
         .post("/schemes/{scheme}/inbox", Own(Action::ReviewInbox), review_pages::bulk_approve)
         // Administration; handlers narrow to the target's scope.
@@ -234,7 +274,6 @@ pub fn router(state: AppState) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
-        .layer(RequestBodyLimitLayer::new(1024 * 1024))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
@@ -255,6 +294,8 @@ const CSP_DOCS: &str = "default-src 'self'; img-src 'self' data:; style-src 'sel
 pub struct Config {
     pub bind: SocketAddr,
     pub auth: AuthConfig,
+    /// Where uploaded files are kept.
+    pub files: std::path::PathBuf,
 }
 
 /// A built application: bound to its port, ready to serve.
@@ -266,7 +307,8 @@ pub struct App {
 impl App {
     pub async fn build(config: &Config, store: Store) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.bind).await?;
-        Ok(Self { listener, router: router(AppState { store, auth: config.auth.clone() }) })
+        let state = AppState { store, auth: config.auth.clone(), files: config.files.clone() };
+        Ok(Self { listener, router: router(state) })
     }
 
     pub fn port(&self) -> u16 {

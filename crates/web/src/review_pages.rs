@@ -115,6 +115,13 @@ pub struct TargetField {
     pub percent: String,
     /// When someone else saved first: what they saved, if it differs.
     pub theirs: String,
+    pub evidence: Vec<EvidenceLink>,
+}
+
+pub struct EvidenceLink {
+    pub name: String,
+    pub size: String,
+    pub href: String,
 }
 
 pub struct GroupFields {
@@ -147,6 +154,8 @@ pub struct ReviewPage {
     problems: Vec<String>,
     message: String,
     history_href: String,
+    /// Whether the review exists (files can be attached only then).
+    started: bool,
 }
 
 fn show_milli(m: danvan_domain::value::Milli) -> String {
@@ -160,6 +169,8 @@ fn fields(
     review: Option<&Review>,
     typed: Option<&SaveBody>,
     theirs: Option<&Review>,
+    evidence: &[danvan_store::Evidence],
+    base: &str,
 ) -> Vec<GroupFields> {
     use danvan_domain::value::Value;
     let text = |v: &Option<serde_json::Value>| match v {
@@ -221,6 +232,18 @@ fn fields(
                             .map(|p| format!("{}%", danvan_domain::scheme::format_number(p)))
                             .unwrap_or_default(),
                         theirs: String::new(),
+                        evidence: evidence
+                            .iter()
+                            .filter(|e| e.target_code == t.code)
+                            .map(|e| EvidenceLink {
+                                name: e.filename.clone(),
+                                size: format!(
+                                    "{} KB",
+                                    danvan_domain::scheme::format_number((e.size as f64 / 1024.0).ceil())
+                                ),
+                                href: format!("{base}/evidence/{}", e.id),
+                            })
+                            .collect(),
                     };
                     match saved.and_then(|e| e.value.as_ref()) {
                         Some(Value::Ratio { numerator, denominator }) => {
@@ -274,10 +297,14 @@ async fn review_page(
     let can_decide = may(state, &user.user, unit.id, Action::Approve).await?;
     let st = review.map(|r| r.state);
     let path = format!("/schemes/{}/units/{}/reviews/{period}", scheme.def.code, unit.code);
+    let evidence = match review {
+        Some(r) => state.store.evidence_of(r.id).await?,
+        None => Vec::new(),
+    };
     Ok(ReviewPage {
         layout: Layout::new(ctx, &format!("{} · {period}", lang.t("review-title")), &path),
         history_href: review.map(|r| format!("{path}/history?id={}", r.id)).unwrap_or_default(),
-        action: path,
+        action: path.clone(),
         unit_name: unit.name.clone(),
         scheme_title: scheme.def.title.clone(),
         period: period.to_string(),
@@ -292,7 +319,8 @@ async fn review_page(
         can_approve: can_decide && st == Some(State::Submitted),
         can_reopen: can_decide && st == Some(State::Approved),
         sample: scheme.def.sample,
-        groups: fields(lang, scheme, review, typed, theirs),
+        groups: fields(lang, scheme, review, typed, theirs, &evidence, &path),
+        started: review.is_some(),
         narrative: typed
             .map(|b| b.narrative.clone())
             .or_else(|| review.map(|r| r.narrative.clone()))
@@ -645,4 +673,182 @@ pub async fn bulk_approve(
 /// Whether the signed-in user has an inbox at all (for the navigation).
 pub fn has_inbox(user: &CurrentUser) -> bool {
     may_own(&user.user, Action::ReviewInbox) || user.user.role == danvan_domain::access::Role::Admin
+}
+
+// ---- evidence ------------------------------------------------------------------------------
+
+/// The review of the URL, which the evidence must belong to.
+async fn review_of(
+    state: &AppState,
+    unit: &danvan_domain::units::Unit,
+    scheme: &str,
+    period: &str,
+) -> Result<(StoredScheme, Review), WebError> {
+    let (scheme, period) = scheme_and_period(state, scheme, period).await?;
+    let review = state.store.review(scheme.id, unit.id, &period.to_string()).await?.ok_or_else(|| {
+        WebError::NotFound(format!("chưa có bản rà soát kỳ {period}; hãy lưu bản nháp trước"))
+    })?;
+    Ok((scheme, review))
+}
+
+fn file_path(state: &AppState, sha256: &str) -> std::path::PathBuf {
+    state.files.join(&sha256[..2]).join(sha256)
+}
+
+/// Uploads an evidence file for a target (multipart: `target`, `file`). The kind is read from
+/// the content; files over 10 MB, or past 50 MB for the review, are refused.
+pub async fn upload_evidence(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, code, period)): Path<(String, String, String)>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    use danvan_domain::evidence::{safe_filename, sniff, MAX_FILE_BYTES, MAX_REVIEW_BYTES};
+    let lang = ctx.lang;
+    let too_big = || WebError::PayloadTooLarge(lang.t("evidence-too-large"));
+    let (_, review) = review_of(&state, &unit, &scheme, &period).await.in_lang(lang)?;
+    let mut target = None;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_big()).in_lang(lang),
+            Err(e) => {
+                return Err(WebError::BadRequest(format!("tệp gửi lên không đọc được: {e}"))).in_lang(lang)
+            }
+        };
+        match field.name() {
+            Some("target") => target = field.text().await.ok(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("").to_string();
+                let bytes = match field.bytes().await {
+                    Ok(b) => b,
+                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                        return Err(too_big()).in_lang(lang)
+                    }
+                    Err(e) => {
+                        return Err(WebError::BadRequest(format!("tệp gửi lên không đọc được: {e}")))
+                            .in_lang(lang)
+                    }
+                };
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    let target = target.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let (Some(target), Some((name, bytes))) = (target, file) else {
+        return Err(WebError::BadRequest(lang.t("evidence-missing"))).in_lang(lang);
+    };
+    if bytes.is_empty() {
+        return Err(WebError::BadRequest(lang.t("evidence-missing"))).in_lang(lang);
+    }
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(too_big()).in_lang(lang);
+    }
+    let Some(kind) = sniff(&bytes) else {
+        return Err(WebError::UnsupportedMedia(lang.t("evidence-kind"))).in_lang(lang);
+    };
+    let sha256: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let path = file_path(&state, &sha256);
+    if !path.exists() {
+        let write = async {
+            let dir = path.parent().ok_or_else(|| std::io::Error::other("no folder"))?;
+            tokio::fs::create_dir_all(dir).await?;
+            let tmp = dir.join(format!(".{sha256}.{}", std::process::id()));
+            tokio::fs::write(&tmp, &bytes).await?;
+            tokio::fs::rename(&tmp, &path).await
+        };
+        write.await.map_err(|e| WebError::Internal(Box::new(e))).in_lang(lang)?;
+    }
+    let new = danvan_store::NewEvidence {
+        target_code: target,
+        filename: safe_filename(&name, kind),
+        content_type: kind.content_type().into(),
+        size: bytes.len() as i64,
+        sha256,
+    };
+    state.store.add_evidence(&user.actor(), review.id, &new, MAX_REVIEW_BYTES).await.in_lang(lang)?;
+    Ok(Redirect::to(&format!(
+        "/schemes/{scheme}/units/{code}/reviews/{period}?done=evidence#t-{}",
+        new.target_code
+    ))
+    .into_response())
+}
+
+async fn evidence_in(
+    state: &AppState,
+    unit: &danvan_domain::units::Unit,
+    scheme: &str,
+    period: &str,
+    id: i64,
+) -> Result<danvan_store::Evidence, WebError> {
+    let (_, review) = review_of(state, unit, scheme, period).await?;
+    // An evidence id of another review (another unit's) is not found here.
+    state
+        .store
+        .evidence(id)
+        .await?
+        .filter(|e| e.review_id == review.id)
+        .ok_or_else(|| WebError::NotFound(format!("không có minh chứng #{id}")))
+}
+
+/// Downloads an evidence file: only with the review's unit in scope, always as an attachment.
+pub async fn download_evidence(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code, period, id)): Path<(String, String, String, i64)>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let ev = evidence_in(&state, &unit, &scheme, &period, id).await.in_lang(lang)?;
+    let bytes = tokio::fs::read(file_path(&state, &ev.sha256))
+        .await
+        .map_err(|e| WebError::Internal(Box::new(e)))
+        .in_lang(lang)?;
+    let encoded: String =
+        url::form_urlencoded::byte_serialize(ev.filename.as_bytes()).collect::<String>().replace('+', "%20");
+    let ascii: String = ev
+        .filename
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .collect();
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, ev.content_type.clone()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
+            (axum::http::header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub async fn delete_evidence(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, code, period, id)): Path<(String, String, String, i64)>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let ev = evidence_in(&state, &unit, &scheme, &period, id).await.in_lang(lang)?;
+    let shared = state.store.remove_evidence(&user.actor(), ev.id).await.in_lang(lang)?;
+    if !shared {
+        let _ = tokio::fs::remove_file(file_path(&state, &ev.sha256)).await;
+    }
+    Ok(Redirect::to(&format!(
+        "/schemes/{scheme}/units/{code}/reviews/{period}?done=evidence-deleted#t-{}",
+        ev.target_code
+    ))
+    .into_response())
 }

@@ -331,16 +331,23 @@ pub struct TransitionBody {
     pub version: Option<i64>,
 }
 
-/// What a review still lacks before it can be submitted.
-fn missing_for_submit(scheme: &StoredScheme, review: &Review) -> Vec<String> {
-    scheme
-        .def
-        .targets
-        .iter()
-        .filter(|t| t.source == Source::Reported)
-        .filter(|t| review.values.get(&t.code).and_then(|e| e.value.as_ref()).is_none())
-        .map(|t| format!("Chỉ tiêu {} ({}) chưa có giá trị", t.code, t.name))
-        .collect()
+/// What a review still lacks before it can be submitted: a value for every reported target,
+/// and evidence where a target requires it.
+fn missing_for_submit(
+    scheme: &StoredScheme,
+    review: &Review,
+    evidence: &[danvan_store::Evidence],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in scheme.def.targets.iter().filter(|t| t.source == Source::Reported) {
+        if review.values.get(&t.code).and_then(|e| e.value.as_ref()).is_none() {
+            out.push(format!("Chỉ tiêu {} ({}) chưa có giá trị", t.code, t.name));
+        }
+        if t.evidence_required && !evidence.iter().any(|e| e.target_code == t.code) {
+            out.push(format!("Chỉ tiêu {} ({}) cần tệp minh chứng", t.code, t.name));
+        }
+    }
+    out
 }
 
 /// Which review: a scheme's, for a unit and a period.
@@ -367,7 +374,8 @@ pub async fn change_state(
         .await?
         .ok_or_else(|| WebError::NotFound(format!("chưa có bản rà soát kỳ {key}")))?;
     if t == Transition::Submit && review.state.editable() {
-        let missing = missing_for_submit(scheme, &review);
+        let evidence = state.store.evidence_of(review.id).await?;
+        let missing = missing_for_submit(scheme, &review, &evidence);
         if !missing.is_empty() {
             return Ok(Outcome::Invalid(missing));
         }

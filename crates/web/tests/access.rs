@@ -73,7 +73,7 @@ impl World {
             };
             users.push((name, store.create_user(&actor, &new).await.unwrap()));
         }
-        let app = router(AppState { store: store.clone(), auth });
+        let app = router(AppState { store: store.clone(), auth, files: tempfile_dir().join("files") });
         World { store, app, users }
     }
 
@@ -418,6 +418,9 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}", "APC", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/decide", "APD", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/reviews/{period}/history", "APDCV", "AP", "A"),
+    ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/evidence", "APC", "AP", "A"),
+    ("GET", "/schemes/{scheme}/units/{code}/reviews/{period}/evidence/{id}", "APDCV", "AP", "A"),
+    ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/evidence/{id}/delete", "APC", "AP", "A"),
     ("GET", "/schemes/{scheme}/inbox", "APD", "APD", "APD"),
     ("POST", "/schemes/{scheme}/inbox", "APD", "APD", "APD"),
 ];

@@ -51,8 +51,40 @@ impl World {
             let now = Utc::now();
             store.start_session(&user, &secret_hash(name), "t", now, now + Duration::days(1)).await.unwrap();
         }
-        let app = router(AppState::new(store.clone()));
+        let files = danvan_store::testing::tempfile_dir();
+        let app = router(AppState { files, ..AppState::new(store.clone()) });
         World { store, app }
+    }
+
+    /// Uploads a file as evidence of a target, through the review page's form.
+    async fn upload(
+        &self,
+        who: &str,
+        unit: &str,
+        target: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> (StatusCode, String) {
+        let boundary = "XdanvanX";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"target\"\r\n\r\n{target}\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/schemes/LA-KDV-2017-2020/units/{unit}/reviews/2018/evidence"))
+            .header(header::COOKIE, format!("danvan_session={who}"))
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
     async fn call(&self, who: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -75,6 +107,10 @@ impl World {
         (status, value)
     }
 }
+
+/// The sample scheme's targets that require evidence.
+const EVIDENCE_REQUIRED: [&str; 9] = ["1.1", "1.3", "2.2", "3.3", "3.4", "4.2", "4.3", "5.1", "6.2"];
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
 /// A complete set of values for the sample scheme's reported targets.
 fn complete_values() -> Value {
@@ -133,10 +169,15 @@ async fn a_review_goes_from_draft_to_approved_and_rolls_up_at_once() {
         assert_eq!(r["values"]["2.1"]["numerator"], 1250.0);
         assert_eq!(r["values"]["2.1"]["achievement"], "achieved");
 
-        // Incomplete: submit lists what is missing.
+        // Incomplete: submit lists what is missing, values and evidence alike.
         let (s, e) = w.call("huuthanh", Method::POST, &format!("{path}/submit"), None).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(e["error"].as_str().unwrap().contains("Chỉ tiêu 1.1"));
+        assert!(e["error"].as_str().unwrap().contains("cần tệp minh chứng"));
+        for code in EVIDENCE_REQUIRED {
+            let (s, body) = w.upload("huuthanh", "27988", code, &format!("minh chứng {code}.pdf"), PDF).await;
+            assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+        }
         assert!(!e["error"].as_str().unwrap().contains("Chỉ tiêu 3.1"), "computed targets are not asked for");
 
         // Two editors: the second save from the same version is refused and shows the first.
@@ -235,4 +276,122 @@ async fn bad_periods_and_units_are_refused() {
         .call("province", Method::PUT, &format!("{BASE}/802/reviews/2018"), Some(json!({"version": 0})))
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+}
+
+#[tokio::test]
+async fn evidence_is_checked_kept_and_served_only_within_scope() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let path = format!("{BASE}/27988/reviews/2018");
+        // Files attach to a started review only.
+        let (s, body) = w.upload("huuthanh", "27988", "1.3", "quy-che.pdf", PDF).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+        assert_eq!(
+            w.call("huuthanh", Method::PUT, &path, Some(json!({"version": 0}))).await.0,
+            StatusCode::OK
+        );
+
+        let (s, _) = w.upload("huuthanh", "27988", "1.3", "../../Quy chế hoạt động.pdf", PDF).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let review = w
+            .store
+            .review(1, w.store.unit_by_code("27988", None).await.unwrap().unwrap().id, "2018")
+            .await
+            .unwrap()
+            .unwrap();
+        let files = w.store.evidence_of(review.id).await.unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(
+            (files[0].filename.as_str(), files[0].content_type.as_str(), files[0].size),
+            ("Quy chế hoạt động.pdf", "application/pdf", PDF.len() as i64)
+        );
+        let sha: String = {
+            use sha2::Digest;
+            sha2::Sha256::digest(PDF).iter().map(|b| format!("{b:02x}")).collect()
+        };
+        assert_eq!(files[0].sha256, sha);
+
+        // An executable named .pdf, an empty file, a 60 MB file: refused, nothing stored.
+        let (s, body) =
+            w.upload("huuthanh", "27988", "1.3", "bao-cao.pdf", b"MZ\x90\x00\x03 this is a program").await;
+        assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(body.contains("kiểm tra theo nội dung tệp"), "{body}");
+        assert_eq!(w.upload("huuthanh", "27988", "1.3", "empty.pdf", b"").await.0, StatusCode::BAD_REQUEST);
+        let mut huge = PDF.to_vec();
+        huge.resize(60 * 1_000_000, b' ');
+        let (s, body) = w.upload("huuthanh", "27988", "1.3", "huge.pdf", &huge).await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(body.contains("tối đa 10 MB"), "{body}");
+        assert_eq!(
+            w.upload("huuthanh", "27988", "9.9", "x.pdf", PDF).await.0,
+            StatusCode::BAD_REQUEST,
+            "unknown target"
+        );
+        assert_eq!(w.store.evidence_of(review.id).await.unwrap().len(), 1);
+
+        // 50 MB per review: four more files of 10 MB fit, the fifth does not.
+        let mut big = PDF.to_vec();
+        big.resize(10 * 1_000_000, b' ');
+        for i in 0..4 {
+            let (s, body) = w.upload("huuthanh", "27988", "1.3", &format!("phụ lục {i}.pdf"), &big).await;
+            assert_eq!(s, StatusCode::SEE_OTHER, "file {i}: {body}");
+        }
+        let (s, body) = w.upload("huuthanh", "27988", "1.3", "one too many.pdf", &big).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(body.contains("50 MB"), "{body}");
+        assert_eq!(w.store.evidence_of(review.id).await.unwrap().len(), 5);
+
+        // Served as an attachment, within scope only.
+        let id = files[0].id;
+        let file = format!("/schemes/LA-KDV-2017-2020/units/27988/reviews/2018/evidence/{id}");
+        let req = |who: &str, uri: &str| {
+            Request::builder()
+                .uri(uri)
+                .header(header::COOKIE, format!("danvan_session={who}"))
+                .body(Body::empty())
+                .unwrap()
+        };
+        let res = w.app.clone().oneshot(req("district", &file)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let cd = res.headers()[header::CONTENT_DISPOSITION].to_str().unwrap().to_string();
+        assert!(cd.starts_with("attachment;") && cd.contains("filename*=UTF-8''Quy%20ch%E1%BA%BF"), "{cd}");
+        assert_eq!(res.headers()[header::CONTENT_TYPE], "application/pdf");
+        assert_eq!(res.into_body().collect().await.unwrap().to_bytes().as_ref(), PDF);
+        assert_eq!(
+            w.app.clone().oneshot(req("haunghia", &file)).await.unwrap().status(),
+            StatusCode::FORBIDDEN
+        );
+        // Another commune's own URL with this file's id finds nothing.
+        let theirs = format!("/schemes/LA-KDV-2017-2020/units/27931/reviews/2018/evidence/{id}");
+        assert_eq!(
+            w.call(
+                "haunghia",
+                Method::PUT,
+                &format!("{BASE}/27931/reviews/2018"),
+                Some(json!({"version": 0}))
+            )
+            .await
+            .0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            w.app.clone().oneshot(req("haunghia", &theirs)).await.unwrap().status(),
+            StatusCode::NOT_FOUND
+        );
+        let anon = Request::builder().uri(&file).body(Body::empty()).unwrap();
+        assert_eq!(w.app.clone().oneshot(anon).await.unwrap().status(), StatusCode::SEE_OTHER);
+
+        // Deleting: by the unit, while editable; recorded.
+        let del = Request::builder()
+            .method(Method::POST)
+            .uri(format!("{file}/delete"))
+            .header(header::COOKIE, "danvan_session=huuthanh")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(w.app.clone().oneshot(del).await.unwrap().status(), StatusCode::SEE_OTHER);
+        assert_eq!(w.store.evidence_of(review.id).await.unwrap().len(), 4);
+        let events = w.store.entity_history("evidence", &id.to_string()).await.unwrap();
+        assert_eq!(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["create", "delete"]);
+    })
+    .await;
 }

@@ -237,3 +237,16 @@ action-approve = Approved
 action-return = Returned
 action-reopen = Reopened
 entity-review = Review
+
+evidence-add = Add an evidence file (PDF, JPEG, PNG, DOCX, XLSX; at most 10 MB)
+evidence-upload = Upload
+evidence-delete = Delete
+evidence-delete-confirm = Delete this evidence file?
+evidence-after-save = Save the draft first, then attach evidence files.
+evidence-too-large = File too large: 10 MB per file, 50 MB per review at most.
+evidence-kind = The file is not a PDF, JPEG, PNG, DOCX or XLSX (checked from its content, not its name).
+evidence-missing = Choose a target and a file.
+review-done-evidence = Evidence file attached.
+review-done-evidence-deleted = Evidence file deleted.
+entity-evidence = Evidence
+action-delete = Deleted

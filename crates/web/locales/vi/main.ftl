@@ -237,3 +237,16 @@ action-approve = Duyệt
 action-return = Trả lại
 action-reopen = Mở lại
 entity-review = Bản rà soát
+
+evidence-add = Thêm tệp minh chứng (PDF, JPEG, PNG, DOCX, XLSX; tối đa 10 MB)
+evidence-upload = Tải lên
+evidence-delete = Xóa
+evidence-delete-confirm = Xóa tệp minh chứng này?
+evidence-after-save = Lưu bản nháp trước, rồi đính kèm tệp minh chứng.
+evidence-too-large = Tệp quá lớn: mỗi tệp tối đa 10 MB, mỗi bản rà soát tối đa 50 MB.
+evidence-kind = Tệp không phải PDF, JPEG, PNG, DOCX hoặc XLSX (kiểm tra theo nội dung tệp, không theo tên).
+evidence-missing = Cần chọn chỉ tiêu và một tệp.
+review-done-evidence = Đã đính kèm tệp minh chứng.
+review-done-evidence-deleted = Đã xóa tệp minh chứng.
+entity-evidence = Minh chứng
+action-delete = Xóa
