@@ -423,6 +423,21 @@ async fn a_review_is_filled_returned_fixed_and_approved() {
     choose(c, "input[name=\"5.1.yes\"][value=\"no\"]").await;
     choose(c, "select[name=\"3.4.level\"] option:nth-child(4)").await; // Khá
     choose(c, "select[name=\"6.2.level\"] option:nth-child(4)").await; // Hoàn thành tốt
+                                                                       // Save the draft, attach the evidence the scheme asks for, then submit.
+    click_and_wait(c, Locator::Id("review-save")).await;
+    assert_eq!(c.find(Locator::Id("review-status")).await.unwrap().text().await.unwrap(), "Đang soạn");
+    let pdf = tempfile_dir().join("quy-che.pdf");
+    std::fs::write(
+        &pdf,
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+    )
+    .unwrap();
+    for code in ["1.1", "1.3", "2.2", "3.3", "3.4", "4.2", "4.3", "5.1", "6.2"] {
+        let input = centred(c, &format!("input[id=\"file-{code}\"]")).await;
+        input.send_keys(pdf.to_str().unwrap()).await.unwrap();
+        click_and_wait(c, Locator::Id(&format!("upload-{code}"))).await;
+    }
+    assert_eq!(c.find_all(Locator::Css(".evidence ul.files li")).await.unwrap().len(), 9);
     shot(c, "review-form-360").await;
     click_confirm_and_wait(c, Locator::Id("review-submit")).await;
     assert_eq!(c.find(Locator::Id("review-status")).await.unwrap().text().await.unwrap(), "Chờ duyệt");
