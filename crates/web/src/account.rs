@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use danvan_domain::access::check_password;
@@ -297,9 +297,4 @@ pub async fn api_logout(State(state): State<AppState>, user: CurrentUser) -> Res
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = MeJson), (status = 401, body = crate::error::ErrorBody)), tag = "auth")]
 pub async fn api_me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<MeJson>, ApiError> {
     Ok(Json(me_json(&state, &user.user).await?))
-}
-
-/// Whether a request came from a browser form (for choosing between a page and JSON).
-pub fn wants_html(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
 }

@@ -654,13 +654,7 @@ pub async fn scheme_history(
     Path(code): Path<String>,
 ) -> Result<HistoryPage, PageError> {
     let lang = ctx.lang;
-    let scheme = state
-        .store
-        .scheme(&code)
-        .await
-        .in_lang(lang)?
-        .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{code}\"")))
-        .in_lang(lang)?;
+    let scheme = crate::pages::find_scheme(&state, &code).await.in_lang(lang)?;
     let events = state.store.entity_history("scheme", &scheme.id.to_string()).await.in_lang(lang)?;
     Ok(HistoryPage {
         layout: Layout::new(&ctx, &lang.t("history-title"), &format!("/schemes/{code}/history")),

@@ -219,11 +219,7 @@ pub async fn get_scheme(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<SchemeJson>, ApiError> {
-    let scheme = state
-        .store
-        .scheme(&code)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{code}\"")))?;
+    let scheme = crate::pages::find_scheme(&state, &code).await?;
     let criteria = scheme.def.targets.iter().map(|t: &Target| (t.code.clone(), t.criterion_text())).collect();
     Ok(Json(SchemeJson { def: scheme.def, criteria }))
 }

@@ -383,6 +383,11 @@ pub async fn unit(
     })
 }
 
+/// A scheme by its code, or a clear 404.
+pub async fn find_scheme(state: &AppState, code: &str) -> Result<danvan_store::StoredScheme, WebError> {
+    state.store.scheme(code).await?.ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{code}\"")))
+}
+
 // ---- scheme --------------------------------------------------------------------------------
 
 pub struct TargetRow {
@@ -462,13 +467,7 @@ pub async fn scheme(
     Path(code): Path<String>,
 ) -> Result<SchemePage, PageError> {
     let lang = ctx.lang;
-    let scheme = state
-        .store
-        .scheme(&code)
-        .await
-        .in_lang(lang)?
-        .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{code}\"")))
-        .in_lang(lang)?;
+    let scheme = crate::pages::find_scheme(&state, &code).await.in_lang(lang)?;
     let root = state.store.unit(scheme.root_unit_id).await.in_lang(lang)?;
     let def = scheme.def;
     let years: Vec<i32> = def.years().collect();

@@ -55,13 +55,7 @@ pub async fn list(
     Path((scheme, code)): Path<(String, String)>,
 ) -> Result<ReviewsPage, PageError> {
     let lang = ctx.lang;
-    let scheme = state
-        .store
-        .scheme(&scheme)
-        .await
-        .in_lang(lang)?
-        .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{scheme}\"")))
-        .in_lang(lang)?;
+    let scheme = crate::pages::find_scheme(&state, &scheme).await.in_lang(lang)?;
     let existing = state.store.reviews_within(scheme.id, unit.id, None).await.in_lang(lang)?;
     let rows = scheme_periods(&scheme.def)
         .into_iter()
@@ -580,11 +574,7 @@ async fn inbox_page(
     problems: Vec<String>,
 ) -> Result<InboxPage, WebError> {
     let lang = ctx.lang;
-    let scheme = state
-        .store
-        .scheme(scheme)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{scheme}\"")))?;
+    let scheme = crate::pages::find_scheme(state, scheme).await?;
     let root = user.user.scope_unit_id.unwrap_or(scheme.root_unit_id);
     let submitted = state.store.reviews_within(scheme.id, root, Some(State::Submitted)).await?;
     let units = state.store.units_by_ids(&submitted.iter().map(|r| r.unit_id).collect::<Vec<_>>()).await?;
@@ -636,13 +626,7 @@ pub async fn bulk_approve(
     let lang = ctx.lang;
     let ids: Vec<i64> =
         pairs.iter().filter(|(k, _)| k == "review").filter_map(|(_, v)| v.parse().ok()).collect();
-    let scheme = state
-        .store
-        .scheme(&scheme_code)
-        .await
-        .in_lang(lang)?
-        .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{scheme_code}\"")))
-        .in_lang(lang)?;
+    let scheme = crate::pages::find_scheme(&state, &scheme_code).await.in_lang(lang)?;
     let mut done = 0;
     let mut problems = Vec::new();
     for id in ids {

@@ -37,11 +37,7 @@ pub async fn scheme_and_period(
     code: &str,
     period: &str,
 ) -> Result<(StoredScheme, Period), WebError> {
-    let scheme = state
-        .store
-        .scheme(code)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("không có đề án mã \"{code}\"")))?;
+    let scheme = crate::pages::find_scheme(state, code).await?;
     let p = Period::parse(period, scheme.def.period).map_err(WebError::BadRequest)?;
     if p.year < scheme.def.first_year || p.year > scheme.def.last_year {
         return Err(WebError::BadRequest(format!(
