@@ -110,6 +110,25 @@ pub fn apply(from: State, t: Transition, reason: Option<&str>) -> Result<State, 
     }
 }
 
+/// What an item still lacks before it can be submitted: a value for every target the unit
+/// reports itself, and evidence where a target requires it. Messages name the target.
+pub fn missing_for_submit(
+    targets: &[crate::scheme::Target],
+    has_value: impl Fn(&str) -> bool,
+    has_evidence: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in targets.iter().filter(|t| t.source == crate::scheme::Source::Reported) {
+        if !has_value(&t.code) {
+            out.push(format!("Chỉ tiêu {} ({}) chưa có giá trị", t.code, t.name));
+        }
+        if t.evidence_required && !has_evidence(&t.code) {
+            out.push(format!("Chỉ tiêu {} ({}) cần tệp minh chứng", t.code, t.name));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +149,21 @@ mod tests {
                 assert_eq!(apply(from, t, Some("lý do")).ok(), expected, "{from:?} {t:?}");
             }
         }
+    }
+
+    #[test]
+    fn submission_needs_values_and_evidence() {
+        let scheme =
+            crate::scheme::parse_scheme(include_str!("../../../data/schemes/long-an-2017-2020.sample.toml"))
+                .unwrap();
+        let all = missing_for_submit(&scheme.targets, |_| false, |_| false);
+        // 15 reported targets without values, 9 of them without required evidence.
+        assert_eq!(all.len(), 15 + 9);
+        assert!(!all.iter().any(|m| m.contains("3.1")), "computed targets are not asked for");
+        assert!(missing_for_submit(&scheme.targets, |_| true, |_| true).is_empty());
+        let only_evidence = missing_for_submit(&scheme.targets, |_| true, |c| c != "1.3");
+        assert_eq!(only_evidence.len(), 1);
+        assert!(only_evidence[0].starts_with("Chỉ tiêu 1.3") && only_evidence[0].contains("minh chứng"));
     }
 
     #[test]

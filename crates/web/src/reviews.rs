@@ -327,25 +327,6 @@ pub struct TransitionBody {
     pub version: Option<i64>,
 }
 
-/// What a review still lacks before it can be submitted: a value for every reported target,
-/// and evidence where a target requires it.
-fn missing_for_submit(
-    scheme: &StoredScheme,
-    review: &Review,
-    evidence: &[danvan_store::Evidence],
-) -> Vec<String> {
-    let mut out = Vec::new();
-    for t in scheme.def.targets.iter().filter(|t| t.source == Source::Reported) {
-        if review.values.get(&t.code).and_then(|e| e.value.as_ref()).is_none() {
-            out.push(format!("Chỉ tiêu {} ({}) chưa có giá trị", t.code, t.name));
-        }
-        if t.evidence_required && !evidence.iter().any(|e| e.target_code == t.code) {
-            out.push(format!("Chỉ tiêu {} ({}) cần tệp minh chứng", t.code, t.name));
-        }
-    }
-    out
-}
-
 /// Which review: a scheme's, for a unit and a period.
 pub struct Which<'a> {
     pub scheme: &'a StoredScheme,
@@ -371,7 +352,11 @@ pub async fn change_state(
         .ok_or_else(|| WebError::NotFound(format!("chưa có bản rà soát kỳ {key}")))?;
     if t == Transition::Submit && review.state.editable() {
         let evidence = state.store.evidence_of(review.id).await?;
-        let missing = missing_for_submit(scheme, &review, &evidence);
+        let missing = danvan_domain::workflow::missing_for_submit(
+            &scheme.def.targets,
+            |code| review.values.get(code).is_some_and(|e| e.value.is_some()),
+            |code| evidence.iter().any(|e| e.target_code == code),
+        );
         if !missing.is_empty() {
             return Ok(Outcome::Invalid(missing));
         }
