@@ -388,6 +388,14 @@ impl Store {
         Ok(n)
     }
 
+    /// Forgets failed logins older than a time (housekeeping; the audit log keeps them).
+    pub async fn purge_login_failures(&self, before: DateTime<Utc>) -> Result<u64> {
+        let n = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(before).execute(pool).await?.rows_affected()
+        });
+        Ok(n)
+    }
+
     /// Records a failed login (for throttling) and audits it.
     pub async fn record_login_failure(
         &self,

@@ -464,6 +464,11 @@ async fn api_tokens_and_failed_logins() {
         let since = t0 - Duration::minutes(15);
         assert_eq!(store.login_failures_since("xa", "10.0.0.9", since).await.unwrap(), (3, 4));
         assert_eq!(store.login_failures_since("xa", "10.0.0.8", since).await.unwrap(), (3, 0));
+        // Housekeeping forgets old failures, not recent ones.
+        let hour = t0 - Duration::hours(1);
+        assert_eq!(store.login_failures_since("xa", "10.0.0.8", hour).await.unwrap(), (4, 1));
+        assert_eq!(store.purge_login_failures(t0 - Duration::minutes(20)).await.unwrap(), 1);
+        assert_eq!(store.login_failures_since("xa", "10.0.0.8", hour).await.unwrap(), (3, 0));
     })
     .await;
 }

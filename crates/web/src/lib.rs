@@ -302,13 +302,14 @@ pub struct Config {
 pub struct App {
     listener: TcpListener,
     router: Router,
+    state: AppState,
 }
 
 impl App {
     pub async fn build(config: &Config, store: Store) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.bind).await?;
         let state = AppState { store, auth: config.auth.clone(), files: config.files.clone() };
-        Ok(Self { listener, router: router(state) })
+        Ok(Self { listener, router: router(state.clone()), state })
     }
 
     pub fn port(&self) -> u16 {
@@ -319,8 +320,22 @@ impl App {
         self.listener.local_addr()
     }
 
-    /// Serves until Ctrl-C or SIGTERM.
+    /// Serves until Ctrl-C or SIGTERM. Expired sessions and old failed logins are removed
+    /// at start and every hour.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                let now = chrono::Utc::now();
+                let sessions = state.store.purge_sessions(now, now - state.auth.idle).await;
+                let failures = state.store.purge_login_failures(now - chrono::Duration::days(1)).await;
+                if let (Err(e), _) | (_, Err(e)) = (&sessions, &failures) {
+                    tracing::warn!(error = %e, "housekeeping failed");
+                }
+            }
+        });
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await
