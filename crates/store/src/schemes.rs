@@ -31,6 +31,8 @@ pub struct SchemeSummary {
     pub last_year: i32,
     pub sample: bool,
     pub root_unit_id: i64,
+    /// The level that reviews under the scheme.
+    pub applies_to: UnitLevel,
     pub target_count: i64,
 }
 
@@ -320,18 +322,17 @@ impl Store {
 
     /// Every scheme, newest first.
     pub async fn schemes(&self) -> Result<Vec<SchemeSummary>> {
-        type Row = (i64, String, String, String, i64, i64, bool, i64, i64);
+        type Row = (i64, String, String, String, i64, i64, bool, i64, String, i64);
         let rows: Vec<Row> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT s.id, s.code, s.title, s.issuing_body, s.first_year, s.last_year, s.sample, s.root_unit_id, \
+                "SELECT s.id, s.code, s.title, s.issuing_body, s.first_year, s.last_year, s.sample, s.root_unit_id, s.applies_to, \
                  (SELECT COUNT(*) FROM targets t WHERE t.scheme_id = s.id) \
                  FROM schemes s ORDER BY s.last_year DESC, s.code",
             )
             .fetch_all(pool)
             .await?
         });
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(
                 |(
                     id,
@@ -342,20 +343,25 @@ impl Store {
                     last_year,
                     sample,
                     root_unit_id,
+                    applies_to,
                     target_count,
-                )| SchemeSummary {
-                    id,
-                    code,
-                    title,
-                    issuing_body,
-                    first_year: first_year as i32,
-                    last_year: last_year as i32,
-                    sample,
-                    root_unit_id,
-                    target_count,
+                )| {
+                    Ok(SchemeSummary {
+                        applies_to: UnitLevel::parse(&applies_to)
+                            .ok_or_else(|| corrupt("level", &applies_to))?,
+                        id,
+                        code,
+                        title,
+                        issuing_body,
+                        first_year: first_year as i32,
+                        last_year: last_year as i32,
+                        sample,
+                        root_unit_id,
+                        target_count,
+                    })
                 },
             )
-            .collect())
+            .collect()
     }
 
     /// A scheme with its task groups, targets and coverage goals.

@@ -266,6 +266,7 @@ async fn schemes_round_trip_and_update_in_place() {
         let list = store.schemes().await.unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!((list[0].code.as_str(), list[0].target_count, list[0].sample), ("T-1", 3, true));
+        assert_eq!(list[0].applies_to, UnitLevel::Commune);
 
         // A changed file: one target removed, one renamed with new coverage, a group dropped.
         let changed_text = SCHEME

@@ -244,8 +244,7 @@ pub async fn relation(state: &AppState, user: &User, unit_id: i64) -> Result<Rel
     if scope == unit_id {
         return Ok(Relation::Same);
     }
-    let lineage = state.store.lineage(unit_id).await?;
-    Ok(if lineage.iter().any(|u| u.id == scope) { Relation::Below } else { Relation::Outside })
+    Ok(if state.store.is_within(unit_id, scope).await? { Relation::Below } else { Relation::Outside })
 }
 
 /// Whether a user may do an action on a unit.

@@ -167,12 +167,6 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePag
         None => None,
     };
     let inbox = ctx.user.as_ref().is_some_and(crate::review_pages::has_inbox);
-    let mut levels = std::collections::HashMap::new();
-    for s in &schemes {
-        if let Some(full) = state.store.scheme(&s.code).await.in_lang(lang)? {
-            levels.insert(s.code.clone(), full.def.applies_to);
-        }
-    }
     Ok(HomePage {
         layout: Layout::new(&ctx, &lang.t("home-title"), "/"),
         schemes: schemes
@@ -180,7 +174,7 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePag
             .map(|s| SchemeCard {
                 my_reviews: my_unit
                     .as_ref()
-                    .filter(|u| levels.get(&s.code) == Some(&u.level))
+                    .filter(|u| u.level == s.applies_to)
                     .map(|u| format!("/schemes/{}/units/{}/reviews", s.code, u.code)),
                 inbox: inbox.then(|| format!("/schemes/{}/inbox", s.code)),
                 years: format!("{}-{}", s.first_year, s.last_year),

@@ -492,31 +492,26 @@ pub async fn decide(
     };
     let which = Which { scheme: &scheme, period: &period, unit: &unit };
     let reason = Some(form.reason.as_str()).filter(|r| !r.trim().is_empty());
-    match change_state(&state, &user, which, t, reason, form.version).await.in_lang(lang)? {
-        Outcome::Done(_) => Ok(Redirect::to(&format!(
-            "/schemes/{}/units/{code}/reviews/{period}?done={}",
-            scheme.def.code,
-            t.as_str()
-        ))
-        .into_response()),
-        Outcome::Invalid(problems) => {
-            let review = state.store.review(scheme.id, unit.id, &period.to_string()).await.in_lang(lang)?;
-            let which = Which { scheme: &scheme, period: &period, unit: &unit };
-            let page =
-                review_page(&state, &ctx, &user, which, review.as_ref(), None, None, problems, String::new())
-                    .await
-                    .in_lang(lang)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Outcome::Conflict(m, current) => {
-            let which = Which { scheme: &scheme, period: &period, unit: &unit };
-            let page =
-                review_page(&state, &ctx, &user, which, current.as_ref(), None, None, vec![m], String::new())
-                    .await
-                    .in_lang(lang)?;
-            Ok((StatusCode::CONFLICT, page).into_response())
-        }
-    }
+    let (status, review, problems) =
+        match change_state(&state, &user, which, t, reason, form.version).await.in_lang(lang)? {
+            Outcome::Done(_) => {
+                let done =
+                    format!("/schemes/{}/units/{code}/reviews/{period}?done={}", scheme.def.code, t.as_str());
+                return Ok(Redirect::to(&done).into_response());
+            }
+            Outcome::Invalid(problems) => {
+                let review =
+                    state.store.review(scheme.id, unit.id, &period.to_string()).await.in_lang(lang)?;
+                (StatusCode::UNPROCESSABLE_ENTITY, review, problems)
+            }
+            Outcome::Conflict(m, current) => (StatusCode::CONFLICT, current, vec![m]),
+        };
+    // Refused: the page again, as the review now is, with why.
+    let which = Which { scheme: &scheme, period: &period, unit: &unit };
+    let page = review_page(&state, &ctx, &user, which, review.as_ref(), None, None, problems, String::new())
+        .await
+        .in_lang(lang)?;
+    Ok((status, page).into_response())
 }
 
 /// The history of one review.
@@ -656,7 +651,7 @@ pub async fn bulk_approve(
 
 /// Whether the signed-in user has an inbox at all (for the navigation).
 pub fn has_inbox(user: &CurrentUser) -> bool {
-    may_own(&user.user, Action::ReviewInbox) || user.user.role == danvan_domain::access::Role::Admin
+    may_own(&user.user, Action::ReviewInbox)
 }
 
 // ---- evidence ------------------------------------------------------------------------------
