@@ -23,6 +23,7 @@ pub mod error;
 pub mod i18n;
 pub mod pages;
 pub mod review_pages;
+pub mod review_sheet;
 pub mod reviews;
 
 use auth::{Access, AuthConfig, Guard};
@@ -195,6 +196,18 @@ fn routes(state: AppState) -> Routes {
             "/schemes/{scheme}/units/{code}/reviews/{period}",
             Unit(Action::Edit),
             review_pages::submit_form,
+        )
+        .get(
+            "/schemes/{scheme}/units/{code}/reviews/{period}/xlsx",
+            Unit(Action::Read),
+            review_sheet::download,
+        )
+        .add_limited(
+            Method::POST,
+            "/schemes/{scheme}/units/{code}/reviews/{period}/xlsx",
+            Unit(Action::Edit),
+            review_sheet::upload,
+            review_sheet::MAX_TEMPLATE_BYTES + 64 * 1024,
         )
         .post(
             "/schemes/{scheme}/units/{code}/reviews/{period}/decide",

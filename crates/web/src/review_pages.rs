@@ -156,6 +156,24 @@ fn show_milli(m: danvan_domain::value::Milli) -> String {
     danvan_domain::scheme::format_number(m.as_f64())
 }
 
+/// A value as people read it: "8/10", "2", "Có", "Khá"; empty when there is none.
+pub(crate) fn show_value(
+    lang: Lang,
+    t: &danvan_domain::scheme::Target,
+    value: Option<&danvan_domain::value::Value>,
+) -> String {
+    use danvan_domain::value::Value;
+    match value {
+        Some(Value::Ratio { numerator, denominator }) => {
+            format!("{}/{}", show_milli(*numerator), show_milli(*denominator))
+        }
+        Some(Value::Count { count }) => show_milli(*count),
+        Some(Value::YesNo { yes }) => lang.t(if *yes { "yes" } else { "no" }),
+        Some(Value::Level { grade }) => t.grades.get(*grade).cloned().unwrap_or_default(),
+        None => String::new(),
+    }
+}
+
 /// The form's fields from a review, overlaid with what was typed (after a refused save).
 fn fields(
     lang: Lang,
@@ -172,16 +190,8 @@ fn fields(
         Some(other) => other.to_string(),
         None => String::new(),
     };
-    let shown = |e: Option<&danvan_store::Entry>, t: &danvan_domain::scheme::Target| -> String {
-        match e.and_then(|e| e.value.as_ref()) {
-            Some(Value::Ratio { numerator, denominator }) => {
-                format!("{}/{}", show_milli(*numerator), show_milli(*denominator))
-            }
-            Some(Value::Count { count }) => show_milli(*count),
-            Some(Value::YesNo { yes }) => lang.t(if *yes { "yes" } else { "no" }),
-            Some(Value::Level { grade }) => t.grades.get(*grade).cloned().unwrap_or_default(),
-            None => String::new(),
-        }
+    let shown = |e: Option<&danvan_store::Entry>, t: &danvan_domain::scheme::Target| {
+        show_value(lang, t, e.and_then(|e| e.value.as_ref()))
     };
     scheme
         .def
@@ -424,7 +434,8 @@ pub async fn submit_form(
     match save(&state, &user, &scheme, &period, &unit, &body).await.in_lang(lang)? {
         Outcome::Done(saved) => {
             if intent.as_deref() != Some("submit") {
-                return Ok(Redirect::to(&format!("{here}?done=saved")).into_response());
+                let done = if intent.as_deref() == Some("import") { "imported" } else { "saved" };
+                return Ok(Redirect::to(&format!("{here}?done={done}")).into_response());
             }
             match change_state(&state, &user, which(), Transition::Submit, None, Some(saved.version))
                 .await
@@ -674,6 +685,60 @@ fn file_path(state: &AppState, sha256: &str) -> std::path::PathBuf {
     state.files.join(&sha256[..2]).join(sha256)
 }
 
+/// What a multipart form carried: its text fields, and its one file (name and bytes).
+pub(crate) struct Upload {
+    pub fields: BTreeMap<String, String>,
+    pub file: Option<(String, Vec<u8>)>,
+}
+
+/// Reads a multipart form with one file field named `file`. A body over the route's limit
+/// gives `too_big()`.
+pub(crate) async fn read_multipart(
+    mut multipart: axum::extract::Multipart,
+    too_big: impl Fn() -> WebError,
+) -> Result<Upload, WebError> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_big()
+        } else {
+            WebError::BadRequest(format!("tệp gửi lên không đọc được: {e}"))
+        }
+    };
+    let mut upload = Upload { fields: BTreeMap::new(), file: None };
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            let filename = field.file_name().unwrap_or("").to_string();
+            upload.file = Some((filename, field.bytes().await.map_err(unreadable)?.to_vec()));
+        } else {
+            upload.fields.insert(name, field.text().await.map_err(unreadable)?);
+        }
+    }
+    Ok(upload)
+}
+
+/// A file to download, always as an attachment, under a name safe in every browser.
+pub(crate) fn attachment(content_type: &str, filename: &str, bytes: Vec<u8>) -> Response {
+    let encoded: String =
+        url::form_urlencoded::byte_serialize(filename.as_bytes()).collect::<String>().replace('+', "%20");
+    let ascii: String = filename
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .collect();
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
+            (axum::http::header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 /// Uploads an evidence file for a target (multipart: `target`, `file`). The kind is read from
 /// the content; files over 10 MB, or past 50 MB for the review, are refused.
 pub async fn upload_evidence(
@@ -682,42 +747,14 @@ pub async fn upload_evidence(
     user: CurrentUser,
     ScopedUnit(unit): ScopedUnit,
     Path((scheme, code, period)): Path<(String, String, String)>,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     use danvan_domain::evidence::{safe_filename, sniff, MAX_FILE_BYTES, MAX_REVIEW_BYTES};
     let lang = ctx.lang;
     let too_big = || WebError::PayloadTooLarge(lang.t("evidence-too-large"));
     let (_, review) = review_of(&state, &unit, &scheme, &period).await.in_lang(lang)?;
-    let mut target = None;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_big()).in_lang(lang),
-            Err(e) => {
-                return Err(WebError::BadRequest(format!("tệp gửi lên không đọc được: {e}"))).in_lang(lang)
-            }
-        };
-        match field.name() {
-            Some("target") => target = field.text().await.ok(),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("").to_string();
-                let bytes = match field.bytes().await {
-                    Ok(b) => b,
-                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                        return Err(too_big()).in_lang(lang)
-                    }
-                    Err(e) => {
-                        return Err(WebError::BadRequest(format!("tệp gửi lên không đọc được: {e}")))
-                            .in_lang(lang)
-                    }
-                };
-                file = Some((name, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
+    let Upload { mut fields, file } = read_multipart(multipart, too_big).await.in_lang(lang)?;
+    let target = fields.remove("target");
     let target = target.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
     let (Some(target), Some((name, bytes))) = (target, file) else {
         return Err(WebError::BadRequest(lang.t("evidence-missing"))).in_lang(lang);
@@ -791,25 +828,7 @@ pub async fn download_evidence(
         .await
         .map_err(|e| WebError::Internal(Box::new(e)))
         .in_lang(lang)?;
-    let encoded: String =
-        url::form_urlencoded::byte_serialize(ev.filename.as_bytes()).collect::<String>().replace('+', "%20");
-    let ascii: String = ev
-        .filename
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
-        .collect();
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, ev.content_type.clone()),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-            ),
-            (axum::http::header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(attachment(&ev.content_type, &ev.filename, bytes))
 }
 
 pub async fn delete_evidence(

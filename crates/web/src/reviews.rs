@@ -180,7 +180,7 @@ pub struct SaveBody {
 }
 
 /// Checks a save: every value against its target, notes and sections within limits.
-fn check_save(
+pub(crate) fn check_save(
     scheme: &StoredScheme,
     body: &SaveBody,
 ) -> Result<(BTreeMap<String, Entry>, Narrative), Vec<String>> {

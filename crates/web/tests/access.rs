@@ -417,6 +417,8 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET", "/schemes/{scheme}/units/{code}/reviews/{period}", "APDCV", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}", "APC", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/decide", "APD", "AP", "A"),
+    ("GET", "/schemes/{scheme}/units/{code}/reviews/{period}/xlsx", "APDCV", "AP", "A"),
+    ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/xlsx", "APC", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/reviews/{period}/history", "APDCV", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/evidence", "APC", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/reviews/{period}/evidence/{id}", "APDCV", "AP", "A"),
@@ -502,7 +504,7 @@ async fn matrix(w: World) {
                     "{method} {concrete} as {} ({target}): {} {}",
                     name.unwrap_or("anonymous"),
                     a.status,
-                    &a.body[..a.body.len().min(200)]
+                    a.body.chars().take(200).collect::<String>()
                 );
                 assert_eq!(!denied, expected, "{what}");
                 if !expected {

@@ -65,26 +65,55 @@ impl World {
         name: &str,
         bytes: &[u8],
     ) -> (StatusCode, String) {
+        let uri = format!("/schemes/LA-KDV-2017-2020/units/{unit}/reviews/2018/evidence");
+        let (status, _, body) = self.multipart(who, &uri, &[("target", target)], name, bytes).await;
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// Posts a multipart form with text fields and one file named `file`.
+    async fn multipart(
+        &self,
+        who: &str,
+        uri: &str,
+        fields: &[(&str, &str)],
+        name: &str,
+        bytes: &[u8],
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
         let boundary = "XdanvanX";
         let mut body = Vec::new();
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"target\"\r\n\r\n{target}\r\n")
-                .as_bytes(),
-        );
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                    .as_bytes(),
+            );
+        }
         body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.send(who, Method::POST, uri, Some((&format!("multipart/form-data; boundary={boundary}"), body)))
+            .await
+    }
+
+    /// A request as a signed-in user; the status, headers and body of the answer.
+    async fn send(
+        &self,
+        who: &str,
+        method: Method,
+        uri: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
         let req = Request::builder()
-            .method(Method::POST)
-            .uri(format!("/schemes/LA-KDV-2017-2020/units/{unit}/reviews/2018/evidence"))
-            .header(header::COOKIE, format!("danvan_session={who}"))
-            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-            .body(Body::from(body))
-            .unwrap();
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, format!("danvan_session={who}"));
+        let req = match body {
+            Some((kind, bytes)) => req.header(header::CONTENT_TYPE, kind).body(Body::from(bytes)),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
         let res = self.app.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8_lossy(&bytes).into_owned())
+        let (status, headers) = (res.status(), res.headers().clone());
+        (status, headers, res.into_body().collect().await.unwrap().to_bytes().to_vec())
     }
 
     async fn call(&self, who: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -392,6 +421,164 @@ async fn evidence_is_checked_kept_and_served_only_within_scope() {
         assert_eq!(w.store.evidence_of(review.id).await.unwrap().len(), 4);
         let events = w.store.entity_history("evidence", &id.to_string()).await.unwrap();
         assert_eq!(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["create", "delete"]);
+    })
+    .await;
+}
+
+/// The hidden fields of the preview's confirm form, decoded.
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let unescape = |s: &str| {
+        s.replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    html.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .map(|rest| {
+            let (name, rest) = rest.split_once("\" value=\"").unwrap();
+            let (value, _) = rest.split_once("\">").unwrap();
+            (unescape(name), unescape(value))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_excel_round_trip_previews_then_applies_and_refuses_bad_files() {
+    use danvan_report::testing::{edit_cell, target_cell, Edit};
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let page = "/schemes/LA-KDV-2017-2020/units/27931/reviews/2018";
+        let sheet = format!("{page}/xlsx");
+        let api = format!("{BASE}/27931/reviews/2018");
+
+        // The template of a review not yet started.
+        let (s, headers, template) = w.send("haunghia", Method::GET, &sheet, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(headers[header::CONTENT_TYPE].to_str().unwrap().contains("spreadsheetml"));
+        let disposition = headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+        assert!(
+            disposition.starts_with("attachment;") && disposition.contains("27931-2018.xlsx"),
+            "{disposition}"
+        );
+
+        // Filled offline.
+        let mut x = template.clone();
+        for (code, col, edit) in [
+            ("1.2", 'E', Edit::Number(3.0)),
+            ("2.1", 'E', Edit::Text("8")),
+            ("2.1", 'F', Edit::Number(10.0)),
+            ("1.1", 'E', Edit::Text("Có")),
+            ("1.1", 'G', Edit::Text("=HYPERLINK(\"http://evil\",\"bấm\")")),
+            ("6.2", 'E', Edit::Text("Hoàn thành tốt")),
+        ] {
+            x = edit_cell(&x, 1, &target_cell(&x, code, col), edit);
+        }
+        let (s, _, body) = w.multipart("haunghia", &sheet, &[], "ra-soat.xlsx", &x).await;
+        let html = String::from_utf8(body).unwrap();
+        assert_eq!(s, StatusCode::OK, "{html}");
+        // The preview lists every change, and nothing is saved yet.
+        for code in ["1.1", "1.2", "2.1", "6.2"] {
+            assert!(html.contains(&format!("data-code=\"{code}\"")), "{code} in {html}");
+        }
+        assert!(!html.contains("data-code=\"1.3\""));
+        assert!(html.contains("8/10") && html.contains("Hoàn thành tốt"));
+        assert_eq!(w.call("haunghia", Method::GET, &api, None).await.1["status"], "not_started");
+
+        // Confirming applies it through the review form.
+        let fields = hidden_fields(&html);
+        let form = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &fields {
+                form.append_pair(k, v);
+            }
+            form.append_pair("intent", "import");
+            form.finish()
+        };
+        let (s, headers, _) = w
+            .send(
+                "haunghia",
+                Method::POST,
+                page,
+                Some(("application/x-www-form-urlencoded", form.into_bytes())),
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert!(headers[header::LOCATION].to_str().unwrap().ends_with("?done=imported"));
+        let (_, review) = w.call("haunghia", Method::GET, &api, None).await;
+        let version = review["version"].as_i64().unwrap();
+        assert!(version > 0);
+        assert_eq!(review["values"]["1.2"]["count"], 3.0);
+        assert_eq!(review["values"]["2.1"]["numerator"], 8.0);
+        assert_eq!(review["values"]["2.1"]["denominator"], 10.0);
+        assert_eq!(review["values"]["1.1"]["yes"], true);
+        assert_eq!(review["values"]["1.1"]["note"], "=HYPERLINK(\"http://evil\",\"bấm\")");
+        assert_eq!(review["values"]["6.2"]["level"], "Hoàn thành tốt");
+
+        // The same file again changes nothing — but it was made from version 0, so says so.
+        let (s, _, body) = w.multipart("haunghia", &sheet, &[], "ra-soat.xlsx", &x).await;
+        let html = String::from_utf8(body).unwrap();
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("id=\"import-stale\"") && html.contains("id=\"import-nothing\""), "{html}");
+        assert!(!html.contains("id=\"import-confirm\""));
+
+        // Refused, each with its reason, and the review stays as it was.
+        let foreign = {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            book.add_worksheet().write_string(0, 0, "1.1").unwrap();
+            book.save_to_buffer().unwrap()
+        };
+        let tampered = edit_cell(&template, 1, &target_cell(&template, "1.2", 'A'), Edit::Text("1.3"));
+        let too_much = edit_cell(&template, 1, &target_cell(&template, "2.1", 'E'), Edit::Number(12.0));
+        let too_much = edit_cell(&too_much, 1, &target_cell(&too_much, "2.1", 'F'), Edit::Number(10.0));
+        let formula = edit_cell(&template, 1, &target_cell(&template, "1.2", 'E'), Edit::Formula("1+2", 3.0));
+        let (_, _, other_unit) = w
+            .send("district", Method::GET, "/schemes/LA-KDV-2017-2020/units/27988/reviews/2018/xlsx", None)
+            .await;
+        let exe = b"MZ\x90\x00\x03\x00\x00\x00".repeat(100);
+        for (what, bytes, reason) in [
+            ("foreign", &foreign[..], "không phải mẫu rà soát"),
+            ("tampered", &tampered[..], "phần cố định"),
+            ("invalid value", &too_much[..], "Chỉ tiêu 2.1"),
+            ("formula", &formula[..], "công thức"),
+            ("another unit", &other_unit[..], "27988"),
+            ("not a spreadsheet", &exe[..], "đã bị hỏng"),
+            ("broken", &x[..x.len() / 3], "đã bị hỏng"),
+        ] {
+            let (s, _, body) = w.multipart("haunghia", &sheet, &[], "ra-soat.xlsx", bytes).await;
+            let html = String::from_utf8(body).unwrap();
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {html}");
+            assert!(html.contains(reason), "{what}: {reason} not in {html}");
+            assert!(!html.contains("id=\"import-confirm\""), "{what}");
+        }
+        let (s, _, _) = w.multipart("haunghia", &sheet, &[], "big.xlsx", &vec![b'P'; 6 * 1024 * 1024]).await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(w.call("haunghia", Method::GET, &api, None).await.1["version"], version);
+
+        // A submitted review takes no file.
+        let (s, _) = w
+            .call(
+                "haunghia",
+                Method::PUT,
+                &api,
+                Some(json!({"version": version, "values": complete_values()})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        for t in EVIDENCE_REQUIRED {
+            assert_eq!(w.upload("haunghia", "27931", t, "a.pdf", PDF).await.0, StatusCode::SEE_OTHER);
+        }
+        let (s, body) = w.call("haunghia", Method::POST, &format!("{api}/submit"), Some(json!({}))).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, _, body) = w.multipart("haunghia", &sheet, &[], "ra-soat.xlsx", &x).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(String::from_utf8(body).unwrap().contains("không thể nhập"));
+        // The district user may read the template but not upload one.
+        assert_eq!(w.send("district", Method::GET, &sheet, None).await.0, StatusCode::OK);
+        assert_eq!(w.multipart("district", &sheet, &[], "r.xlsx", &x).await.0, StatusCode::FORBIDDEN);
     })
     .await;
 }

@@ -250,3 +250,25 @@ review-done-evidence = Evidence file attached.
 review-done-evidence-deleted = Evidence file deleted.
 entity-evidence = Evidence
 action-delete = Deleted
+
+## Excel round trip of a review
+review-done-imported = The values from the Excel file were applied to the draft.
+sheet-title = Fill in with Excel
+sheet-intro = Download an Excel template with the current values, fill it offline, then upload it to preview the changes.
+sheet-download = Download the Excel template
+sheet-upload = Upload the filled template
+import-title = Preview of the values from the Excel file
+import-refused = The file was refused; the review has not changed.
+import-back = Back to the review
+import-nothing = The file changes nothing in the current review.
+import-intro = The changes below are not saved yet. Check them, then press "Apply" to save them to the draft.
+import-code = Code
+import-target = Target
+import-before = Now
+import-after = In the file
+import-apply = Apply the changes
+import-cancel = Cancel
+import-missing = No Excel file was chosen.
+import-too-large = The Excel file is too large (at most 5 MB).
+import-locked = The review is "{ $state }"; values cannot be imported.
+import-stale = The review was saved again after the template was downloaded (template from version { $then }, now version { $now }); the changes below are against the current review.

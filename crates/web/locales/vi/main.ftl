@@ -250,3 +250,25 @@ review-done-evidence = Đã đính kèm tệp minh chứng.
 review-done-evidence-deleted = Đã xóa tệp minh chứng.
 entity-evidence = Minh chứng
 action-delete = Xóa
+
+## Excel round trip of a review
+review-done-imported = Đã áp dụng số liệu từ tệp Excel vào bản nháp.
+sheet-title = Điền bằng Excel
+sheet-intro = Tải mẫu Excel có sẵn số liệu hiện tại, điền khi không có mạng, rồi tải lên để xem trước các thay đổi.
+sheet-download = Tải mẫu Excel
+sheet-upload = Tải lên mẫu đã điền
+import-title = Xem trước số liệu từ tệp Excel
+import-refused = Tệp không được nhận; bản rà soát không thay đổi.
+import-back = Quay lại bản rà soát
+import-nothing = Tệp không có thay đổi nào so với bản rà soát hiện tại.
+import-intro = Các thay đổi dưới đây chưa được lưu. Kiểm tra rồi bấm "Áp dụng" để lưu vào bản nháp.
+import-code = Mã
+import-target = Chỉ tiêu
+import-before = Hiện tại
+import-after = Trong tệp
+import-apply = Áp dụng các thay đổi
+import-cancel = Hủy
+import-missing = Chưa chọn tệp Excel để tải lên.
+import-too-large = Tệp Excel quá lớn (tối đa 5 MB).
+import-locked = Bản rà soát đang ở trạng thái "{ $state }", không thể nhập số liệu.
+import-stale = Bản rà soát đã được lưu lại sau khi tải mẫu (mẫu lấy từ phiên bản { $then }, nay là phiên bản { $now }); các thay đổi dưới đây so với bản hiện tại.

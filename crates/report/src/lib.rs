@@ -1,0 +1,8 @@
+//! Turns domain views into files (spreadsheets now; Word reports, CSV and SVG charts later),
+//! and reads back the spreadsheets people fill offline. No IO beyond bytes in and bytes out.
+
+pub mod review_xlsx;
+pub mod testing;
+mod xlsx;
+
+pub use review_xlsx::{read_review, review_template, FilledEntry, FilledReview, ReviewSheet, TemplateError};

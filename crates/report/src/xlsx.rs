@@ -1,0 +1,138 @@
+//! What every spreadsheet we write or read shares: safe opening of uploads, text that never
+//! turns into a formula, and cell names.
+
+use std::io::{Cursor, Read};
+
+use calamine::{Data, Reader, Xlsx};
+use rust_xlsxwriter::{Format, Worksheet, XlsxError};
+
+/// The most an uploaded workbook may unpack to, and the most parts it may have: a small file
+/// that unpacks to gigabytes (a zip bomb) is refused before it is read.
+const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
+const MAX_PARTS: usize = 500;
+
+/// Opens an uploaded .xlsx after checking its container. Errors are Vietnamese, for the user.
+pub fn open(bytes: &[u8]) -> Result<Xlsx<Cursor<&[u8]>>, String> {
+    let broken = || "tệp không phải bảng tính Excel (.xlsx) hoặc đã bị hỏng".to_string();
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| broken())?;
+    if zip.len() > MAX_PARTS {
+        return Err(broken());
+    }
+    let mut unpacked = 0u64;
+    for i in 0..zip.len() {
+        let part = zip.by_index(i).map_err(|_| broken())?;
+        // The declared size can lie; count what actually comes out, up to the limit.
+        let declared = part.size();
+        let real = std::io::copy(&mut part.take(MAX_UNPACKED_BYTES - unpacked + 1), &mut std::io::sink())
+            .map_err(|_| broken())?;
+        unpacked += real.max(declared);
+        if unpacked > MAX_UNPACKED_BYTES {
+            return Err("bảng tính quá lớn khi giải nén; tệp không hợp lệ".into());
+        }
+    }
+    Xlsx::new(Cursor::new(bytes)).map_err(|_| broken())
+}
+
+/// "E7" for row 6, column 4 (both from 0).
+pub fn cell_name(row: u32, col: u16) -> String {
+    let mut col = u32::from(col) + 1;
+    let mut letters = Vec::new();
+    while col > 0 {
+        let rem = ((col - 1) % 26) as u8;
+        letters.push(char::from(b'A' + rem));
+        col = (col - 1) / 26;
+    }
+    letters.iter().rev().collect::<String>() + &(row + 1).to_string()
+}
+
+/// Writes text that stays text: a leading `=`, `+`, `-` or `@` gets Excel's quote prefix, so
+/// that editing the cell in Excel does not turn it into a formula. The value itself is unchanged.
+pub fn write_text(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    text: &str,
+    format: &Format,
+) -> Result<(), XlsxError> {
+    if text.starts_with(['=', '+', '-', '@']) {
+        sheet.write_string_with_format(row, col, text, &format.clone().set_quote_prefix())?;
+    } else {
+        sheet.write_string_with_format(row, col, text, format)?;
+    }
+    Ok(())
+}
+
+/// A cell's content as text: numbers the way the number reader takes them without ambiguity
+/// (a decimal comma, no grouping), text trimmed. `Err` for content that is no value at all.
+pub fn cell_text(data: Option<&Data>) -> Result<Option<String>, ()> {
+    Ok(match data {
+        None | Some(Data::Empty) => None,
+        Some(Data::String(s)) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Some(Data::Int(i)) => Some(i.to_string()),
+        Some(Data::Float(f)) => Some(f.to_string().replace('.', ",")),
+        Some(Data::Bool(b)) => Some(if *b { "Có" } else { "Không" }.into()),
+        Some(Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) | Data::Error(_)) => {
+            return Err(())
+        }
+    })
+}
+
+/// The cells of a sheet that hold formulas, by name.
+pub fn formula_cells<R: std::io::Read + std::io::Seek>(
+    book: &mut Xlsx<R>,
+    sheet: &str,
+) -> Result<Vec<String>, String> {
+    let formulas = book.worksheet_formula(sheet).map_err(|_| "không đọc được trang tính".to_string())?;
+    let start = formulas.start().unwrap_or((0, 0));
+    Ok(formulas
+        .used_cells()
+        .filter(|(_, _, f)| !f.trim().is_empty())
+        .map(|(r, c, _)| cell_name(start.0 + r as u32, (start.1 + c as u32) as u16))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_names() {
+        assert_eq!(cell_name(0, 0), "A1");
+        assert_eq!(cell_name(6, 4), "E7");
+        assert_eq!(cell_name(9, 25), "Z10");
+        assert_eq!(cell_name(0, 26), "AA1");
+        assert_eq!(cell_name(0, 701), "ZZ1");
+        assert_eq!(cell_name(0, 702), "AAA1");
+    }
+
+    #[test]
+    fn numbers_read_back_without_ambiguity() {
+        assert_eq!(cell_text(Some(&Data::Float(1234.5))), Ok(Some("1234,5".into())));
+        assert_eq!(cell_text(Some(&Data::Float(8.0))), Ok(Some("8".into())));
+        assert_eq!(cell_text(Some(&Data::Int(12))), Ok(Some("12".into())));
+        assert_eq!(cell_text(Some(&Data::String("  ".into()))), Ok(None));
+        assert!(cell_text(Some(&Data::Error(calamine::CellErrorType::Div0))).is_err());
+    }
+
+    #[test]
+    fn garbage_and_bombs_are_refused() {
+        assert!(open(b"not a zip").err().unwrap().contains("hỏng"));
+        // A zip whose one part unpacks to more than the limit.
+        let mut out = Cursor::new(Vec::new());
+        {
+            let mut w = zip::ZipWriter::new(&mut out);
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .large_file(true);
+            w.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+            let chunk = vec![b'a'; 1024 * 1024];
+            for _ in 0..65 {
+                std::io::Write::write_all(&mut w, &chunk).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        let bytes = out.into_inner();
+        assert!(bytes.len() < 1024 * 1024, "the bomb is small: {}", bytes.len());
+        assert!(open(&bytes).err().unwrap().contains("giải nén"));
+    }
+}
