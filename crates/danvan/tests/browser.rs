@@ -513,3 +513,93 @@ async fn a_review_is_filled_returned_fixed_and_approved() {
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_review_is_filled_offline_in_excel_previewed_and_applied() {
+    use danvan_report::testing::{edit_cell, target_cell, Edit};
+    let Some(d) = driver().await else { return };
+    let (base, stop) = demo_app().await;
+    let c = &d.client;
+    let review = format!("{base}/schemes/LA-KDV-2017-2020/units/27931/reviews/2019");
+    c.set_window_size(1280, 900).await.unwrap();
+    sign_in(c, &base, "xa.haunghia").await;
+    c.goto(&review).await.unwrap();
+    centred(c, "#sheet summary").await.click().await.unwrap();
+    let href = c.find(Locator::Id("sheet-download")).await.unwrap().attr("href").await.unwrap().unwrap();
+    shot(c, "review-sheet").await;
+
+    // The template, fetched with the browser's session, filled the way Excel would.
+    let cookie = c.get_named_cookie("danvan_session").await.unwrap();
+    let template = reqwest::Client::new()
+        .get(format!("{base}{href}"))
+        .header("cookie", format!("danvan_session={}", cookie.value()))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let mut x = template;
+    for (code, col, edit) in [
+        ("1.2", 'E', Edit::Number(4.0)),
+        ("2.1", 'E', Edit::Text("1.250")),
+        ("2.1", 'F', Edit::Number(1300.0)),
+        ("3.3", 'E', Edit::Text("Có")),
+        ("3.3", 'G', Edit::Text("Tập huấn ngày 12/3")),
+    ] {
+        x = edit_cell(&x, 1, &target_cell(&x, code, col), edit);
+    }
+    let file = tempfile_dir().join("ra-soat-2019.xlsx");
+    std::fs::write(&file, &x).unwrap();
+    centred(c, "#sheet-file").await.send_keys(file.to_str().unwrap()).await.unwrap();
+    click_and_wait(c, Locator::Id("sheet-submit")).await;
+    assert_eq!(h1(c).await, "Xem trước số liệu từ tệp Excel");
+    let rows = texts(c, "#import-changes tbody tr").await;
+    assert_eq!(rows.len(), 3, "{rows:#?}");
+    assert!(rows[0].starts_with("1.2") && rows[0].contains('4'), "{rows:#?}");
+    assert!(rows[1].starts_with("2.1") && rows[1].contains("1.250/1.300"), "{rows:#?}");
+    assert!(
+        rows[2].starts_with("3.3") && rows[2].contains("Có") && rows[2].contains("Tập huấn"),
+        "{rows:#?}"
+    );
+    shot(c, "review-import-preview").await;
+
+    click_and_wait(c, Locator::Id("import-apply")).await;
+    assert_eq!(
+        c.find(Locator::Id("review-message")).await.unwrap().text().await.unwrap(),
+        "Đã áp dụng số liệu từ tệp Excel vào bản nháp."
+    );
+    let value = |name: &'static str| async move {
+        c.find(Locator::Css(&format!("[name=\"{name}\"]")))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(value("1.2.count").await, "4");
+    assert_eq!(value("2.1.numerator").await, "1.250");
+    assert_eq!(value("3.3.note").await, "Tập huấn ngày 12/3");
+    assert!(c
+        .find(Locator::Css("input[name=\"3.3.yes\"][value=\"yes\"]"))
+        .await
+        .unwrap()
+        .is_selected()
+        .await
+        .unwrap());
+
+    // A file that is not a template is refused with its reason.
+    let pdf = tempfile_dir().join("not-a-sheet.xlsx");
+    std::fs::write(&pdf, b"%PDF-1.4\n%%EOF\n").unwrap();
+    centred(c, "#sheet summary").await.click().await.unwrap();
+    centred(c, "#sheet-file").await.send_keys(pdf.to_str().unwrap()).await.unwrap();
+    click_and_wait(c, Locator::Id("sheet-submit")).await;
+    let refused = c.find(Locator::Id("import-problems")).await.unwrap().text().await.unwrap();
+    assert!(refused.contains("không được nhận") && refused.contains("hỏng"), "{refused}");
+    shot(c, "review-import-refused").await;
+
+    let _ = stop.send(());
+    d.client.clone().close().await.unwrap();
+}
