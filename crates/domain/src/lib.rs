@@ -5,6 +5,8 @@ pub mod access;
 pub mod achievement;
 pub mod evidence;
 pub mod period;
+pub mod plan;
+pub mod roadmap;
 pub mod scheme;
 pub mod text;
 pub mod units;

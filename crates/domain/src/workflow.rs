@@ -54,10 +54,13 @@ pub enum Transition {
     Approve,
     Return,
     Reopen,
+    /// Roadmaps only: the unit starts revising an approved roadmap, which stays in force until
+    /// the revision is approved.
+    Revise,
 }
 
 impl Transition {
-    pub const ALL: [Transition; 4] = [Self::Submit, Self::Approve, Self::Return, Self::Reopen];
+    pub const ALL: [Transition; 5] = [Self::Submit, Self::Approve, Self::Return, Self::Reopen, Self::Revise];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -65,6 +68,7 @@ impl Transition {
             Self::Approve => "approve",
             Self::Return => "return",
             Self::Reopen => "reopen",
+            Self::Revise => "revise",
         }
     }
 
@@ -79,7 +83,7 @@ impl Transition {
 
     /// Whether the unit itself makes it (submit), rather than its approver.
     pub fn by_unit(self) -> bool {
-        self == Self::Submit
+        matches!(self, Self::Submit | Self::Revise)
     }
 }
 
@@ -96,7 +100,7 @@ pub fn apply(from: State, t: Transition, reason: Option<&str>) -> Result<State, 
         (State::Draft | State::Returned, Transition::Submit) => Ok(State::Submitted),
         (State::Submitted, Transition::Approve) => Ok(State::Approved),
         (State::Submitted, Transition::Return) => Ok(State::Returned),
-        (State::Approved, Transition::Reopen) => Ok(State::Draft),
+        (State::Approved, Transition::Reopen | Transition::Revise) => Ok(State::Draft),
         (from, t) => Err(format!(
             "không thể {} khi đang ở trạng thái \"{}\"",
             match t {
@@ -104,6 +108,7 @@ pub fn apply(from: State, t: Transition, reason: Option<&str>) -> Result<State, 
                 Transition::Approve => "duyệt",
                 Transition::Return => "trả lại",
                 Transition::Reopen => "mở lại",
+                Transition::Revise => "sửa đổi",
             },
             from.label_vi()
         )),

@@ -12,14 +12,19 @@ use sqlx::sqlite::{
 };
 
 pub mod audit;
+mod plans;
 mod reviews;
+mod roadmaps;
 mod schemes;
 pub mod testing;
 mod units;
 mod users;
+mod workflow;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, AuditPage};
+pub use plans::{Activity, ActivityNote};
 pub use reviews::{Entry, Evidence, Narrative, NewEvidence, Review, ReviewSummary, UnitValue};
+pub use roadmaps::{RoadmapSummary, StoredRoadmap};
 pub use schemes::{SchemeImport, SchemeSummary, StoredScheme};
 pub use units::{ImportSummary, UnitPage};
 pub use users::{ApiToken, NewUser, Session, User, UserChange};

@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use danvan_domain::value::{Milli, Value};
-use danvan_domain::workflow::{apply, State, Transition};
+use danvan_domain::workflow::{State, Transition};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{write_audit, Actor, NewEvent};
+use crate::workflow::{Doc, Step};
 use crate::{on_unique, with_pool, Result, Store, StoreError};
 
 /// The narrative sections of a review report.
@@ -349,52 +350,13 @@ impl Store {
         if version.is_some_and(|v| v != before.version) {
             return Err(stale(&before));
         }
-        let next = apply(before.state, transition, reason).map_err(StoreError::Invalid)?;
-        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        let now = Utc::now();
-        with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let n = match transition {
-                Transition::Submit => {
-                    sqlx::query(
-                        "UPDATE reviews SET state = $1, version = version + 1, submitted_at = $2, late = $3, updated_at = $2 \
-                         WHERE id = $4 AND version = $5",
-                    )
-                    .bind(next.as_str())
-                    .bind(now)
-                    .bind(late)
-                    .bind(id)
-                    .bind(before.version)
-                    .execute(&mut *tx)
-                    .await?
-                }
-                _ => {
-                    sqlx::query(
-                        "UPDATE reviews SET state = $1, version = version + 1, decided_at = $2, decided_by = $3, reason = $4, \
-                         updated_at = $2 WHERE id = $5 AND version = $6",
-                    )
-                    .bind(next.as_str())
-                    .bind(now)
-                    .bind(actor.user_id)
-                    .bind(reason)
-                    .bind(id)
-                    .bind(before.version)
-                    .execute(&mut *tx)
-                    .await?
-                }
-            }
-            .rows_affected();
-            if n == 0 {
-                return Err(StoreError::Conflict("bản rà soát vừa được người khác thay đổi; hãy tải lại".into()));
-            }
-            let mut event = NewEvent::new(transition.as_str(), "review", id)
-                .unit(Some(before.unit_id))
-                .before(&serde_json::json!({"state": before.state.as_str()}))
-                .after(&serde_json::json!({"state": next.as_str(), "late": transition == Transition::Submit && late}));
-            event.reason = reason.map(str::to_string);
-            write_audit!(tx, actor, now, &[event]);
-            tx.commit().await?;
-        });
+        if transition == Transition::Revise {
+            return Err(StoreError::Invalid(
+                "bản rà soát đã duyệt không sửa đổi được; cấp duyệt có thể mở lại".into(),
+            ));
+        }
+        let step = Step { id, unit_id: before.unit_id, state: before.state, version: before.version };
+        self.workflow_step(Doc::Review, actor, step, transition, reason, late).await?;
         self.review_by_id(id).await?.ok_or_else(|| StoreError::NotFound(format!("rà soát #{id}")))
     }
 

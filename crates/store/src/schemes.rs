@@ -128,13 +128,16 @@ impl Store {
             let created = existing.is_none();
             if let Some(id) = existing {
                 // Checked inside the transaction, so no review can slip in before the change.
-                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reviews WHERE scheme_id = $1")
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT (SELECT COUNT(*) FROM reviews WHERE scheme_id = $1) + (SELECT COUNT(*) FROM roadmaps WHERE scheme_id = $1) \
+                     + (SELECT COUNT(*) FROM activities WHERE scheme_id = $1)",
+                )
                     .bind(id)
                     .fetch_one(&mut *tx)
                     .await?;
                 if n > 0 {
                     return Err(StoreError::Conflict(format!(
-                        "đề án \"{}\" đã có {n} bản rà soát; không thể sửa bằng cách nhập lại tệp vì các chỉ tiêu đã được dùng. \
+                        "đề án \"{}\" đã có {n} bản rà soát, lộ trình hoặc hoạt động; không thể sửa bằng cách nhập lại tệp vì các chỉ tiêu đã được dùng. \
                          Hãy nhập thành một đề án với mã mới (ví dụ {}-v2).",
                         def.code, def.code
                     )));

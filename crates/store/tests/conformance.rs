@@ -796,3 +796,254 @@ async fn a_scheme_with_reviews_cannot_be_changed_by_reimport() {
     })
     .await;
 }
+
+// ---- roadmaps and plans --------------------------------------------------------------------
+
+use danvan_domain::plan::{ActivityInput, ActivityStatus};
+use danvan_domain::roadmap::{Roadmap, TargetPlan};
+
+fn plan_of(code: &str, values: &[(i32, f64)]) -> Roadmap {
+    let mut r = Roadmap::default();
+    r.targets.insert(
+        code.into(),
+        TargetPlan { planned: values.iter().copied().collect(), meet_year: Some(2020), reason: None },
+    );
+    r
+}
+
+#[tokio::test]
+async fn roadmaps_share_the_workflow_and_keep_the_approved_plan_in_force() {
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let scheme = store.import_scheme(&cli, &parse_scheme(SCHEME).unwrap(), SCHEME).await.unwrap().id;
+        let huu_thanh = unit_id(&store, "27695").await;
+        let tan_an = unit_id(&store, "27496").await;
+        let v1 = plan_of("1.1", &[(2017, 40.0), (2018, 55.0), (2019, 70.0), (2020, 80.0)]);
+
+        let r = store.create_roadmap(&cli, scheme, huu_thanh, &v1).await.unwrap();
+        assert_eq!((r.state, r.version, r.in_force.as_ref()), (State::Draft, 1, None));
+        assert_eq!(r.plan, v1);
+        assert!(matches!(
+            store.create_roadmap(&cli, scheme, huu_thanh, &v1).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(store.roadmap(scheme, huu_thanh).await.unwrap().unwrap().id, r.id);
+        assert!(store.roadmap(scheme, tan_an).await.unwrap().is_none());
+
+        // Saving with versions; a stale save changes nothing.
+        let v2 = plan_of("1.1", &[(2017, 40.0), (2018, 50.0), (2019, 70.0), (2020, 80.0)]);
+        let saved = store.save_roadmap(&cli, r.id, 1, &v2).await.unwrap();
+        assert_eq!((saved.version, &saved.plan), (2, &v2));
+        let stale = store.save_roadmap(&cli, r.id, 1, &v1).await.unwrap_err();
+        assert!(matches!(stale, StoreError::Conflict(ref m) if m.contains("phiên bản 2")), "{stale}");
+
+        // Submit → approve: the plan goes in force.
+        store.transition_roadmap(&cli, r.id, Some(2), Transition::Submit, None, true).await.unwrap();
+        assert!(store.save_roadmap(&cli, r.id, 3, &v1).await.is_err(), "a submitted roadmap is locked");
+        let approved =
+            store.transition_roadmap(&cli, r.id, None, Transition::Approve, None, false).await.unwrap();
+        assert_eq!(
+            (approved.state, approved.late, approved.in_force.as_ref()),
+            (State::Approved, true, Some(&v2))
+        );
+        assert!(approved.in_force_at.is_some());
+        let in_force = store.plans_in_force_within(scheme, unit_id(&store, "80").await).await.unwrap();
+        assert_eq!(in_force.len(), 1);
+        assert_eq!(in_force[&huu_thanh].planned("1.1", 2018), Some(50.0));
+
+        // A revision by the unit keeps the approved plan in force until approved again.
+        let revising =
+            store.transition_roadmap(&cli, r.id, None, Transition::Revise, None, false).await.unwrap();
+        assert_eq!((revising.state, revising.in_force.as_ref()), (State::Draft, Some(&v2)));
+        let v3 = plan_of("1.1", &[(2017, 40.0), (2018, 45.0), (2019, 70.0), (2020, 80.0)]);
+        store.save_roadmap(&cli, r.id, revising.version, &v3).await.unwrap();
+        let still = store.roadmap_by_id(r.id).await.unwrap().unwrap();
+        assert_eq!(
+            (still.plan.planned("1.1", 2018), still.in_force.unwrap().planned("1.1", 2018)),
+            (Some(45.0), Some(50.0))
+        );
+        store.transition_roadmap(&cli, r.id, None, Transition::Submit, None, false).await.unwrap();
+        let again =
+            store.transition_roadmap(&cli, r.id, None, Transition::Approve, None, false).await.unwrap();
+        assert_eq!(again.in_force.unwrap().planned("1.1", 2018), Some(45.0));
+
+        // Reopening by the approver (with a reason) takes it out of force.
+        assert!(store
+            .transition_roadmap(&cli, r.id, None, Transition::Reopen, Some(" "), false)
+            .await
+            .is_err());
+        let reopened = store
+            .transition_roadmap(&cli, r.id, None, Transition::Reopen, Some("Sai số liệu gốc"), false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (reopened.state, reopened.in_force, reopened.reason.as_deref()),
+            (State::Draft, None, Some("Sai số liệu gốc"))
+        );
+        assert!(store.plans_in_force_within(scheme, huu_thanh).await.unwrap().is_empty());
+
+        // Lists within a scope.
+        store.create_roadmap(&cli, scheme, tan_an, &Roadmap::default()).await.unwrap();
+        let district = store.roadmaps_within(scheme, unit_id(&store, "802").await).await.unwrap();
+        assert_eq!(
+            district.iter().map(|s| (s.unit_id, s.state, s.in_force)).collect::<Vec<_>>(),
+            [(huu_thanh, State::Draft, false)]
+        );
+        assert_eq!(store.roadmaps_within(scheme, unit_id(&store, "80").await).await.unwrap().len(), 2);
+
+        // Every step is in the roadmap's history; reviews cannot be "revised".
+        let history = store.entity_history("roadmap", &r.id.to_string()).await.unwrap();
+        let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["create", "update", "submit", "approve", "revise", "update", "submit", "approve", "reopen"]
+        );
+        let review = store.create_review(&cli, scheme, huu_thanh, "2018").await.unwrap();
+        assert!(store
+            .transition_review(&cli, review.id, None, Transition::Revise, None, false)
+            .await
+            .is_err());
+        // A scheme with roadmaps cannot be changed by re-import either.
+        let again = SCHEME.replace("name = \"Tỷ lệ\"", "name = \"Tỷ lệ (khác)\"");
+        assert!(store.import_scheme(&cli, &parse_scheme(&again).unwrap(), &again).await.is_err());
+    })
+    .await;
+}
+
+fn activity(title: &str, start: NaiveDate, due: NaiveDate) -> ActivityInput {
+    ActivityInput {
+        title: title.into(),
+        description: "Mô tả".into(),
+        targets: vec!["1.1".into()],
+        lead_org: "Đảng ủy".into(),
+        supporting_orgs: vec!["UBMTTQ".into(), "Đoàn Thanh niên".into()],
+        responsible: "Bí thư".into(),
+        start,
+        due,
+    }
+}
+
+#[tokio::test]
+async fn activities_are_planned_updated_closed_noted_and_carried_over() {
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let scheme = store.import_scheme(&cli, &parse_scheme(SCHEME).unwrap(), SCHEME).await.unwrap().id;
+        let huu_thanh = unit_id(&store, "27695").await;
+        let tan_an = unit_id(&store, "27494").await;
+
+        let a = store
+            .create_activity(
+                &cli,
+                scheme,
+                huu_thanh,
+                2018,
+                &activity("Hội nghị", day(2018, 3, 1), day(2018, 3, 31)),
+            )
+            .await
+            .unwrap();
+        assert_eq!((a.status, a.version, a.year), (ActivityStatus::NotStarted, 1, 2018));
+        assert_eq!(store.activity(a.id).await.unwrap().unwrap(), a);
+        let b = store
+            .create_activity(
+                &cli,
+                scheme,
+                huu_thanh,
+                2018,
+                &activity("Tập huấn", day(2018, 1, 10), day(2018, 12, 31)),
+            )
+            .await
+            .unwrap();
+        let c = store
+            .create_activity(
+                &cli,
+                scheme,
+                huu_thanh,
+                2018,
+                &activity("Đối thoại", day(2018, 5, 1), day(2018, 6, 30)),
+            )
+            .await
+            .unwrap();
+        store
+            .create_activity(&cli, scheme, tan_an, 2018, &activity("Khác", day(2018, 1, 1), day(2018, 2, 1)))
+            .await
+            .unwrap();
+        let titles: Vec<String> = store
+            .activities_of(scheme, huu_thanh, 2018)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.input.title)
+            .collect();
+        assert_eq!(titles, ["Tập huấn", "Hội nghị", "Đối thoại"], "by start date");
+
+        // Update with versions.
+        let mut changed = a.input.clone();
+        changed.title = "Hội nghị quán triệt".into();
+        changed.supporting_orgs = vec![];
+        let u = store.update_activity(&cli, a.id, 1, &changed).await.unwrap();
+        assert_eq!((u.version, u.input.clone()), (2, changed.clone()));
+        assert!(matches!(store.update_activity(&cli, a.id, 1, &a.input).await, Err(StoreError::Conflict(_))));
+
+        // Status: cancelling needs a reason; done closes it.
+        assert!(matches!(
+            store.set_activity_status(&cli, c.id, None, ActivityStatus::Cancelled, Some("  ")).await,
+            Err(StoreError::Invalid(_))
+        ));
+        let cancelled = store
+            .set_activity_status(&cli, c.id, Some(1), ActivityStatus::Cancelled, Some("Trùng lịch"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (cancelled.status, cancelled.cancel_reason.as_deref()),
+            (ActivityStatus::Cancelled, Some("Trùng lịch"))
+        );
+        let done = store
+            .set_activity_status(&cli, a.id, Some(2), ActivityStatus::Done, Some("ignored"))
+            .await
+            .unwrap();
+        assert_eq!((done.status, done.cancel_reason), (ActivityStatus::Done, None));
+        store.set_activity_status(&cli, b.id, None, ActivityStatus::InProgress, None).await.unwrap();
+
+        // Overdue within a scope: open and past due.
+        let district = unit_id(&store, "802").await;
+        let overdue = store.overdue_within(scheme, district, day(2019, 1, 1)).await.unwrap();
+        assert_eq!(overdue.iter().map(|a| a.id).collect::<Vec<_>>(), [b.id]);
+        assert!(store.overdue_within(scheme, district, day(2018, 6, 1)).await.unwrap().is_empty());
+        assert_eq!(
+            store.overdue_within(scheme, unit_id(&store, "80").await, day(2019, 1, 1)).await.unwrap().len(),
+            2
+        );
+
+        // Progress notes, oldest first.
+        store.add_activity_note(&cli, b.id, day(2018, 6, 1), "Đã tập huấn đợt 2").await.unwrap();
+        store.add_activity_note(&cli, b.id, day(2018, 2, 1), "Đã tập huấn đợt 1").await.unwrap();
+        let notes = store.activity_notes(b.id).await.unwrap();
+        assert_eq!(
+            notes.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(),
+            ["Đã tập huấn đợt 1", "Đã tập huấn đợt 2"]
+        );
+
+        // Next year: the unfinished one is carried over, a year later.
+        assert_eq!(store.copy_unfinished(&cli, scheme, huu_thanh, 2019).await.unwrap(), 1);
+        let next = store.activities_of(scheme, huu_thanh, 2019).await.unwrap();
+        assert_eq!(next.len(), 1);
+        assert_eq!(
+            (next[0].input.title.as_str(), next[0].input.start, next[0].input.due),
+            ("Tập huấn", day(2019, 1, 10), day(2019, 12, 31))
+        );
+        assert_eq!(next[0].status, ActivityStatus::InProgress);
+
+        // Deleting removes it and its notes; the audit log keeps every step.
+        store.delete_activity(&cli, b.id).await.unwrap();
+        assert!(store.activity(b.id).await.unwrap().is_none());
+        assert!(store.activity_notes(b.id).await.unwrap().is_empty());
+        let history = store.entity_history("activity", &b.id.to_string()).await.unwrap();
+        assert_eq!(
+            history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["create", "status", "note", "note", "delete"]
+        );
+    })
+    .await;
+}

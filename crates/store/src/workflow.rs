@@ -1,0 +1,144 @@
+//! The approval workflow as stored, shared by reviews and roadmaps: both tables carry the same
+//! workflow columns, and every step goes through `workflow_step`.
+
+use chrono::Utc;
+use danvan_domain::workflow::{apply, State, Transition};
+
+use crate::audit::{write_audit, Actor, NewEvent};
+use crate::{with_pool, Result, Store, StoreError};
+
+/// Which kind of document a step applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Doc {
+    Review,
+    Roadmap,
+}
+
+impl Doc {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Review => "reviews",
+            Self::Roadmap => "roadmaps",
+        }
+    }
+
+    /// The entity name in the audit log.
+    pub(crate) fn entity(self) -> &'static str {
+        match self {
+            Self::Review => "review",
+            Self::Roadmap => "roadmap",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Review => "bản rà soát",
+            Self::Roadmap => "lộ trình",
+        }
+    }
+}
+
+/// The document as it was when the step was asked for.
+pub(crate) struct Step {
+    pub id: i64,
+    pub unit_id: i64,
+    pub state: State,
+    pub version: i64,
+}
+
+impl Store {
+    /// Makes one workflow step, audited, in one transaction: refused (nothing written) when
+    /// the transition is not allowed from the state, lacks a needed reason, or the document
+    /// changed since `before.version` was read. Approving a roadmap puts its plan in force;
+    /// reopening one takes it out of force; revising keeps the plan in force.
+    pub(crate) async fn workflow_step(
+        &self,
+        doc: Doc,
+        actor: &Actor,
+        before: Step,
+        transition: Transition,
+        reason: Option<&str>,
+        late: bool,
+    ) -> Result<()> {
+        let next = apply(before.state, transition, reason).map_err(StoreError::Invalid)?;
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        let now = Utc::now();
+        let table = doc.table();
+        let id = before.id;
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = match transition {
+                Transition::Submit => {
+                    sqlx::query(&format!(
+                        "UPDATE {table} SET state = $1, version = version + 1, submitted_at = $2, late = $3, updated_at = $2 \
+                         WHERE id = $4 AND version = $5"
+                    ))
+                    .bind(next.as_str())
+                    .bind(now)
+                    .bind(late)
+                    .bind(id)
+                    .bind(before.version)
+                    .execute(&mut *tx)
+                    .await?
+                }
+                Transition::Revise => {
+                    sqlx::query(&format!(
+                        "UPDATE {table} SET state = $1, version = version + 1, reason = NULL, updated_at = $2 \
+                         WHERE id = $3 AND version = $4"
+                    ))
+                    .bind(next.as_str())
+                    .bind(now)
+                    .bind(id)
+                    .bind(before.version)
+                    .execute(&mut *tx)
+                    .await?
+                }
+                _ => {
+                    sqlx::query(&format!(
+                        "UPDATE {table} SET state = $1, version = version + 1, decided_at = $2, decided_by = $3, reason = $4, \
+                         updated_at = $2 WHERE id = $5 AND version = $6"
+                    ))
+                    .bind(next.as_str())
+                    .bind(now)
+                    .bind(actor.user_id)
+                    .bind(reason)
+                    .bind(id)
+                    .bind(before.version)
+                    .execute(&mut *tx)
+                    .await?
+                }
+            }
+            .rows_affected();
+            if n == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "{} vừa được người khác thay đổi; hãy tải lại",
+                    doc.noun()
+                )));
+            }
+            match (doc, transition) {
+                (Doc::Roadmap, Transition::Approve) => {
+                    sqlx::query("UPDATE roadmaps SET in_force = plan, in_force_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                (Doc::Roadmap, Transition::Reopen) => {
+                    sqlx::query("UPDATE roadmaps SET in_force = NULL, in_force_at = NULL WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                _ => {}
+            }
+            let mut event = NewEvent::new(transition.as_str(), doc.entity(), id)
+                .unit(Some(before.unit_id))
+                .before(&serde_json::json!({"state": before.state.as_str()}))
+                .after(&serde_json::json!({"state": next.as_str(), "late": transition == Transition::Submit && late}));
+            event.reason = reason.map(str::to_string);
+            write_audit!(tx, actor, now, &[event]);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}
