@@ -354,7 +354,8 @@ impl Store {
 
     /// The progress notes of an activity, oldest first.
     pub async fn activity_notes(&self, id: i64) -> Result<Vec<ActivityNote>> {
-        let rows: Vec<(i64, NaiveDate, String, DateTime<Utc>, Option<i64>)> = with_pool!(self, pool => {
+        type R = (i64, NaiveDate, String, DateTime<Utc>, Option<i64>);
+        let rows: Vec<R> = with_pool!(self, pool => {
             sqlx::query_as("SELECT id, on_date, text, created_at, created_by FROM activity_notes WHERE activity_id = $1 ORDER BY on_date, id")
                 .bind(id)
                 .fetch_all(pool)
