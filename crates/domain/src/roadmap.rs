@@ -40,6 +40,13 @@ impl Roadmap {
     }
 }
 
+/// When a roadmap is due: with the baseline year's report, the scheme's report deadline after
+/// the end of its first year. A roadmap submitted later is marked late.
+pub fn deadline(def: &SchemeDef) -> chrono::NaiveDate {
+    let end = chrono::NaiveDate::from_ymd_opt(def.first_year, 12, 31).unwrap_or_default();
+    end + chrono::Duration::days(i64::from(def.report_deadline_days))
+}
+
 fn reaches(direction: Direction, value: f64, goal: f64) -> bool {
     match direction {
         Direction::Higher => value >= goal - 1e-9,

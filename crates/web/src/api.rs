@@ -35,6 +35,13 @@ use crate::AppState;
         crate::reviews::return_review,
         crate::reviews::reopen_review,
         crate::reviews::rollup,
+        crate::roadmaps::get_roadmap,
+        crate::roadmaps::put_roadmap,
+        crate::roadmaps::submit_roadmap,
+        crate::roadmaps::revise_roadmap,
+        crate::roadmaps::approve_roadmap,
+        crate::roadmaps::return_roadmap,
+        crate::roadmaps::reopen_roadmap,
     ),
     components(schemas(UnitJson, UnitListJson, SchemeSummaryJson, SchemeJson, ErrorBody))
 )]

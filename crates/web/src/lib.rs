@@ -25,6 +25,7 @@ pub mod pages;
 pub mod review_pages;
 pub mod review_sheet;
 pub mod reviews;
+pub mod roadmaps;
 
 use auth::{Access, AuthConfig, Guard};
 use axum::handler::Handler;
@@ -189,6 +190,37 @@ fn routes(state: AppState) -> Routes {
             reviews::reopen_review,
         )
         .get("/api/v1/schemes/{scheme}/units/{code}/rollup", Unit(Action::Read), reviews::rollup)
+        .get("/api/v1/schemes/{scheme}/units/{code}/roadmap", Unit(Action::Read), roadmaps::get_roadmap)
+        .put("/api/v1/schemes/{scheme}/units/{code}/roadmap", Unit(Action::Edit), roadmaps::put_roadmap)
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/roadmap/submit",
+            Unit(Action::Edit),
+            roadmaps::submit_roadmap,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/roadmap/revise",
+            Unit(Action::Edit),
+            roadmaps::revise_roadmap,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/roadmap/approve",
+            Unit(Action::Approve),
+            roadmaps::approve_roadmap,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/roadmap/return",
+            Unit(Action::Approve),
+            roadmaps::return_roadmap,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/roadmap/reopen",
+            Unit(Action::Approve),
+            roadmaps::reopen_roadmap,
+        )
+        .get("/schemes/{scheme}/units/{code}/roadmap", Unit(Action::Read), roadmaps::show)
+        .post("/schemes/{scheme}/units/{code}/roadmap", Unit(Action::Edit), roadmaps::submit_form)
+        .post("/schemes/{scheme}/units/{code}/roadmap/decide", Unit(Action::Approve), roadmaps::decide)
+        .get("/schemes/{scheme}/units/{code}/roadmap/history", Unit(Action::Read), roadmaps::history)
         // Review pages.
         .get("/schemes/{scheme}/units/{code}/reviews", Unit(Action::Read), review_pages::list)
         .get("/schemes/{scheme}/units/{code}/reviews/{period}", Unit(Action::Read), review_pages::show)

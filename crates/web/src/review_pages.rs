@@ -175,6 +175,7 @@ pub(crate) fn show_value(
 }
 
 /// The form's fields from a review, overlaid with what was typed (after a refused save).
+#[allow(clippy::too_many_arguments)]
 fn fields(
     lang: Lang,
     scheme: &StoredScheme,
@@ -183,6 +184,7 @@ fn fields(
     theirs: Option<&Review>,
     evidence: &[danvan_store::Evidence],
     base: &str,
+    planned: &dyn Fn(&str) -> Option<f64>,
 ) -> Vec<GroupFields> {
     use danvan_domain::value::Value;
     let text = |v: &Option<serde_json::Value>| match v {
@@ -205,7 +207,7 @@ fn fields(
                 .targets_of(&g.code)
                 .map(|t| {
                     let saved = review.and_then(|r| r.values.get(&t.code));
-                    let a = assess(t, saved.and_then(|e| e.value.as_ref()), None);
+                    let a = assess(t, saved.and_then(|e| e.value.as_ref()), planned(&t.code));
                     let mut f = TargetField {
                         code: t.code.clone(),
                         name: t.name.clone(),
@@ -305,6 +307,7 @@ async fn review_page(
         Some(r) => state.store.evidence_of(r.id).await?,
         None => Vec::new(),
     };
+    let plan = crate::reviews::plan_in_force(state, scheme, unit.id).await?;
     Ok(ReviewPage {
         layout: Layout::new(ctx, &format!("{} · {period}", lang.t("review-title")), &path),
         history_href: review.map(|r| format!("{path}/history?id={}", r.id)).unwrap_or_default(),
@@ -323,7 +326,9 @@ async fn review_page(
         can_approve: can_decide && st == Some(State::Submitted),
         can_reopen: can_decide && st == Some(State::Approved),
         sample: scheme.def.sample,
-        groups: fields(lang, scheme, review, typed, theirs, &evidence, &path),
+        groups: fields(lang, scheme, review, typed, theirs, &evidence, &path, &|code| {
+            plan.as_ref().and_then(|p| p.planned(code, period.year))
+        }),
         started: review.is_some(),
         narrative: typed
             .map(|b| b.narrative.clone())

@@ -26,7 +26,7 @@ const MAX_NOTE: usize = 2_000;
 const MAX_SECTION: usize = 20_000;
 
 /// Today in Vietnam (UTC+7), for deadlines.
-fn today() -> chrono::NaiveDate {
+pub fn today() -> chrono::NaiveDate {
     let vn =
         FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
     Utc::now().with_timezone(&vn).date_naive()
@@ -88,7 +88,7 @@ fn number_text(v: &Option<serde_json::Value>) -> Option<String> {
     }
 }
 
-fn value_json(target: &Target, entry: &Entry) -> ValueJson {
+fn value_json(target: &Target, entry: &Entry, planned: Option<f64>) -> ValueJson {
     let num = |m: danvan_domain::value::Milli| serde_json::json!(m.as_f64());
     let mut out = ValueJson { note: entry.note.clone(), ..Default::default() };
     match &entry.value {
@@ -101,7 +101,7 @@ fn value_json(target: &Target, entry: &Entry) -> ValueJson {
         Some(Value::Level { grade }) => out.level = target.grades.get(*grade).cloned(),
         None => {}
     }
-    let a = assess(target, entry.value.as_ref(), None);
+    let a = assess(target, entry.value.as_ref(), planned);
     out.achievement = Some(a.status.as_str().into());
     out.percent = a.percent;
     out
@@ -126,7 +126,22 @@ pub struct ReviewJson {
     pub submitted_at: Option<chrono::DateTime<Utc>>,
 }
 
-pub fn review_json(scheme: &StoredScheme, period: &Period, review: Option<&Review>) -> ReviewJson {
+/// The plan in force for a unit (its approved roadmap), which the achievement engine uses.
+pub async fn plan_in_force(
+    state: &AppState,
+    scheme: &StoredScheme,
+    unit_id: i64,
+) -> Result<Option<danvan_domain::roadmap::Roadmap>, WebError> {
+    Ok(state.store.roadmap(scheme.id, unit_id).await?.and_then(|r| r.in_force))
+}
+
+pub fn review_json(
+    scheme: &StoredScheme,
+    period: &Period,
+    review: Option<&Review>,
+    plan: Option<&danvan_domain::roadmap::Roadmap>,
+) -> ReviewJson {
+    let planned = |code: &str| plan.and_then(|p| p.planned(code, period.year));
     let empty = BTreeMap::new();
     let values = review.map(|r| &r.values).unwrap_or(&empty);
     let targets = &scheme.def.targets;
@@ -138,13 +153,13 @@ pub fn review_json(scheme: &StoredScheme, period: &Period, review: Option<&Revie
         late: review.is_some_and(|r| r.late),
         values: targets
             .iter()
-            .filter_map(|t| values.get(&t.code).map(|e| (t.code.clone(), value_json(t, e))))
+            .filter_map(|t| values.get(&t.code).map(|e| (t.code.clone(), value_json(t, e, planned(&t.code)))))
             .collect(),
         achievement: targets
             .iter()
             .map(|t| {
                 let v = values.get(&t.code).and_then(|e| e.value.as_ref());
-                (t.code.clone(), assess(t, v, None).status.as_str().to_string())
+                (t.code.clone(), assess(t, v, planned(&t.code)).status.as_str().to_string())
             })
             .collect(),
         narrative: review.map(|r| r.narrative.clone()).unwrap_or_default(),
@@ -164,7 +179,8 @@ pub async fn get_review(
 ) -> Result<Json<ReviewJson>, ApiError> {
     let (scheme, period) = scheme_and_period(&state, &scheme, &period).await?;
     let review = state.store.review(scheme.id, unit.id, &period.to_string()).await?;
-    Ok(Json(review_json(&scheme, &period, review.as_ref())))
+    let plan = plan_in_force(&state, &scheme, unit.id).await?;
+    Ok(Json(review_json(&scheme, &period, review.as_ref(), plan.as_ref())))
 }
 
 /// The body of a save.
@@ -240,7 +256,7 @@ pub(crate) fn check_save(
     Ok((entries, narrative))
 }
 
-fn unprocessable(problems: Vec<String>) -> Response {
+pub(crate) fn unprocessable(problems: Vec<String>) -> Response {
     let body = serde_json::json!({"status": 422, "error": problems.join("\n"), "problems": problems});
     (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }
@@ -263,23 +279,30 @@ pub async fn put_review(
     Json(body): Json<SaveBody>,
 ) -> Result<Response, ApiError> {
     let (scheme, period) = scheme_and_period(&state, &scheme, &period).await?;
-    Ok(outcome_json(&scheme, &period, save(&state, &user, &scheme, &period, &unit, &body).await?))
+    let outcome = save(&state, &user, &scheme, &period, &unit, &body).await?;
+    let plan = plan_in_force(&state, &scheme, unit.id).await?;
+    Ok(outcome_json(&scheme, &period, plan.as_ref(), outcome))
 }
 
-/// What a save or a transition came to.
-pub enum Outcome {
-    Done(Review),
+/// What a save or a transition came to (of a review, or of a roadmap).
+pub enum Outcome<T = Review> {
+    Done(T),
     /// Refused with these problems; nothing changed.
     Invalid(Vec<String>),
-    /// Someone changed the review in between; nothing changed. The review as it now is.
-    Conflict(String, Option<Review>),
+    /// Someone changed it in between; nothing changed. As it now is.
+    Conflict(String, Option<T>),
 }
 
-fn outcome_json(scheme: &StoredScheme, period: &Period, outcome: Outcome) -> Response {
+fn outcome_json(
+    scheme: &StoredScheme,
+    period: &Period,
+    plan: Option<&danvan_domain::roadmap::Roadmap>,
+    outcome: Outcome,
+) -> Response {
     match outcome {
-        Outcome::Done(r) => Json(review_json(scheme, period, Some(&r))).into_response(),
+        Outcome::Done(r) => Json(review_json(scheme, period, Some(&r), plan)).into_response(),
         Outcome::Invalid(problems) => unprocessable(problems),
-        Outcome::Conflict(m, current) => conflict(m, review_json(scheme, period, current.as_ref())),
+        Outcome::Conflict(m, current) => conflict(m, review_json(scheme, period, current.as_ref(), plan)),
     }
 }
 
@@ -391,7 +414,8 @@ async fn transition(
     };
     let which = Which { scheme: &scheme, period: &period, unit };
     let outcome = change_state(state, user, which, t, body.reason.as_deref(), body.version).await?;
-    Ok(outcome_json(&scheme, &period, outcome))
+    let plan = plan_in_force(state, &scheme, unit.id).await?;
+    Ok(outcome_json(&scheme, &period, plan.as_ref(), outcome))
 }
 
 macro_rules! transition_handler {
@@ -506,7 +530,9 @@ pub async fn rollup(
     }
     let reviews: Vec<UnitReview<'_>> =
         by_unit.iter().map(|(id, (late, values))| UnitReview { unit_id: *id, late: *late, values }).collect();
-    let rollups = rollup_targets(&scheme.def.targets, expected.len() as u64, &reviews, &|_, _| None);
+    let plans = state.store.plans_in_force_within(scheme.id, unit.id).await?;
+    let planned = |unit: i64, code: &str| plans.get(&unit).and_then(|p| p.planned(code, period.year));
+    let rollups = rollup_targets(&scheme.def.targets, expected.len() as u64, &reviews, &planned);
     let targets = scheme
         .def
         .targets

@@ -582,3 +582,120 @@ async fn the_excel_round_trip_previews_then_applies_and_refuses_bad_files() {
     })
     .await;
 }
+
+/// The achievement of target 2.1 in a review, as the API gives it.
+async fn achievement(w: &World, review: &str) -> Value {
+    w.call("huuthanh", Method::GET, review, None).await.1["achievement"]["2.1"].clone()
+}
+
+#[tokio::test]
+async fn an_approved_roadmap_makes_a_target_on_track_until_it_is_reopened() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let review = format!("{BASE}/27988/reviews/2018");
+        let roadmap = format!("{BASE}/27988/roadmap");
+        let rollup = |unit: &str| format!("{BASE}/{unit}/rollup?period=2018");
+        let on_track = |v: &Value| {
+            let t = v["targets"].as_array().unwrap().iter().find(|t| t["code"] == "2.1").unwrap();
+            (t["met"].as_u64().unwrap(), t["on_track"].as_u64().unwrap())
+        };
+
+        // An approved review with 2.1 at 60% (the criterion is 95%).
+        let mut values = complete_values();
+        values["2.1"] = json!({"numerator": 60, "denominator": 100});
+        let (s, body) =
+            w.call("huuthanh", Method::PUT, &review, Some(json!({"version": 0, "values": values}))).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        for t in EVIDENCE_REQUIRED {
+            assert_eq!(w.upload("huuthanh", "27988", t, "a.pdf", PDF).await.0, StatusCode::SEE_OTHER);
+        }
+        assert_eq!(
+            w.call("huuthanh", Method::POST, &format!("{review}/submit"), None).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            w.call("district", Method::POST, &format!("{review}/approve"), None).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(achievement(&w, &review).await, "behind");
+
+        // The suggestion starts from the baseline review.
+        let (s, suggestion) = w.call("huuthanh", Method::GET, &roadmap, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            (suggestion["version"].as_i64(), suggestion["status"].as_str()),
+            (Some(0), Some("not_started"))
+        );
+        assert_eq!(suggestion["baseline_period"], "2018");
+        assert_eq!(suggestion["baseline"]["2.1"], 60.0);
+        assert_eq!(suggestion["targets"]["2.1"]["planned"]["2020"], 95.0);
+
+        // A plan stepping backwards without a reason is refused and changes nothing.
+        let mut targets = suggestion["targets"].clone();
+        targets["2.1"]["planned"] = json!({"2017": 60, "2018": 50, "2019": 80, "2020": 95});
+        let (s, body) =
+            w.call("huuthanh", Method::PUT, &roadmap, Some(json!({"version": 0, "targets": targets}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body["error"].as_str().unwrap().contains("Chỉ tiêu 2.1"), "{body}");
+        assert_eq!(w.call("huuthanh", Method::GET, &roadmap, None).await.1["version"], 0);
+        targets["2.1"]["reason"] = json!("Năm 2018 có nhiều đảng viên mới chuyển đến");
+        let (s, saved) =
+            w.call("huuthanh", Method::PUT, &roadmap, Some(json!({"version": 0, "targets": targets}))).await;
+        assert_eq!(s, StatusCode::OK, "{saved}");
+        let v = saved["version"].as_i64().unwrap();
+        let (s, _) = w
+            .call("huuthanh", Method::PUT, &roadmap, Some(json!({"version": v - 1, "targets": targets})))
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+
+        // Submitted (late: the deadline was in 2018), not yet approved: still behind.
+        let (s, body) = w.call("huuthanh", Method::POST, &format!("{roadmap}/submit"), None).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["late"], true);
+        assert_eq!(achievement(&w, &review).await, "behind");
+        assert_eq!(on_track(&w.call("district", Method::GET, &rollup("802"), None).await.1), (0, 0));
+        // Only the approver approves.
+        assert_eq!(
+            w.call("huuthanh", Method::POST, &format!("{roadmap}/approve"), None).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (s, body) = w.call("district", Method::POST, &format!("{roadmap}/approve"), None).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert!(body["in_force"].is_object());
+        // 60% ≥ the 50% planned for 2018: on track, in the review and in every roll-up at once.
+        assert_eq!(achievement(&w, &review).await, "on_track");
+        assert_eq!(on_track(&w.call("district", Method::GET, &rollup("802"), None).await.1), (0, 1));
+        assert_eq!(on_track(&w.call("province", Method::GET, &rollup("80"), None).await.1), (0, 1));
+
+        // A revision keeps the approved plan in force; reopening takes it out.
+        let (s, body) = w.call("huuthanh", Method::POST, &format!("{roadmap}/revise"), None).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "draft");
+        assert_eq!(achievement(&w, &review).await, "on_track");
+        assert_eq!(
+            w.call("huuthanh", Method::POST, &format!("{roadmap}/submit"), None).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            w.call("district", Method::POST, &format!("{roadmap}/approve"), None).await.0,
+            StatusCode::OK
+        );
+        let (s, _) = w.call("district", Method::POST, &format!("{roadmap}/reopen"), Some(json!({}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a reason is needed");
+        let (s, body) = w
+            .call(
+                "district",
+                Method::POST,
+                &format!("{roadmap}/reopen"),
+                Some(json!({"reason": "Giá trị nền chưa đúng"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert!(body["in_force"].is_null());
+        assert_eq!(achievement(&w, &review).await, "behind");
+        assert_eq!(on_track(&w.call("district", Method::GET, &rollup("802"), None).await.1), (0, 0));
+        // Another commune sees none of it.
+        assert_eq!(w.call("haunghia", Method::GET, &roadmap, None).await.0, StatusCode::FORBIDDEN);
+    })
+    .await;
+}

@@ -1,0 +1,673 @@
+//! Roadmaps (lộ trình): the API, the editor (a target × year grid that works on a phone, one
+//! target at a time), the approver's decisions, and the district's view of its communes'
+//! roadmaps and overdue activities. The workflow is the reviews' own (`Outcome`, the store's
+//! shared workflow step).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::{Path, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use danvan_domain::access::Action;
+use danvan_domain::roadmap::{check, deadline, suggest, Roadmap, TargetPlan};
+use danvan_domain::scheme::{format_number, TargetKind};
+use danvan_domain::text;
+use danvan_domain::units::Unit;
+use danvan_domain::workflow::{State, Transition};
+use danvan_store::{StoredRoadmap, StoredScheme};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{may, CurrentUser, ScopedUnit};
+use crate::error::{ApiError, ErrorBody, InLang, PageError, WebError};
+use crate::i18n::Lang;
+use crate::pages::{find_scheme, Layout, PageCtx};
+use crate::reviews::{today, unprocessable, Outcome, TransitionBody};
+use crate::AppState;
+
+/// The baseline of a unit: its first review under the scheme (its period, and each target's
+/// measure in it).
+pub async fn baseline(
+    state: &AppState,
+    scheme: &StoredScheme,
+    unit_id: i64,
+) -> Result<(Option<String>, BTreeMap<String, f64>), WebError> {
+    let mut mine: Vec<_> = state
+        .store
+        .reviews_within(scheme.id, unit_id, None)
+        .await?
+        .into_iter()
+        .filter(|r| r.unit_id == unit_id)
+        .collect();
+    mine.sort_by(|a, b| a.period.cmp(&b.period));
+    let Some(first) = mine.first() else { return Ok((None, BTreeMap::new())) };
+    let review = state.store.review_by_id(first.id).await?;
+    let values = review
+        .map(|r| r.values.into_iter().filter_map(|(code, e)| e.value.map(|v| (code, v.measure()))).collect())
+        .unwrap_or_default();
+    Ok((Some(first.period.clone()), values))
+}
+
+fn baseline_year(def: &danvan_domain::scheme::SchemeDef, period: Option<&str>) -> i32 {
+    period.and_then(|p| p.get(..4)).and_then(|y| y.parse().ok()).unwrap_or(def.first_year)
+}
+
+/// A roadmap as the API shows it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RoadmapJson {
+    /// 0 while the roadmap has not been started (then `targets` is the suggestion).
+    pub version: i64,
+    /// not_started, draft, submitted, approved or returned.
+    pub status: String,
+    pub deadline: chrono::NaiveDate,
+    pub late: bool,
+    pub reason: Option<String>,
+    /// By target code: `{"planned": {"2018": 60, …}, "meet_year": 2020, "reason": null}`.
+    #[schema(value_type = Object)]
+    pub targets: BTreeMap<String, TargetPlan>,
+    /// The approved plan the achievement engine uses, if any.
+    #[schema(value_type = Option<Object>)]
+    pub in_force: Option<BTreeMap<String, TargetPlan>>,
+    /// The baseline review's period and each target's measure in it.
+    pub baseline_period: Option<String>,
+    pub baseline: BTreeMap<String, f64>,
+}
+
+async fn roadmap_json(
+    state: &AppState,
+    scheme: &StoredScheme,
+    unit_id: i64,
+    roadmap: Option<StoredRoadmap>,
+) -> Result<RoadmapJson, WebError> {
+    let (period, base) = baseline(state, scheme, unit_id).await?;
+    let targets = match &roadmap {
+        Some(r) => r.plan.targets.clone(),
+        None => {
+            let by = baseline_year(&scheme.def, period.as_deref());
+            suggest(&scheme.def, by, |c| base.get(c).copied()).targets
+        }
+    };
+    Ok(RoadmapJson {
+        version: roadmap.as_ref().map_or(0, |r| r.version),
+        status: roadmap.as_ref().map_or("not_started", |r| r.state.as_str()).into(),
+        deadline: deadline(&scheme.def),
+        late: roadmap.as_ref().is_some_and(|r| r.late),
+        reason: roadmap.as_ref().and_then(|r| r.reason.clone()),
+        targets,
+        in_force: roadmap.and_then(|r| r.in_force).map(|p| p.targets),
+        baseline_period: period,
+        baseline: base,
+    })
+}
+
+/// The body of a roadmap save.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RoadmapBody {
+    /// The version the editor started from (0 to start the roadmap).
+    pub version: i64,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub targets: BTreeMap<String, TargetPlan>,
+}
+
+fn clean_plan(mut plan: Roadmap) -> Roadmap {
+    for p in plan.targets.values_mut() {
+        p.reason = p.reason.as_deref().map(text::clean_multiline).filter(|r| !r.is_empty());
+    }
+    plan
+}
+
+/// Saves a roadmap (creating it at version 0), for the API and the editor alike.
+pub async fn save(
+    state: &AppState,
+    user: &CurrentUser,
+    scheme: &StoredScheme,
+    unit: &Unit,
+    version: i64,
+    plan: Roadmap,
+) -> Result<Outcome<StoredRoadmap>, WebError> {
+    if unit.level != scheme.def.applies_to {
+        return Err(WebError::BadRequest(format!(
+            "đề án áp dụng cho cấp {}, không cho {}",
+            scheme.def.applies_to, unit.name
+        )));
+    }
+    let plan = clean_plan(plan);
+    let problems = check(&scheme.def, &plan, false);
+    if !problems.is_empty() {
+        return Ok(Outcome::Invalid(problems));
+    }
+    let actor = user.actor();
+    let result = match state.store.roadmap(scheme.id, unit.id).await? {
+        Some(r) => state.store.save_roadmap(&actor, r.id, version, &plan).await,
+        None if version == 0 => state.store.create_roadmap(&actor, scheme.id, unit.id, &plan).await,
+        None => return Err(WebError::NotFound("đơn vị chưa có lộ trình".into())),
+    };
+    match result {
+        Ok(r) => Ok(Outcome::Done(r)),
+        Err(danvan_store::StoreError::Invalid(m)) => Ok(Outcome::Invalid(vec![m])),
+        Err(danvan_store::StoreError::Conflict(m)) => {
+            Ok(Outcome::Conflict(m, state.store.roadmap(scheme.id, unit.id).await?))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Moves a roadmap through the workflow. Submitting needs every target planned for every year.
+pub async fn change_state(
+    state: &AppState,
+    user: &CurrentUser,
+    scheme: &StoredScheme,
+    unit: &Unit,
+    t: Transition,
+    reason: Option<&str>,
+    version: Option<i64>,
+) -> Result<Outcome<StoredRoadmap>, WebError> {
+    let r = state
+        .store
+        .roadmap(scheme.id, unit.id)
+        .await?
+        .ok_or_else(|| WebError::NotFound("đơn vị chưa có lộ trình".into()))?;
+    if t == Transition::Submit && r.state.editable() {
+        let problems = check(&scheme.def, &r.plan, true);
+        if !problems.is_empty() {
+            return Ok(Outcome::Invalid(problems));
+        }
+    }
+    let late = t == Transition::Submit && today() > deadline(&scheme.def);
+    let reason = reason.map(text::clean);
+    match state.store.transition_roadmap(&user.actor(), r.id, version, t, reason.as_deref(), late).await {
+        Ok(r) => Ok(Outcome::Done(r)),
+        Err(danvan_store::StoreError::Conflict(m)) => {
+            Ok(Outcome::Conflict(m, state.store.roadmap_by_id(r.id).await?))
+        }
+        Err(danvan_store::StoreError::Invalid(m)) => Ok(Outcome::Invalid(vec![m])),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn outcome_json(
+    state: &AppState,
+    scheme: &StoredScheme,
+    unit_id: i64,
+    outcome: Outcome<StoredRoadmap>,
+) -> Result<Response, WebError> {
+    Ok(match outcome {
+        Outcome::Done(r) => Json(roadmap_json(state, scheme, unit_id, Some(r)).await?).into_response(),
+        Outcome::Invalid(problems) => unprocessable(problems),
+        Outcome::Conflict(m, current) => {
+            let current = roadmap_json(state, scheme, unit_id, current).await?;
+            let body = serde_json::json!({"status": 409, "error": m, "current": current});
+            (StatusCode::CONFLICT, Json(body)).into_response()
+        }
+    })
+}
+
+/// A unit's roadmap; before it is started, the suggestion from the baseline (version 0).
+#[utoipa::path(get, path = "/api/v1/schemes/{scheme}/units/{code}/roadmap",
+    params(("scheme" = String, Path), ("code" = String, Path, description = "Unit code")),
+    responses((status = 200, body = RoadmapJson), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), tag = "roadmaps")]
+pub async fn get_roadmap(
+    AxState(state): AxState<AppState>,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code)): Path<(String, String)>,
+) -> Result<Json<RoadmapJson>, ApiError> {
+    let scheme = find_scheme(&state, &scheme).await?;
+    let r = state.store.roadmap(scheme.id, unit.id).await?;
+    Ok(Json(roadmap_json(&state, &scheme, unit.id, r).await?))
+}
+
+/// Saves a roadmap draft; a stale `version` answers 409 with the roadmap as it now is.
+#[utoipa::path(put, path = "/api/v1/schemes/{scheme}/units/{code}/roadmap", request_body = RoadmapBody,
+    params(("scheme" = String, Path), ("code" = String, Path)),
+    responses((status = 200, body = RoadmapJson), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)), tag = "roadmaps")]
+pub async fn put_roadmap(
+    AxState(state): AxState<AppState>,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code)): Path<(String, String)>,
+    Json(body): Json<RoadmapBody>,
+) -> Result<Response, ApiError> {
+    let scheme = find_scheme(&state, &scheme).await?;
+    let outcome =
+        save(&state, &user, &scheme, &unit, body.version, Roadmap { targets: body.targets }).await?;
+    Ok(outcome_json(&state, &scheme, unit.id, outcome).await?)
+}
+
+async fn transition(
+    state: &AppState,
+    user: &CurrentUser,
+    unit: &Unit,
+    scheme: &str,
+    t: Transition,
+    body: &Bytes,
+) -> Result<Response, ApiError> {
+    let scheme = find_scheme(state, scheme).await?;
+    let body: TransitionBody = if body.iter().all(u8::is_ascii_whitespace) {
+        TransitionBody::default()
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| WebError::BadRequest(format!("nội dung JSON không hợp lệ: {e}")))?
+    };
+    let outcome = change_state(state, user, &scheme, unit, t, body.reason.as_deref(), body.version).await?;
+    Ok(outcome_json(state, &scheme, unit.id, outcome).await?)
+}
+
+macro_rules! transition_handler {
+    ($name:ident, $t:expr, $path:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, request_body = TransitionBody,
+            params(("scheme" = String, Path), ("code" = String, Path)),
+            responses((status = 200, body = RoadmapJson), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)), tag = "roadmaps")]
+        pub async fn $name(
+            AxState(state): AxState<AppState>,
+            user: CurrentUser,
+            ScopedUnit(unit): ScopedUnit,
+            Path((scheme, _code)): Path<(String, String)>,
+            body: Bytes,
+        ) -> Result<Response, ApiError> {
+            transition(&state, &user, &unit, &scheme, $t, &body).await
+        }
+    };
+}
+
+transition_handler!(
+    submit_roadmap,
+    Transition::Submit,
+    "/api/v1/schemes/{scheme}/units/{code}/roadmap/submit",
+    "Submits a roadmap; every target must be planned for every year."
+);
+transition_handler!(
+    approve_roadmap,
+    Transition::Approve,
+    "/api/v1/schemes/{scheme}/units/{code}/roadmap/approve",
+    "Approves a roadmap: its plan goes in force for the achievement engine."
+);
+transition_handler!(
+    return_roadmap,
+    Transition::Return,
+    "/api/v1/schemes/{scheme}/units/{code}/roadmap/return",
+    "Returns a submitted roadmap with a reason."
+);
+transition_handler!(
+    reopen_roadmap,
+    Transition::Reopen,
+    "/api/v1/schemes/{scheme}/units/{code}/roadmap/reopen",
+    "Reopens an approved roadmap with a reason; its plan goes out of force."
+);
+transition_handler!(
+    revise_roadmap,
+    Transition::Revise,
+    "/api/v1/schemes/{scheme}/units/{code}/roadmap/revise",
+    "The unit starts revising its approved roadmap, which stays in force until the revision is approved."
+);
+
+// ---- the editor ----------------------------------------------------------------------------
+
+pub struct YearCell {
+    pub year: i32,
+    pub value: String,
+}
+
+pub struct TargetRow {
+    pub code: String,
+    pub name: String,
+    pub criterion: String,
+    pub kind: &'static str,
+    /// For yes/no and level targets: (value, label) choices.
+    pub choices: Vec<(String, String)>,
+    pub unit_label: String,
+    pub baseline: String,
+    pub years: Vec<YearCell>,
+    pub meet_year: String,
+    pub reason: String,
+    /// The plan in force, if it differs, shown beside the draft.
+    pub in_force: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "roadmap.html")]
+pub struct RoadmapPage {
+    layout: Layout,
+    action: String,
+    unit_name: String,
+    scheme_title: String,
+    status: String,
+    status_class: String,
+    late: bool,
+    deadline: String,
+    reason: String,
+    version: i64,
+    years: Vec<i32>,
+    rows: Vec<TargetRow>,
+    baseline_period: String,
+    suggested: bool,
+    in_force: bool,
+    editable: bool,
+    can_revise: bool,
+    can_decide: bool,
+    can_reopen: bool,
+    problems: Vec<String>,
+    message: String,
+    history_href: String,
+    plan_href: String,
+}
+
+/// This year, within the scheme's years (the plan a page opens on).
+pub fn current_year(def: &danvan_domain::scheme::SchemeDef) -> i32 {
+    use chrono::Datelike;
+    today().year().clamp(def.first_year, def.last_year)
+}
+
+fn show_planned(lang: Lang, t: &danvan_domain::scheme::Target, v: f64) -> String {
+    match t.kind {
+        TargetKind::YesNo => lang.t(if v >= 0.5 { "yes" } else { "no" }),
+        TargetKind::Level => t.grades.get(v as usize).cloned().unwrap_or_default(),
+        TargetKind::Ratio => format!("{}%", format_number(v)),
+        TargetKind::Count => format_number(v),
+    }
+}
+
+/// The text a cell's input holds for a planned value.
+fn cell_text(t: &danvan_domain::scheme::Target, v: f64) -> String {
+    match t.kind {
+        TargetKind::YesNo | TargetKind::Level => format!("{}", v as i64),
+        _ => format_number(v),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn page(
+    state: &AppState,
+    ctx: &PageCtx,
+    user: &CurrentUser,
+    scheme: &StoredScheme,
+    unit: &Unit,
+    typed: Option<&BTreeMap<String, String>>,
+    problems: Vec<String>,
+    message: String,
+) -> Result<RoadmapPage, WebError> {
+    let lang = ctx.lang;
+    let stored = state.store.roadmap(scheme.id, unit.id).await?;
+    let json = roadmap_json(state, scheme, unit.id, stored.clone()).await?;
+    let can_edit = may(state, &user.user, unit.id, Action::Edit).await?;
+    let can_decide = may(state, &user.user, unit.id, Action::Approve).await?;
+    let st = stored.as_ref().map(|r| r.state);
+    let path = format!("/schemes/{}/units/{}/roadmap", scheme.def.code, unit.code);
+    let years: Vec<i32> = scheme.def.years().collect();
+    let rows = scheme
+        .def
+        .targets
+        .iter()
+        .map(|t| {
+            let plan = json.targets.get(&t.code);
+            let typed_or =
+                |key: String, saved: String| typed.and_then(|m| m.get(&key).cloned()).unwrap_or(saved);
+            let choices = match t.kind {
+                TargetKind::YesNo => vec![("0".into(), lang.t("no")), ("1".into(), lang.t("yes"))],
+                TargetKind::Level => {
+                    t.grades.iter().enumerate().map(|(i, g)| (i.to_string(), g.clone())).collect()
+                }
+                _ => Vec::new(),
+            };
+            let in_force = json
+                .in_force
+                .as_ref()
+                .and_then(|f| f.get(&t.code))
+                .filter(|f| Some(*f) != plan)
+                .map(|f| {
+                    f.planned
+                        .iter()
+                        .map(|(y, v)| format!("{y}: {}", show_planned(lang, t, *v)))
+                        .collect::<Vec<_>>()
+                        .join(" · ")
+                })
+                .unwrap_or_default();
+            TargetRow {
+                code: t.code.clone(),
+                name: t.name.clone(),
+                criterion: t.criterion_text(),
+                kind: t.kind.as_str(),
+                choices,
+                unit_label: match t.kind {
+                    TargetKind::Ratio => "%".into(),
+                    _ => t.unit_label.clone().unwrap_or_default(),
+                },
+                baseline: json
+                    .baseline
+                    .get(&t.code)
+                    .map(|v| show_planned(lang, t, *v))
+                    .unwrap_or_else(|| "—".into()),
+                years: years
+                    .iter()
+                    .map(|y| YearCell {
+                        year: *y,
+                        value: typed_or(
+                            format!("{}.{y}", t.code),
+                            plan.and_then(|p| p.planned.get(y)).map(|v| cell_text(t, *v)).unwrap_or_default(),
+                        ),
+                    })
+                    .collect(),
+                meet_year: typed_or(
+                    format!("{}.meet_year", t.code),
+                    plan.and_then(|p| p.meet_year).map(|y| y.to_string()).unwrap_or_default(),
+                ),
+                reason: typed_or(
+                    format!("{}.reason", t.code),
+                    plan.and_then(|p| p.reason.clone()).unwrap_or_default(),
+                ),
+                in_force,
+            }
+        })
+        .collect();
+    Ok(RoadmapPage {
+        layout: Layout::new(ctx, &lang.t("roadmap-title"), &path),
+        history_href: stored
+            .as_ref()
+            .map(|_| format!("/schemes/{}/units/{}/roadmap/history", scheme.def.code, unit.code))
+            .unwrap_or_default(),
+        plan_href: format!(
+            "/schemes/{}/units/{}/plan/{}",
+            scheme.def.code,
+            unit.code,
+            current_year(&scheme.def)
+        ),
+        action: path,
+        unit_name: unit.name.clone(),
+        scheme_title: scheme.def.title.clone(),
+        status: lang.t(&format!("review-state-{}", json.status)),
+        status_class: json.status.clone(),
+        late: json.late,
+        deadline: lang.date(json.deadline),
+        reason: json.reason.clone().unwrap_or_default(),
+        version: json.version,
+        years,
+        rows,
+        baseline_period: json.baseline_period.clone().unwrap_or_default(),
+        suggested: stored.is_none(),
+        in_force: json.in_force.is_some(),
+        editable: can_edit && st.is_none_or(State::editable),
+        can_revise: can_edit && st == Some(State::Approved),
+        can_decide: can_decide && st == Some(State::Submitted),
+        can_reopen: can_decide && st == Some(State::Approved),
+        problems,
+        message,
+    })
+}
+
+pub async fn show(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<crate::review_pages::MessageQuery>,
+) -> Result<RoadmapPage, PageError> {
+    let lang = ctx.lang;
+    let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
+    let message = q.done.map(|d| lang.t(&format!("roadmap-done-{d}"))).unwrap_or_default();
+    page(&state, &ctx, &user, &scheme, &unit, None, Vec::new(), message).await.in_lang(lang)
+}
+
+/// Reads the editor: `{code}.{year}`, `{code}.meet_year`, `{code}.reason`, `version`, `intent`.
+fn read_form(
+    def: &danvan_domain::scheme::SchemeDef,
+    pairs: &[(String, String)],
+) -> (i64, Roadmap, Vec<String>, Option<String>, BTreeMap<String, String>) {
+    let mut version = 0;
+    let mut intent = None;
+    let mut plan = Roadmap::default();
+    let mut problems = Vec::new();
+    let mut typed = BTreeMap::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "version" => version = v.trim().parse().unwrap_or(-1),
+            "intent" => intent = Some(v.clone()),
+            _ => {
+                let Some((code, field)) = k.rsplit_once('.') else { continue };
+                let Some(t) = def.targets.iter().find(|t| t.code == code) else { continue };
+                typed.insert(k.clone(), v.clone());
+                let entry = plan.targets.entry(code.to_string()).or_default();
+                let v = v.trim();
+                match field {
+                    "reason" => entry.reason = Some(v.to_string()).filter(|r| !r.is_empty()),
+                    "meet_year" if !v.is_empty() => match v.parse() {
+                        Ok(y) => entry.meet_year = Some(y),
+                        Err(_) => problems.push(format!("Chỉ tiêu {code}: năm đạt \"{v}\" không hợp lệ")),
+                    },
+                    year if !v.is_empty() => {
+                        let Ok(year) = year.parse::<i32>() else { continue };
+                        match danvan_domain::value::parse_number(v) {
+                            Ok(n) => {
+                                entry.planned.insert(year, n);
+                            }
+                            Err(e) => problems.push(format!("Chỉ tiêu {code} ({}), năm {year}: {e}", t.name)),
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    plan.targets.retain(|_, p| !p.planned.is_empty() || p.meet_year.is_some() || p.reason.is_some());
+    (version, plan, problems, intent, typed)
+}
+
+pub async fn submit_form(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
+    let here = format!("/schemes/{}/units/{}/roadmap", scheme.def.code, unit.code);
+    let (version, plan, problems, intent, typed) = read_form(&scheme.def, &pairs);
+    let refused = |problems: Vec<String>, status: StatusCode, typed: Option<BTreeMap<String, String>>| {
+        let (state, ctx, user, scheme, unit) = (&state, &ctx, &user, &scheme, &unit);
+        async move {
+            let page = page(state, ctx, user, scheme, unit, typed.as_ref(), problems, String::new())
+                .await
+                .in_lang(lang)?;
+            Ok::<_, PageError>((status, page).into_response())
+        }
+    };
+    if intent.as_deref() == Some("revise") {
+        return match change_state(&state, &user, &scheme, &unit, Transition::Revise, None, Some(version))
+            .await
+            .in_lang(lang)?
+        {
+            Outcome::Done(_) => Ok(Redirect::to(&format!("{here}?done=revise")).into_response()),
+            Outcome::Invalid(p) => refused(p, StatusCode::UNPROCESSABLE_ENTITY, None).await,
+            Outcome::Conflict(m, _) => refused(vec![m], StatusCode::CONFLICT, None).await,
+        };
+    }
+    if !problems.is_empty() {
+        return refused(problems, StatusCode::UNPROCESSABLE_ENTITY, Some(typed)).await;
+    }
+    match save(&state, &user, &scheme, &unit, version, plan).await.in_lang(lang)? {
+        Outcome::Done(saved) => {
+            if intent.as_deref() != Some("submit") {
+                return Ok(Redirect::to(&format!("{here}?done=saved")).into_response());
+            }
+            match change_state(&state, &user, &scheme, &unit, Transition::Submit, None, Some(saved.version))
+                .await
+                .in_lang(lang)?
+            {
+                Outcome::Done(_) => Ok(Redirect::to(&format!("{here}?done=submit")).into_response()),
+                Outcome::Invalid(p) => {
+                    let mut all = vec![lang.t("review-saved-not-submitted")];
+                    all.extend(p);
+                    refused(all, StatusCode::UNPROCESSABLE_ENTITY, None).await
+                }
+                Outcome::Conflict(m, _) => refused(vec![m], StatusCode::CONFLICT, None).await,
+            }
+        }
+        Outcome::Invalid(p) => refused(p, StatusCode::UNPROCESSABLE_ENTITY, Some(typed)).await,
+        Outcome::Conflict(m, _) => {
+            refused(vec![m, lang.t("review-conflict-help")], StatusCode::CONFLICT, Some(typed)).await
+        }
+    }
+}
+
+/// Approve, return or reopen, from the roadmap page.
+pub async fn decide(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code)): Path<(String, String)>,
+    Form(form): Form<crate::review_pages::DecideForm>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
+    let t = match Transition::parse(&form.intent) {
+        Some(t) if !t.by_unit() => t,
+        _ => return Err(WebError::BadRequest("thao tác không hợp lệ".into())).in_lang(lang),
+    };
+    let reason = Some(form.reason.as_str()).filter(|r| !r.trim().is_empty());
+    let (status, problems) =
+        match change_state(&state, &user, &scheme, &unit, t, reason, form.version).await.in_lang(lang)? {
+            Outcome::Done(_) => {
+                let done =
+                    format!("/schemes/{}/units/{}/roadmap?done={}", scheme.def.code, unit.code, t.as_str());
+                return Ok(Redirect::to(&done).into_response());
+            }
+            Outcome::Invalid(p) => (StatusCode::UNPROCESSABLE_ENTITY, p),
+            Outcome::Conflict(m, _) => (StatusCode::CONFLICT, vec![m]),
+        };
+    let page =
+        page(&state, &ctx, &user, &scheme, &unit, None, problems, String::new()).await.in_lang(lang)?;
+    Ok((status, page).into_response())
+}
+
+/// The history of a unit's roadmap.
+pub async fn history(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, code)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
+    let r = state
+        .store
+        .roadmap(scheme.id, unit.id)
+        .await
+        .in_lang(lang)?
+        .ok_or_else(|| WebError::NotFound("đơn vị chưa có lộ trình".into()))
+        .in_lang(lang)?;
+    let events = state.store.entity_history("roadmap", &r.id.to_string()).await.in_lang(lang)?;
+    let back = format!("/schemes/{}/units/{code}/roadmap", scheme.def.code);
+    let heading = format!("{} · {}", unit.name, lang.t("roadmap-title"));
+    crate::admin::history_page(&state, &ctx, heading, back, events)
+        .await
+        .in_lang(lang)
+        .map(IntoResponse::into_response)
+}
