@@ -3,6 +3,7 @@
 
 pub mod review_xlsx;
 pub mod testing;
+pub mod timeline;
 mod xlsx;
 
 pub use review_xlsx::{read_review, review_template, FilledEntry, FilledReview, ReviewSheet, TemplateError};

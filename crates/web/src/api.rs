@@ -42,6 +42,13 @@ use crate::AppState;
         crate::roadmaps::approve_roadmap,
         crate::roadmaps::return_roadmap,
         crate::roadmaps::reopen_roadmap,
+        crate::plans::api_list,
+        crate::plans::api_create,
+        crate::plans::api_get,
+        crate::plans::api_update,
+        crate::plans::api_delete,
+        crate::plans::api_status,
+        crate::plans::api_note,
     ),
     components(schemas(UnitJson, UnitListJson, SchemeSummaryJson, SchemeJson, ErrorBody))
 )]

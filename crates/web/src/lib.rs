@@ -22,6 +22,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod plans;
 pub mod review_pages;
 pub mod review_sheet;
 pub mod reviews;
@@ -221,6 +222,44 @@ fn routes(state: AppState) -> Routes {
         .post("/schemes/{scheme}/units/{code}/roadmap", Unit(Action::Edit), roadmaps::submit_form)
         .post("/schemes/{scheme}/units/{code}/roadmap/decide", Unit(Action::Approve), roadmaps::decide)
         .get("/schemes/{scheme}/units/{code}/roadmap/history", Unit(Action::Read), roadmaps::history)
+        .get("/schemes/{scheme}/units/{code}/roadmaps", Unit(Action::Read), plans::overview)
+        // Implementation plans.
+        .get("/api/v1/schemes/{scheme}/units/{code}/plan/{year}", Unit(Action::Read), plans::api_list)
+        .post("/api/v1/schemes/{scheme}/units/{code}/plan/{year}", Unit(Action::Edit), plans::api_create)
+        .get("/api/v1/schemes/{scheme}/units/{code}/activities/{id}", Unit(Action::Read), plans::api_get)
+        .put("/api/v1/schemes/{scheme}/units/{code}/activities/{id}", Unit(Action::Edit), plans::api_update)
+        .add(
+            Method::DELETE,
+            "/api/v1/schemes/{scheme}/units/{code}/activities/{id}",
+            Unit(Action::Edit),
+            plans::api_delete,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/status",
+            Unit(Action::Edit),
+            plans::api_status,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/notes",
+            Unit(Action::Edit),
+            plans::api_note,
+        )
+        .get("/schemes/{scheme}/units/{code}/plan/{year}", Unit(Action::Read), plans::show_plan)
+        .post("/schemes/{scheme}/units/{code}/plan/{year}", Unit(Action::Edit), plans::add_activity)
+        .post("/schemes/{scheme}/units/{code}/plan/{year}/copy", Unit(Action::Edit), plans::copy_plan)
+        .get("/schemes/{scheme}/units/{code}/activities/{id}", Unit(Action::Read), plans::show_activity)
+        .post("/schemes/{scheme}/units/{code}/activities/{id}", Unit(Action::Edit), plans::update_activity)
+        .post(
+            "/schemes/{scheme}/units/{code}/activities/{id}/status",
+            Unit(Action::Edit),
+            plans::change_status,
+        )
+        .post("/schemes/{scheme}/units/{code}/activities/{id}/notes", Unit(Action::Edit), plans::add_note)
+        .post(
+            "/schemes/{scheme}/units/{code}/activities/{id}/delete",
+            Unit(Action::Edit),
+            plans::delete_activity,
+        )
         // Review pages.
         .get("/schemes/{scheme}/units/{code}/reviews", Unit(Action::Read), review_pages::list)
         .get("/schemes/{scheme}/units/{code}/reviews/{period}", Unit(Action::Read), review_pages::show)

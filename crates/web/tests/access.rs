@@ -326,6 +326,7 @@ fn fill(path: &str, code: &str, id: i64) -> String {
         .replace("{id}", &id.to_string())
         .replace("{scheme}", "LA-KDV-2017-2020")
         .replace("{period}", "2018")
+        .replace("{year}", "2018")
 }
 
 #[tokio::test]
@@ -429,6 +430,22 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST", "/schemes/{scheme}/units/{code}/roadmap", "APC", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/roadmap/decide", "APD", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/roadmap/history", "APDCV", "AP", "A"),
+    ("GET", "/schemes/{scheme}/units/{code}/roadmaps", "APDCV", "AP", "A"),
+    ("GET", "/api/v1/schemes/{scheme}/units/{code}/plan/{year}", "APDCV", "AP", "A"),
+    ("POST", "/api/v1/schemes/{scheme}/units/{code}/plan/{year}", "APC", "AP", "A"),
+    ("GET", "/api/v1/schemes/{scheme}/units/{code}/activities/{id}", "APDCV", "AP", "A"),
+    ("PUT", "/api/v1/schemes/{scheme}/units/{code}/activities/{id}", "APC", "AP", "A"),
+    ("DELETE", "/api/v1/schemes/{scheme}/units/{code}/activities/{id}", "APC", "AP", "A"),
+    ("POST", "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/status", "APC", "AP", "A"),
+    ("POST", "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/notes", "APC", "AP", "A"),
+    ("GET", "/schemes/{scheme}/units/{code}/plan/{year}", "APDCV", "AP", "A"),
+    ("POST", "/schemes/{scheme}/units/{code}/plan/{year}", "APC", "AP", "A"),
+    ("POST", "/schemes/{scheme}/units/{code}/plan/{year}/copy", "APC", "AP", "A"),
+    ("GET", "/schemes/{scheme}/units/{code}/activities/{id}", "APDCV", "AP", "A"),
+    ("POST", "/schemes/{scheme}/units/{code}/activities/{id}", "APC", "AP", "A"),
+    ("POST", "/schemes/{scheme}/units/{code}/activities/{id}/status", "APC", "AP", "A"),
+    ("POST", "/schemes/{scheme}/units/{code}/activities/{id}/notes", "APC", "AP", "A"),
+    ("POST", "/schemes/{scheme}/units/{code}/activities/{id}/delete", "APC", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/xlsx", "APC", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/reviews/{period}/history", "APDCV", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/evidence", "APC", "AP", "A"),

@@ -1,0 +1,143 @@
+//! The timeline of a plan as SVG: one bar per activity from its start to its due date,
+//! coloured by status (and marked with a pattern when overdue, readable without colour),
+//! months across the top, today marked. Nothing is fetched; no script.
+
+use std::fmt::Write;
+
+use chrono::{Datelike, NaiveDate};
+
+/// One activity on the timeline.
+pub struct Bar<'a> {
+    pub label: &'a str,
+    pub start: NaiveDate,
+    pub due: NaiveDate,
+    /// not_started, in_progress, done or cancelled.
+    pub status: &'a str,
+    pub overdue: bool,
+    /// Where a click on the bar leads.
+    pub href: &'a str,
+}
+
+const LABEL_W: f64 = 260.0;
+const CHART_W: f64 = 640.0;
+const ROW_H: f64 = 22.0;
+const TOP: f64 = 26.0;
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn colour(status: &str) -> &'static str {
+    match status {
+        "done" => "#2e7d32",
+        "in_progress" => "#1565c0",
+        "cancelled" => "#9e9e9e",
+        _ => "#f9a825",
+    }
+}
+
+/// The SVG of a year's plan. `months` are the month labels (T1…T12 in Vietnamese).
+pub fn timeline(year: i32, bars: &[Bar<'_>], today: NaiveDate, months: &[&str; 12]) -> String {
+    let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
+    let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
+    let days = f64::from(last.ordinal());
+    let x = |d: NaiveDate| {
+        let d = d.clamp(first, last);
+        LABEL_W + f64::from(d.ordinal0()) / days * CHART_W
+    };
+    let height = TOP + ROW_H * bars.len().max(1) as f64 + 8.0;
+    let width = LABEL_W + CHART_W + 4.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" class="timeline" font-family="sans-serif" font-size="12"><defs><pattern id="overdue" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#c62828"/><line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern></defs>"##
+    );
+    for (m, label) in months.iter().enumerate() {
+        let start = NaiveDate::from_ymd_opt(year, m as u32 + 1, 1).unwrap_or(first);
+        let mx = x(start);
+        let _ = write!(
+            s,
+            r##"<line x1="{mx:.1}" y1="{TOP}" x2="{mx:.1}" y2="{height}" stroke="#e0e0e0"/><text x="{:.1}" y="16" fill="#555">{}</text>"##,
+            mx + 3.0,
+            escape(label)
+        );
+    }
+    for (i, b) in bars.iter().enumerate() {
+        let y = TOP + ROW_H * i as f64;
+        let label: String = if b.label.chars().count() > 38 {
+            b.label.chars().take(37).collect::<String>() + "…"
+        } else {
+            b.label.to_string()
+        };
+        let (x1, x2) = (x(b.start), x(b.due));
+        let fill = if b.overdue { "url(#overdue)".to_string() } else { colour(b.status).to_string() };
+        let _ = write!(
+            s,
+            r##"<a href="{href}"><title>{title}</title><text x="4" y="{ty:.1}" fill="#222">{label}</text><rect x="{x1:.1}" y="{ry:.1}" width="{w:.1}" height="{h:.1}" rx="3" fill="{fill}" class="bar {status}{od}"/></a>"##,
+            href = escape(b.href),
+            title = escape(b.label),
+            ty = y + 15.0,
+            label = escape(&label),
+            ry = y + 4.0,
+            w = (x2 - x1).max(3.0),
+            h = ROW_H - 8.0,
+            status = escape(b.status),
+            od = if b.overdue { " overdue" } else { "" },
+        );
+    }
+    if today >= first && today <= last {
+        let tx = x(today);
+        let _ = write!(
+            s,
+            r##"<line x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{height}" stroke="#c62828" stroke-width="2" class="today"/>"##,
+            TOP - 4.0
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MONTHS: [&str; 12] = ["T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10", "T11", "T12"];
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2018, m, day).unwrap()
+    }
+
+    #[test]
+    fn bars_sit_at_their_dates_and_today_is_marked() {
+        let bars = [
+            Bar {
+                label: "Hội nghị <quán triệt>",
+                start: d(1, 1),
+                due: d(12, 31),
+                status: "done",
+                overdue: false,
+                href: "/a/1",
+            },
+            Bar {
+                label: "Tập huấn",
+                start: d(7, 2),
+                due: d(7, 2),
+                status: "in_progress",
+                overdue: true,
+                href: "/a/2",
+            },
+        ];
+        let svg = timeline(2018, &bars, d(7, 2), &MONTHS);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("Hội nghị &lt;quán triệt&gt;"), "escaped");
+        // The first bar spans the whole chart; the second starts mid-year, at today's line.
+        assert!(svg.contains(r#"<rect x="260.0" y="30.0" width="638.2""#), "{svg}");
+        assert!(svg.contains(r#"class="bar in_progress overdue""#));
+        assert!(svg.contains(r#"fill="url(#overdue)""#));
+        let today_x = 260.0 + 182.0 / 365.0 * 640.0;
+        assert!(svg.contains(&format!(r#"<line x1="{today_x:.1}" y1="22.0""#)), "{svg}");
+        assert_eq!(svg.matches("<rect x=").count(), 2);
+        // Not this year: no today line.
+        assert!(!timeline(2019, &bars, d(7, 2), &MONTHS).contains("class=\"today\""));
+    }
+}
