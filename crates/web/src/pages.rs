@@ -142,6 +142,11 @@ async fn unit_items(
 pub struct SchemeCard {
     /// For a user whose unit reviews under the scheme: their reviews.
     pub my_reviews: Option<String>,
+    /// For the same users: their roadmap and this year's plan.
+    pub my_roadmap: Option<String>,
+    pub my_plan: Option<String>,
+    /// For a user of a level above: the roadmaps and overdue activities of the units below.
+    pub overview: Option<String>,
     /// For an approver: the inbox.
     pub inbox: Option<String>,
     pub code: String,
@@ -176,6 +181,24 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePag
                     .as_ref()
                     .filter(|u| u.level == s.applies_to)
                     .map(|u| format!("/schemes/{}/units/{}/reviews", s.code, u.code)),
+                my_roadmap: my_unit
+                    .as_ref()
+                    .filter(|u| u.level == s.applies_to)
+                    .map(|u| format!("/schemes/{}/units/{}/roadmap", s.code, u.code)),
+                my_plan: my_unit.as_ref().filter(|u| u.level == s.applies_to).map(|u| {
+                    let year =
+                        crate::reviews::today().format("%Y").to_string().parse().unwrap_or(s.first_year);
+                    format!(
+                        "/schemes/{}/units/{}/plan/{}",
+                        s.code,
+                        u.code,
+                        year.clamp(s.first_year, s.last_year)
+                    )
+                }),
+                overview: my_unit
+                    .as_ref()
+                    .filter(|u| u.level != s.applies_to)
+                    .map(|u| format!("/schemes/{}/units/{}/roadmaps", s.code, u.code)),
                 inbox: inbox.then(|| format!("/schemes/{}/inbox", s.code)),
                 years: format!("{}-{}", s.first_year, s.last_year),
                 code: s.code,

@@ -432,7 +432,7 @@ async fn plan_page(
         .filter(|a| {
             filter.org.is_empty()
                 || a.input.lead_org == filter.org
-                || a.input.supporting_orgs.iter().any(|o| *o == filter.org)
+                || a.input.supporting_orgs.contains(&filter.org)
         })
         .filter(|a| filter.target.is_empty() || a.input.targets.contains(&filter.target))
         .filter(|a| filter.overdue.is_empty() || is_overdue(a.status, a.input.due, now))
@@ -810,7 +810,10 @@ pub async fn overview(
     let lang = ctx.lang;
     let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
     let now = today();
-    let ids = state.store.units_within(unit.id, scheme.def.applies_to, now).await.in_lang(lang)?;
+    // The units as they were within the scheme's years (a 2017-2020 scheme: before the reform).
+    let year = crate::roadmaps::current_year(&scheme.def);
+    let on = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(now).min(now);
+    let ids = state.store.units_within(unit.id, scheme.def.applies_to, on).await.in_lang(lang)?;
     let roadmaps: BTreeMap<i64, danvan_store::RoadmapSummary> = state
         .store
         .roadmaps_within(scheme.id, unit.id)
@@ -822,7 +825,6 @@ pub async fn overview(
     let mut units: Vec<Unit> = state.store.units_by_ids(&ids).await.in_lang(lang)?.into_values().collect();
     units.sort_by(|a, b| danvan_domain::text::compare_vi(&a.name, &b.name));
     let names: BTreeMap<i64, String> = units.iter().map(|u| (u.id, u.name.clone())).collect();
-    let year = crate::roadmaps::current_year(&scheme.def);
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let rows = units
         .iter()

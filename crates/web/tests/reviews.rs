@@ -699,3 +699,124 @@ async fn an_approved_roadmap_makes_a_target_on_track_until_it_is_reopened() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn activities_are_kept_per_unit_with_versions_statuses_and_notes() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let plan = format!("{BASE}/27988/plan/2018");
+        let body = json!({
+            "title": "Hội nghị quán triệt đề án", "targets": ["2.1"], "lead_org": "Đảng ủy",
+            "supporting_orgs": ["UBMTTQ"], "responsible": "Bí thư", "start": "2018-03-01", "due": "2018-03-31"
+        });
+        let (s, a) = w.call("huuthanh", Method::POST, &plan, Some(body.clone())).await;
+        assert_eq!(s, StatusCode::CREATED, "{a}");
+        let id = a["id"].as_i64().unwrap();
+        assert_eq!((a["status"].as_str(), a["overdue"].as_bool()), (Some("not_started"), Some(true)));
+        let item = format!("{BASE}/27988/activities/{id}");
+
+        // Bad input changes nothing.
+        let mut bad = body.clone();
+        bad["due"] = json!("2018-02-01");
+        bad["targets"] = json!(["9.9"]);
+        let (s, err) = w.call("huuthanh", Method::POST, &plan, Some(bad)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err["problems"].as_array().unwrap().len(), 2, "{err}");
+        assert_eq!(
+            w.call("huuthanh", Method::POST, &format!("{BASE}/27988/plan/2030"), Some(body.clone())).await.0,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(w.call("huuthanh", Method::GET, &plan, None).await.1.as_array().unwrap().len(), 1);
+
+        // Another commune: not through its own path, not through this one.
+        assert_eq!(w.call("haunghia", Method::GET, &item, None).await.0, StatusCode::FORBIDDEN);
+        let (s, _) = w.call("haunghia", Method::GET, &format!("{BASE}/27931/activities/{id}"), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = w
+            .call(
+                "haunghia",
+                Method::POST,
+                &format!("{BASE}/27931/activities/{id}/status"),
+                Some(json!({"status": "done"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        // The district reads it but does not change it.
+        assert_eq!(w.call("district", Method::GET, &item, None).await.0, StatusCode::OK);
+        assert_eq!(w.call("district", Method::DELETE, &item, None).await.0, StatusCode::FORBIDDEN);
+
+        // Versions, statuses, notes.
+        let mut changed = body.clone();
+        changed["title"] = json!("Hội nghị quán triệt");
+        changed["version"] = json!(1);
+        let (s, a) = w.call("huuthanh", Method::PUT, &item, Some(changed.clone())).await;
+        assert_eq!(
+            (s, a["title"].as_str(), a["version"].as_i64()),
+            (StatusCode::OK, Some("Hội nghị quán triệt"), Some(2))
+        );
+        assert_eq!(w.call("huuthanh", Method::PUT, &item, Some(changed)).await.0, StatusCode::CONFLICT);
+        let (s, _) = w
+            .call("huuthanh", Method::POST, &format!("{item}/status"), Some(json!({"status": "cancelled"})))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, _) = w
+            .call("huuthanh", Method::POST, &format!("{item}/status"), Some(json!({"status": "finished"})))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let (s, a) = w
+            .call("huuthanh", Method::POST, &format!("{item}/status"), Some(json!({"status": "done"})))
+            .await;
+        assert_eq!(
+            (s, a["status"].as_str(), a["overdue"].as_bool()),
+            (StatusCode::OK, Some("done"), Some(false))
+        );
+        let (s, _) = w
+            .call(
+                "huuthanh",
+                Method::POST,
+                &format!("{item}/notes"),
+                Some(json!({"on": "2018-03-20", "text": " "})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, n) = w
+            .call(
+                "huuthanh",
+                Method::POST,
+                &format!("{item}/notes"),
+                Some(json!({"on": "2018-03-20", "text": "Đã họp"})),
+            )
+            .await;
+        assert_eq!((s, n["text"].as_str()), (StatusCode::CREATED, Some("Đã họp")));
+
+        // An open activity past its due date shows in the district's view as overdue; a done one does not.
+        let mut late = body.clone();
+        late["title"] = json!("Đối thoại với nhân dân");
+        assert_eq!(w.call("huuthanh", Method::POST, &plan, Some(late)).await.0, StatusCode::CREATED);
+        let (s, _, page) =
+            w.send("district", Method::GET, "/schemes/LA-KDV-2017-2020/units/802/roadmaps", None).await;
+        let page = String::from_utf8(page).unwrap();
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("Đối thoại với nhân dân") && !page.contains("Hội nghị quán triệt"), "{page}");
+        assert!(page.contains("Xã Hựu Thạnh") && page.contains("Chưa lập"));
+        // The plan page draws both on its timeline; filters narrow the list.
+        let (_, _, page) =
+            w.send("huuthanh", Method::GET, "/schemes/LA-KDV-2017-2020/units/27988/plan/2018", None).await;
+        let page = String::from_utf8(page).unwrap();
+        assert_eq!(page.matches("<rect x=").count(), 2, "{page}");
+        let (_, _, page) = w
+            .send(
+                "huuthanh",
+                Method::GET,
+                "/schemes/LA-KDV-2017-2020/units/27988/plan/2018?status=done",
+                None,
+            )
+            .await;
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains("Hội nghị quán triệt") && !page.contains(">Đối thoại với nhân dân<"), "{page}");
+
+        assert_eq!(w.call("huuthanh", Method::DELETE, &item, None).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(w.call("huuthanh", Method::GET, &item, None).await.0, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
