@@ -603,3 +603,149 @@ async fn a_review_is_filled_offline_in_excel_previewed_and_applied() {
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();
 }
+
+/// Sets a form field's value directly (date inputs take typed text in the browser's locale).
+async fn set_value(c: &Client, css: &str, value: &str) {
+    let el = centred(c, css).await;
+    let arg = serde_json::to_value(&el).unwrap();
+    c.execute("arguments[0].value = arguments[1]", vec![arg, serde_json::json!(value)]).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_roadmap_is_built_approved_and_its_plan_carried_out() {
+    let Some(d) = driver().await else { return };
+    let (base, stop) = demo_app().await;
+    let c = &d.client;
+    let scheme = format!("{base}/schemes/LA-KDV-2017-2020");
+
+    // The commune starts from the suggestion on a phone, changes two values and submits.
+    c.set_window_size(360, 800).await.unwrap();
+    sign_in(c, &base, "xa.huuthanh").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    click_and_wait(c, Locator::Id("my-roadmap")).await;
+    assert!(present(c, "roadmap-suggested").await);
+    let value = |name: &'static str| async move {
+        c.find(Locator::Css(&format!("[name=\"{name}\"]")))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(value("2.1.2020").await, "95");
+    type_into(c, "2.1.2018", "40").await;
+    type_into(c, "2.1.2019", "70").await;
+    shot(c, "roadmap-editor-360").await;
+    click_and_wait(c, Locator::Id("roadmap-save")).await;
+    assert_eq!(
+        c.find(Locator::Id("roadmap-message")).await.unwrap().text().await.unwrap(),
+        "Đã lưu lộ trình."
+    );
+    assert_eq!(value("2.1.2018").await, "40");
+    click_confirm_and_wait(c, Locator::Id("roadmap-submit")).await;
+    assert_eq!(c.find(Locator::Id("roadmap-status")).await.unwrap().text().await.unwrap(), "Chờ duyệt");
+    sign_out(c).await;
+
+    // The district approves it.
+    c.set_window_size(1280, 900).await.unwrap();
+    sign_in(c, &base, "huyen.duchoa").await;
+    c.goto(&format!("{scheme}/units/27988/roadmap")).await.unwrap();
+    click_and_wait(c, Locator::Id("roadmap-approve")).await;
+    assert_eq!(c.find(Locator::Id("roadmap-status")).await.unwrap().text().await.unwrap(), "Đã duyệt");
+    assert!(present(c, "roadmap-in-force").await);
+    shot(c, "roadmap-approved").await;
+    sign_out(c).await;
+
+    // The commune plans two activities linked to a target; one is done, the other is late.
+    sign_in(c, &base, "xa.huuthanh").await;
+    c.goto(&format!("{scheme}/units/27988/plan/2018")).await.unwrap();
+    for (title, start, due) in [
+        ("Hội nghị quán triệt đề án", "2018-03-01", "2018-03-31"),
+        ("Đối thoại với nhân dân về xây dựng nông thôn mới", "2018-05-01", "2018-06-30"),
+    ] {
+        type_into(c, "title", title).await;
+        choose(c, "#activity-form input[name=\"targets\"][value=\"2.1\"]").await;
+        type_into(c, "lead_org", "Đảng ủy").await;
+        type_into(c, "supporting_orgs", "UBMTTQ, Đoàn Thanh niên").await;
+        set_value(c, "#activity-start", start).await;
+        set_value(c, "#activity-due", due).await;
+        click_and_wait(c, Locator::Id("activity-add")).await;
+        assert_eq!(
+            c.find(Locator::Id("plan-message")).await.unwrap().text().await.unwrap(),
+            "Đã thêm hoạt động."
+        );
+    }
+    assert_eq!(texts(c, "#activities tbody tr").await.len(), 2);
+    click_and_wait(c, Locator::Css("#activities tbody tr:first-child a")).await;
+    assert!(present(c, "activity-overdue").await, "open and past due");
+    choose(c, "#status-select option[value=\"done\"]").await;
+    click_and_wait(c, Locator::Id("status-save")).await;
+    assert_eq!(c.find(Locator::Id("activity-status")).await.unwrap().text().await.unwrap(), "Hoàn thành");
+    assert!(!present(c, "activity-overdue").await);
+    type_into(c, "text", "Đã tổ chức cho 120 cán bộ, đảng viên").await;
+    click_and_wait(c, Locator::Id("note-add")).await;
+    assert_eq!(texts(c, "#notes li").await.len(), 1);
+    shot(c, "activity").await;
+    sign_out(c).await;
+
+    // The district sees the approved roadmap and the one overdue activity.
+    sign_in(c, &base, "huyen.duchoa").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    click_and_wait(c, Locator::Id("my-overview")).await;
+    let rows = texts(c, "#unit-roadmaps tbody tr").await;
+    assert_eq!(rows.len(), 20, "Đức Hòa's 20 communes");
+    assert!(rows.iter().any(|r| r.starts_with("Xã Hựu Thạnh") && r.contains("Đã duyệt")), "{rows:#?}");
+    let overdue = texts(c, "#overdue tbody tr").await;
+    assert_eq!(overdue.len(), 1, "{overdue:#?}");
+    assert!(overdue[0].contains("Xã Hựu Thạnh") && overdue[0].contains("Đối thoại với nhân dân"));
+    shot(c, "roadmaps-overview").await;
+    sign_out(c).await;
+
+    // A plan of 40 activities: its timeline is readable.
+    sign_in(c, &base, "xa.huuthanh").await;
+    let cookie = c.get_named_cookie("danvan_session").await.unwrap();
+    let http = reqwest::Client::new();
+    for i in 0..39u32 {
+        let start = chrono::NaiveDate::from_ymd_opt(2019, 1 + i % 12, 1 + (i * 7) % 27).unwrap();
+        let due = start + chrono::Duration::days(i64::from(10 + (i * 13) % 120));
+        let due = due.min(chrono::NaiveDate::from_ymd_opt(2019, 12, 31).unwrap());
+        let res = http
+            .post(format!("{base}/api/v1/schemes/LA-KDV-2017-2020/units/27988/plan/2019"))
+            .header("cookie", format!("danvan_session={}", cookie.value()))
+            .json(&serde_json::json!({
+                "title": format!("Hoạt động số {} — tuyên truyền đề án ở ấp {}", i + 1, i % 9 + 1),
+                "targets": ["2.1"], "lead_org": "UBMTTQ", "start": start, "due": due
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+        let id = res.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
+        let status = ["done", "in_progress", "not_started"][i as usize % 3];
+        let res = http
+            .post(format!("{base}/api/v1/schemes/LA-KDV-2017-2020/units/27988/activities/{id}/status"))
+            .header("cookie", format!("danvan_session={}", cookie.value()))
+            .json(&serde_json::json!({"status": status}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+    }
+    c.goto(&format!("{scheme}/units/27988/plan/2019")).await.unwrap();
+    click_confirm_and_wait(c, Locator::Id("plan-copy")).await;
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    assert_eq!(
+        c.find(Locator::Id("plan-message")).await.unwrap().text().await.unwrap(),
+        "Đã chép các hoạt động chưa xong của năm trước."
+    );
+    let bars = c.find_all(Locator::Css("#plan-timeline svg rect.bar")).await.unwrap();
+    assert_eq!(bars.len(), 40, "39 planned and 1 carried over");
+    c.set_window_size(1280, 1400).await.unwrap();
+    let timeline = centred(c, "#plan-timeline").await;
+    let png = timeline.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("plan-timeline-40.png"), png).unwrap();
+
+    let _ = stop.send(());
+    d.client.clone().close().await.unwrap();
+}

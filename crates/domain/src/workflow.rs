@@ -148,7 +148,7 @@ mod tests {
                     (Draft | Returned, Submit) => Some(Submitted),
                     (Submitted, Approve) => Some(Approved),
                     (Submitted, Return) => Some(Returned),
-                    (Approved, Reopen) => Some(Draft),
+                    (Approved, Reopen | Revise) => Some(Draft),
                     _ => None,
                 };
                 assert_eq!(apply(from, t, Some("lý do")).ok(), expected, "{from:?} {t:?}");

@@ -70,17 +70,26 @@ pub fn timeline(year: i32, bars: &[Bar<'_>], today: NaiveDate, months: &[&str; 1
             b.label.to_string()
         };
         let (x1, x2) = (x(b.start), x(b.due));
-        let fill = if b.overdue { "url(#overdue)".to_string() } else { colour(b.status).to_string() };
+        let (w, h) = ((x2 - x1).max(3.0), ROW_H - 8.0);
+        // Overdue: a red outline and a striped band under the bar, readable without colour.
+        let overdue = if b.overdue {
+            format!(
+                r##"<rect x="{x1:.1}" y="{:.1}" width="{w:.1}" height="4" fill="url(#overdue)" class="overdue-band"/>"##,
+                y + 4.0 + h - 1.0
+            )
+        } else {
+            String::new()
+        };
         let _ = write!(
             s,
-            r##"<a href="{href}"><title>{title}</title><text x="4" y="{ty:.1}" fill="#222">{label}</text><rect x="{x1:.1}" y="{ry:.1}" width="{w:.1}" height="{h:.1}" rx="3" fill="{fill}" class="bar {status}{od}"/></a>"##,
+            r##"<a href="{href}"><title>{title}</title><text x="4" y="{ty:.1}" fill="#222">{label}</text><rect x="{x1:.1}" y="{ry:.1}" width="{w:.1}" height="{h:.1}" rx="3" fill="{fill}"{stroke} class="bar {status}{od}"/>{overdue}</a>"##,
             href = escape(b.href),
             title = escape(b.label),
             ty = y + 15.0,
             label = escape(&label),
-            ry = y + 4.0,
-            w = (x2 - x1).max(3.0),
-            h = ROW_H - 8.0,
+            ry = y + 3.0,
+            fill = colour(b.status),
+            stroke = if b.overdue { r##" stroke="#c62828" stroke-width="2""## } else { "" },
             status = escape(b.status),
             od = if b.overdue { " overdue" } else { "" },
         );
@@ -131,12 +140,13 @@ mod tests {
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains("Hội nghị &lt;quán triệt&gt;"), "escaped");
         // The first bar spans the whole chart; the second starts mid-year, at today's line.
-        assert!(svg.contains(r#"<rect x="260.0" y="30.0" width="638.2""#), "{svg}");
+        assert!(svg.contains(r#"<rect x="260.0" y="29.0" width="638.2""#), "{svg}");
         assert!(svg.contains(r#"class="bar in_progress overdue""#));
-        assert!(svg.contains(r#"fill="url(#overdue)""#));
+        assert_eq!(svg.matches(r#"fill="url(#overdue)""#).count(), 1, "one overdue band");
+        assert!(svg.contains(r##"fill="#2e7d32""##), "done is green");
         let today_x = 260.0 + 182.0 / 365.0 * 640.0;
         assert!(svg.contains(&format!(r#"<line x1="{today_x:.1}" y1="22.0""#)), "{svg}");
-        assert_eq!(svg.matches("<rect x=").count(), 2);
+        assert_eq!(svg.matches("class=\"bar ").count(), 2);
         // Not this year: no today line.
         assert!(!timeline(2019, &bars, d(7, 2), &MONTHS).contains("class=\"today\""));
     }

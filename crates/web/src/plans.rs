@@ -831,7 +831,9 @@ pub async fn overview(
         .map(|u| {
             let r = roadmaps.get(&u.id);
             let key = r.map_or("not_started", |r| r.state.as_str());
-            *counts.entry(lang.t(&format!("review-state-{key}"))).or_default() += 1;
+            let label =
+                if r.is_none() { lang.t("roadmaps-missing") } else { lang.t(&format!("review-state-{key}")) };
+            *counts.entry(label.clone()).or_default() += 1;
             UnitRoadmapRow {
                 name: u.name.clone(),
                 href: format!("/schemes/{}/units/{}/roadmap", scheme.def.code, u.code),

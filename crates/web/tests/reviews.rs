@@ -803,7 +803,7 @@ async fn activities_are_kept_per_unit_with_versions_statuses_and_notes() {
         let (_, _, page) =
             w.send("huuthanh", Method::GET, "/schemes/LA-KDV-2017-2020/units/27988/plan/2018", None).await;
         let page = String::from_utf8(page).unwrap();
-        assert_eq!(page.matches("<rect x=").count(), 2, "{page}");
+        assert_eq!(page.matches("class=\"bar ").count(), 2, "{page}");
         let (_, _, page) = w
             .send(
                 "huuthanh",
