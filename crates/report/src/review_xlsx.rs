@@ -7,21 +7,19 @@
 //! checksum, so that a file from elsewhere, or one whose fixed parts were changed, is refused.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use calamine::{Data, Range, Reader};
+use calamine::Reader;
 use danvan_domain::scheme::{SchemeDef, Source, Target, TargetKind};
 use danvan_domain::text;
 use danvan_domain::value::{RawValue, Value};
 use rust_xlsxwriter::{
     Color, DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
 };
-use sha2::{Digest, Sha256};
 
-use crate::xlsx::{cell_name, cell_text, formula_cells, open, write_text};
+pub use crate::xlsx::TemplateError;
+use crate::xlsx::{cell_name, cell_text, formula_cells, open, read_info, write_info, write_text, Info};
 
 const MAIN_SHEET: &str = "Rà soát";
-const INFO_SHEET: &str = "danvan";
 const FORMAT_TAG: &str = "danvan-review-template/1";
 const SECTIONS: [&str; 3] = ["Kết quả đạt được", "Hạn chế, nguyên nhân", "Phương hướng, nhiệm vụ tiếp theo"];
 
@@ -64,45 +62,6 @@ pub struct FilledEntry {
     pub note: Option<String>,
 }
 
-/// Why an uploaded file was refused. The messages are Vietnamese, for the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TemplateError {
-    /// Not an .xlsx at all, or a damaged one.
-    Broken(String),
-    /// A spreadsheet, but not a template of ours.
-    Foreign,
-    /// One of ours whose fixed parts were changed.
-    Tampered(String),
-    /// One of ours, for another review.
-    OtherReview(String),
-    /// The scheme's targets changed since the template was made.
-    Outdated,
-    /// Cells that hold what they must not: formulas, dates, errors.
-    Cells(Vec<String>),
-}
-
-impl fmt::Display for TemplateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Broken(m) => write!(f, "{m}"),
-            Self::Foreign => {
-                write!(f, "tệp này không phải mẫu rà soát tải từ hệ thống; hãy tải mẫu Excel của kỳ này rồi điền vào đó")
-            }
-            Self::Tampered(m) => write!(
-                f,
-                "mẫu đã bị sửa ở phần cố định ({m}); hãy tải mẫu mới và chỉ điền vào các ô màu vàng"
-            ),
-            Self::OtherReview(m) => write!(f, "{m}"),
-            Self::Outdated => {
-                write!(f, "danh mục chỉ tiêu của đề án đã thay đổi từ khi tải mẫu; hãy tải mẫu mới")
-            }
-            Self::Cells(problems) => write!(f, "{}", problems.join("; ")),
-        }
-    }
-}
-
-impl std::error::Error for TemplateError {}
-
 /// Where each target and section sits, as recorded in the hidden sheet.
 #[derive(Debug, PartialEq, Eq)]
 struct Layout {
@@ -133,38 +92,10 @@ impl Layout {
         ]
     }
 
-    fn checksum(lines: &[(String, String)]) -> String {
-        let mut h = Sha256::new();
-        for (k, v) in lines {
-            h.update(k.as_bytes());
-            h.update([0]);
-            h.update(v.as_bytes());
-            h.update([0]);
-        }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// Reads the hidden sheet back; `None` when it does not hold a layout.
-    fn parse(info: &Range<Data>) -> Result<Layout, TemplateError> {
-        let mut lines = Vec::new();
-        let mut checksum = None;
-        for row in info.rows() {
-            let key = row.first().map(|d| d.to_string()).unwrap_or_default();
-            let value = row.get(1).map(|d| d.to_string()).unwrap_or_default();
-            if key == "checksum" {
-                checksum = Some(value);
-            } else if !key.is_empty() {
-                lines.push((key, value));
-            }
-        }
-        let get = |k: &str| lines.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
-        if get("format") != Some(FORMAT_TAG) {
-            return Err(TemplateError::Foreign);
-        }
+    /// Reads the hidden sheet back.
+    fn parse(info: &Info) -> Result<Layout, TemplateError> {
+        let get = |k: &str| info.get(k);
         let tampered = || TemplateError::Tampered("thông tin ẩn của mẫu".into());
-        if checksum.as_deref() != Some(Self::checksum(&lines).as_str()) {
-            return Err(tampered());
-        }
         let targets = get("targets")
             .unwrap_or_default()
             .split(';')
@@ -380,17 +311,7 @@ pub fn review_template(sheet: &ReviewSheet<'_>) -> Result<Vec<u8>, XlsxError> {
     }
     main.protect();
 
-    let info = book.add_worksheet();
-    info.set_name(INFO_SHEET)?;
-    let lines = layout.lines();
-    for (i, (k, v)) in lines.iter().enumerate() {
-        info.write_string(i as u32, 0, k)?;
-        info.write_string(i as u32, 1, v)?;
-    }
-    info.write_string(lines.len() as u32, 0, "checksum")?;
-    info.write_string(lines.len() as u32, 1, Layout::checksum(&lines))?;
-    info.protect();
-    info.set_very_hidden(true);
+    write_info(&mut book, &layout.lines())?;
     book.save_to_buffer()
 }
 
@@ -402,15 +323,13 @@ pub fn read_review(
     period: &str,
 ) -> Result<FilledReview, TemplateError> {
     let mut book = open(bytes).map_err(TemplateError::Broken)?;
-    let names = book.sheet_names();
-    if !names.iter().any(|n| n == INFO_SHEET) || !names.iter().any(|n| n == MAIN_SHEET) {
+    if !book.sheet_names().iter().any(|n| n == MAIN_SHEET) {
         return Err(TemplateError::Foreign);
     }
     let unreadable = |_| TemplateError::Broken("không đọc được nội dung bảng tính".into());
-    let info = book.worksheet_range(INFO_SHEET).map_err(unreadable)?;
-    let layout = Layout::parse(&info)?;
+    let layout = Layout::parse(&read_info(&mut book, FORMAT_TAG)?)?;
     if layout.scheme != def.code || layout.unit != unit_code || layout.period != period {
-        return Err(TemplateError::OtherReview(format!(
+        return Err(TemplateError::Misplaced(format!(
             "mẫu này dành cho đơn vị mã {}, kỳ {} (đề án {}), không phải đơn vị mã {unit_code}, kỳ {period}",
             layout.unit, layout.period, layout.scheme
         )));

@@ -3,8 +3,11 @@
 
 use std::io::{Cursor, Read};
 
+use std::fmt;
+
 use calamine::{Data, Reader, Xlsx};
-use rust_xlsxwriter::{Format, Worksheet, XlsxError};
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+use sha2::{Digest, Sha256};
 
 /// The most an uploaded workbook may unpack to, and the most parts it may have: a small file
 /// that unpacks to gigabytes (a zip bomb) is refused before it is read.
@@ -31,6 +34,116 @@ pub fn open(bytes: &[u8]) -> Result<Xlsx<Cursor<&[u8]>>, String> {
         }
     }
     Xlsx::new(Cursor::new(bytes)).map_err(|_| broken())
+}
+
+/// Why an uploaded file was refused. The messages are Vietnamese, for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateError {
+    /// Not an .xlsx at all, or a damaged one.
+    Broken(String),
+    /// A spreadsheet, but not a template of ours.
+    Foreign,
+    /// One of ours whose fixed parts were changed.
+    Tampered(String),
+    /// One of ours, for another unit, period or year.
+    Misplaced(String),
+    /// The scheme's targets changed since the template was made.
+    Outdated,
+    /// Cells that hold what they must not: formulas, dates, errors.
+    Cells(Vec<String>),
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Broken(m) => write!(f, "{m}"),
+            Self::Foreign => {
+                write!(f, "tệp này không phải mẫu rà soát tải từ hệ thống; hãy tải mẫu Excel của kỳ này rồi điền vào đó")
+            }
+            Self::Tampered(m) => write!(
+                f,
+                "mẫu đã bị sửa ở phần cố định ({m}); hãy tải mẫu mới và chỉ điền vào các ô màu vàng"
+            ),
+            Self::Misplaced(m) => write!(f, "{m}"),
+            Self::Outdated => {
+                write!(f, "danh mục chỉ tiêu của đề án đã thay đổi từ khi tải mẫu; hãy tải mẫu mới")
+            }
+            Self::Cells(problems) => write!(f, "{}", problems.join("; ")),
+        }
+    }
+}
+
+impl std::error::Error for TemplateError {}
+
+/// The very hidden sheet in every workbook we hand out: what the file is for, with a checksum.
+const INFO_SHEET: &str = "danvan";
+
+fn checksum(lines: &[(String, String)]) -> String {
+    let mut h = Sha256::new();
+    for (k, v) in lines {
+        h.update(k.as_bytes());
+        h.update([0]);
+        h.update(v.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Adds the hidden sheet: `lines` (the first being ("format", tag)) and their checksum.
+pub fn write_info(book: &mut Workbook, lines: &[(String, String)]) -> Result<(), XlsxError> {
+    let info = book.add_worksheet();
+    info.set_name(INFO_SHEET)?;
+    for (i, (k, v)) in lines.iter().enumerate() {
+        info.write_string(i as u32, 0, k)?;
+        info.write_string(i as u32, 1, v)?;
+    }
+    info.write_string(lines.len() as u32, 0, "checksum")?;
+    info.write_string(lines.len() as u32, 1, checksum(lines))?;
+    info.protect();
+    info.set_very_hidden(true);
+    Ok(())
+}
+
+/// What the hidden sheet says, checked.
+pub struct Info(Vec<(String, String)>);
+
+impl Info {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads the hidden sheet: `Foreign` without it or with another format tag, `Tampered` when
+/// its checksum does not match.
+pub fn read_info<R: std::io::Read + std::io::Seek>(
+    book: &mut Xlsx<R>,
+    tag: &str,
+) -> Result<Info, TemplateError> {
+    if !book.sheet_names().iter().any(|n| n == INFO_SHEET) {
+        return Err(TemplateError::Foreign);
+    }
+    let range = book
+        .worksheet_range(INFO_SHEET)
+        .map_err(|_| TemplateError::Broken("không đọc được nội dung bảng tính".into()))?;
+    let mut lines = Vec::new();
+    let mut sum = None;
+    for row in range.rows() {
+        let key = row.first().map(|d| d.to_string()).unwrap_or_default();
+        let value = row.get(1).map(|d| d.to_string()).unwrap_or_default();
+        if key == "checksum" {
+            sum = Some(value);
+        } else if !key.is_empty() {
+            lines.push((key, value));
+        }
+    }
+    let info = Info(lines);
+    if info.get("format") != Some(tag) {
+        return Err(TemplateError::Foreign);
+    }
+    if sum.as_deref() != Some(checksum(&info.0).as_str()) {
+        return Err(TemplateError::Tampered("thông tin ẩn của mẫu".into()));
+    }
+    Ok(info)
 }
 
 /// "E7" for row 6, column 4 (both from 0).

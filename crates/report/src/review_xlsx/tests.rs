@@ -143,8 +143,8 @@ fn foreign_broken_tampered_and_misplaced_files_are_refused() {
     assert!(matches!(read_review(&retargeted, &def, "27988", "2018"), Err(TemplateError::Tampered(_))));
 
     let err = read_review(&x, &def, "27988", "2018").unwrap_err();
-    assert!(matches!(&err, TemplateError::OtherReview(m) if m.contains("27931")), "{err}");
-    assert!(matches!(read_review(&x, &def, "27931", "2019"), Err(TemplateError::OtherReview(_))));
+    assert!(matches!(&err, TemplateError::Misplaced(m) if m.contains("27931")), "{err}");
+    assert!(matches!(read_review(&x, &def, "27931", "2019"), Err(TemplateError::Misplaced(_))));
 
     let mut changed = def.clone();
     changed.targets.retain(|t| t.code != "6.3");
