@@ -22,6 +22,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod plan_sheet;
 pub mod plans;
 pub mod review_pages;
 pub mod review_sheet;
@@ -247,6 +248,15 @@ fn routes(state: AppState) -> Routes {
         .get("/schemes/{scheme}/units/{code}/plan/{year}", Unit(Action::Read), plans::show_plan)
         .post("/schemes/{scheme}/units/{code}/plan/{year}", Unit(Action::Edit), plans::add_activity)
         .post("/schemes/{scheme}/units/{code}/plan/{year}/copy", Unit(Action::Edit), plans::copy_plan)
+        .get("/schemes/{scheme}/units/{code}/plan/{year}/xlsx", Unit(Action::Read), plan_sheet::download)
+        .add_limited(
+            Method::POST,
+            "/schemes/{scheme}/units/{code}/plan/{year}/xlsx",
+            Unit(Action::Edit),
+            plan_sheet::upload,
+            review_sheet::MAX_TEMPLATE_BYTES + 64 * 1024,
+        )
+        .post("/schemes/{scheme}/units/{code}/plan/{year}/import", Unit(Action::Edit), plan_sheet::apply)
         .get("/schemes/{scheme}/units/{code}/activities/{id}", Unit(Action::Read), plans::show_activity)
         .post("/schemes/{scheme}/units/{code}/activities/{id}", Unit(Action::Edit), plans::update_activity)
         .post(

@@ -820,3 +820,72 @@ async fn activities_are_kept_per_unit_with_versions_statuses_and_notes() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_plan_goes_out_to_excel_and_comes_back_after_a_preview() {
+    use danvan_report::testing::{edit_cell, Edit};
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let plan = format!("{BASE}/27988/plan/2018");
+        let page = "/schemes/LA-KDV-2017-2020/units/27988/plan/2018";
+        let body = json!({"title": "Hội nghị", "lead_org": "Đảng ủy", "start": "2018-03-01", "due": "2018-03-31"});
+        let (_, a) = w.call("huuthanh", Method::POST, &plan, Some(body)).await;
+        let id = a["id"].as_i64().unwrap();
+
+        let (s, headers, x) = w.send("huuthanh", Method::GET, &format!("{page}/xlsx"), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(headers[header::CONTENT_DISPOSITION].to_str().unwrap().contains("ke-hoach-LA-KDV-2017-2020-27988-2018.xlsx"));
+        // Row 5 holds the activity; row 6 is the first spare one.
+        let x = edit_cell(&x, 1, "B5", Edit::Text("Hội nghị quán triệt"));
+        let x = edit_cell(&x, 1, "J5", Edit::Text("Hoàn thành"));
+        let x = edit_cell(&x, 1, "B6", Edit::Text("Tập huấn kỹ năng dân vận"));
+        let x = edit_cell(&x, 1, "D6", Edit::Text("3.1"));
+        let x = edit_cell(&x, 1, "E6", Edit::Text("Đảng ủy"));
+        let x = edit_cell(&x, 1, "H6", Edit::Text("01/04/2018"));
+        let x = edit_cell(&x, 1, "I6", Edit::Text("30/04/2018"));
+        let (s, _, html) = w.multipart("huuthanh", &format!("{page}/xlsx"), &[], "k.xlsx", &x).await;
+        let html = String::from_utf8(html).unwrap();
+        assert_eq!(s, StatusCode::OK, "{html}");
+        assert!(html.contains("Hội nghị → Hội nghị quán triệt") && html.contains("Tập huấn kỹ năng dân vận"), "{html}");
+        let (_, list) = w.call("huuthanh", Method::GET, &plan, None).await;
+        assert_eq!(list.as_array().unwrap().len(), 1, "nothing applied before the confirmation");
+        let payload = hidden_fields(&html).into_iter().find(|(k, _)| k == "payload").unwrap().1;
+        let form = |p: &str| format!("payload={}", url::form_urlencoded::byte_serialize(p.as_bytes()).collect::<String>());
+
+        // Someone changes the activity in between: nothing is applied.
+        let (s, _) = w
+            .call("huuthanh", Method::POST, &format!("{BASE}/27988/activities/{id}/status"), Some(json!({"status": "in_progress"})))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let kind = "application/x-www-form-urlencoded";
+        let (s, _, _) = w.send("huuthanh", Method::POST, &format!("{page}/import"), Some((kind, form(&payload).into_bytes()))).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert_eq!(w.call("huuthanh", Method::GET, &plan, None).await.1.as_array().unwrap().len(), 1);
+
+        // Again from a fresh preview: applied.
+        let (_, _, html) = w.multipart("huuthanh", &format!("{page}/xlsx"), &[], "k.xlsx", &x).await;
+        let payload = hidden_fields(&String::from_utf8(html).unwrap()).into_iter().find(|(k, _)| k == "payload").unwrap().1;
+        let (s, headers, _) = w.send("huuthanh", Method::POST, &format!("{page}/import"), Some((kind, form(&payload).into_bytes()))).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert!(headers[header::LOCATION].to_str().unwrap().ends_with("done=imported"));
+        let (_, list) = w.call("huuthanh", Method::GET, &plan, None).await;
+        let list = list.as_array().unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!((list[0]["title"].as_str(), list[0]["status"].as_str()), (Some("Hội nghị quán triệt"), Some("done")));
+        assert_eq!((list[1]["title"].as_str(), list[1]["targets"][0].as_str()), (Some("Tập huấn kỹ năng dân vận"), Some("3.1")));
+
+        // A forged confirmation is checked like new input; a tampered number is refused.
+        let forged = r#"[{"op":"create","input":{"title":" ","lead_org":"","start":"2018-01-01","due":"2018-01-02"},"status":"done","reason":null}]"#;
+        let (s, _, _) = w.send("huuthanh", Method::POST, &format!("{page}/import"), Some((kind, form(forged).into_bytes()))).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let tampered = edit_cell(&x, 1, "A5", Edit::Number(999.0));
+        let (s, _, html) = w.multipart("huuthanh", &format!("{page}/xlsx"), &[], "k.xlsx", &tampered).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(String::from_utf8(html).unwrap().contains("A5"));
+        // Another commune cannot import into this plan.
+        let (s, _, _) = w.send("haunghia", Method::POST, &format!("{page}/import"), Some((kind, form(&payload).into_bytes()))).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert_eq!(w.call("huuthanh", Method::GET, &plan, None).await.1.as_array().unwrap().len(), 2);
+    })
+    .await;
+}
