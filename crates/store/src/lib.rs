@@ -22,7 +22,7 @@ mod users;
 mod workflow;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, AuditPage};
-pub use plans::{Activity, ActivityNote};
+pub use plans::{Activity, ActivityFile, ActivityNote, NewFile};
 pub use reviews::{Entry, Evidence, Narrative, NewEvidence, Review, ReviewSummary, UnitValue};
 pub use roadmaps::{RoadmapSummary, StoredRoadmap};
 pub use schemes::{SchemeImport, SchemeSummary, StoredScheme};

@@ -303,6 +303,7 @@ impl Store {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query("DELETE FROM activity_notes WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM activity_files WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM activities WHERE id = $1").bind(id).execute(&mut *tx).await?;
             let event = NewEvent::new("delete", "activity", id).unit(Some(before.unit_id)).before(&before.input);
             write_audit!(tx, actor, now, &[event]);
@@ -410,5 +411,126 @@ impl Store {
             tx.commit().await?;
         });
         Ok(open.len())
+    }
+}
+
+/// An evidence file of an activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ActivityFile {
+    pub id: i64,
+    pub activity_id: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub uploaded_by: Option<i64>,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// A file to record (its bytes already stored under its SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewFile {
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+const FILE_COLUMNS: &str = "id, activity_id, filename, content_type, size, sha256, uploaded_by, uploaded_at";
+
+impl Store {
+    /// Records an evidence file of an activity, refusing it when the activity's files would
+    /// pass `max_total` bytes.
+    pub async fn add_activity_file(
+        &self,
+        actor: &Actor,
+        activity_id: i64,
+        new: &NewFile,
+        max_total: i64,
+    ) -> Result<ActivityFile> {
+        let a = self
+            .activity(activity_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("không có hoạt động #{activity_id}")))?;
+        let now = Utc::now();
+        let id = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let used: Option<i64> = sqlx::query_scalar("SELECT CAST(SUM(size) AS BIGINT) FROM activity_files WHERE activity_id = $1")
+                .bind(activity_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let used = used.unwrap_or(0);
+            if used + new.size > max_total {
+                return Err(StoreError::Invalid(format!(
+                    "tổng dung lượng minh chứng của hoạt động vượt quá {} MB (đã dùng {:.1} MB)",
+                    max_total / 1_000_000,
+                    used as f64 / 1e6
+                )));
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO activity_files (activity_id, filename, content_type, size, sha256, uploaded_by, uploaded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(activity_id)
+            .bind(&new.filename)
+            .bind(&new.content_type)
+            .bind(new.size)
+            .bind(&new.sha256)
+            .bind(actor.user_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let event = NewEvent::new("create", "activity_file", id).unit(Some(a.unit_id)).after(&serde_json::json!({
+                "activity_id": activity_id, "file": new,
+            }));
+            write_audit!(tx, actor, now, &[event]);
+            tx.commit().await?;
+            id
+        });
+        self.activity_file(id).await?.ok_or_else(|| StoreError::NotFound(format!("tệp #{id}")))
+    }
+
+    pub async fn activity_file(&self, id: i64) -> Result<Option<ActivityFile>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(&format!("SELECT {FILE_COLUMNS} FROM activity_files WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// The evidence files of an activity, oldest first.
+    pub async fn activity_files(&self, activity_id: i64) -> Result<Vec<ActivityFile>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(&format!("SELECT {FILE_COLUMNS} FROM activity_files WHERE activity_id = $1 ORDER BY id"))
+                .bind(activity_id)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// Removes an activity's file. Returns whether another record still uses the same bytes.
+    pub async fn remove_activity_file(&self, actor: &Actor, id: i64) -> Result<bool> {
+        let f = self
+            .activity_file(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("không có tệp #{id}")))?;
+        let unit_id = self.activity(f.activity_id).await?.map(|a| a.unit_id);
+        let now = Utc::now();
+        let shared = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM activity_files WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            let others: i64 = sqlx::query_scalar(
+                "SELECT (SELECT COUNT(*) FROM evidence WHERE sha256 = $1) + (SELECT COUNT(*) FROM activity_files WHERE sha256 = $1)",
+            )
+            .bind(&f.sha256)
+            .fetch_one(&mut *tx)
+            .await?;
+            let event = NewEvent::new("delete", "activity_file", id).unit(unit_id).before(&f);
+            write_audit!(tx, actor, now, &[event]);
+            tx.commit().await?;
+            others > 0
+        });
+        Ok(shared)
     }
 }

@@ -653,7 +653,9 @@ impl Store {
         let shared = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query("DELETE FROM evidence WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM evidence WHERE sha256 = $1")
+            let others: i64 = sqlx::query_scalar(
+                "SELECT (SELECT COUNT(*) FROM evidence WHERE sha256 = $1) + (SELECT COUNT(*) FROM activity_files WHERE sha256 = $1)",
+            )
                 .bind(&ev.sha256)
                 .fetch_one(&mut *tx)
                 .await?;

@@ -1035,10 +1035,32 @@ async fn activities_are_planned_updated_closed_noted_and_carried_over() {
         );
         assert_eq!(next[0].status, ActivityStatus::InProgress);
 
-        // Deleting removes it and its notes; the audit log keeps every step.
+        // Evidence files, within a total per activity; bytes shared by two records are kept.
+        let file = |sha: &str| danvan_store::NewFile {
+            filename: "bien-ban.pdf".into(),
+            content_type: "application/pdf".into(),
+            size: 100,
+            sha256: sha.into(),
+        };
+        let f1 = store.add_activity_file(&cli, b.id, &file("aa"), 150).await.unwrap();
+        assert_eq!((f1.activity_id, f1.size, f1.filename.as_str()), (b.id, 100, "bien-ban.pdf"));
+        assert!(matches!(
+            store.add_activity_file(&cli, b.id, &file("bb"), 150).await,
+            Err(StoreError::Invalid(_))
+        ));
+        let f2 = store.add_activity_file(&cli, a.id, &file("aa"), 150).await.unwrap();
+        assert_eq!(store.activity_files(b.id).await.unwrap(), [f1.clone()]);
+        assert_eq!(store.activity_file(f2.id).await.unwrap().unwrap().activity_id, a.id);
+        assert!(store.remove_activity_file(&cli, f2.id).await.unwrap(), "f1 still uses the bytes");
+        assert!(store.activity_files(a.id).await.unwrap().is_empty());
+        let f3 = store.add_activity_file(&cli, a.id, &file("cc"), 150).await.unwrap();
+        assert!(!store.remove_activity_file(&cli, f3.id).await.unwrap(), "nothing else uses them");
+
+        // Deleting removes it, its notes and its files; the audit log keeps every step.
         store.delete_activity(&cli, b.id).await.unwrap();
         assert!(store.activity(b.id).await.unwrap().is_none());
         assert!(store.activity_notes(b.id).await.unwrap().is_empty());
+        assert!(store.activity_file(f1.id).await.unwrap().is_none());
         let history = store.entity_history("activity", &b.id.to_string()).await.unwrap();
         assert_eq!(
             history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),

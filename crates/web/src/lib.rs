@@ -270,6 +270,23 @@ fn routes(state: AppState) -> Routes {
             Unit(Action::Edit),
             plans::delete_activity,
         )
+        .add_limited(
+            Method::POST,
+            "/schemes/{scheme}/units/{code}/activities/{id}/files",
+            Unit(Action::Edit),
+            plans::upload_file,
+            danvan_domain::evidence::MAX_FILE_BYTES + 64 * 1024,
+        )
+        .get(
+            "/schemes/{scheme}/units/{code}/activities/{id}/files/{file}",
+            Unit(Action::Read),
+            plans::download_file,
+        )
+        .post(
+            "/schemes/{scheme}/units/{code}/activities/{id}/files/{file}/delete",
+            Unit(Action::Edit),
+            plans::delete_file,
+        )
         // Review pages.
         .get("/schemes/{scheme}/units/{code}/reviews", Unit(Action::Read), review_pages::list)
         .get("/schemes/{scheme}/units/{code}/reviews/{period}", Unit(Action::Read), review_pages::show)

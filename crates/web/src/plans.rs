@@ -581,6 +581,8 @@ pub struct ActivityPage {
     orgs: Vec<&'static str>,
     targets: Vec<(String, String)>,
     notes: Vec<(String, String)>,
+    /// (name, size, href) of each evidence file.
+    files: Vec<(String, String, String)>,
     today: String,
     editable: bool,
     problems: Vec<String>,
@@ -617,6 +619,16 @@ async fn activity_page(
         orgs: ORGANISATIONS.to_vec(),
         targets: scheme.def.targets.iter().map(|t| (t.code.clone(), t.name.clone())).collect(),
         notes: notes.into_iter().map(|n| (lang.date(n.on_date), n.text)).collect(),
+        files: state
+            .store
+            .activity_files(a.id)
+            .await?
+            .into_iter()
+            .map(|f| {
+                let kb = danvan_domain::scheme::format_number((f.size as f64 / 1024.0).ceil());
+                (f.filename, format!("{kb} KB"), format!("{base}/activities/{}/files/{}", a.id, f.id))
+            })
+            .collect(),
         today: today().to_string(),
         editable: may(state, &user.user, unit.id, Action::Edit).await?,
         problems,
@@ -872,4 +884,82 @@ pub async fn overview(
         counts: counts.into_iter().collect(),
         overdue,
     })
+}
+
+// ---- evidence files of an activity ---------------------------------------------------------
+
+/// The most an activity's files may weigh together.
+pub const MAX_ACTIVITY_BYTES: i64 = 50 * 1024 * 1024;
+
+/// Uploads an evidence file of an activity (multipart: `file`).
+pub async fn upload_file(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, code, id)): Path<(String, String, i64)>,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
+    activity_in(&state, &scheme, &unit, id).await.in_lang(lang)?;
+    let too_big = || WebError::PayloadTooLarge(lang.t("evidence-too-large"));
+    let upload = crate::review_pages::read_multipart(multipart, too_big).await.in_lang(lang)?;
+    let Some((name, bytes)) = upload.file else {
+        return Err(WebError::BadRequest(lang.t("evidence-missing"))).in_lang(lang);
+    };
+    let file = crate::review_pages::store_file(&state, lang, &name, &bytes).await.in_lang(lang)?;
+    state.store.add_activity_file(&user.actor(), id, &file, MAX_ACTIVITY_BYTES).await.in_lang(lang)?;
+    Ok(Redirect::to(&format!("/schemes/{}/units/{code}/activities/{id}?done=file", scheme.def.code))
+        .into_response())
+}
+
+async fn file_in(
+    state: &AppState,
+    scheme: &StoredScheme,
+    unit: &Unit,
+    id: i64,
+    file: i64,
+) -> Result<danvan_store::ActivityFile, WebError> {
+    activity_in(state, scheme, unit, id).await?;
+    state
+        .store
+        .activity_file(file)
+        .await?
+        .filter(|f| f.activity_id == id)
+        .ok_or_else(|| WebError::NotFound(format!("không có tệp #{file}")))
+}
+
+/// Downloads an activity's file: only with its unit in scope, always as an attachment.
+pub async fn download_file(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code, id, file)): Path<(String, String, i64, i64)>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
+    let f = file_in(&state, &scheme, &unit, id, file).await.in_lang(lang)?;
+    let bytes = tokio::fs::read(crate::review_pages::file_path(&state, &f.sha256))
+        .await
+        .map_err(|e| WebError::Internal(Box::new(e)))
+        .in_lang(lang)?;
+    Ok(crate::review_pages::attachment(&f.content_type, &f.filename, bytes))
+}
+
+pub async fn delete_file(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, code, id, file)): Path<(String, String, i64, i64)>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
+    let f = file_in(&state, &scheme, &unit, id, file).await.in_lang(lang)?;
+    if !state.store.remove_activity_file(&user.actor(), f.id).await.in_lang(lang)? {
+        let _ = tokio::fs::remove_file(crate::review_pages::file_path(&state, &f.sha256)).await;
+    }
+    Ok(Redirect::to(&format!("/schemes/{}/units/{code}/activities/{id}?done=file-deleted", scheme.def.code))
+        .into_response())
 }

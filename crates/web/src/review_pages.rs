@@ -686,7 +686,7 @@ async fn review_of(
     Ok((scheme, review))
 }
 
-fn file_path(state: &AppState, sha256: &str) -> std::path::PathBuf {
+pub(crate) fn file_path(state: &AppState, sha256: &str) -> std::path::PathBuf {
     state.files.join(&sha256[..2]).join(sha256)
 }
 
@@ -744,6 +744,47 @@ pub(crate) fn attachment(content_type: &str, filename: &str, bytes: Vec<u8>) -> 
         .into_response()
 }
 
+/// Checks an uploaded evidence file (not empty, at most 10 MB, a kind told from its content)
+/// and keeps its bytes under the data folder, named by their SHA-256.
+pub(crate) async fn store_file(
+    state: &AppState,
+    lang: Lang,
+    name: &str,
+    bytes: &[u8],
+) -> Result<danvan_store::NewFile, WebError> {
+    use danvan_domain::evidence::{safe_filename, sniff, MAX_FILE_BYTES};
+    if bytes.is_empty() {
+        return Err(WebError::BadRequest(lang.t("evidence-missing")));
+    }
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(WebError::PayloadTooLarge(lang.t("evidence-too-large")));
+    }
+    let Some(kind) = sniff(bytes) else {
+        return Err(WebError::UnsupportedMedia(lang.t("evidence-kind")));
+    };
+    let sha256: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let path = file_path(state, &sha256);
+    if !path.exists() {
+        let write = async {
+            let dir = path.parent().ok_or_else(|| std::io::Error::other("no folder"))?;
+            tokio::fs::create_dir_all(dir).await?;
+            let tmp = dir.join(format!(".{sha256}.{}", std::process::id()));
+            tokio::fs::write(&tmp, bytes).await?;
+            tokio::fs::rename(&tmp, &path).await
+        };
+        write.await.map_err(|e| WebError::Internal(Box::new(e)))?;
+    }
+    Ok(danvan_store::NewFile {
+        filename: safe_filename(name, kind),
+        content_type: kind.content_type().into(),
+        size: bytes.len() as i64,
+        sha256,
+    })
+}
+
 /// Uploads an evidence file for a target (multipart: `target`, `file`). The kind is read from
 /// the content; files over 10 MB, or past 50 MB for the review, are refused.
 pub async fn upload_evidence(
@@ -754,7 +795,6 @@ pub async fn upload_evidence(
     Path((scheme, code, period)): Path<(String, String, String)>,
     multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
-    use danvan_domain::evidence::{safe_filename, sniff, MAX_FILE_BYTES, MAX_REVIEW_BYTES};
     let lang = ctx.lang;
     let too_big = || WebError::PayloadTooLarge(lang.t("evidence-too-large"));
     let (_, review) = review_of(&state, &unit, &scheme, &period).await.in_lang(lang)?;
@@ -764,38 +804,19 @@ pub async fn upload_evidence(
     let (Some(target), Some((name, bytes))) = (target, file) else {
         return Err(WebError::BadRequest(lang.t("evidence-missing"))).in_lang(lang);
     };
-    if bytes.is_empty() {
-        return Err(WebError::BadRequest(lang.t("evidence-missing"))).in_lang(lang);
-    }
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(too_big()).in_lang(lang);
-    }
-    let Some(kind) = sniff(&bytes) else {
-        return Err(WebError::UnsupportedMedia(lang.t("evidence-kind"))).in_lang(lang);
-    };
-    let sha256: String = {
-        use sha2::Digest;
-        sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
-    };
-    let path = file_path(&state, &sha256);
-    if !path.exists() {
-        let write = async {
-            let dir = path.parent().ok_or_else(|| std::io::Error::other("no folder"))?;
-            tokio::fs::create_dir_all(dir).await?;
-            let tmp = dir.join(format!(".{sha256}.{}", std::process::id()));
-            tokio::fs::write(&tmp, &bytes).await?;
-            tokio::fs::rename(&tmp, &path).await
-        };
-        write.await.map_err(|e| WebError::Internal(Box::new(e))).in_lang(lang)?;
-    }
+    let file = store_file(&state, lang, &name, &bytes).await.in_lang(lang)?;
     let new = danvan_store::NewEvidence {
         target_code: target,
-        filename: safe_filename(&name, kind),
-        content_type: kind.content_type().into(),
-        size: bytes.len() as i64,
-        sha256,
+        filename: file.filename,
+        content_type: file.content_type,
+        size: file.size,
+        sha256: file.sha256,
     };
-    state.store.add_evidence(&user.actor(), review.id, &new, MAX_REVIEW_BYTES).await.in_lang(lang)?;
+    state
+        .store
+        .add_evidence(&user.actor(), review.id, &new, danvan_domain::evidence::MAX_REVIEW_BYTES)
+        .await
+        .in_lang(lang)?;
     Ok(Redirect::to(&format!(
         "/schemes/{scheme}/units/{code}/reviews/{period}?done=evidence#t-{}",
         new.target_code

@@ -327,6 +327,7 @@ fn fill(path: &str, code: &str, id: i64) -> String {
         .replace("{scheme}", "LA-KDV-2017-2020")
         .replace("{period}", "2018")
         .replace("{year}", "2018")
+        .replace("{file}", &id.to_string())
 }
 
 #[tokio::test]
@@ -449,6 +450,9 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST", "/schemes/{scheme}/units/{code}/activities/{id}/status", "APC", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/activities/{id}/notes", "APC", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/activities/{id}/delete", "APC", "AP", "A"),
+    ("POST", "/schemes/{scheme}/units/{code}/activities/{id}/files", "APC", "AP", "A"),
+    ("GET", "/schemes/{scheme}/units/{code}/activities/{id}/files/{file}", "APDCV", "AP", "A"),
+    ("POST", "/schemes/{scheme}/units/{code}/activities/{id}/files/{file}/delete", "APC", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/xlsx", "APC", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/reviews/{period}/history", "APDCV", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/evidence", "APC", "AP", "A"),

@@ -815,6 +815,39 @@ async fn activities_are_kept_per_unit_with_versions_statuses_and_notes() {
         let page = String::from_utf8(page).unwrap();
         assert!(page.contains("Hội nghị quán triệt") && !page.contains(">Đối thoại với nhân dân<"), "{page}");
 
+        // Evidence of an activity: checked by content, served only within scope.
+        let files = format!("/schemes/LA-KDV-2017-2020/units/27988/activities/{id}/files");
+        let (s, _, _) = w.multipart("huuthanh", &files, &[], "virus.pdf", b"MZ\x90\x00 not a pdf").await;
+        assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let (s, _, _) = w.multipart("huuthanh", &files, &[], "bien ban.pdf", PDF).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let (_, _, page) = w
+            .send(
+                "huuthanh",
+                Method::GET,
+                &format!("/schemes/LA-KDV-2017-2020/units/27988/activities/{id}"),
+                None,
+            )
+            .await;
+        let page = String::from_utf8(page).unwrap();
+        let href = page
+            .split("href=\"")
+            .map(|p| p.split('"').next().unwrap())
+            .find(|h| h.contains("/files/"))
+            .unwrap()
+            .to_string();
+        let (s, headers, bytes) = w.send("district", Method::GET, &href, None).await;
+        assert_eq!((s, bytes.as_slice()), (StatusCode::OK, PDF));
+        assert!(headers[header::CONTENT_DISPOSITION].to_str().unwrap().starts_with("attachment;"));
+        assert_eq!(w.send("haunghia", Method::GET, &href, None).await.0, StatusCode::FORBIDDEN);
+        let elsewhere = href.replace("/units/27988/", "/units/27931/");
+        assert_eq!(w.send("haunghia", Method::GET, &elsewhere, None).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            w.send("huuthanh", Method::POST, &format!("{href}/delete"), None).await.0,
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(w.send("huuthanh", Method::GET, &href, None).await.0, StatusCode::NOT_FOUND);
+
         assert_eq!(w.call("huuthanh", Method::DELETE, &item, None).await.0, StatusCode::NO_CONTENT);
         assert_eq!(w.call("huuthanh", Method::GET, &item, None).await.0, StatusCode::NOT_FOUND);
     })

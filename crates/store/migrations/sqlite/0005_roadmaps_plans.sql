@@ -52,3 +52,17 @@ CREATE TABLE activity_notes (
     created_by   INTEGER REFERENCES users (id)
 );
 CREATE INDEX activity_notes_activity ON activity_notes (activity_id);
+
+-- Evidence files of an activity. The bytes live under the data folder, named by their SHA-256,
+-- beside those of reviews.
+CREATE TABLE activity_files (
+    id            INTEGER PRIMARY KEY,
+    activity_id   INTEGER NOT NULL REFERENCES activities (id) ON DELETE CASCADE,
+    filename      TEXT NOT NULL,
+    content_type  TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    sha256        TEXT NOT NULL,
+    uploaded_by   INTEGER REFERENCES users (id),
+    uploaded_at   TEXT NOT NULL
+);
+CREATE INDEX activity_files_activity ON activity_files (activity_id);

@@ -353,3 +353,7 @@ plan-back = Back to the plan
 plan-done-imported = The plan from the Excel file was applied.
 import-new = New
 import-changed = Changed
+activity-files = Evidence
+activity-no-files = No evidence files yet.
+plan-done-file = Evidence file attached.
+plan-done-file-deleted = Evidence file removed.

@@ -353,3 +353,7 @@ plan-back = Quay lại kế hoạch
 plan-done-imported = Đã áp dụng kế hoạch từ tệp Excel.
 import-new = Thêm mới
 import-changed = Sửa
+activity-files = Minh chứng
+activity-no-files = Chưa có tệp minh chứng.
+plan-done-file = Đã đính kèm tệp minh chứng.
+plan-done-file-deleted = Đã xóa tệp minh chứng.
