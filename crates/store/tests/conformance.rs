@@ -1049,7 +1049,7 @@ async fn activities_are_planned_updated_closed_noted_and_carried_over() {
             Err(StoreError::Invalid(_))
         ));
         let f2 = store.add_activity_file(&cli, a.id, &file("aa"), 150).await.unwrap();
-        assert_eq!(store.activity_files(b.id).await.unwrap(), [f1.clone()]);
+        assert_eq!(store.activity_files(b.id).await.unwrap(), std::slice::from_ref(&f1));
         assert_eq!(store.activity_file(f2.id).await.unwrap().unwrap().activity_id, a.id);
         assert!(store.remove_activity_file(&cli, f2.id).await.unwrap(), "f1 still uses the bytes");
         assert!(store.activity_files(a.id).await.unwrap().is_empty());
