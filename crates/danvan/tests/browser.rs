@@ -570,18 +570,9 @@ async fn a_review_is_filled_offline_in_excel_previewed_and_applied() {
         c.find(Locator::Id("review-message")).await.unwrap().text().await.unwrap(),
         "Đã áp dụng số liệu từ tệp Excel vào bản nháp."
     );
-    let value = |name: &'static str| async move {
-        c.find(Locator::Css(&format!("[name=\"{name}\"]")))
-            .await
-            .unwrap()
-            .prop("value")
-            .await
-            .unwrap()
-            .unwrap()
-    };
-    assert_eq!(value("1.2.count").await, "4");
-    assert_eq!(value("2.1.numerator").await, "1.250");
-    assert_eq!(value("3.3.note").await, "Tập huấn ngày 12/3");
+    assert_eq!(field_value(c, "1.2.count").await, "4");
+    assert_eq!(field_value(c, "2.1.numerator").await, "1.250");
+    assert_eq!(field_value(c, "3.3.note").await, "Tập huấn ngày 12/3");
     assert!(c
         .find(Locator::Css("input[name=\"3.3.yes\"][value=\"yes\"]"))
         .await
@@ -604,6 +595,11 @@ async fn a_review_is_filled_offline_in_excel_previewed_and_applied() {
     d.client.clone().close().await.unwrap();
 }
 
+/// The current value of a form field.
+async fn field_value(c: &Client, name: &str) -> String {
+    c.find(Locator::Css(&format!("[name=\"{name}\"]"))).await.unwrap().prop("value").await.unwrap().unwrap()
+}
+
 /// Sets a form field's value directly (date inputs take typed text in the browser's locale).
 async fn set_value(c: &Client, css: &str, value: &str) {
     let el = centred(c, css).await;
@@ -624,16 +620,7 @@ async fn a_roadmap_is_built_approved_and_its_plan_carried_out() {
     c.goto(&format!("{base}/")).await.unwrap();
     click_and_wait(c, Locator::Id("my-roadmap")).await;
     assert!(present(c, "roadmap-suggested").await);
-    let value = |name: &'static str| async move {
-        c.find(Locator::Css(&format!("[name=\"{name}\"]")))
-            .await
-            .unwrap()
-            .prop("value")
-            .await
-            .unwrap()
-            .unwrap()
-    };
-    assert_eq!(value("2.1.2020").await, "95");
+    assert_eq!(field_value(c, "2.1.2020").await, "95");
     type_into(c, "2.1.2018", "40").await;
     type_into(c, "2.1.2019", "70").await;
     shot(c, "roadmap-editor-360").await;
@@ -642,7 +629,7 @@ async fn a_roadmap_is_built_approved_and_its_plan_carried_out() {
         c.find(Locator::Id("roadmap-message")).await.unwrap().text().await.unwrap(),
         "Đã lưu lộ trình."
     );
-    assert_eq!(value("2.1.2018").await, "40");
+    assert_eq!(field_value(c, "2.1.2018").await, "40");
     click_confirm_and_wait(c, Locator::Id("roadmap-submit")).await;
     assert_eq!(c.find(Locator::Id("roadmap-status")).await.unwrap().text().await.unwrap(), "Chờ duyệt");
     sign_out(c).await;
@@ -677,6 +664,8 @@ async fn a_roadmap_is_built_approved_and_its_plan_carried_out() {
         );
     }
     assert_eq!(texts(c, "#activities tbody tr").await.len(), 2);
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    shot(c, "plan").await;
     click_and_wait(c, Locator::Css("#activities tbody tr:first-child a")).await;
     assert!(present(c, "activity-overdue").await, "open and past due");
     choose(c, "#status-select option[value=\"done\"]").await;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{CurrentUser, ScopedUnit};
 use crate::error::{InLang, PageError, WebError};
 use crate::i18n::Lang;
-use crate::pages::{find_scheme, Layout, PageCtx};
+use crate::pages::{Layout, PageCtx};
 use crate::review_pages::{attachment, read_multipart, Upload};
 use crate::AppState;
 
@@ -24,14 +24,6 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 fn statuses(lang: Lang) -> [(&'static str, String); 4] {
     ActivityStatus::ALL.map(|s| (s.as_str(), lang.t(&format!("activity-{}", s.as_str()))))
-}
-
-async fn scheme_for(state: &AppState, scheme: &str, year: i32) -> Result<StoredScheme, WebError> {
-    let scheme = find_scheme(state, scheme).await?;
-    if year < scheme.def.first_year || year > scheme.def.last_year {
-        return Err(WebError::BadRequest(format!("năm {year} nằm ngoài thời gian đề án")));
-    }
-    Ok(scheme)
 }
 
 fn row_of(a: &Activity) -> PlanRow {
@@ -58,7 +50,7 @@ pub async fn download(
     Path((scheme, _code, year)): Path<(String, String, i32)>,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
-    let scheme = scheme_for(&state, &scheme, year).await.in_lang(lang)?;
+    let scheme = crate::plans::scheme_and_year(&state, &scheme, year).await.in_lang(lang)?;
     let list = state.store.activities_of(scheme.id, unit.id, year).await.in_lang(lang)?;
     let labels = statuses(lang);
     let sheet = PlanSheet {
@@ -230,7 +222,7 @@ pub async fn upload(
     multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
-    let scheme = scheme_for(&state, &scheme, year).await.in_lang(lang)?;
+    let scheme = crate::plans::scheme_and_year(&state, &scheme, year).await.in_lang(lang)?;
     let plan_href = format!("/schemes/{}/units/{code}/plan/{year}", scheme.def.code);
     let mut page = PlanImportPage {
         layout: Layout::new(&ctx, &lang.t("plan-import-title"), &format!("{plan_href}/xlsx")),
@@ -285,7 +277,7 @@ pub async fn apply(
     Form(form): Form<ApplyForm>,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
-    let scheme = scheme_for(&state, &scheme, year).await.in_lang(lang)?;
+    let scheme = crate::plans::scheme_and_year(&state, &scheme, year).await.in_lang(lang)?;
     let ops: Vec<ImportOp> = serde_json::from_str(&form.payload)
         .map_err(|_| WebError::BadRequest("dữ liệu xác nhận không hợp lệ; hãy tải tệp lên lại".into()))
         .in_lang(lang)?;

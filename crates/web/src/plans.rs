@@ -40,7 +40,11 @@ pub const ORGANISATIONS: [&str; 10] = [
     "Ban Chỉ huy Quân sự",
 ];
 
-async fn scheme_and_year(state: &AppState, scheme: &str, year: i32) -> Result<StoredScheme, WebError> {
+pub(crate) async fn scheme_and_year(
+    state: &AppState,
+    scheme: &str,
+    year: i32,
+) -> Result<StoredScheme, WebError> {
     let scheme = find_scheme(state, scheme).await?;
     if year < scheme.def.first_year || year > scheme.def.last_year {
         return Err(WebError::BadRequest(format!(
