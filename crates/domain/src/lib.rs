@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod achievement;
+pub mod bloc;
 pub mod evidence;
 pub mod period;
 pub mod plan;

@@ -12,6 +12,7 @@ use sqlx::sqlite::{
 };
 
 pub mod audit;
+mod bloc;
 mod plans;
 mod reviews;
 mod roadmaps;
@@ -22,6 +23,7 @@ mod users;
 mod workflow;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, AuditPage};
+pub use bloc::{Decision, Member};
 pub use plans::{Activity, ActivityFile, ActivityNote, NewFile};
 pub use reviews::{Entry, Evidence, Narrative, NewEvidence, Review, ReviewSummary, UnitValue};
 pub use roadmaps::{RoadmapSummary, StoredRoadmap};

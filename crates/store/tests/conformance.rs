@@ -1069,3 +1069,127 @@ async fn activities_are_planned_updated_closed_noted_and_carried_over() {
     })
     .await;
 }
+
+// ---- the bloc ------------------------------------------------------------------------------
+
+use danvan_domain::bloc::{BlocRole, MemberInput};
+
+fn member(name: &str, role: BlocRole, from: NaiveDate, trained: bool) -> MemberInput {
+    MemberInput {
+        full_name: name.into(),
+        position: "Cán bộ".into(),
+        organisation: "UBMTTQ".into(),
+        role,
+        phone: Some("0912345678".into()),
+        trained,
+        trained_on: None,
+        from,
+    }
+}
+
+#[tokio::test]
+async fn the_bloc_keeps_its_members_over_time() {
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let huu_thanh = unit_id(&store, "27695").await;
+        let long_an = unit_id(&store, "80").await;
+
+        // Organisations: the standard ten, then the province's own.
+        let standard = store.organisations(None).await.unwrap();
+        assert_eq!(standard, danvan_domain::bloc::STANDARD_ORGANISATIONS);
+        store.add_organisation(&cli, long_an, "Hội Người cao tuổi").await.unwrap();
+        assert!(matches!(
+            store.add_organisation(&cli, long_an, "UBMTTQ").await,
+            Err(StoreError::Conflict(_))
+        ));
+        let la = store.organisations(Some(long_an)).await.unwrap();
+        assert_eq!((la.len(), la.last().map(String::as_str)), (11, Some("Hội Người cao tuổi")));
+        assert_eq!(store.organisations(Some(unit_id(&store, "01").await)).await.unwrap().len(), 10);
+
+        // A bloc staffed in 2018, re-staffed in 2020.
+        let d1 = store.add_decision(&cli, huu_thanh, "05-QĐ/ĐU", day(2018, 1, 2)).await.unwrap();
+        let a = store
+            .add_member(
+                &cli,
+                huu_thanh,
+                &member("Nguyễn Văn A", BlocRole::Head, day(2018, 1, 2), true),
+                Some(d1.id),
+            )
+            .await
+            .unwrap();
+        let b = store
+            .add_member(
+                &cli,
+                huu_thanh,
+                &member("Trần Thị B", BlocRole::Deputy, day(2018, 1, 2), false),
+                Some(d1.id),
+            )
+            .await
+            .unwrap();
+        assert_eq!((a.input.role, a.decision_id, a.to), (BlocRole::Head, Some(d1.id), None));
+        let d2 = store.add_decision(&cli, huu_thanh, "12-QĐ/ĐU", day(2020, 3, 1)).await.unwrap();
+        assert_eq!(store.decisions_of(huu_thanh).await.unwrap(), [d2.clone(), d1.clone()]);
+        let ended =
+            store.end_member(&cli, a.id, day(2020, 2, 29), Some("Nghỉ hưu"), Some(d2.id)).await.unwrap();
+        assert_eq!(
+            (ended.to, ended.end_reason.as_deref(), ended.end_decision_id),
+            (Some(day(2020, 2, 29)), Some("Nghỉ hưu"), Some(d2.id))
+        );
+        let c = store
+            .add_member(
+                &cli,
+                huu_thanh,
+                &member("Lê Văn C", BlocRole::Head, day(2020, 3, 1), true),
+                Some(d2.id),
+            )
+            .await
+            .unwrap();
+
+        // Refused: ending twice, ending before the start, a decision of another unit.
+        assert!(matches!(
+            store.end_member(&cli, a.id, day(2021, 1, 1), None, None).await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            store.end_member(&cli, c.id, day(2019, 1, 1), None, None).await,
+            Err(StoreError::Invalid(_))
+        ));
+        let other =
+            store.add_decision(&cli, unit_id(&store, "27637").await, "1", day(2018, 1, 1)).await.unwrap();
+        assert!(store
+            .add_member(
+                &cli,
+                huu_thanh,
+                &member("X", BlocRole::Member, day(2018, 1, 1), false),
+                Some(other.id)
+            )
+            .await
+            .is_err());
+
+        // The bloc on a past date is the bloc as it was; history keeps everyone.
+        let names =
+            |list: Vec<danvan_store::Member>| list.into_iter().map(|m| m.input.full_name).collect::<Vec<_>>();
+        assert_eq!(
+            names(store.members_on(huu_thanh, day(2019, 6, 1)).await.unwrap()),
+            ["Nguyễn Văn A", "Trần Thị B"]
+        );
+        assert_eq!(
+            names(store.members_on(huu_thanh, day(2020, 2, 29)).await.unwrap()),
+            ["Nguyễn Văn A", "Trần Thị B"]
+        );
+        assert_eq!(
+            names(store.members_on(huu_thanh, day(2020, 3, 1)).await.unwrap()),
+            ["Lê Văn C", "Trần Thị B"]
+        );
+        assert!(store.members_on(huu_thanh, day(2017, 12, 31)).await.unwrap().is_empty());
+        assert_eq!(
+            names(store.members_of(huu_thanh).await.unwrap()),
+            ["Nguyễn Văn A", "Trần Thị B", "Lê Văn C"]
+        );
+        assert_eq!(store.member(b.id).await.unwrap().unwrap().input.phone.as_deref(), Some("0912345678"));
+        let history = store.entity_history("member", &a.id.to_string()).await.unwrap();
+        assert_eq!(history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["create", "end"]);
+    })
+    .await;
+}

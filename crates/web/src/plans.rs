@@ -27,18 +27,7 @@ use crate::reviews::{today, unprocessable};
 use crate::AppState;
 
 /// The standard member organisations of a commune's bloc, offered when typing.
-pub const ORGANISATIONS: [&str; 10] = [
-    "Đảng ủy",
-    "UBND",
-    "UBMTTQ",
-    "Hội Nông dân",
-    "Hội Liên hiệp Phụ nữ",
-    "Đoàn Thanh niên",
-    "Hội Cựu chiến binh",
-    "Công đoàn",
-    "Công an xã",
-    "Ban Chỉ huy Quân sự",
-];
+pub use danvan_domain::bloc::STANDARD_ORGANISATIONS as ORGANISATIONS;
 
 pub(crate) async fn scheme_and_year(
     state: &AppState,
