@@ -738,3 +738,73 @@ async fn a_roadmap_is_built_approved_and_its_plan_carried_out() {
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_commune_staffs_its_bloc_and_sees_it_as_it_was() {
+    let Some(d) = driver().await else { return };
+    let (base, stop) = demo_app().await;
+    let c = &d.client;
+    c.set_window_size(1280, 900).await.unwrap();
+    sign_in(c, &base, "xa.huuthanh").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    click_and_wait(c, Locator::Id("my-bloc")).await;
+    assert!(present(c, "bloc-empty").await);
+    for (name, role, org, from) in [
+        ("Nguyễn Văn An", "head", "Đảng ủy", "2018-01-02"),
+        ("Trần Thị Bình", "deputy", "UBMTTQ", "2018-01-02"),
+        ("Lê Văn Cường", "member", "Đoàn Thanh niên", "2018-01-02"),
+    ] {
+        type_into(c, "full_name", name).await;
+        type_into(c, "organisation", org).await;
+        choose(c, &format!("#member-role option[value=\"{role}\"]")).await;
+        type_into(c, "phone", "0912 345 678").await;
+        set_value(c, "#member-from", from).await;
+        click_and_wait(c, Locator::Id("member-add")).await;
+        assert_eq!(
+            c.find(Locator::Id("bloc-message")).await.unwrap().text().await.unwrap(),
+            "Đã thêm thành viên."
+        );
+    }
+    // A wrong phone is refused with the reason, and nothing is added.
+    type_into(c, "full_name", "Phạm Văn Dũng").await;
+    type_into(c, "organisation", "Công an xã").await;
+    type_into(c, "phone", "12345").await;
+    click_and_wait(c, Locator::Id("member-add")).await;
+    assert!(c
+        .find(Locator::Id("bloc-problems"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("không phải số điện thoại"));
+    assert_eq!(texts(c, "#bloc-history tbody tr").await.len(), 3);
+
+    // The head leaves at the end of 2019; the bloc of mid-2019 still shows him.
+    let head = centred(c, "#bloc-history tbody tr:first-child summary").await;
+    head.click().await.unwrap();
+    set_value(c, "#bloc-history tbody tr:first-child input[name=\"to\"]", "2019-12-31").await;
+    type_into(c, "reason", "Nghỉ hưu").await;
+    centred(c, "#bloc-history tbody tr:first-child button").await;
+    click_confirm_and_wait(c, Locator::Css("#bloc-history tbody tr:first-child button")).await;
+    assert_eq!(
+        c.find(Locator::Id("bloc-message")).await.unwrap().text().await.unwrap(),
+        "Đã ghi nhận thôi tham gia."
+    );
+    c.goto(&format!("{base}/units/27988/bloc?on=2020-06-01")).await.unwrap();
+    let now = texts(c, "#bloc-current tbody tr").await;
+    assert_eq!(now.len(), 2, "{now:#?}");
+    assert!(!now.iter().any(|r| r.contains("Nguyễn Văn An")));
+    c.goto(&format!("{base}/units/27988/bloc?on=2019-06-01")).await.unwrap();
+    let then = texts(c, "#bloc-current tbody tr").await;
+    assert_eq!(then.len(), 3);
+    assert!(
+        then[0].contains("Nguyễn Văn An")
+            && then[0].contains("Trưởng khối")
+            && then[0].contains("0912345678")
+    );
+    shot(c, "bloc").await;
+
+    let _ = stop.send(());
+    d.client.clone().close().await.unwrap();
+}

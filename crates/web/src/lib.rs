@@ -19,6 +19,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod bloc;
 pub mod error;
 pub mod i18n;
 pub mod pages;
@@ -161,6 +162,14 @@ fn routes(state: AppState) -> Routes {
         // What a unit records: the unit must be in the user's scope.
         .get("/units/{code}/history", Unit(Action::Read), admin::unit_history)
         .get("/api/v1/units/{code}/history", Unit(Action::Read), admin::api_unit_history)
+        // The bloc of a commune.
+        .get("/units/{code}/bloc", Unit(Action::Read), bloc::show)
+        .post("/units/{code}/bloc/members", Unit(Action::Edit), bloc::add_member)
+        .post("/units/{code}/bloc/members/{id}/end", Unit(Action::Edit), bloc::end_member)
+        .post("/units/{code}/bloc/decisions", Unit(Action::Edit), bloc::add_decision)
+        .get("/api/v1/units/{code}/bloc", Unit(Action::Read), bloc::api_bloc)
+        .post("/api/v1/units/{code}/bloc/members", Unit(Action::Edit), bloc::api_add_member)
+        .post("/api/v1/units/{code}/bloc/members/{id}/end", Unit(Action::Edit), bloc::api_end_member)
         .get(
             "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}",
             Unit(Action::Read),

@@ -162,6 +162,8 @@ pub struct SchemeCard {
 pub struct HomePage {
     layout: Layout,
     schemes: Vec<SchemeCard>,
+    /// For a user of a commune: its bloc.
+    my_bloc: Option<String>,
 }
 
 pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePage, PageError> {
@@ -172,7 +174,12 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePag
         None => None,
     };
     let inbox = ctx.user.as_ref().is_some_and(crate::review_pages::has_inbox);
+    let my_bloc = my_unit
+        .as_ref()
+        .filter(|u| u.level == danvan_domain::units::UnitLevel::Commune)
+        .map(|u| format!("/units/{}/bloc", u.code));
     Ok(HomePage {
+        my_bloc,
         layout: Layout::new(&ctx, &lang.t("home-title"), "/"),
         schemes: schemes
             .into_iter()

@@ -922,3 +922,50 @@ async fn a_plan_goes_out_to_excel_and_comes_back_after_a_preview() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_commune_keeps_its_bloc_and_only_its_own() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let api = "/api/v1/units/27988/bloc";
+        let member = |name: &str, role: &str, from: &str| {
+            json!({"full_name": name, "organisation": "UBMTTQ", "role": role, "phone": "+84 912 345 678", "from": from})
+        };
+        let (s, a) = w.call("huuthanh", Method::POST, &format!("{api}/members"), Some(member("Nguyễn Văn A", "head", "2018-01-02"))).await;
+        assert_eq!(s, StatusCode::CREATED, "{a}");
+        assert_eq!(a["phone"], "0912345678");
+        let mut bad = member(" ", "member", "2018-01-02");
+        bad["phone"] = json!("12345");
+        let (s, err) = w.call("huuthanh", Method::POST, &format!("{api}/members"), Some(bad)).await;
+        assert_eq!((s, err["problems"].as_array().map(Vec::len)), (StatusCode::UNPROCESSABLE_ENTITY, Some(2)));
+        let (s, _) = w.call("huuthanh", Method::POST, &format!("{api}/members"), Some(member("Trần Thị B", "boss", "2018-01-02"))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "an unknown role is refused");
+
+        // Ending keeps the member in history; the bloc on a past day is as it was.
+        let id = a["id"].as_i64().unwrap();
+        let (s, ended) =
+            w.call("huuthanh", Method::POST, &format!("{api}/members/{id}/end"), Some(json!({"to": "2020-02-29", "reason": "Nghỉ hưu"}))).await;
+        assert_eq!((s, ended["to"].as_str()), (StatusCode::OK, Some("2020-02-29")));
+        let (_, then) = w.call("huuthanh", Method::GET, &format!("{api}?on=2019-06-01"), None).await;
+        assert_eq!(then["members"].as_array().unwrap().len(), 1);
+        let (_, now) = w.call("huuthanh", Method::GET, api, None).await;
+        assert_eq!((now["members"].as_array().unwrap().len(), now["history"].as_array().unwrap().len()), (0, 1));
+
+        // Scope: the district reads, another commune neither reads nor ends it through its own path.
+        assert_eq!(w.call("district", Method::GET, api, None).await.0, StatusCode::OK);
+        assert_eq!(w.call("haunghia", Method::GET, api, None).await.0, StatusCode::FORBIDDEN);
+        let (s, _) = w.call("haunghia", Method::POST, &format!("/api/v1/units/27931/bloc/members/{id}/end"), Some(json!({"to": "2021-01-01"}))).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+
+        // The page shows the bloc on the day asked for, with its phone, to those in scope.
+        let (s, _, page) = w.send("huuthanh", Method::GET, "/units/27988/bloc?on=2019-06-01", None).await;
+        let page = String::from_utf8(page).unwrap();
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("Nguyễn Văn A") && page.contains("0912345678"), "{page}");
+        let (_, _, page) = w.send("huuthanh", Method::GET, "/units/27988/bloc?on=2021-01-01", None).await;
+        assert!(String::from_utf8(page).unwrap().contains("id=\"bloc-empty\""));
+        let (s, _, page) = w.send("huuthanh", Method::GET, "/units/27988/bloc?on=hôm-qua", None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(&page));
+    })
+    .await;
+}
