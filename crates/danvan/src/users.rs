@@ -4,7 +4,7 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use chrono::{FixedOffset, NaiveDate};
+use chrono::NaiveDate;
 use danvan_domain::access::{check_password, parse_username, Role};
 use danvan_domain::text::{self, spreadsheet_safe};
 use danvan_store::{AuditFilter, NewUser, Store, UserChange};
@@ -102,18 +102,13 @@ async fn find(store: &Store, username: &str) -> anyhow::Result<danvan_store::Use
         .with_context(|| format!("không có người dùng \"{username}\""))
 }
 
-/// Vietnam's time zone (UTC+7).
-fn vietnam() -> FixedOffset {
-    FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset")
-}
-
 pub async fn export_audit(
     store: &Store,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     output: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let tz = vietnam();
+    let tz = danvan_domain::period::VIETNAM;
     let day = |d: NaiveDate, h, m, s| d.and_hms_opt(h, m, s).and_then(|t| t.and_local_timezone(tz).single());
     let filter = AuditFilter {
         from: from.and_then(|d| day(d, 0, 0, 0)).map(|t| t.to_utc()),

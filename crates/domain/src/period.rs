@@ -8,6 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::scheme::{PeriodType, SchemeDef};
 
+/// Vietnam's time zone (UTC+7, no daylight saving): deadlines and dates shown are in it.
+pub const VIETNAM: chrono::FixedOffset = match chrono::FixedOffset::east_opt(7 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+7 is a valid offset"),
+};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Period {
     pub year: i32,

@@ -13,6 +13,10 @@ use sqlx::sqlite::{
 
 pub mod audit;
 mod bloc;
+
+/// How many records (review evidence and activity files) use the bytes with a SHA-256: files
+/// are shared by content, and removed from disk only when nothing uses them any more.
+const FILE_USERS: &str = "SELECT (SELECT COUNT(*) FROM evidence WHERE sha256 = $1) + (SELECT COUNT(*) FROM activity_files WHERE sha256 = $1)";
 mod plans;
 mod reviews;
 mod roadmaps;

@@ -654,7 +654,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             sqlx::query("DELETE FROM evidence WHERE id = $1").bind(id).execute(&mut *tx).await?;
             let others: i64 = sqlx::query_scalar(
-                "SELECT (SELECT COUNT(*) FROM evidence WHERE sha256 = $1) + (SELECT COUNT(*) FROM activity_files WHERE sha256 = $1)",
+                crate::FILE_USERS,
             )
                 .bind(&ev.sha256)
                 .fetch_one(&mut *tx)

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use danvan_domain::access::{check_password, may_grant, parse_username, Action, Role};
 use danvan_domain::text;
 use danvan_store::{AuditEvent, AuditFilter, NewUser, User, UserChange};
@@ -22,9 +22,7 @@ const PAGE_SIZE: usize = 50;
 
 /// Vietnam's time (UTC+7, no daylight saving) for showing times.
 pub fn local(at: DateTime<Utc>) -> String {
-    let offset =
-        FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
-    at.with_timezone(&offset).format("%d/%m/%Y %H:%M:%S").to_string()
+    at.with_timezone(&danvan_domain::period::VIETNAM).format("%d/%m/%Y %H:%M:%S").to_string()
 }
 
 /// Whether an acting user may manage a target user: an admin anyone, others only non-admin

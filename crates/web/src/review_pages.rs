@@ -140,8 +140,9 @@ pub struct ReviewPage {
     version: i64,
     editable: bool,
     can_decide: bool,
-    can_approve: bool,
     can_reopen: bool,
+    /// For the shared decision block: element ids and messages.
+    doc_kind: &'static str,
     sample: bool,
     groups: Vec<GroupFields>,
     narrative: Narrative,
@@ -323,7 +324,7 @@ async fn review_page(
         version: theirs.or(review).map(|r| r.version).unwrap_or(0),
         editable: can_edit && st.is_none_or(State::editable),
         can_decide: can_decide && st == Some(State::Submitted),
-        can_approve: can_decide && st == Some(State::Submitted),
+        doc_kind: "review",
         can_reopen: can_decide && st == Some(State::Approved),
         sample: scheme.def.sample,
         groups: fields(lang, scheme, review, typed, theirs, &evidence, &path, &|code| {

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{FixedOffset, Utc};
+use chrono::Utc;
 use danvan_domain::achievement::{assess, rollup_targets, UnitReview};
 use danvan_domain::period::Period;
 use danvan_domain::scheme::{Source, Target};
@@ -27,9 +27,7 @@ const MAX_SECTION: usize = 20_000;
 
 /// Today in Vietnam (UTC+7), for deadlines.
 pub fn today() -> chrono::NaiveDate {
-    let vn =
-        FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
-    Utc::now().with_timezone(&vn).date_naive()
+    Utc::now().with_timezone(&danvan_domain::period::VIETNAM).date_naive()
 }
 
 pub async fn scheme_and_period(

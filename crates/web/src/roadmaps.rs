@@ -351,6 +351,8 @@ pub struct RoadmapPage {
     can_revise: bool,
     can_decide: bool,
     can_reopen: bool,
+    /// For the shared decision block: element ids and messages.
+    doc_kind: &'static str,
     problems: Vec<String>,
     message: String,
     history_href: String,
@@ -494,6 +496,7 @@ async fn page(
         can_revise: can_edit && st == Some(State::Approved),
         can_decide: can_decide && st == Some(State::Submitted),
         can_reopen: can_decide && st == Some(State::Approved),
+        doc_kind: "roadmap",
         problems,
         message,
     })
