@@ -4,7 +4,9 @@
 pub mod access;
 pub mod achievement;
 pub mod bloc;
+pub mod community;
 pub mod evidence;
+pub mod feedback;
 pub mod period;
 pub mod plan;
 pub mod roadmap;

@@ -125,6 +125,12 @@ impl fmt::Display for Period {
 }
 
 /// Every period of a scheme, in order. The first is the baseline's.
+/// A day as people type it: `2019-06-01` (ISO, as date inputs send it) or `01/06/2019`.
+pub fn parse_day(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y")).ok()
+}
+
 pub fn scheme_periods(scheme: &SchemeDef) -> Vec<Period> {
     let parts: &[u8] = match scheme.period {
         PeriodType::Year => &[0],

@@ -13,6 +13,8 @@ use sqlx::sqlite::{
 
 pub mod audit;
 mod bloc;
+mod community;
+mod computed;
 
 /// How many records (review evidence and activity files) use the bytes with a SHA-256: files
 /// are shared by content, and removed from disk only when nothing uses them any more.
@@ -28,6 +30,7 @@ mod workflow;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, AuditPage};
 pub use bloc::{Decision, Member};
+pub use community::{Conclusion, Feedback, FeedbackStep, Hamlet, Meeting, MeetingSummary};
 pub use plans::{Activity, ActivityFile, ActivityNote, NewFile};
 pub use reviews::{Entry, Evidence, Narrative, NewEvidence, Review, ReviewSummary, UnitValue};
 pub use roadmaps::{RoadmapSummary, StoredRoadmap};

@@ -112,7 +112,7 @@ impl TryFrom<Row> for Activity {
     }
 }
 
-fn json_list(v: &[String]) -> String {
+pub(crate) fn json_list(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
 
@@ -189,6 +189,54 @@ impl Store {
             let mut tx = pool.begin().await?;
             let id = insert_activity!(tx, scheme_id, unit_id, year, input, ActivityStatus::NotStarted, now);
             let event = NewEvent::new("create", "activity", id).unit(Some(unit_id)).after(input);
+            write_audit!(tx, actor, now, &[event]);
+            tx.commit().await?;
+            id
+        });
+        self.activity(id).await?.ok_or_else(|| StoreError::NotFound(format!("hoạt động #{id}")))
+    }
+
+    /// Turns a meeting's conclusion into an activity of the plan, in one step: the activity is
+    /// created and the conclusion links to it. A conclusion becomes one activity only.
+    pub async fn conclusion_to_activity(
+        &self,
+        actor: &Actor,
+        conclusion_id: i64,
+        scheme_id: i64,
+        unit_id: i64,
+        year: i32,
+        input: &ActivityInput,
+    ) -> Result<Activity> {
+        let now = Utc::now();
+        let id = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let linked: Option<Option<i64>> = sqlx::query_scalar(
+                "SELECT c.activity_id FROM meeting_conclusions c JOIN meetings m ON m.id = c.meeting_id                  WHERE c.id = $1 AND m.unit_id = $2",
+            )
+            .bind(conclusion_id)
+            .bind(unit_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match linked {
+                None => return Err(StoreError::NotFound(format!("không có kết luận #{conclusion_id}"))),
+                Some(Some(a)) => {
+                    return Err(StoreError::Conflict(format!("kết luận này đã thành hoạt động #{a}")))
+                }
+                Some(None) => {}
+            }
+            let id = insert_activity!(tx, scheme_id, unit_id, year, input, ActivityStatus::NotStarted, now);
+            let n = sqlx::query("UPDATE meeting_conclusions SET activity_id = $1 WHERE id = $2 AND activity_id IS NULL")
+                .bind(id)
+                .bind(conclusion_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::Conflict("kết luận này vừa thành một hoạt động".into()));
+            }
+            let event = NewEvent::new("create", "activity", id)
+                .unit(Some(unit_id))
+                .after(&serde_json::json!({"activity": input, "from_conclusion": conclusion_id}));
             write_audit!(tx, actor, now, &[event]);
             tx.commit().await?;
             id
@@ -304,6 +352,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             sqlx::query("DELETE FROM activity_notes WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM activity_files WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE meeting_conclusions SET activity_id = NULL WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM activities WHERE id = $1").bind(id).execute(&mut *tx).await?;
             let event = NewEvent::new("delete", "activity", id).unit(Some(before.unit_id)).before(&before.input);
             write_audit!(tx, actor, now, &[event]);

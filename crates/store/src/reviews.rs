@@ -108,9 +108,9 @@ impl ValueRow {
 }
 
 /// The columns of a value: numerator, denominator, count, yes, grade.
-type Columns = (Option<i64>, Option<i64>, Option<i64>, Option<bool>, Option<i64>);
+pub(crate) type Columns = (Option<i64>, Option<i64>, Option<i64>, Option<bool>, Option<i64>);
 
-fn columns(v: &Option<Value>) -> Columns {
+pub(crate) fn columns(v: &Option<Value>) -> Columns {
     match v {
         Some(Value::Ratio { numerator, denominator }) => {
             (Some(numerator.0), Some(denominator.0), None, None, None)
@@ -355,8 +355,15 @@ impl Store {
                 "bản rà soát đã duyệt không sửa đổi được; cấp duyệt có thể mở lại".into(),
             ));
         }
+        // Computed targets are frozen as they stand when the review is submitted and again when
+        // it is approved; an approved review keeps them.
+        let frozen = if matches!(transition, Transition::Submit | Transition::Approve) {
+            self.computed_for_review(before.scheme_id, before.unit_id, &before.period).await?
+        } else {
+            BTreeMap::new()
+        };
         let step = Step { id, unit_id: before.unit_id, state: before.state, version: before.version };
-        self.workflow_step(Doc::Review, actor, step, transition, reason, late).await?;
+        self.workflow_step(Doc::Review, actor, step, transition, reason, late, &frozen).await?;
         self.review_by_id(id).await?.ok_or_else(|| StoreError::NotFound(format!("rà soát #{id}")))
     }
 

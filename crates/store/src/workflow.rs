@@ -1,10 +1,14 @@
 //! The approval workflow as stored, shared by reviews and roadmaps: both tables carry the same
 //! workflow columns, and every step goes through `workflow_step`.
 
+use std::collections::BTreeMap;
+
 use chrono::Utc;
+use danvan_domain::value::Value;
 use danvan_domain::workflow::{apply, State, Transition};
 
 use crate::audit::{write_audit, Actor, NewEvent};
+use crate::reviews::columns;
 use crate::{with_pool, Result, Store, StoreError};
 
 /// Which kind of document a step applies to.
@@ -51,6 +55,7 @@ impl Store {
     /// the transition is not allowed from the state, lacks a needed reason, or the document
     /// changed since `before.version` was read. Approving a roadmap puts its plan in force;
     /// reopening one takes it out of force; revising keeps the plan in force.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn workflow_step(
         &self,
         doc: Doc,
@@ -59,6 +64,7 @@ impl Store {
         transition: Transition,
         reason: Option<&str>,
         late: bool,
+        frozen: &BTreeMap<String, Option<Value>>,
     ) -> Result<()> {
         let next = apply(before.state, transition, reason).map_err(StoreError::Invalid)?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
@@ -131,10 +137,47 @@ impl Store {
                 }
                 _ => {}
             }
+            for (code, value) in frozen {
+                let (num, den, count, yes, grade) = columns(value);
+                let target: i64 = sqlx::query_scalar(
+                    "SELECT t.id FROM targets t JOIN reviews r ON r.scheme_id = t.scheme_id WHERE r.id = $1 AND t.code = $2",
+                )
+                .bind(id)
+                .bind(code)
+                .fetch_one(&mut *tx)
+                .await?;
+                let n = sqlx::query(
+                    "UPDATE review_values SET numerator = $1, denominator = $2, count = $3, yes = $4, grade = $5                      WHERE review_id = $6 AND target_id = $7",
+                )
+                .bind(num)
+                .bind(den)
+                .bind(count)
+                .bind(yes)
+                .bind(grade)
+                .bind(id)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 0 && value.is_some() {
+                    sqlx::query(
+                        "INSERT INTO review_values (review_id, target_id, numerator, denominator, count, yes, grade)                          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(id)
+                    .bind(target)
+                    .bind(num)
+                    .bind(den)
+                    .bind(count)
+                    .bind(yes)
+                    .bind(grade)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
             let mut event = NewEvent::new(transition.as_str(), doc.entity(), id)
                 .unit(Some(before.unit_id))
                 .before(&serde_json::json!({"state": before.state.as_str()}))
-                .after(&serde_json::json!({"state": next.as_str(), "late": transition == Transition::Submit && late}));
+                .after(&serde_json::json!({"state": next.as_str(), "late": transition == Transition::Submit && late, "computed": frozen}));
             event.reason = reason.map(str::to_string);
             write_audit!(tx, actor, now, &[event]);
             tx.commit().await?;

@@ -1193,3 +1193,505 @@ async fn the_bloc_keeps_its_members_over_time() {
     })
     .await;
 }
+
+use danvan_domain::community::{Attendance, HamletInput, MeetingInput, MeetingKind, TeamInput};
+use danvan_domain::feedback::{FeedbackInput, FeedbackStatus};
+use danvan_store::FeedbackStep;
+
+fn hamlet(name: &str, team_formed: Option<NaiveDate>) -> HamletInput {
+    HamletInput {
+        name: name.into(),
+        kind: "Ấp".into(),
+        team: team_formed.map(|formed_on| TeamInput {
+            leader: format!("Tổ trưởng {name}"),
+            deputies: vec!["Tổ phó".into()],
+            member_count: 7,
+            decision: Some("3/QĐ-UBND".into()),
+            formed_on,
+        }),
+    }
+}
+
+fn meeting(kind: MeetingKind, held_on: NaiveDate, attendance: Vec<Attendance>) -> MeetingInput {
+    MeetingInput {
+        kind,
+        held_on,
+        place: "Hội trường".into(),
+        chair: "Chủ trì".into(),
+        content: "Nội dung".into(),
+        conclusions: vec!["Tổ chức đối thoại với nhân dân ấp 2".into(), "Rà soát hộ nghèo".into()],
+        attendance,
+    }
+}
+
+/// Noon in Vietnam on a day.
+fn at(d: NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    d.and_hms_opt(5, 0, 0).unwrap().and_utc()
+}
+
+fn citizen(content: &str) -> FeedbackInput {
+    FeedbackInput {
+        name: Some("Phạm Thị Dân".into()),
+        phone: Some("0987654321".into()),
+        email: Some("dan@example.vn".into()),
+        hamlet: Some("Ấp 1".into()),
+        category: "Đất đai".into(),
+        content: content.into(),
+    }
+}
+
+#[tokio::test]
+async fn hamlets_meetings_and_feedback_are_kept_and_audited() {
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let huu_thanh = unit_id(&store, "27695").await;
+        let long_an = unit_id(&store, "80").await;
+        let scheme = store.import_scheme(&cli, &parse_scheme(SCHEME).unwrap(), SCHEME).await.unwrap().id;
+
+        // Hamlets: all or none; a name twice is refused whole.
+        let n = store
+            .add_hamlets(&cli, huu_thanh, &[hamlet("Ấp 2", None), hamlet("Ấp 1", Some(day(2018, 3, 1)))])
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
+        let refused = store.add_hamlets(&cli, huu_thanh, &[hamlet("Ấp 3", None), hamlet("ấp 1", None)]).await;
+        assert!(matches!(refused, Err(StoreError::Conflict(ref m)) if m.contains("ấp 1")), "{refused:?}");
+        let hamlets = store.hamlets_of(huu_thanh).await.unwrap();
+        assert_eq!(hamlets.iter().map(|h| h.input.name.as_str()).collect::<Vec<_>>(), ["Ấp 1", "Ấp 2"]);
+        assert_eq!(hamlets[0].input.team.as_ref().unwrap().deputies, ["Tổ phó"]);
+        assert_eq!(store.hamlet(hamlets[0].id).await.unwrap().unwrap(), hamlets[0]);
+        let mut two = hamlets[1].input.clone();
+        two.team = hamlet("Ấp 2", Some(day(2019, 5, 1))).team;
+        let updated = store.update_hamlet(&cli, hamlets[1].id, &two).await.unwrap();
+        assert_eq!(updated.input.team.unwrap().formed_on, day(2019, 5, 1));
+        assert!(matches!(
+            store.update_hamlet(&cli, hamlets[1].id, &hamlet("Ấp 1", None)).await,
+            Err(StoreError::Conflict(_))
+        ));
+
+        // A meeting with attendance and conclusions; one conclusion becomes an activity.
+        let a = store
+            .add_member(&cli, huu_thanh, &member("Nguyễn Văn A", BlocRole::Head, day(2018, 1, 2), true), None)
+            .await
+            .unwrap();
+        let b = store
+            .add_member(
+                &cli,
+                huu_thanh,
+                &member("Trần Thị B", BlocRole::Deputy, day(2018, 1, 2), false),
+                None,
+            )
+            .await
+            .unwrap();
+        let m = store
+            .add_meeting(
+                &cli,
+                huu_thanh,
+                &meeting(
+                    MeetingKind::GiaoBan,
+                    day(2018, 4, 5),
+                    vec![
+                        Attendance { member_id: a.id, present: true, reason: None },
+                        Attendance { member_id: b.id, present: false, reason: Some("Đi công tác".into()) },
+                    ],
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.meeting(m.id).await.unwrap().unwrap(), m);
+        assert_eq!(m.input.attendance[1].reason.as_deref(), Some("Đi công tác"));
+        assert_eq!(m.conclusions.len(), 2);
+        let list = store.meetings_of(huu_thanh, day(2018, 1, 1), day(2018, 12, 31)).await.unwrap();
+        assert_eq!((list.len(), list[0].present, list[0].absent, list[0].conclusions), (1, 1, 1, 2));
+        assert!(store.meetings_of(huu_thanh, day(2019, 1, 1), day(2019, 12, 31)).await.unwrap().is_empty());
+        let c = m.conclusions[0].clone();
+        let act = store
+            .conclusion_to_activity(
+                &cli,
+                c.id,
+                scheme,
+                huu_thanh,
+                2018,
+                &activity(&c.text, day(2018, 4, 6), day(2018, 6, 30)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(act.input.title, "Tổ chức đối thoại với nhân dân ấp 2");
+        assert_eq!(store.conclusion(c.id).await.unwrap().unwrap().activity_id, Some(act.id));
+        let twice = store
+            .conclusion_to_activity(
+                &cli,
+                c.id,
+                scheme,
+                huu_thanh,
+                2018,
+                &activity("x", day(2018, 4, 6), day(2018, 6, 30)),
+            )
+            .await;
+        assert!(matches!(twice, Err(StoreError::Conflict(_))));
+        let elsewhere = store
+            .conclusion_to_activity(
+                &cli,
+                m.conclusions[1].id,
+                scheme,
+                unit_id(&store, "27637").await,
+                2018,
+                &activity("x", day(2018, 4, 6), day(2018, 6, 30)),
+            )
+            .await;
+        assert!(matches!(elsewhere, Err(StoreError::NotFound(_))));
+        assert_eq!(store.activities_of(scheme, huu_thanh, 2018).await.unwrap().len(), 1);
+        store.delete_activity(&cli, act.id).await.unwrap();
+        assert_eq!(store.conclusion(c.id).await.unwrap().unwrap().activity_id, None);
+
+        // Feedback: the deadline is the province's (30 days unless set), steps are checked.
+        assert_eq!(store.feedback_answer_days(Some(long_an)).await.unwrap(), 30);
+        store.set_feedback_answer_days(&cli, long_an, 15).await.unwrap();
+        assert_eq!(store.feedback_answer_days(Some(long_an)).await.unwrap(), 15);
+        assert!(matches!(
+            store.set_feedback_answer_days(&cli, long_an, 0).await,
+            Err(StoreError::Invalid(_))
+        ));
+        let f = store
+            .submit_feedback(
+                huu_thanh,
+                "PA-2222-AAAA",
+                &citizen("Đường ấp 1 ngập nước"),
+                "h1",
+                at(day(2019, 3, 1)),
+                15,
+            )
+            .await
+            .unwrap();
+        assert_eq!((f.status, f.due_on, f.version), (FeedbackStatus::Received, day(2019, 3, 16), 1));
+        assert!(matches!(
+            store
+                .submit_feedback(
+                    huu_thanh,
+                    "PA-2222-AAAA",
+                    &citizen("lần nữa nhé"),
+                    "h1",
+                    at(day(2019, 3, 1)),
+                    15
+                )
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(store.feedback_by_code("PA-2222-AAAA").await.unwrap().unwrap().id, f.id);
+        assert!(store.feedback_by_code("PA-2222-BBBB").await.unwrap().is_none());
+        let since = at(day(2019, 2, 28));
+        assert_eq!(store.feedback_from_address_since("h1", since).await.unwrap(), 1);
+        assert_eq!(store.feedback_from_address_since("h2", since).await.unwrap(), 0);
+
+        let staff = Actor::system("cli:staff");
+        let assigned = store
+            .feedback_step(&staff, f.id, Some(1), &FeedbackStep::Assign("Hội Nông dân".into()))
+            .await
+            .unwrap();
+        assert_eq!(
+            (assigned.status, assigned.organisation.as_deref()),
+            (FeedbackStatus::Assigned, Some("Hội Nông dân"))
+        );
+        let stale = store.feedback_step(&staff, f.id, Some(1), &FeedbackStep::Answer("x".into())).await;
+        assert!(matches!(stale, Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            store.feedback_step(&staff, f.id, None, &FeedbackStep::Close(None)).await,
+            Err(StoreError::Invalid(_))
+        ));
+        let answered = store
+            .feedback_step(&staff, f.id, Some(2), &FeedbackStep::Answer("Đã nạo vét cống".into()))
+            .await
+            .unwrap();
+        assert_eq!(
+            (answered.status, answered.answer.as_deref()),
+            (FeedbackStatus::Answered, Some("Đã nạo vét cống"))
+        );
+        assert!(answered.answered_at.is_some());
+        assert!(matches!(
+            store.feedback_step(&staff, f.id, None, &FeedbackStep::Assign("UBND".into())).await,
+            Err(StoreError::Invalid(_))
+        ));
+        let closed = store.feedback_step(&staff, f.id, None, &FeedbackStep::Close(None)).await.unwrap();
+        assert_eq!(closed.status, FeedbackStatus::Closed);
+        assert!(closed.closed_at.is_some() && closed.answered_at == answered.answered_at);
+        assert!(matches!(
+            store.feedback_step(&staff, f.id, None, &FeedbackStep::Answer("y".into())).await,
+            Err(StoreError::Invalid(_))
+        ));
+        let g = store
+            .submit_feedback(
+                huu_thanh,
+                "PA-3333-CCCC",
+                &citizen("Trùng với ý kiến trước"),
+                "h2",
+                at(day(2019, 3, 2)),
+                15,
+            )
+            .await
+            .unwrap();
+        store
+            .feedback_step(&staff, g.id, None, &FeedbackStep::Close(Some("Trùng lặp".into())))
+            .await
+            .unwrap();
+        let (page, total) = store.feedback_of(huu_thanh, None, 10, 0).await.unwrap();
+        assert_eq!((total, page[0].code.as_str()), (2, "PA-3333-CCCC"));
+        let (open, open_total) =
+            store.feedback_of(huu_thanh, Some(FeedbackStatus::Received), 10, 0).await.unwrap();
+        assert_eq!((open.len(), open_total), (0, 0));
+        assert_eq!(store.feedback_of(huu_thanh, None, 1, 1).await.unwrap().0[0].code, "PA-2222-AAAA");
+
+        // Every step is in the log; the citizen's identity is not.
+        let history = store.entity_history("feedback", &f.id.to_string()).await.unwrap();
+        assert_eq!(
+            history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["create", "assign", "answer", "close"]
+        );
+        let logged = serde_json::to_string(&history).unwrap();
+        assert!(
+            !logged.contains("Phạm Thị Dân")
+                && !logged.contains("0987654321")
+                && !logged.contains("dan@example")
+        );
+        let closing = store.entity_history("feedback", &g.id.to_string()).await.unwrap();
+        assert_eq!(closing.last().unwrap().reason.as_deref(), Some("Trùng lặp"));
+        assert_eq!(store.entity_history("meeting", &m.id.to_string()).await.unwrap().len(), 1);
+        assert_eq!(store.hamlet(-1).await.unwrap(), None);
+        assert_eq!(store.entity_history("hamlet", &hamlets[1].id.to_string()).await.unwrap().len(), 2);
+    })
+    .await;
+}
+
+const COMPUTED: &str = r#"
+[scheme]
+code = "C-1"
+title = "Đề án tính tự động"
+issuing_body = "Tỉnh ủy"
+root_unit = "80"
+first_year = 2018
+last_year = 2019
+
+[[groups]]
+code = "1"
+name = "Khối"
+
+[[targets]]
+code = "1.1"
+group = "1"
+name = "Giao ban"
+kind = "count"
+criterion = 12
+source = "computed:meetings_held"
+coverage = { 2019 = 100 }
+
+[[targets]]
+code = "1.2"
+group = "1"
+name = "Tập huấn"
+kind = "ratio"
+criterion = 100
+source = "computed:members_trained_share"
+coverage = { 2019 = 100 }
+
+[[targets]]
+code = "1.3"
+group = "1"
+name = "Tổ dân vận"
+kind = "ratio"
+criterion = 100
+source = "computed:hamlets_with_team_share"
+coverage = { 2019 = 100 }
+
+[[targets]]
+code = "1.4"
+group = "1"
+name = "Trả lời đúng hạn"
+kind = "ratio"
+criterion = 90
+source = "computed:feedback_answered_on_time_share"
+coverage = { 2019 = 100 }
+
+[[targets]]
+code = "1.5"
+group = "1"
+name = "Hoàn thành kế hoạch"
+kind = "ratio"
+criterion = 80
+source = "computed:activities_done_share"
+coverage = { 2019 = 100 }
+"#;
+
+#[tokio::test]
+async fn computed_targets_count_the_records_and_freeze_at_approval() {
+    use danvan_domain::period::Period;
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let imported = store.import_scheme(&cli, &parse_scheme(COMPUTED).unwrap(), COMPUTED).await.unwrap();
+        let scheme = store.scheme("C-1").await.unwrap().unwrap();
+        assert_eq!(imported.id, scheme.id);
+        let unit = unit_id(&store, "27695").await;
+        let other = unit_id(&store, "27637").await;
+
+        // A seeded commune: records in and around 2019, and a neighbour's that must not count.
+        let mut member_ids = Vec::new();
+        for (i, (from, to, trained_on)) in [
+            (day(2018, 1, 1), None, Some(day(2018, 6, 1))),
+            (day(2018, 1, 1), None, Some(day(2020, 2, 1))),
+            (day(2018, 1, 1), Some(day(2019, 6, 30)), Some(day(2018, 6, 1))),
+            (day(2019, 3, 1), None, None),
+            (day(2020, 1, 1), None, Some(day(2020, 1, 1))),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut input = member(&format!("Thành viên {i}"), BlocRole::Member, from, false);
+            input.trained = trained_on.is_some();
+            input.trained_on = trained_on;
+            let m = store.add_member(&cli, unit, &input, None).await.unwrap();
+            if let Some(to) = to {
+                store.end_member(&cli, m.id, to, None, None).await.unwrap();
+            }
+            member_ids.push(m.id);
+        }
+        store
+            .add_member(&cli, other, &member("Xã khác", BlocRole::Member, day(2018, 1, 1), true), None)
+            .await
+            .unwrap();
+        store
+            .add_hamlets(
+                &cli,
+                unit,
+                &[
+                    hamlet("Ấp 1", Some(day(2018, 5, 1))),
+                    hamlet("Ấp 2", Some(day(2020, 5, 1))),
+                    hamlet("Ấp 3", None),
+                    hamlet("Ấp 4", Some(day(2019, 12, 31))),
+                ],
+            )
+            .await
+            .unwrap();
+        for (kind, on) in [
+            (MeetingKind::GiaoBan, day(2019, 1, 1)),
+            (MeetingKind::GiaoBan, day(2019, 6, 1)),
+            (MeetingKind::GiaoBan, day(2019, 12, 31)),
+            (MeetingKind::HoiNghi, day(2019, 7, 1)),
+            (MeetingKind::GiaoBan, day(2018, 12, 31)),
+        ] {
+            store.add_meeting(&cli, unit, &meeting(kind, on, Vec::new())).await.unwrap();
+        }
+        store
+            .add_meeting(&cli, other, &meeting(MeetingKind::GiaoBan, day(2019, 2, 1), Vec::new()))
+            .await
+            .unwrap();
+        let staff = Actor::system("cli:staff");
+        let mut codes = 0;
+        let mut feedback = |received: chrono::DateTime<chrono::Utc>| {
+            codes += 1;
+            let code = format!("PA-TEST-{codes:04}");
+            let store = store.clone();
+            async move {
+                store
+                    .submit_feedback(unit, &code, &citizen("Ý kiến của người dân"), "h", received, 30)
+                    .await
+                    .unwrap()
+            }
+        };
+        // Received in 2019 and answered only now: late.
+        let late = feedback(at(day(2019, 2, 1))).await;
+        store.feedback_step(&staff, late.id, None, &FeedbackStep::Answer("Trả lời".into())).await.unwrap();
+        let unanswered = feedback(at(day(2019, 5, 1))).await;
+        let dropped = feedback(at(day(2019, 6, 1))).await;
+        store
+            .feedback_step(&staff, dropped.id, None, &FeedbackStep::Close(Some("Trùng".into())))
+            .await
+            .unwrap();
+        let _ = unanswered;
+        // Received "today" with a generous deadline: answered on time.
+        let today = chrono::Utc::now().with_timezone(&danvan_domain::period::VIETNAM).date_naive();
+        let in_time = feedback(chrono::Utc::now()).await;
+        store.feedback_step(&staff, in_time.id, None, &FeedbackStep::Answer("Trả lời".into())).await.unwrap();
+
+        for (title, due, status) in [
+            ("Một", day(2019, 3, 1), ActivityStatus::Done),
+            ("Hai", day(2019, 9, 1), ActivityStatus::InProgress),
+            ("Ba", day(2019, 12, 1), ActivityStatus::Cancelled),
+            ("Bốn", day(2019, 10, 1), ActivityStatus::Done),
+            ("Năm", day(2018, 10, 1), ActivityStatus::NotStarted),
+        ] {
+            let year = due.format("%Y").to_string().parse().unwrap();
+            let a = store
+                .create_activity(&cli, scheme.id, unit, year, &activity(title, day(year, 1, 1), due))
+                .await
+                .unwrap();
+            if status != ActivityStatus::NotStarted {
+                let reason = (status == ActivityStatus::Cancelled).then_some("Không còn cần");
+                store.set_activity_status(&cli, a.id, Some(a.version), status, reason).await.unwrap();
+            }
+        }
+
+        // Each rule equals a count made directly from the records above.
+        let ratio =
+            |n: i64, d: i64| Some(Value::Ratio { numerator: Milli(n * 1000), denominator: Milli(d * 1000) });
+        let p2019 = Period::year(2019);
+        let values = store.computed_values(&scheme, unit, &p2019).await.unwrap();
+        assert_eq!(values["1.1"], Some(Value::Count { count: Milli(3000) }), "giao ban in 2019");
+        assert_eq!(values["1.2"], ratio(1, 3), "serving on 31/12/2019: 0, 1 and 3; trained by then: 0");
+        assert_eq!(values["1.3"], ratio(2, 4), "Ấp 1 and Ấp 4 of four");
+        assert_eq!(
+            values["1.4"],
+            ratio(0, 2),
+            "received in 2019: late and unanswered; the dropped one left out"
+        );
+        assert_eq!(values["1.5"], ratio(2, 3), "due in 2019, cancelled left out");
+        let now_period = Period::year(today.format("%Y").to_string().parse().unwrap());
+        let now_values = store.computed_values(&scheme, unit, &now_period).await.unwrap();
+        assert_eq!(now_values["1.4"], ratio(1, 1));
+        assert_eq!(
+            store.computed_values(&scheme, other, &p2019).await.unwrap()["1.1"],
+            Some(Value::Count { count: Milli(1000) })
+        );
+        assert_eq!(
+            store.computed_values(&scheme, unit, &Period::year(2017)).await.unwrap()["1.2"],
+            None,
+            "no members yet"
+        );
+
+        // Approval freezes them: new records later change the live value, not the review.
+        let r = store.create_review(&cli, scheme.id, unit, "2019").await.unwrap();
+        let r = store.transition_review(&cli, r.id, None, Transition::Submit, None, false).await.unwrap();
+        assert_eq!(r.values["1.1"].value, Some(Value::Count { count: Milli(3000) }));
+        store
+            .add_meeting(&cli, unit, &meeting(MeetingKind::GiaoBan, day(2019, 8, 1), Vec::new()))
+            .await
+            .unwrap();
+        let r = store.transition_review(&cli, r.id, None, Transition::Approve, None, false).await.unwrap();
+        assert_eq!(
+            r.values["1.1"].value,
+            Some(Value::Count { count: Milli(4000) }),
+            "recomputed at approval"
+        );
+        assert_eq!(r.values["1.3"].value, ratio(2, 4));
+        store
+            .add_meeting(&cli, unit, &meeting(MeetingKind::GiaoBan, day(2019, 9, 1), Vec::new()))
+            .await
+            .unwrap();
+        let mut more = hamlet("Ấp 5", Some(day(2019, 1, 1)));
+        more.kind = "Ấp".into();
+        store.add_hamlets(&cli, unit, &[more]).await.unwrap();
+        let live = store.computed_values(&scheme, unit, &p2019).await.unwrap();
+        assert_eq!(
+            (live["1.1"].clone(), live["1.3"].clone()),
+            (Some(Value::Count { count: Milli(5000) }), ratio(3, 5))
+        );
+        let kept = store.review_by_id(r.id).await.unwrap().unwrap();
+        assert_eq!(kept.values["1.1"].value, Some(Value::Count { count: Milli(4000) }));
+        assert_eq!(kept.values["1.3"].value, ratio(2, 4));
+        let rolled = store.review_values_within(scheme.id, unit, "2019", &[State::Approved]).await.unwrap();
+        assert!(rolled
+            .iter()
+            .any(|v| v.target == "1.1" && v.value == Some(Value::Count { count: Milli(4000) })));
+        let _ = member_ids;
+    })
+    .await;
+}

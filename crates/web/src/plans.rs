@@ -394,10 +394,7 @@ impl ActivityForm {
 }
 
 /// A date as a date input sends it (2018-03-01) or as people write it (1/3/2018).
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y")).ok()
-}
+pub use danvan_domain::period::parse_day as parse_date;
 
 fn status_label(lang: Lang, s: ActivityStatus) -> String {
     lang.t(&format!("activity-{}", s.as_str()))
