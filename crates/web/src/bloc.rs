@@ -190,6 +190,7 @@ pub struct MemberRow {
 pub struct BlocPage {
     layout: Layout,
     action: String,
+    unit_base: String,
     unit_name: String,
     on: String,
     on_label: String,
@@ -234,11 +235,11 @@ async fn page(
 ) -> Result<BlocPage, WebError> {
     let lang = ctx.lang;
     let path = format!("/units/{}/bloc", unit.code);
-    let province =
-        state.store.lineage(unit.id).await?.into_iter().find(|u| u.parent_id.is_none()).map(|u| u.id);
+    let province = crate::community::province_of(state, unit).await?;
     Ok(BlocPage {
         layout: Layout::new(ctx, &format!("{} · {}", lang.t("bloc-title"), unit.name), &path),
         action: path,
+        unit_base: format!("/units/{}", unit.code),
         unit_name: unit.name.clone(),
         on: on.to_string(),
         on_label: lang.date(on),

@@ -20,7 +20,9 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod bloc;
+pub mod community;
 pub mod error;
+pub mod feedback;
 pub mod i18n;
 pub mod pages;
 pub mod plan_sheet;
@@ -150,6 +152,18 @@ fn routes(state: AppState) -> Routes {
         .get("/api/v1/schemes", Public, api::list_schemes)
         .get("/api/v1/schemes/{code}", Public, api::get_scheme)
         .post("/api/v1/auth/login", Public, account::api_login)
+        // Citizens' feedback: the only anonymous writes.
+        .get("/feedback/track", Public, feedback::track)
+        .get("/feedback/{code}", Public, feedback::form)
+        .add_limited(Method::POST, "/feedback/{code}", Public, feedback::send, feedback::MAX_PUBLIC_BODY)
+        .add_limited(
+            Method::POST,
+            "/api/v1/public/feedback",
+            Public,
+            feedback::api_submit,
+            feedback::MAX_PUBLIC_BODY,
+        )
+        .get("/api/v1/public/feedback/{code}", Public, feedback::api_status)
         // Signed in: one's own account.
         .post("/logout", SignedIn, account::logout)
         .get("/account", SignedIn, account::account)
@@ -170,6 +184,48 @@ fn routes(state: AppState) -> Routes {
         .get("/api/v1/units/{code}/bloc", Unit(Action::Read), bloc::api_bloc)
         .post("/api/v1/units/{code}/bloc/members", Unit(Action::Edit), bloc::api_add_member)
         .post("/api/v1/units/{code}/bloc/members/{id}/end", Unit(Action::Edit), bloc::api_end_member)
+        .get("/units/{code}/hamlets", Unit(Action::Read), community::hamlets)
+        .post("/units/{code}/hamlets", Unit(Action::Edit), community::add_hamlet)
+        .post("/units/{code}/hamlets/{id}", Unit(Action::Edit), community::update_hamlet)
+        .add_limited(
+            Method::POST,
+            "/units/{code}/hamlets/import",
+            Unit(Action::Edit),
+            community::import_hamlets,
+            community::MAX_CSV_BYTES + 16 * 1024,
+        )
+        .get("/api/v1/units/{code}/hamlets", Unit(Action::Read), community::api_hamlets)
+        .post("/api/v1/units/{code}/hamlets", Unit(Action::Edit), community::api_add_hamlets)
+        .put("/api/v1/units/{code}/hamlets/{id}", Unit(Action::Edit), community::api_update_hamlet)
+        .get("/units/{code}/meetings", Unit(Action::Read), community::meetings)
+        .post("/units/{code}/meetings", Unit(Action::Edit), community::add_meeting)
+        .get("/units/{code}/meetings/{id}", Unit(Action::Read), community::show_meeting)
+        .post(
+            "/units/{code}/meetings/{id}/conclusions/{conclusion}/activity",
+            Unit(Action::Edit),
+            community::conclusion_to_activity,
+        )
+        .get("/api/v1/units/{code}/meetings", Unit(Action::Read), community::api_meetings)
+        .post("/api/v1/units/{code}/meetings", Unit(Action::Edit), community::api_add_meeting)
+        .get("/api/v1/units/{code}/meetings/{id}", Unit(Action::Read), community::api_meeting)
+        .post(
+            "/api/v1/units/{code}/meetings/{id}/conclusions/{conclusion}/activity",
+            Unit(Action::Edit),
+            community::api_conclusion_activity,
+        )
+        .get("/units/{code}/feedback", Unit(Action::Read), feedback::inbox)
+        .get("/units/{code}/feedback/{id}", Unit(Action::Read), feedback::item)
+        .post("/units/{code}/feedback/{id}", Unit(Action::Edit), feedback::act)
+        .get("/api/v1/units/{code}/feedback", Unit(Action::Read), feedback::api_inbox)
+        .post("/api/v1/units/{code}/feedback/{id}/assign", Unit(Action::Edit), feedback::api_assign)
+        .post("/api/v1/units/{code}/feedback/{id}/answer", Unit(Action::Edit), feedback::api_answer)
+        .post("/api/v1/units/{code}/feedback/{id}/close", Unit(Action::Edit), feedback::api_close)
+        // A province's member organisations and feedback deadline.
+        .get("/units/{code}/organisations", Unit(Action::Read), community::organisations)
+        .post("/units/{code}/organisations", Unit(Action::Edit), community::update_organisations)
+        .get("/api/v1/units/{code}/organisations", Unit(Action::Read), community::api_settings)
+        .post("/api/v1/units/{code}/organisations", Unit(Action::Edit), community::api_add_organisation)
+        .put("/api/v1/units/{code}/organisations", Unit(Action::Edit), community::api_put_settings)
         .get(
             "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}",
             Unit(Action::Read),

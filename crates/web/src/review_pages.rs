@@ -92,6 +92,8 @@ pub struct TargetField {
     pub criterion: String,
     pub kind: &'static str,
     pub computed: bool,
+    /// For a computed target: the page of the records it is counted from.
+    pub records_href: String,
     pub evidence_required: bool,
     pub numerator_label: String,
     pub denominator_label: String,
@@ -180,12 +182,13 @@ pub(crate) fn show_value(
 fn fields(
     lang: Lang,
     scheme: &StoredScheme,
-    review: Option<&Review>,
+    values: &BTreeMap<String, danvan_store::Entry>,
     typed: Option<&SaveBody>,
     theirs: Option<&Review>,
     evidence: &[danvan_store::Evidence],
     base: &str,
     planned: &dyn Fn(&str) -> Option<f64>,
+    records: &dyn Fn(&danvan_domain::scheme::Target) -> String,
 ) -> Vec<GroupFields> {
     use danvan_domain::value::Value;
     let text = |v: &Option<serde_json::Value>| match v {
@@ -207,7 +210,7 @@ fn fields(
                 .def
                 .targets_of(&g.code)
                 .map(|t| {
-                    let saved = review.and_then(|r| r.values.get(&t.code));
+                    let saved = values.get(&t.code);
                     let a = assess(t, saved.and_then(|e| e.value.as_ref()), planned(&t.code));
                     let mut f = TargetField {
                         code: t.code.clone(),
@@ -215,6 +218,7 @@ fn fields(
                         criterion: t.criterion_text(),
                         kind: t.kind.as_str(),
                         computed: matches!(t.source, Source::Computed(_)),
+                        records_href: records(t),
                         evidence_required: t.evidence_required,
                         numerator_label: t
                             .numerator_label
@@ -309,6 +313,7 @@ async fn review_page(
         None => Vec::new(),
     };
     let plan = crate::reviews::plan_in_force(state, scheme, unit.id).await?;
+    let values = crate::reviews::values_now(state, scheme, unit.id, period, review).await?;
     Ok(ReviewPage {
         layout: Layout::new(ctx, &format!("{} · {period}", lang.t("review-title")), &path),
         history_href: review.map(|r| format!("{path}/history?id={}", r.id)).unwrap_or_default(),
@@ -327,9 +332,17 @@ async fn review_page(
         doc_kind: "review",
         can_reopen: can_decide && st == Some(State::Approved),
         sample: scheme.def.sample,
-        groups: fields(lang, scheme, review, typed, theirs, &evidence, &path, &|code| {
-            plan.as_ref().and_then(|p| p.planned(code, period.year))
-        }),
+        groups: fields(
+            lang,
+            scheme,
+            &values,
+            typed,
+            theirs,
+            &evidence,
+            &path,
+            &|code| plan.as_ref().and_then(|p| p.planned(code, period.year)),
+            &|t| crate::reviews::records_href(t, &scheme.def.code, &unit.code, period.year),
+        ),
         started: review.is_some(),
         narrative: typed
             .map(|b| b.narrative.clone())

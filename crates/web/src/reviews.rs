@@ -133,15 +133,47 @@ pub async fn plan_in_force(
     Ok(state.store.roadmap(scheme.id, unit_id).await?.and_then(|r| r.in_force))
 }
 
+/// A review's values as they stand now: computed targets counted from the records live, but
+/// in an approved review, which keeps the values frozen at its approval.
+pub(crate) async fn values_now(
+    state: &AppState,
+    scheme: &StoredScheme,
+    unit_id: i64,
+    period: &Period,
+    review: Option<&Review>,
+) -> Result<BTreeMap<String, Entry>, WebError> {
+    let mut values = review.map(|r| r.values.clone()).unwrap_or_default();
+    if review.is_some_and(|r| r.state == State::Approved) {
+        return Ok(values);
+    }
+    for (code, value) in state.store.computed_values(scheme, unit_id, period).await? {
+        let entry = values.entry(code).or_insert(Entry { value: None, note: None });
+        entry.value = value;
+    }
+    Ok(values)
+}
+
+/// Where the records a computed target is counted from are kept (empty for a reported one).
+pub(crate) fn records_href(t: &danvan_domain::scheme::Target, scheme: &str, unit: &str, year: i32) -> String {
+    use danvan_domain::scheme::ComputedRule as R;
+    match t.source {
+        Source::Reported => String::new(),
+        Source::Computed(R::MeetingsHeld) => format!("/units/{unit}/meetings?year={year}"),
+        Source::Computed(R::MembersTrainedShare) => format!("/units/{unit}/bloc?on={year}-12-31"),
+        Source::Computed(R::HamletsWithTeamShare) => format!("/units/{unit}/hamlets"),
+        Source::Computed(R::FeedbackAnsweredOnTimeShare) => format!("/units/{unit}/feedback"),
+        Source::Computed(R::ActivitiesDoneShare) => format!("/schemes/{scheme}/units/{unit}/plan/{year}"),
+    }
+}
+
 pub fn review_json(
     scheme: &StoredScheme,
     period: &Period,
     review: Option<&Review>,
+    values: &BTreeMap<String, Entry>,
     plan: Option<&danvan_domain::roadmap::Roadmap>,
 ) -> ReviewJson {
     let planned = |code: &str| plan.and_then(|p| p.planned(code, period.year));
-    let empty = BTreeMap::new();
-    let values = review.map(|r| &r.values).unwrap_or(&empty);
     let targets = &scheme.def.targets;
     ReviewJson {
         version: review.map(|r| r.version).unwrap_or(0),
@@ -178,7 +210,8 @@ pub async fn get_review(
     let (scheme, period) = scheme_and_period(&state, &scheme, &period).await?;
     let review = state.store.review(scheme.id, unit.id, &period.to_string()).await?;
     let plan = plan_in_force(&state, &scheme, unit.id).await?;
-    Ok(Json(review_json(&scheme, &period, review.as_ref(), plan.as_ref())))
+    let values = values_now(&state, &scheme, unit.id, &period, review.as_ref()).await?;
+    Ok(Json(review_json(&scheme, &period, review.as_ref(), &values, plan.as_ref())))
 }
 
 /// The body of a save.
@@ -278,8 +311,7 @@ pub async fn put_review(
 ) -> Result<Response, ApiError> {
     let (scheme, period) = scheme_and_period(&state, &scheme, &period).await?;
     let outcome = save(&state, &user, &scheme, &period, &unit, &body).await?;
-    let plan = plan_in_force(&state, &scheme, unit.id).await?;
-    Ok(outcome_json(&scheme, &period, plan.as_ref(), outcome))
+    Ok(outcome_json(&state, &scheme, &period, unit.id, outcome).await?)
 }
 
 /// What a save or a transition came to (of a review, or of a roadmap).
@@ -291,17 +323,25 @@ pub enum Outcome<T = Review> {
     Conflict(String, Option<T>),
 }
 
-fn outcome_json(
+async fn outcome_json(
+    state: &AppState,
     scheme: &StoredScheme,
     period: &Period,
-    plan: Option<&danvan_domain::roadmap::Roadmap>,
+    unit_id: i64,
     outcome: Outcome,
-) -> Response {
-    match outcome {
-        Outcome::Done(r) => Json(review_json(scheme, period, Some(&r), plan)).into_response(),
+) -> Result<Response, WebError> {
+    let plan = plan_in_force(state, scheme, unit_id).await?;
+    let json = |r: Option<&Review>, values| review_json(scheme, period, r, values, plan.as_ref());
+    Ok(match outcome {
+        Outcome::Done(r) => {
+            Json(json(Some(&r), &values_now(state, scheme, unit_id, period, Some(&r)).await?)).into_response()
+        }
         Outcome::Invalid(problems) => unprocessable(problems),
-        Outcome::Conflict(m, current) => conflict(m, review_json(scheme, period, current.as_ref(), plan)),
-    }
+        Outcome::Conflict(m, current) => {
+            let values = values_now(state, scheme, unit_id, period, current.as_ref()).await?;
+            conflict(m, json(current.as_ref(), &values))
+        }
+    })
 }
 
 /// Saves a review (creating it at version 0), for the API and the form alike.
@@ -412,8 +452,7 @@ async fn transition(
     };
     let which = Which { scheme: &scheme, period: &period, unit };
     let outcome = change_state(state, user, which, t, body.reason.as_deref(), body.version).await?;
-    let plan = plan_in_force(state, &scheme, unit.id).await?;
-    Ok(outcome_json(&scheme, &period, plan.as_ref(), outcome))
+    Ok(outcome_json(state, &scheme, &period, unit.id, outcome).await?)
 }
 
 macro_rules! transition_handler {

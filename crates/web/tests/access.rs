@@ -328,6 +328,7 @@ fn fill(path: &str, code: &str, id: i64) -> String {
         .replace("{period}", "2018")
         .replace("{year}", "2018")
         .replace("{file}", &id.to_string())
+        .replace("{conclusion}", &id.to_string())
 }
 
 #[tokio::test]
@@ -408,6 +409,38 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET", "/api/v1/units/{code}/bloc", "APDCV", "AP", "A"),
     ("POST", "/api/v1/units/{code}/bloc/members", "APC", "AP", "A"),
     ("POST", "/api/v1/units/{code}/bloc/members/{id}/end", "APC", "AP", "A"),
+    ("GET", "/feedback/track", "*", "*", "*"),
+    ("GET", "/feedback/{code}", "*", "*", "*"),
+    ("POST", "/feedback/{code}", "*", "*", "*"),
+    ("POST", "/api/v1/public/feedback", "*", "*", "*"),
+    ("GET", "/api/v1/public/feedback/{code}", "*", "*", "*"),
+    ("GET", "/units/{code}/hamlets", "APDCV", "AP", "A"),
+    ("POST", "/units/{code}/hamlets", "APC", "AP", "A"),
+    ("POST", "/units/{code}/hamlets/{id}", "APC", "AP", "A"),
+    ("POST", "/units/{code}/hamlets/import", "APC", "AP", "A"),
+    ("GET", "/api/v1/units/{code}/hamlets", "APDCV", "AP", "A"),
+    ("POST", "/api/v1/units/{code}/hamlets", "APC", "AP", "A"),
+    ("PUT", "/api/v1/units/{code}/hamlets/{id}", "APC", "AP", "A"),
+    ("GET", "/units/{code}/meetings", "APDCV", "AP", "A"),
+    ("POST", "/units/{code}/meetings", "APC", "AP", "A"),
+    ("GET", "/units/{code}/meetings/{id}", "APDCV", "AP", "A"),
+    ("POST", "/units/{code}/meetings/{id}/conclusions/{conclusion}/activity", "APC", "AP", "A"),
+    ("GET", "/api/v1/units/{code}/meetings", "APDCV", "AP", "A"),
+    ("POST", "/api/v1/units/{code}/meetings", "APC", "AP", "A"),
+    ("GET", "/api/v1/units/{code}/meetings/{id}", "APDCV", "AP", "A"),
+    ("POST", "/api/v1/units/{code}/meetings/{id}/conclusions/{conclusion}/activity", "APC", "AP", "A"),
+    ("GET", "/units/{code}/feedback", "APDCV", "AP", "A"),
+    ("GET", "/units/{code}/feedback/{id}", "APDCV", "AP", "A"),
+    ("POST", "/units/{code}/feedback/{id}", "APC", "AP", "A"),
+    ("GET", "/api/v1/units/{code}/feedback", "APDCV", "AP", "A"),
+    ("POST", "/api/v1/units/{code}/feedback/{id}/assign", "APC", "AP", "A"),
+    ("POST", "/api/v1/units/{code}/feedback/{id}/answer", "APC", "AP", "A"),
+    ("POST", "/api/v1/units/{code}/feedback/{id}/close", "APC", "AP", "A"),
+    ("GET", "/units/{code}/organisations", "APDCV", "AP", "A"),
+    ("POST", "/units/{code}/organisations", "APC", "AP", "A"),
+    ("GET", "/api/v1/units/{code}/organisations", "APDCV", "AP", "A"),
+    ("POST", "/api/v1/units/{code}/organisations", "APC", "AP", "A"),
+    ("PUT", "/api/v1/units/{code}/organisations", "APC", "AP", "A"),
     ("GET", "/admin/users", "AP", "AP", "AP"),
     ("GET", "/admin/users/new", "AP", "AP", "AP"),
     ("POST", "/admin/users", "AP", "AP", "AP"),
