@@ -94,7 +94,8 @@ impl World {
             .await
     }
 
-    /// A request as a signed-in user; the status, headers and body of the answer.
+    /// A request as a signed-in user (anonymous when `who` is empty); the status, headers and
+    /// body of the answer.
     async fn send(
         &self,
         who: &str,
@@ -102,10 +103,10 @@ impl World {
         uri: &str,
         body: Option<(&str, Vec<u8>)>,
     ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-        let req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::COOKIE, format!("danvan_session={who}"));
+        let mut req = Request::builder().method(method).uri(uri);
+        if !who.is_empty() {
+            req = req.header(header::COOKIE, format!("danvan_session={who}"));
+        }
         let req = match body {
             Some((kind, bytes)) => req.header(header::CONTENT_TYPE, kind).body(Body::from(bytes)),
             None => req.body(Body::empty()),
@@ -117,10 +118,10 @@ impl World {
     }
 
     async fn call(&self, who: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::COOKIE, format!("danvan_session={who}"));
+        let mut req = Request::builder().method(method).uri(path);
+        if !who.is_empty() {
+            req = req.header(header::COOKIE, format!("danvan_session={who}"));
+        }
         let req = match body {
             Some(b) => {
                 req = req.header(header::CONTENT_TYPE, "application/json");
@@ -968,4 +969,321 @@ async fn a_commune_keeps_its_bloc_and_only_its_own() {
         assert_eq!(s, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(&page));
     })
     .await;
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish().into_bytes()
+}
+
+fn text(body: &[u8]) -> String {
+    String::from_utf8_lossy(body).into_owned()
+}
+
+fn location(headers: &axum::http::HeaderMap) -> String {
+    headers.get(header::LOCATION).map(|l| l.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn citizens_send_feedback_without_an_account_and_staff_answer_it() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let send = |body: Value| w.call("", Method::POST, "/api/v1/public/feedback", Some(body));
+        let letter = json!({"unit": "27988", "name": "Phạm Thị Dân", "phone": "0987 654 321", "email": "dan@example.vn",
+            "hamlet": "Ấp Chánh", "category": "Hạ tầng, giao thông", "content": "Đường vào ấp Chánh ngập sau mưa."});
+
+        // Refused, and nothing stored: bad fields, the honeypot, an unknown or non-commune unit.
+        let mut bad = letter.clone();
+        bad["phone"] = json!("12345");
+        bad["category"] = json!("Chuyện khác");
+        bad["content"] = json!("ngắn");
+        let (s, e) = send(bad).await;
+        assert_eq!((s, e["problems"].as_array().map(Vec::len)), (StatusCode::UNPROCESSABLE_ENTITY, Some(3)), "{e}");
+        let mut robot = letter.clone();
+        robot["website"] = json!("http://spam.example");
+        assert_eq!(send(robot).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+        let mut nowhere = letter.clone();
+        nowhere["unit"] = json!("99999");
+        assert_eq!(send(nowhere).await.0, StatusCode::NOT_FOUND);
+        let mut district = letter.clone();
+        district["unit"] = json!("802");
+        assert_eq!(send(district).await.0, StatusCode::NOT_FOUND);
+        let (_, none) = w.call("huuthanh", Method::GET, "/api/v1/units/27988/feedback", None).await;
+        assert_eq!(none.as_array().map(Vec::len), Some(0));
+
+        // Sent: a code; its public status shows no name, phone or email.
+        let (s, sent) = send(letter.clone()).await;
+        assert_eq!(s, StatusCode::CREATED, "{sent}");
+        let code = sent["code"].as_str().unwrap().to_string();
+        assert!(code.starts_with("PA-") && code.len() == 12, "{code}");
+        let status_path = format!("/api/v1/public/feedback/{}", code.to_lowercase().replace('-', "%20"));
+        let (s, status) = w.call("", Method::GET, &status_path, None).await;
+        assert_eq!((s, status["status"].as_str(), status["code"].as_str()), (StatusCode::OK, Some("received"), Some(code.as_str())));
+        let shown = status.to_string();
+        assert!(!shown.contains("Phạm") && !shown.contains("0987654321") && !shown.contains("dan@example"), "{shown}");
+        assert_eq!(w.call("", Method::GET, "/api/v1/public/feedback/PA-2222-2222", None).await.0, StatusCode::NOT_FOUND);
+
+        // Staff of the commune see it with the contact; another commune neither sees nor acts.
+        let (s, inbox) = w.call("huuthanh", Method::GET, "/api/v1/units/27988/feedback", None).await;
+        assert_eq!(s, StatusCode::OK);
+        let item = &inbox[0];
+        assert_eq!((item["phone"].as_str(), item["status"].as_str(), item["overdue"].as_bool()), (Some("0987654321"), Some("received"), Some(false)));
+        let id = item["id"].as_i64().unwrap();
+        assert_eq!(w.call("haunghia", Method::GET, "/api/v1/units/27988/feedback", None).await.0, StatusCode::FORBIDDEN);
+        let (s, _) = w.call("haunghia", Method::POST, &format!("/api/v1/units/27931/feedback/{id}/answer"), Some(json!({"text": "x"}))).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert_eq!(w.call("district", Method::GET, &format!("/units/27988/feedback/{id}"), None).await.0, StatusCode::OK);
+
+        // Assign (to a known organisation only), answer, and the citizen sees the answer.
+        let api = format!("/api/v1/units/27988/feedback/{id}");
+        let (s, _) = w.call("huuthanh", Method::POST, &format!("{api}/assign"), Some(json!({"text": "Hội Bóng đá"}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, a) = w.call("huuthanh", Method::POST, &format!("{api}/assign"), Some(json!({"text": "Hội Nông dân", "version": 1}))).await;
+        assert_eq!((s, a["status"].as_str(), a["organisation"].as_str()), (StatusCode::OK, Some("assigned"), Some("Hội Nông dân")));
+        let (s, stale) = w.call("huuthanh", Method::POST, &format!("{api}/answer"), Some(json!({"text": "x", "version": 1}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{stale}");
+        let (s, _, _) = w
+            .send("huuthanh", Method::POST, &format!("/units/27988/feedback/{id}"), Some((FORM, form(&[("step", "answer"), ("text", "Xã đã nạo vét cống thoát nước."), ("version", "2")]))))
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let (_, status) = w.call("", Method::GET, &format!("/api/v1/public/feedback/{code}"), None).await;
+        assert_eq!((status["status"].as_str(), status["answer"].as_str()), (Some("answered"), Some("Xã đã nạo vét cống thoát nước.")));
+        let (s, _, page) = w.send("", Method::GET, &format!("/feedback/track?code={code}"), None).await;
+        let page = text(&page);
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("Xã đã nạo vét cống thoát nước.") && !page.contains("Phạm Thị Dân") && !page.contains("0987654321"));
+        let (s, closed) = w.call("huuthanh", Method::POST, &format!("{api}/close"), Some(json!({}))).await;
+        assert_eq!((s, closed["status"].as_str()), (StatusCode::OK, Some("closed")));
+        let history = w.store.entity_history("feedback", &id.to_string()).await.unwrap();
+        assert_eq!(history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["create", "assign", "answer", "close"]);
+
+        // The public form: a refused letter keeps what was typed; a good one leads to its code.
+        let (s, _, page) = w.send("", Method::GET, "/feedback/27988", None).await;
+        assert!(s == StatusCode::OK && text(&page).contains("name=\"website\""));
+        let typed = [("category", "Đất đai"), ("content", "ngắn"), ("name", "Lê Văn Khách")];
+        let (s, _, page) = w.send("", Method::POST, "/feedback/27988", Some((FORM, form(&typed)))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(text(&page).contains("nội dung cần ít nhất 10 ký tự") && text(&page).contains("Lê Văn Khách"));
+        let good = [("category", "Đất đai"), ("content", "Xin hướng dẫn thủ tục cấp sổ đỏ."), ("website", "")];
+        let (s, headers, _) = w.send("", Method::POST, "/feedback/27988", Some((FORM, form(&good)))).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let to = location(&headers);
+        assert!(to.starts_with("/feedback/track?code=PA-") && to.ends_with("&sent=1"), "{to}");
+        let (_, _, page) = w.send("", Method::GET, &to, None).await;
+        assert!(text(&page).contains("id=\"fb-code\""));
+
+        // Five an hour from one address: the next is refused, and nothing is stored.
+        for _ in 0..3 {
+            assert_eq!(send(letter.clone()).await.0, StatusCode::CREATED);
+        }
+        let (s, e) = send(letter.clone()).await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{e}");
+        let (s, _, _) = w.send("", Method::POST, "/feedback/27988", Some((FORM, form(&good)))).await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+        let (_, all) = w.call("huuthanh", Method::GET, "/api/v1/units/27988/feedback", None).await;
+        assert_eq!(all.as_array().map(Vec::len), Some(5));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn no_public_page_shows_a_citizen_or_member_name_phone_or_email() {
+    let w = World::new(
+        Store::open(danvan_store::testing::tempfile_dir().join("p.db").to_str().unwrap()).await.unwrap(),
+    )
+    .await;
+    let member = json!({"full_name": "Võ Thành Viên", "organisation": "UBMTTQ", "role": "head", "phone": "0911222333", "from": "2018-01-02"});
+    assert_eq!(
+        w.call("huuthanh", Method::POST, "/api/v1/units/27988/bloc/members", Some(member)).await.0,
+        StatusCode::CREATED
+    );
+    let letter = json!({"unit": "27988", "name": "Đinh Công Dân", "phone": "0988777666", "email": "congdan@example.vn",
+        "hamlet": "Ấp Chánh", "category": "Môi trường", "content": "Bãi rác tự phát gần chợ."});
+    let (_, sent) = w.call("", Method::POST, "/api/v1/public/feedback", Some(letter)).await;
+    let code = sent["code"].as_str().unwrap().to_string();
+    let id = w.call("huuthanh", Method::GET, "/api/v1/units/27988/feedback", None).await.1[0]["id"]
+        .as_i64()
+        .unwrap();
+    w.call(
+        "huuthanh",
+        Method::POST,
+        &format!("/api/v1/units/27988/feedback/{id}/answer"),
+        Some(json!({"text": "Đã dọn."})),
+    )
+    .await;
+    let secrets = ["Võ Thành Viên", "0911222333", "Đinh Công Dân", "0988777666", "congdan@example.vn"];
+
+    // Every public GET route, filled in, plus the status page and API with the code.
+    let mut pages: Vec<String> = danvan_web::route_table(AppState::new(w.store.clone()))
+        .into_iter()
+        .filter(|r| r.method == Method::GET && r.access == danvan_web::auth::Access::Public)
+        .filter(|r| !r.path.starts_with("/lang/"))
+        .map(|r| match r.path {
+            "/feedback/{code}"
+            | "/units/{code}"
+            | "/api/v1/units/{code}"
+            | "/api/v1/units/{code}/children" => r.path.replace("{code}", "27988"),
+            "/schemes/{code}" | "/api/v1/schemes/{code}" => r.path.replace("{code}", "LA-KDV-2017-2020"),
+            "/units" | "/api/v1/units" => format!("{}?q=huu", r.path),
+            p => p.replace("{code}", &code),
+        })
+        .collect();
+    pages.extend([format!("/feedback/track?code={code}&sent=1"), "/units/802".into()]);
+    assert!(pages.len() >= 15, "{pages:?}");
+    for path in &pages {
+        let (s, _, body) = w.send("", Method::GET, path, None).await;
+        let body = text(&body);
+        assert!(s.is_success(), "{path}: {s}");
+        for secret in secrets {
+            assert!(!body.contains(secret), "{path} shows {secret}");
+        }
+    }
+    // The same pages do show them to the commune's staff, where they belong.
+    let (_, _, page) = w.send("huuthanh", Method::GET, &format!("/units/27988/feedback/{id}"), None).await;
+    assert!(text(&page).contains("0988777666") && text(&page).contains("Đinh Công Dân"));
+}
+
+#[tokio::test]
+async fn hamlets_meetings_and_conclusions_feed_the_computed_targets_of_a_review() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        // A broken hamlet list names every bad line and changes nothing.
+        let bad = "ten,to_truong,so_thanh_vien,ngay_thanh_lap\nẤp Chánh,Lê Văn Tổ,mười,01/03/2018\nXóm Lạ,,,\n";
+        let (s, _, page) = w.multipart("huuthanh", "/units/27988/hamlets/import", &[], "ap.csv", bad.as_bytes()).await;
+        let page = text(&page);
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("dòng 2:") && page.contains("dòng 3:"), "{page}");
+        assert!(w.store.hamlets_of(w.store.unit_by_code("27988", None).await.unwrap().unwrap().id).await.unwrap().is_empty());
+        let good = "ten,loai,to_truong,to_pho,so_thanh_vien,quyet_dinh,ngay_thanh_lap\n\
+                    Ấp Chánh,,Lê Văn Tổ,Trần Phó,9,01/QĐ-UBND,01/03/2018\nẤp Mới,,,,,,\nKhu phố 1,,,,,,\n";
+        let (s, headers, _) = w.multipart("huuthanh", "/units/27988/hamlets/import", &[], "ap.csv", good.as_bytes()).await;
+        assert_eq!((s, location(&headers).as_str()), (StatusCode::SEE_OTHER, "/units/27988/hamlets?done=imported"));
+        let (_, hamlets) = w.call("huuthanh", Method::GET, "/api/v1/units/27988/hamlets", None).await;
+        assert_eq!(hamlets.as_array().unwrap().len(), 3);
+        assert_eq!(w.call("haunghia", Method::GET, "/api/v1/units/27988/hamlets", None).await.0, StatusCode::FORBIDDEN);
+        let again = w.multipart("huuthanh", "/units/27988/hamlets/import", &[], "ap.csv", "ten\nẤp Chánh\n".as_bytes()).await;
+        assert_eq!(again.0, StatusCode::UNPROCESSABLE_ENTITY, "a name the commune has refuses the list");
+        // A team for Ấp Mới, through the page's form.
+        let moi = hamlets.as_array().unwrap().iter().find(|h| h["name"] == "Ấp Mới").unwrap()["id"].as_i64().unwrap();
+        let team = [("name", "Ấp Mới"), ("kind", "Ấp"), ("leader", "Ngô Tổ Trưởng"), ("deputies", ""), ("member_count", "5"), ("formed_on", "2018-06-01"), ("decision", "")];
+        let (s, _, _) = w.send("huuthanh", Method::POST, &format!("/units/27988/hamlets/{moi}"), Some((FORM, form(&team)))).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+
+        // Members, then a giao ban with one absent and two conclusions.
+        let mut ids = Vec::new();
+        for (name, trained) in [("Nguyễn Văn A", Some("2018-03-01")), ("Trần Thị B", None)] {
+            let body = json!({"full_name": name, "organisation": "UBMTTQ", "role": "member", "from": "2018-01-02", "trained_on": trained});
+            let (s, m) = w.call("huuthanh", Method::POST, "/api/v1/units/27988/bloc/members", Some(body)).await;
+            assert_eq!(s, StatusCode::CREATED);
+            ids.push(m["id"].as_i64().unwrap().to_string());
+        }
+        let (a, b) = (ids[0].as_str(), ids[1].as_str());
+        let present_a = format!("present_{a}");
+        let reason_b = format!("reason_{b}");
+        let meeting = [
+            ("kind", "giao_ban"), ("held_on", "2018-04-05"), ("place", "Hội trường"), ("chair", "Nguyễn Văn A"),
+            ("content", "Giao ban quý I"), ("conclusions", "Tổ chức đối thoại ở ấp Mới\nRà soát hộ nghèo"),
+            ("member", a), (&present_a, "1"), ("member", b), (&reason_b, "Đi học"),
+        ];
+        let (s, headers, page) = w.send("huuthanh", Method::POST, "/units/27988/meetings", Some((FORM, form(&meeting)))).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{}", text(&page));
+        let meeting_page = location(&headers);
+        let (_, _, page) = w.send("huuthanh", Method::GET, &meeting_page, None).await;
+        let page = text(&page);
+        assert!(page.contains("Trần Thị B: <strong>vắng</strong> (Đi học)"), "{page}");
+        let outsider = [("kind", "giao_ban"), ("held_on", "2018-05-05"), ("member", "999999")];
+        let (s, _, page) = w.send("huuthanh", Method::POST, "/units/27988/meetings", Some((FORM, form(&outsider)))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(text(&page).contains("không thuộc khối vào ngày họp"));
+        let (_, list) = w.call("huuthanh", Method::GET, "/api/v1/units/27988/meetings?year=2018", None).await;
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        let meeting_id = list[0]["id"].as_i64().unwrap();
+
+        // A conclusion becomes an activity of the 2018 plan in one step, once.
+        let (_, m) = w.call("huuthanh", Method::GET, &format!("/api/v1/units/27988/meetings/{meeting_id}"), None).await;
+        let first = m["conclusions"][0]["id"].as_i64().unwrap();
+        let make = [("scheme", "LA-KDV-2017-2020"), ("lead_org", "UBMTTQ"), ("responsible", ""), ("due", "2018-06-30")];
+        let url = format!("/units/27988/meetings/{meeting_id}/conclusions/{first}/activity");
+        let (s, headers, _) = w.send("huuthanh", Method::POST, &url, Some((FORM, form(&make)))).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert!(location(&headers).starts_with("/schemes/LA-KDV-2017-2020/units/27988/activities/"));
+        let (_, plan) = w.call("huuthanh", Method::GET, &format!("{BASE}/27988/plan/2018"), None).await;
+        assert!(plan.to_string().contains("Tổ chức đối thoại ở ấp Mới"), "{plan}");
+        let (s, _, _) = w.send("huuthanh", Method::POST, &url, Some((FORM, form(&make)))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // The 2018 review shows the computed targets live, with links to their records.
+        let review = format!("{BASE}/27988/reviews/2018");
+        let (_, r) = w.call("huuthanh", Method::GET, &review, None).await;
+        assert_eq!((r["values"]["3.1"]["numerator"].as_f64(), r["values"]["3.1"]["denominator"].as_f64()), (Some(1.0), Some(2.0)), "{r}");
+        assert_eq!((r["values"]["3.2"]["numerator"].as_f64(), r["values"]["3.2"]["denominator"].as_f64()), (Some(2.0), Some(3.0)));
+        assert_eq!(r["values"]["4.1"]["count"].as_f64(), Some(1.0));
+        assert_eq!(r["values"]["5.4"]["numerator"].as_f64(), Some(0.0));
+        let (_, _, page) = w.send("huuthanh", Method::GET, "/schemes/LA-KDV-2017-2020/units/27988/reviews/2018", None).await;
+        let page = text(&page);
+        assert!(page.contains("id=\"computed-3.2\">2 / 3<") && page.contains("href=\"/units/27988/hamlets\""), "{page}");
+        assert!(page.contains("href=\"/units/27988/meetings?year=2018\""));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_province_keeps_its_own_organisations_and_answer_deadline() {
+    let w = World::new(
+        Store::open(danvan_store::testing::tempfile_dir().join("o.db").to_str().unwrap()).await.unwrap(),
+    )
+    .await;
+    let api = "/api/v1/units/80/organisations";
+    let (s, o) = w.call("province", Method::GET, api, None).await;
+    assert_eq!(
+        (s, o["feedback_answer_days"].as_u64(), o["organisations"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(30), Some(10))
+    );
+    let (s, o) = w.call("province", Method::POST, api, Some(json!({"name": " Hội  Người cao tuổi "}))).await;
+    assert_eq!((s, o["organisations"][10].as_str()), (StatusCode::CREATED, Some("Hội Người cao tuổi")));
+    assert_eq!(
+        w.call("province", Method::POST, api, Some(json!({"name": "UBND"}))).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        w.call("province", Method::PUT, api, Some(json!({"feedback_answer_days": 0}))).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        w.call("province", Method::PUT, api, Some(json!({"feedback_answer_days": 15}))).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        w.call("huuthanh", Method::POST, api, Some(json!({"name": "X"}))).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        w.call("huuthanh", Method::GET, "/api/v1/units/27988/organisations", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // A commune of the province gets its deadline and its organisations.
+    let (_, sent) = w
+        .call(
+            "",
+            Method::POST,
+            "/api/v1/public/feedback",
+            Some(json!({"unit": "27988", "category": "Khác", "content": "Một ý kiến đủ dài."})),
+        )
+        .await;
+    let (_, status) = w
+        .call("", Method::GET, &format!("/api/v1/public/feedback/{}", sent["code"].as_str().unwrap()), None)
+        .await;
+    let received =
+        chrono::NaiveDate::parse_from_str(status["received_on"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let due = chrono::NaiveDate::parse_from_str(status["due_on"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    assert_eq!((due - received).num_days(), 15);
+    let (_, _, page) = w.send("huuthanh", Method::GET, "/units/27988/bloc", None).await;
+    assert!(text(&page).contains("<option value=\"Hội Người cao tuổi\">"));
+    let (s, _, page) = w.send("province", Method::GET, "/units/80/organisations", None).await;
+    assert!(
+        s == StatusCode::OK
+            && text(&page).contains("id=\"feedback-days\">")
+            && text(&page).contains("<strong>15</strong>")
+    );
 }
