@@ -371,8 +371,12 @@ async fn centred(c: &Client, css: &str) -> fantoccini::elements::Element {
 }
 
 async fn type_into(c: &Client, name: &str, value: &str) {
-    let el = centred(c, &format!("[name=\"{name}\"]")).await;
-    el.clear().await.unwrap();
+    type_in(c, &format!("[name=\"{name}\"]"), value).await;
+}
+
+async fn type_in(c: &Client, css: &str, value: &str) {
+    let el = centred(c, css).await;
+    el.clear().await.unwrap_or_else(|e| panic!("clearing {css}: {e}"));
     el.send_keys(value).await.unwrap();
 }
 
@@ -804,6 +808,128 @@ async fn a_commune_staffs_its_bloc_and_sees_it_as_it_was() {
             && then[0].contains("0912345678")
     );
     shot(c, "bloc").await;
+
+    let _ = stop.send(());
+    d.client.clone().close().await.unwrap();
+}
+
+async fn text_of(c: &Client, id: &str) -> String {
+    c.find(Locator::Id(id)).await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_citizen_sends_feedback_without_an_account_and_reads_the_answer() {
+    let Some(d) = driver().await else { return };
+    let (base, stop) = demo_app().await;
+    let c = &d.client;
+    // A citizen on a phone, never signed in.
+    c.set_window_size(375, 800).await.unwrap();
+    c.goto(&format!("{base}/units/27988")).await.unwrap();
+    click_and_wait(c, Locator::Id("send-feedback")).await;
+    assert_eq!(h1(c).await, "Gửi ý kiến, kiến nghị");
+    choose(c, "#fb-category option:nth-child(6)").await;
+    type_into(c, "content", "Đèn đường ấp Chánh hỏng đã hai tuần, buổi tối rất tối.").await;
+    type_into(c, "hamlet", "Ấp Chánh").await;
+    type_into(c, "name", "Phạm Thị Dân").await;
+    type_into(c, "phone", "0987 654 321").await;
+    shot(c, "feedback-form-375").await;
+    click_and_wait(c, Locator::Id("fb-send")).await;
+    let code = text_of(c, "fb-code").await;
+    assert!(code.starts_with("PA-") && code.len() == 12, "{code}");
+    assert_eq!(text_of(c, "track-status").await, "Đã nhận");
+    shot(c, "feedback-sent-375").await;
+
+    // The commune's staff find it in their inbox, assign it and answer it.
+    c.set_window_size(1280, 900).await.unwrap();
+    sign_in(c, &base, "xa.huuthanh").await;
+    c.goto(&format!("{base}/units/27988/feedback")).await.unwrap();
+    let rows = texts(c, "#feedback-inbox tbody tr").await;
+    assert!(rows.len() == 1 && rows[0].contains(&code) && rows[0].contains("Đã nhận"), "{rows:?}");
+    shot(c, "feedback-inbox").await;
+    click_and_wait(c, Locator::LinkText(&code)).await;
+    assert!(c.find(Locator::Css("body")).await.unwrap().text().await.unwrap().contains("0987654321"));
+    choose(c, "#assign-org option:nth-child(4)").await;
+    click_and_wait(c, Locator::Id("assign-go")).await;
+    assert_eq!(text_of(c, "item-organisation").await, "Hội Nông dân");
+    type_in(c, "#answer-text", "Điện lực đã thay bóng đèn ngày 20/11; xin cảm ơn bà con đã báo.").await;
+    click_and_wait(c, Locator::Id("answer-go")).await;
+    assert_eq!(text_of(c, "done-message").await, "Đã công bố trả lời.");
+    assert_eq!(text_of(c, "item-status").await, "Đã trả lời");
+    shot(c, "feedback-item").await;
+    sign_out(c).await;
+
+    // The citizen looks the code up (typed loosely) and reads the answer, without anyone's name.
+    c.goto(&format!("{base}/feedback/track")).await.unwrap();
+    type_into(c, "code", &code.to_lowercase().replace('-', " ")).await;
+    click_and_wait(c, Locator::Id("track-go")).await;
+    assert_eq!(text_of(c, "track-status").await, "Đã trả lời");
+    assert!(text_of(c, "track-answer").await.contains("Điện lực đã thay bóng đèn"));
+    let body = c.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+    assert!(!body.contains("Phạm Thị Dân") && !body.contains("0987654321"));
+    shot(c, "feedback-status").await;
+
+    let _ = stop.send(());
+    d.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn hamlets_and_a_meeting_whose_conclusion_goes_into_the_plan() {
+    let Some(d) = driver().await else { return };
+    let (base, stop) = demo_app().await;
+    let c = &d.client;
+    c.set_window_size(1280, 900).await.unwrap();
+
+    // The province adds an organisation of its own.
+    sign_in(c, &base, "tinh.longan").await;
+    c.goto(&format!("{base}/units/80/organisations")).await.unwrap();
+    type_in(c, "#organisation-form input[name=\"name\"]", "Hội Người cao tuổi").await;
+    click_and_wait(c, Locator::Css("#organisation-form button")).await;
+    assert_eq!(text_of(c, "own-organisations").await, "Hội Người cao tuổi");
+    shot(c, "organisations").await;
+    sign_out(c).await;
+
+    sign_in(c, &base, "xa.huuthanh").await;
+    c.goto(&format!("{base}/units/27988/hamlets")).await.unwrap();
+    assert!(present(c, "hamlets-empty").await);
+    for (name, leader, members) in [("Ấp Chánh", "Lê Văn Tổ", "9"), ("Ấp Mới", "", "")] {
+        type_in(c, "#hamlet-form [name=\"name\"]", name).await;
+        type_in(c, "#hamlet-form [name=\"leader\"]", leader).await;
+        type_in(c, "#hamlet-form [name=\"member_count\"]", members).await;
+        click_and_wait(c, Locator::Id("hamlet-add")).await;
+        assert_eq!(text_of(c, "done-message").await, "Đã thêm ấp, khu phố.");
+    }
+    assert_eq!(text_of(c, "hamlets-summary").await, "Số ấp, khu phố đã có tổ dân vận: 1/2");
+    shot(c, "hamlets").await;
+
+    // A member, then a giao ban she chairs, with a conclusion made an activity of the plan.
+    c.goto(&format!("{base}/units/27988/bloc")).await.unwrap();
+    type_into(c, "full_name", "Trần Thị Bình").await;
+    type_into(c, "organisation", "UBMTTQ").await;
+    set_value(c, "#member-from", "2018-01-02").await;
+    click_and_wait(c, Locator::Id("member-add")).await;
+    c.goto(&format!("{base}/units/27988/meetings?year=2018&on=2018-04-05")).await.unwrap();
+    assert!(present(c, "meetings-empty").await);
+    type_into(c, "place", "Hội trường UBND xã").await;
+    type_into(c, "chair", "Trần Thị Bình").await;
+    type_into(c, "content", "Giao ban quý I năm 2018").await;
+    type_into(c, "conclusions", "Tổ chức đối thoại với nhân dân ấp Mới").await;
+    choose(c, "[id^=\"present-\"]").await; // she was away
+    let reason = c.find(Locator::Css("[id^=\"reason-\"]")).await.unwrap();
+    reason.send_keys("Đi tập huấn").await.unwrap();
+    click_and_wait(c, Locator::Id("meeting-add")).await;
+    assert_eq!(text_of(c, "done-message").await, "Đã ghi nhận cuộc họp.");
+    assert_eq!(text_of(c, "attendance").await, "Trần Thị Bình: vắng (Đi tập huấn)");
+    choose(c, "#conclusion-1 summary").await;
+    click_and_wait(c, Locator::Id("make-activity-1")).await;
+    assert!(h1(c).await.contains("Tổ chức đối thoại với nhân dân ấp Mới"), "{}", h1(c).await);
+    c.goto(&format!("{base}/units/27988/meetings?year=2018")).await.unwrap();
+    assert_eq!(texts(c, "#meetings tbody tr").await.len(), 1);
+    shot(c, "meetings").await;
+    click_and_wait(c, Locator::Css("#meetings tbody a")).await;
+    assert!(text_of(c, "conclusions").await.contains("đã thành hoạt động của kế hoạch"));
+    shot(c, "meeting").await;
+    click_and_wait(c, Locator::LinkText("đã thành hoạt động của kế hoạch")).await;
+    assert!(h1(c).await.contains("Tổ chức đối thoại với nhân dân ấp Mới"));
 
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();

@@ -771,14 +771,32 @@ async fn meeting_page(
     let path = format!("/units/{}/meetings/{id}", unit.code);
     let names: std::collections::HashMap<i64, String> =
         state.store.members_of(unit.id).await?.into_iter().map(|m| (m.id, m.input.full_name)).collect();
+    let all_schemes = state.store.schemes().await?;
     let mut schemes = Vec::new();
-    for s in state.store.schemes().await? {
+    for s in &all_schemes {
         if state.store.is_within(unit.id, s.root_unit_id).await? {
-            schemes.push((s.code, s.title));
+            schemes.push((s.code.clone(), s.title.clone()));
         }
     }
-    let plan_href = |a: i64, scheme: &str| format!("/schemes/{scheme}/units/{}/activities/{a}", unit.code);
-    let first_scheme = schemes.first().map(|s| s.0.clone()).unwrap_or_default();
+    let mut conclusions = Vec::new();
+    for c in &m.conclusions {
+        let activity = match c.activity_id {
+            Some(a) => state.store.activity(a).await?,
+            None => None,
+        };
+        let activity_href = activity
+            .and_then(|a| {
+                let scheme = all_schemes.iter().find(|s| s.id == a.scheme_id)?;
+                Some(format!("/schemes/{}/units/{}/activities/{}", scheme.code, unit.code, a.id))
+            })
+            .unwrap_or_default();
+        conclusions.push(ConclusionRow {
+            id: c.id,
+            position: c.position,
+            text: c.text.clone(),
+            activity_href,
+        });
+    }
     Ok(MeetingPage {
         layout: Layout::new(
             ctx,
@@ -803,16 +821,7 @@ async fn meeting_page(
                 reason: a.reason.clone().unwrap_or_default(),
             })
             .collect(),
-        conclusions: m
-            .conclusions
-            .iter()
-            .map(|c| ConclusionRow {
-                id: c.id,
-                position: c.position,
-                text: c.text.clone(),
-                activity_href: c.activity_id.map(|a| plan_href(a, &first_scheme)).unwrap_or_default(),
-            })
-            .collect(),
+        conclusions,
         editable: may(state, &user.user, unit.id, Action::Edit).await?,
         schemes,
         organisations: state.store.organisations(province_of(state, unit).await?).await?,
