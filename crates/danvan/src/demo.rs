@@ -1,7 +1,11 @@
 //! The demo: one account per role over Long An.
 
 use danvan_domain::access::Role;
-use danvan_store::{Actor, NewUser, Store};
+use danvan_domain::period::scheme_periods;
+use danvan_domain::scheme::{Criterion, Direction, SchemeDef, Target};
+use danvan_domain::value::{Milli, Value};
+use danvan_domain::workflow::State;
+use danvan_store::{Actor, NewUser, SampleReview, Store};
 use danvan_web::auth::hash_password;
 
 /// The demo accounts: username, role, scope unit code, display name.
@@ -57,4 +61,130 @@ pub fn random_password() -> anyhow::Result<String> {
     let mut bytes = [0u8; 12];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     Ok(bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect())
+}
+
+/// A small deterministic generator (SplitMix64): the demo and the benchmark draw the same
+/// picture every time.
+pub struct Seeded(u64);
+
+impl Seeded {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A whole number in `lo..=hi`.
+    pub fn between(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next_u64() % (hi - lo + 1).max(1) as u64) as i64
+    }
+}
+
+/// A value of a target that meets its criterion or not, as a unit could report it.
+fn sample_value(t: &Target, met: bool, rng: &mut Seeded) -> Value {
+    let higher = t.direction == Direction::Higher;
+    let milli = |x: f64| Milli((x * 1000.0).round() as i64);
+    match (&t.criterion, t.kind) {
+        (Criterion::Percent(c), _) => {
+            let d = rng.between(5, 40) as f64;
+            let goal = c / 100.0;
+            let share = match (met, higher) {
+                (true, true) => goal + (1.0 - goal) * rng.unit(),
+                (false, true) => goal * (0.3 + 0.65 * rng.unit()),
+                (true, false) => goal * rng.unit(),
+                (false, false) => goal + (1.0 - goal) * (0.1 + 0.9 * rng.unit()),
+            };
+            // Rounding must not move the value across the criterion.
+            let mut n = (d * share.clamp(0.0, 1.0)).round();
+            let meets = |n: f64| if higher { n / d >= goal } else { n / d <= goal };
+            while meets(n) != met && (0.0..=d).contains(&n) {
+                n += if met == higher { 1.0 } else { -1.0 };
+            }
+            Value::Ratio { numerator: milli(n.clamp(0.0, d)), denominator: milli(d) }
+        }
+        (Criterion::Count(c), _) => {
+            let c = *c;
+            let n = match (met, higher) {
+                (true, true) => c + rng.between(0, 2) as f64,
+                (false, true) => (c - 1.0 - (rng.unit() * c).floor()).max(0.0).min((c - 1.0).max(0.0)),
+                (true, false) => (rng.unit() * (c + 1.0)).floor().min(c),
+                (false, false) => c + rng.between(1, 3) as f64,
+            };
+            Value::Count { count: milli(n) }
+        }
+        (Criterion::Answer(yes), _) => Value::YesNo { yes: if met { *yes } else { !*yes } },
+        (Criterion::Grade(g), _) => {
+            let top = t.grades.len().saturating_sub(1) as i64;
+            let grade =
+                if met || *g == 0 { rng.between(*g as i64, top) } else { rng.between(0, *g as i64 - 1) };
+            Value::Level { grade: grade as usize }
+        }
+    }
+}
+
+/// Sample reviews of a scheme for the given units over all its periods: each unit has its own
+/// strength, and all improve from period to period; about one report in eight is late, a few
+/// are missing, and in the last period a fifth are still waiting for approval.
+pub fn sample_reviews(def: &SchemeDef, units: &[i64], seed: u64) -> Vec<SampleReview> {
+    let periods = scheme_periods(def);
+    let n = periods.len().max(2) as f64;
+    let mut rng = Seeded::new(seed);
+    let mut out = Vec::with_capacity(units.len() * periods.len());
+    for &unit in units {
+        let strength = rng.unit();
+        for (i, p) in periods.iter().enumerate() {
+            let last = i + 1 == periods.len();
+            if rng.unit() < if last { 0.06 } else { 0.03 } {
+                continue;
+            }
+            let progress = 0.25 + 0.6 * i as f64 / (n - 1.0);
+            let values = def
+                .targets
+                .iter()
+                .map(|t| {
+                    let met = rng.unit() < (progress * 0.75 + strength * 0.45 - 0.1).clamp(0.02, 0.98);
+                    (t.code.clone(), sample_value(t, met, &mut rng))
+                })
+                .collect();
+            let state = if last && rng.unit() < 0.2 { State::Submitted } else { State::Approved };
+            out.push(SampleReview {
+                unit_id: unit,
+                period: p.to_string(),
+                state,
+                late: rng.unit() < 0.12,
+                values,
+            });
+        }
+    }
+    out
+}
+
+/// Fills a scheme with sample reviews for every unit that reports under it; the count.
+pub async fn fill_sample(
+    store: &Store,
+    actor: &Actor,
+    scheme_code: &str,
+    seed: u64,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> anyhow::Result<usize> {
+    let scheme =
+        store.scheme(scheme_code).await?.ok_or_else(|| anyhow::anyhow!("không có đề án {scheme_code}"))?;
+    let first =
+        scheme_periods(&scheme.def).into_iter().next().ok_or_else(|| anyhow::anyhow!("đề án không có kỳ"))?;
+    let units = store.units_within(scheme.root_unit_id, scheme.def.applies_to, first.end()).await?;
+    let list = sample_reviews(&scheme.def, &units, seed);
+    let total = list.len();
+    let mut report = |done: usize| progress(done, total);
+    Ok(store.insert_sample_reviews(actor, scheme.id, &list, &mut report).await?)
 }

@@ -18,6 +18,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// The official 2024 unit list and the sample scheme, built into the binary for the demo.
 const UNITS_2024: &[u8] = include_bytes!("../../../data/units-2024-three-level.csv");
+/// The sample scheme's code, as in its file.
+const DEMO_SCHEME: &str = "LA-KDV-2017-2020";
 const SAMPLE_SCHEME: &str = include_str!("../../../data/schemes/long-an-2017-2020.sample.toml");
 const DEMO_PROVINCE: &str = "80";
 
@@ -358,12 +360,32 @@ async fn demo(global: &Settings) -> anyhow::Result<()> {
     let actor = Actor::system("demo");
     import_units(&store, &actor, UNITS_2024, Some(DEMO_PROVINCE)).await?;
     import_scheme(&store, &actor, SAMPLE_SCHEME).await?;
+    let bar = progress_bar(0, "Dữ liệu mẫu");
+    let mut tick = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let sample = danvan::demo::fill_sample(&store, &actor, DEMO_SCHEME, 2017, &mut tick).await?;
+    bar.finish_and_clear();
+    println!("Đã tạo {sample} bản rà soát mẫu 2017-2020 (dữ liệu mẫu, không phải số liệu thật).");
     let accounts = danvan::demo::create_accounts(&store, &actor, |_| danvan::demo::random_password()).await?;
     println!("Tài khoản trình diễn (mật khẩu mới mỗi lần chạy demo):");
     for ((username, password), (_, role, unit, _)) in accounts.iter().zip(danvan::demo::ACCOUNTS) {
         println!("  {username:<14} {password:<14} {:<18} {}", role.label_vi(), unit.unwrap_or("toàn quốc"));
     }
     serve(store, global).await
+}
+
+/// A progress bar for long work on the command line.
+fn progress_bar(len: usize, message: &'static str) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(message);
+    bar
 }
 
 /// Removes an SQLite database file with its write-ahead log.
@@ -395,13 +417,7 @@ async fn import_units(
             bail!("tệp có {} lỗi; không nhập đơn vị nào", problems.len());
         }
     };
-    let bar = ProgressBar::new(list.units.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_message("Nhập đơn vị");
+    let bar = progress_bar(list.units.len(), "Nhập đơn vị");
     let mut tick = |n: usize| bar.set_position(n as u64);
     let summary = store.import_units(actor, &list, &mut tick).await?;
     bar.finish_and_clear();

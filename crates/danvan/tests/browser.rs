@@ -90,6 +90,11 @@ async fn driver() -> Option<Driver> {
 
 /// The demo's data: Long An's units from the real 2024 list and the sample scheme.
 async fn demo_app() -> (String, tokio::sync::oneshot::Sender<()>) {
+    demo_app_with(false).await
+}
+
+/// The demo, with its sample reviews for 2017-2020 when `sample` is set.
+async fn demo_app_with(with_sample: bool) -> (String, tokio::sync::oneshot::Sender<()>) {
     let dir = tempfile_dir();
     let store = Store::open(dir.join("demo.db").to_str().unwrap()).await.unwrap();
     let csv = std::fs::read(root().join("data/units-2024-three-level.csv")).unwrap();
@@ -103,6 +108,10 @@ async fn demo_app() -> (String, tokio::sync::oneshot::Sender<()>) {
     danvan::demo::create_accounts(&store, &Actor::system("test"), |_| Ok(DEMO_PASSWORD.to_string()))
         .await
         .unwrap();
+    if with_sample {
+        let (actor, mut quiet) = (Actor::system("test"), |_: usize, _: usize| {});
+        danvan::demo::fill_sample(&store, &actor, "LA-KDV-2017-2020", 2017, &mut quiet).await.unwrap();
+    }
     let app = App::build(
         &Config {
             bind: "127.0.0.1:0".parse().unwrap(),
@@ -930,6 +939,77 @@ async fn hamlets_and_a_meeting_whose_conclusion_goes_into_the_plan() {
     shot(c, "meeting").await;
     click_and_wait(c, Locator::LinkText("đã thành hoạt động của kế hoạch")).await;
     assert!(h1(c).await.contains("Tổ chức đối thoại với nhân dân ấp Mới"));
+
+    let _ = stop.send(());
+    d.client.clone().close().await.unwrap();
+}
+
+/// The coverage column of a dashboard's targets table, by target code (read even while folded).
+async fn coverage_figures(c: &Client) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in c.find_all(Locator::Css("#targets td[id^=\"coverage-\"]")).await.unwrap() {
+        let id = e.attr("id").await.unwrap().unwrap_or_default();
+        out.push((id, e.prop("textContent").await.unwrap().unwrap_or_default()));
+    }
+    out
+}
+
+#[tokio::test]
+async fn dashboards_drill_down_and_change_when_a_review_is_approved() {
+    let Some(d) = driver().await else { return };
+    let (base, stop) = demo_app_with(true).await;
+    let c = &d.client;
+    c.set_window_size(1280, 900).await.unwrap();
+    sign_in(c, &base, "tinh.longan").await;
+    let province = format!("{base}/schemes/LA-KDV-2017-2020/units/80?period=2020");
+    c.goto(&province).await.unwrap();
+    assert_eq!(h1(c).await, "Tỉnh Long An");
+    assert!(present(c, "sample-note").await, "sample data is said to be sample data");
+    assert_eq!(texts(c, "#matrix tbody tr").await.len(), 15, "all 15 districts");
+    assert_eq!(
+        c.find_all(Locator::Css("#map circle")).await.unwrap().len(),
+        186 + 4,
+        "186 communes and the legend"
+    );
+    let before = coverage_figures(c).await;
+    let headline_before = text_of(c, "headline").await;
+    shot(c, "dashboard-province-1280").await;
+    centred(c, "#matrix").await;
+    shot(c, "dashboard-province-matrix").await;
+    centred(c, "#map svg").await;
+    shot(c, "dashboard-province-map").await;
+    c.set_window_size(375, 800).await.unwrap();
+    shot(c, "dashboard-province-375").await;
+    c.set_window_size(1280, 900).await.unwrap();
+
+    click_and_wait(c, Locator::LinkText("Huyện Đức Hòa")).await;
+    assert_eq!(h1(c).await, "Huyện Đức Hòa");
+    assert_eq!(texts(c, "#matrix tbody tr").await.len(), 20, "its 20 communes");
+    shot(c, "dashboard-district-1280").await;
+    click_and_wait(c, Locator::LinkText("Xã Hựu Thạnh")).await;
+    assert!(texts(c, "#matrix tbody tr").await.is_empty(), "a commune has no child units");
+    assert_eq!(texts(c, "#breadcrumbs li").await, ["Tỉnh Long An", "Huyện Đức Hòa", "Xã Hựu Thạnh"]);
+    shot(c, "dashboard-commune-1280").await;
+    c.set_window_size(375, 800).await.unwrap();
+    shot(c, "dashboard-commune-375").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    sign_out(c).await;
+
+    // The district approves one of its waiting 2020 reviews.
+    sign_in(c, &base, "huyen.duchoa").await;
+    c.goto(&format!("{base}/schemes/LA-KDV-2017-2020/inbox")).await.unwrap();
+    choose(c, "#inbox input[type=checkbox]").await;
+    click_confirm_and_wait(c, Locator::Id("bulk-approve")).await;
+    assert_eq!(text_of(c, "inbox-message").await, "Đã duyệt 1 bản rà soát.");
+    sign_out(c).await;
+
+    // On reload, the province's figures include it.
+    sign_in(c, &base, "tinh.longan").await;
+    c.goto(&province).await.unwrap();
+    let after = coverage_figures(c).await;
+    assert_ne!(text_of(c, "headline").await, headline_before, "one more report counted");
+    let changed: Vec<_> = before.iter().zip(&after).filter(|(b, a)| b != a).collect();
+    assert!(!changed.is_empty(), "a target's figure changed: {after:?}");
 
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();

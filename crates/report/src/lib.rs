@@ -1,6 +1,7 @@
 //! Turns domain views into files (spreadsheets now; Word reports, CSV and SVG charts later),
 //! and reads back the spreadsheets people fill offline. No IO beyond bytes in and bytes out.
 
+pub mod charts;
 pub mod plan_xlsx;
 pub mod review_xlsx;
 pub mod testing;

@@ -23,7 +23,7 @@ const CHART_W: f64 = 640.0;
 const ROW_H: f64 = 22.0;
 const TOP: f64 = 26.0;
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

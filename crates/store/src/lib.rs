@@ -22,6 +22,7 @@ const FILE_USERS: &str = "SELECT (SELECT COUNT(*) FROM evidence WHERE sha256 = $
 mod plans;
 mod reviews;
 mod roadmaps;
+mod sample;
 mod schemes;
 pub mod testing;
 mod units;
@@ -34,6 +35,7 @@ pub use community::{Conclusion, Feedback, FeedbackStep, Hamlet, Meeting, Meeting
 pub use plans::{Activity, ActivityFile, ActivityNote, NewFile};
 pub use reviews::{Entry, Evidence, Narrative, NewEvidence, Review, ReviewSummary, UnitValue};
 pub use roadmaps::{RoadmapSummary, StoredRoadmap};
+pub use sample::SampleReview;
 pub use schemes::{SchemeImport, SchemeSummary, StoredScheme};
 pub use units::{ImportSummary, UnitPage};
 pub use users::{ApiToken, NewUser, Session, User, UserChange};

@@ -268,6 +268,24 @@ impl Store {
         Ok(units)
     }
 
+    /// Every unit of a subtree (the root included) that exists on a day, in no particular order.
+    pub async fn subtree(&self, root_id: i64, on: NaiveDate) -> Result<Vec<Unit>> {
+        let rows: Vec<UnitRow> = with_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "WITH RECURSIVE scope (id) AS ( \
+                   SELECT id FROM units WHERE id = $1 \
+                   UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) \
+                 SELECT {UNIT_COLUMNS} FROM units WHERE id IN (SELECT id FROM scope) \
+                   AND (valid_from IS NULL OR valid_from <= $2) AND (valid_to IS NULL OR $2 <= valid_to)"
+            ))
+            .bind(root_id)
+            .bind(on)
+            .fetch_all(pool)
+            .await?
+        });
+        to_units(rows)
+    }
+
     /// The units without a parent (provinces), valid on a date when one is given, in
     /// Vietnamese alphabetical order.
     pub async fn roots(&self, on: Option<NaiveDate>) -> Result<Vec<Unit>> {

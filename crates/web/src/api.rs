@@ -35,6 +35,7 @@ use crate::AppState;
         crate::reviews::return_review,
         crate::reviews::reopen_review,
         crate::reviews::rollup,
+        crate::dashboard::api_dashboard,
         crate::roadmaps::get_roadmap,
         crate::roadmaps::put_roadmap,
         crate::roadmaps::submit_roadmap,

@@ -21,6 +21,7 @@ pub mod api;
 pub mod auth;
 pub mod bloc;
 pub mod community;
+pub mod dashboard;
 pub mod error;
 pub mod feedback;
 pub mod i18n;
@@ -257,6 +258,8 @@ fn routes(state: AppState) -> Routes {
             reviews::reopen_review,
         )
         .get("/api/v1/schemes/{scheme}/units/{code}/rollup", Unit(Action::Read), reviews::rollup)
+        .get("/schemes/{scheme}/units/{code}", Unit(Action::Read), dashboard::show)
+        .get("/api/v1/schemes/{scheme}/units/{code}/dashboard", Unit(Action::Read), dashboard::api_dashboard)
         .get("/api/v1/schemes/{scheme}/units/{code}/roadmap", Unit(Action::Read), roadmaps::get_roadmap)
         .put("/api/v1/schemes/{scheme}/units/{code}/roadmap", Unit(Action::Edit), roadmaps::put_roadmap)
         .post(

@@ -455,6 +455,8 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST", "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/return", "APD", "AP", "A"),
     ("POST", "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/reopen", "APD", "AP", "A"),
     ("GET", "/api/v1/schemes/{scheme}/units/{code}/rollup", "APDCV", "AP", "A"),
+    ("GET", "/schemes/{scheme}/units/{code}", "APDCV", "AP", "A"),
+    ("GET", "/api/v1/schemes/{scheme}/units/{code}/dashboard", "APDCV", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/reviews", "APDCV", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/reviews/{period}", "APDCV", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}", "APC", "AP", "A"),

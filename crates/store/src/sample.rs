@@ -1,0 +1,112 @@
+//! Sample reviews written in bulk: the demo's picture of a scheme and the benchmark's national
+//! dataset. One transaction, batched inserts, one audit event for the whole batch.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Utc;
+use danvan_domain::value::Value;
+use danvan_domain::workflow::State;
+
+use crate::audit::{write_audit, Actor, NewEvent};
+use crate::reviews::columns;
+use crate::{with_pool, Result, Store, StoreError};
+
+/// One generated review.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleReview {
+    pub unit_id: i64,
+    pub period: String,
+    pub state: State,
+    pub late: bool,
+    pub values: BTreeMap<String, Value>,
+}
+
+const CHUNK: usize = 1000;
+
+impl Store {
+    /// Writes sample reviews of a scheme; refused when the scheme has any review already.
+    /// `progress` hears how many reviews are written so far.
+    pub async fn insert_sample_reviews(
+        &self,
+        actor: &Actor,
+        scheme_id: i64,
+        list: &[SampleReview],
+        progress: &mut (dyn FnMut(usize) + Send),
+    ) -> Result<usize> {
+        if self.review_count(scheme_id).await? > 0 {
+            return Err(StoreError::Conflict(
+                "đề án đã có bản rà soát; dữ liệu mẫu chỉ nạp vào đề án trống".into(),
+            ));
+        }
+        let now = Utc::now();
+        let narrative = r#"{"results":"","limitations":"","next_tasks":""}"#;
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let targets: HashMap<String, i64> =
+                sqlx::query_as::<_, (i64, String)>("SELECT id, code FROM targets WHERE scheme_id = $1")
+                    .bind(scheme_id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map(|(id, code)| (code, id))
+                    .collect();
+            for (i, chunk) in list.chunks(CHUNK).enumerate() {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO reviews (scheme_id, unit_id, period, state, version, narrative, submitted_at, late, \
+                     decided_at, created_at, updated_at) ",
+                );
+                qb.push_values(chunk, |mut b, r| {
+                    let submitted = (r.state != State::Draft).then_some(now);
+                    let decided = (r.state == State::Approved).then_some(now);
+                    b.push_bind(scheme_id)
+                        .push_bind(r.unit_id)
+                        .push_bind(&r.period)
+                        .push_bind(r.state.as_str())
+                        .push_bind(1_i64)
+                        .push_bind(narrative)
+                        .push_bind(submitted)
+                        .push_bind(r.late)
+                        .push_bind(decided)
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                qb.build().execute(&mut *tx).await?;
+                progress((i * CHUNK + chunk.len()) / 2);
+            }
+            let ids: HashMap<(i64, String), i64> =
+                sqlx::query_as::<_, (i64, i64, String)>("SELECT id, unit_id, period FROM reviews WHERE scheme_id = $1")
+                    .bind(scheme_id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map(|(id, unit, period)| ((unit, period), id))
+                    .collect();
+            let mut rows = Vec::new();
+            for r in list {
+                let review = ids[&(r.unit_id, r.period.clone())];
+                for (code, v) in &r.values {
+                    let target = *targets
+                        .get(code)
+                        .ok_or_else(|| StoreError::Invalid(format!("đề án không có chỉ tiêu mã \"{code}\"")))?;
+                    rows.push((review, target, columns(&Some(v.clone()))));
+                }
+            }
+            for (i, chunk) in rows.chunks(CHUNK).enumerate() {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO review_values (review_id, target_id, numerator, denominator, count, yes, grade) ",
+                );
+                qb.push_values(chunk, |mut b, (review, target, (num, den, count, yes, grade))| {
+                    b.push_bind(*review).push_bind(*target).push_bind(*num).push_bind(*den).push_bind(*count).push_bind(*yes).push_bind(*grade);
+                });
+                qb.build().execute(&mut *tx).await?;
+                progress(list.len() / 2 + (i * CHUNK + chunk.len()) * list.len() / rows.len().max(1) / 2);
+            }
+            let event = NewEvent::new("sample", "scheme", scheme_id)
+                .after(&serde_json::json!({"reviews": list.len(), "values": rows.len()}));
+            write_audit!(tx, actor, now, &[event]);
+            tx.commit().await?;
+        });
+        progress(list.len());
+        Ok(list.len())
+    }
+}

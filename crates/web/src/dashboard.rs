@@ -1,0 +1,486 @@
+//! The dashboard of a unit for a scheme and period: headline figures, coverage per target
+//! against its goal, the ranking of child units, lagging units, the trend over periods, a
+//! units × targets matrix and a map. Live: computed from the approved reviews on every request.
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State as AxState};
+use axum::Json;
+use danvan_domain::achievement::{assess, rank, rollup_targets, score, Status, UnitReview};
+use danvan_domain::period::{scheme_periods, Period};
+use danvan_domain::units::{Unit, UnitLevel};
+use danvan_domain::value::Value;
+use danvan_domain::workflow::State;
+use danvan_store::StoredScheme;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::ScopedUnit;
+use crate::error::{ApiError, ErrorBody, InLang, PageError, WebError};
+use crate::pages::{Layout, PageCtx};
+use crate::reviews::{scheme_and_period, today};
+use crate::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct DashboardQuery {
+    /// 2018, 2018-H1…; the latest period that has ended by default.
+    pub period: Option<String>,
+}
+
+/// A target's figures in a unit's subtree.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TargetFigure {
+    pub code: String,
+    pub name: String,
+    pub group: String,
+    /// Units meeting it / units expected, in percent.
+    pub coverage: Option<f64>,
+    /// The year's coverage goal, in percent.
+    pub goal: Option<f64>,
+    pub meets_goal: Option<bool>,
+    pub met: u64,
+    pub expected: u64,
+}
+
+/// A child unit's line: its score, rank, completeness, and per target its coverage.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChildFigure {
+    pub code: String,
+    pub name: String,
+    /// Mean score of its reporting units (percent of targets met; unreported targets count as not met).
+    pub score: Option<f64>,
+    pub rank: usize,
+    pub expected: u64,
+    pub received: u64,
+    /// Per target, in the scheme's order: coverage in percent.
+    pub coverage: Vec<Option<f64>>,
+    /// Why it is lagging, if it is.
+    pub lagging: Vec<String>,
+}
+
+/// Everything a dashboard shows, as the API serves it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DashboardJson {
+    pub scheme: String,
+    pub unit: String,
+    pub unit_name: String,
+    pub period: String,
+    pub expected: u64,
+    pub received: u64,
+    pub on_time: u64,
+    pub completeness: Option<f64>,
+    pub timeliness: Option<f64>,
+    /// Mean score of the units that report (percent of targets met).
+    pub score: Option<f64>,
+    /// Targets whose coverage reaches the year's goal / targets with a goal.
+    pub targets_meeting_goal: u64,
+    pub targets_with_goal: u64,
+    pub targets: Vec<TargetFigure>,
+    pub children: Vec<ChildFigure>,
+    /// Score per period of the scheme up to this one.
+    pub trend: Vec<(String, Option<f64>)>,
+}
+
+/// A reporting unit (commune) with its place under the dashboard's unit.
+struct Reporter<'a> {
+    unit: &'a Unit,
+    /// The child of the dashboard's unit it belongs to (itself for a commune dashboard).
+    child: i64,
+}
+
+fn mean(xs: impl Iterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = xs.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    (n > 0).then(|| sum / n as f64)
+}
+
+/// The statuses of every target for every reporting unit of a period, and who reported late.
+struct PeriodResults {
+    statuses: HashMap<i64, Vec<Status>>,
+    values: BTreeMap<i64, (bool, BTreeMap<String, Value>)>,
+}
+
+async fn period_results(
+    state: &AppState,
+    scheme: &StoredScheme,
+    root: &Unit,
+    period: &Period,
+    reporters: &[Reporter<'_>],
+    plans: &BTreeMap<i64, danvan_domain::roadmap::Roadmap>,
+) -> Result<PeriodResults, WebError> {
+    let rows =
+        state.store.review_values_within(scheme.id, root.id, &period.to_string(), &[State::Approved]).await?;
+    let mut values: BTreeMap<i64, (bool, BTreeMap<String, Value>)> = BTreeMap::new();
+    for r in rows {
+        let slot = values.entry(r.unit_id).or_insert_with(|| (r.late, BTreeMap::new()));
+        if let Some(v) = r.value {
+            slot.1.insert(r.target, v);
+        }
+    }
+    let statuses = reporters
+        .iter()
+        .filter_map(|r| {
+            let v = values.get(&r.unit.id)?;
+            let list = scheme
+                .def
+                .targets
+                .iter()
+                .map(|t| {
+                    let planned = plans.get(&r.unit.id).and_then(|p| p.planned(&t.code, period.year));
+                    assess(t, v.1.get(&t.code), planned).status
+                })
+                .collect();
+            Some((r.unit.id, list))
+        })
+        .collect();
+    Ok(PeriodResults { statuses, values })
+}
+
+fn period_score(results: &PeriodResults, ids: &[i64]) -> Option<f64> {
+    mean(ids.iter().filter_map(|id| results.statuses.get(id)).filter_map(|s| score(s)))
+}
+
+/// The latest period of the scheme that has ended (the first one before any has).
+fn default_period(scheme: &StoredScheme) -> Option<Period> {
+    let periods = scheme_periods(&scheme.def);
+    let day = today();
+    periods.iter().rev().find(|p| p.end() < day).or(periods.first()).cloned()
+}
+
+pub async fn compute(
+    state: &AppState,
+    scheme: &StoredScheme,
+    root: &Unit,
+    period: &Period,
+) -> Result<DashboardJson, WebError> {
+    let def = &scheme.def;
+    let on = period.end();
+    let subtree = state.store.subtree(root.id, on).await?;
+    let parents: HashMap<i64, Option<i64>> = subtree.iter().map(|u| (u.id, u.parent_id)).collect();
+    let reporting_level = def.applies_to;
+    let child_of = |mut id: i64| -> i64 {
+        while let Some(Some(p)) = parents.get(&id) {
+            if *p == root.id {
+                return id;
+            }
+            id = *p;
+        }
+        id
+    };
+    let reporters: Vec<Reporter<'_>> = subtree
+        .iter()
+        .filter(|u| u.level == reporting_level)
+        .map(|u| Reporter { unit: u, child: if u.id == root.id { u.id } else { child_of(u.id) } })
+        .collect();
+    let mut children: Vec<&Unit> = if root.level == reporting_level {
+        Vec::new()
+    } else {
+        subtree.iter().filter(|u| u.parent_id == Some(root.id) && u.level <= reporting_level).collect()
+    };
+    danvan_domain::text::sort_vi_by(&mut children, |u| &u.name);
+    let plans = state.store.plans_in_force_within(scheme.id, root.id).await?;
+    let results = period_results(state, scheme, root, period, &reporters, &plans).await?;
+    let all_ids: Vec<i64> = reporters.iter().map(|r| r.unit.id).collect();
+    let planned = |unit: i64, code: &str| plans.get(&unit).and_then(|p| p.planned(code, period.year));
+
+    let reviews_of = |ids: &[i64]| -> Vec<UnitReview<'_>> {
+        ids.iter()
+            .filter_map(|id| {
+                results.values.get(id).map(|(late, v)| UnitReview { unit_id: *id, late: *late, values: v })
+            })
+            .collect()
+    };
+    let overall = rollup_targets(&def.targets, all_ids.len() as u64, &reviews_of(&all_ids), &planned);
+    let received = results.values.len() as u64;
+    let on_time = results.values.values().filter(|(late, _)| !late).count() as u64;
+    let expected = all_ids.len() as u64;
+    let share = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64 * 100.0);
+    let targets: Vec<TargetFigure> = def
+        .targets
+        .iter()
+        .zip(&overall)
+        .map(|(t, r)| {
+            let goal = t.coverage.get(&period.year).copied();
+            TargetFigure {
+                code: t.code.clone(),
+                name: t.name.clone(),
+                group: t.group.clone(),
+                coverage: r.coverage(),
+                goal,
+                meets_goal: goal.map(|g| r.meets_goal(g)),
+                met: r.met,
+                expected: r.expected,
+            }
+        })
+        .collect();
+
+    // Child units: their rollups, scores and reasons for lagging.
+    let deadline_passed = period.deadline(def.report_deadline_days) < today();
+    let overdue = state.store.overdue_within(scheme.id, root.id, today()).await?;
+    let mut child_figures: Vec<ChildFigure> = Vec::new();
+    for c in &children {
+        let ids: Vec<i64> = reporters.iter().filter(|r| r.child == c.id).map(|r| r.unit.id).collect();
+        let rollups = rollup_targets(&def.targets, ids.len() as u64, &reviews_of(&ids), &planned);
+        let got = ids.iter().filter(|id| results.values.contains_key(id)).count() as u64;
+        let s = period_score(&results, &ids);
+        let mut lagging = Vec::new();
+        if s.is_some_and(|s| s < 50.0) {
+            lagging.push("dưới một nửa chỉ tiêu đạt".to_string());
+        }
+        if deadline_passed && got < ids.len() as u64 {
+            lagging.push(format!("thiếu {} báo cáo quá hạn", ids.len() as u64 - got));
+        }
+        let late_activities =
+            overdue.iter().filter(|a| a.unit_id == c.id || ids.contains(&a.unit_id)).count();
+        if late_activities > 0 {
+            lagging.push(format!("{late_activities} hoạt động quá hạn"));
+        }
+        child_figures.push(ChildFigure {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            score: s,
+            rank: 0,
+            expected: ids.len() as u64,
+            received: got,
+            coverage: rollups.iter().map(|r| r.coverage()).collect(),
+            lagging,
+        });
+    }
+    let ranked = rank(&child_figures.iter().map(|c| (c.name.as_str(), c.score)).collect::<Vec<_>>());
+    for (r, idx) in ranked {
+        child_figures[idx].rank = r;
+    }
+
+    // The trend: this unit's score in every period up to this one.
+    let mut trend = Vec::new();
+    for p in scheme_periods(def).into_iter().filter(|p| p.start() <= period.start()) {
+        let s = if p == *period {
+            period_score(&results, &all_ids)
+        } else {
+            let r = period_results(state, scheme, root, &p, &reporters, &plans).await?;
+            period_score(&r, &all_ids)
+        };
+        trend.push((p.to_string(), s));
+    }
+
+    Ok(DashboardJson {
+        scheme: def.code.clone(),
+        unit: root.code.clone(),
+        unit_name: root.name.clone(),
+        period: period.to_string(),
+        expected,
+        received,
+        on_time,
+        completeness: share(received, expected),
+        timeliness: share(on_time, expected),
+        score: period_score(&results, &all_ids),
+        targets_meeting_goal: targets.iter().filter(|t| t.meets_goal == Some(true)).count() as u64,
+        targets_with_goal: targets.iter().filter(|t| t.goal.is_some()).count() as u64,
+        targets,
+        children: child_figures,
+        trend,
+    })
+}
+
+async fn resolve(
+    state: &AppState,
+    scheme: &str,
+    period: Option<&str>,
+) -> Result<(StoredScheme, Period), WebError> {
+    match period.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => scheme_and_period(state, scheme, p).await,
+        None => {
+            let scheme = crate::pages::find_scheme(state, scheme).await?;
+            let period = default_period(&scheme)
+                .ok_or_else(|| WebError::NotFound("đề án chưa có kỳ báo cáo".into()))?;
+            Ok((scheme, period))
+        }
+    }
+}
+
+/// The dashboard's figures of a unit for a scheme and period.
+#[utoipa::path(get, path = "/api/v1/schemes/{scheme}/units/{code}/dashboard", params(("scheme" = String, Path), ("code" = String, Path), ("period" = Option<String>, Query)),
+    responses((status = 200, body = DashboardJson), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), tag = "monitoring")]
+pub async fn api_dashboard(
+    AxState(state): AxState<AppState>,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code)): Path<(String, String)>,
+    Query(q): Query<DashboardQuery>,
+) -> Result<Json<DashboardJson>, ApiError> {
+    let (scheme, period) = resolve(&state, &scheme, q.period.as_deref()).await?;
+    Ok(Json(compute(&state, &scheme, &unit, &period).await?))
+}
+
+pub struct MatrixRow {
+    pub href: String,
+    pub name: String,
+    pub rank: usize,
+    pub score: String,
+    pub completeness: String,
+    pub cells: Vec<(String, &'static str)>,
+    pub lagging: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    layout: Layout,
+    d: DashboardJson,
+    scheme_title: String,
+    sample: bool,
+    periods: Vec<String>,
+    crumbs: Vec<(String, String)>,
+    headline: Vec<(String, String)>,
+    bars: String,
+    trend: String,
+    map: String,
+    codes: Vec<String>,
+    rows: Vec<MatrixRow>,
+    lagging: Vec<MatrixRow>,
+    child_label: String,
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|v| format!("{}%", v.round())).unwrap_or_else(|| "—".into())
+}
+
+/// A cell's class (for colour) from a coverage against the year's goal (100 % without one).
+fn cell_class(coverage: Option<f64>, goal: Option<f64>) -> &'static str {
+    match coverage {
+        None => "none",
+        Some(c) if c >= goal.unwrap_or(100.0) => "good",
+        Some(c) if c >= goal.unwrap_or(100.0) / 2.0 => "fair",
+        Some(_) => "poor",
+    }
+}
+
+pub async fn show(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code)): Path<(String, String)>,
+    Query(q): Query<DashboardQuery>,
+) -> Result<DashboardPage, PageError> {
+    let lang = ctx.lang;
+    let (scheme, period) = resolve(&state, &scheme, q.period.as_deref()).await.in_lang(lang)?;
+    let d = compute(&state, &scheme, &unit, &period).await.in_lang(lang)?;
+    let base = |code: &str| format!("/schemes/{}/units/{code}", scheme.def.code);
+    let query = format!("?period={}", d.period);
+    let lineage = state.store.lineage(unit.id).await.in_lang(lang)?;
+    let crumbs = lineage
+        .iter()
+        .take(lineage.len().saturating_sub(1))
+        .filter(|u| state_within(&scheme, u, &lineage))
+        .map(|u| (u.name.clone(), format!("{}{query}", base(&u.code))))
+        .collect();
+    let bars = danvan_report::charts::coverage_bars(
+        &d.targets
+            .iter()
+            .map(|t| danvan_report::charts::BarRow { label: &t.code, value: t.coverage, goal: t.goal })
+            .collect::<Vec<_>>(),
+        &lang.t("dashboard-goal"),
+    );
+    let trend = danvan_report::charts::trend_line(&d.trend);
+    // The map: the reporting units (communes), or the children when they are provinces.
+    let on = period.end();
+    let subtree = state.store.subtree(unit.id, on).await.in_lang(lang)?;
+    let plans = state.store.plans_in_force_within(scheme.id, unit.id).await.in_lang(lang)?;
+    let reporters: Vec<Reporter<'_>> = subtree
+        .iter()
+        .filter(|u| u.level == scheme.def.applies_to)
+        .map(|u| Reporter { unit: u, child: u.id })
+        .collect();
+    let results = period_results(&state, &scheme, &unit, &period, &reporters, &plans).await.in_lang(lang)?;
+    let hrefs: Vec<String> = reporters.iter().map(|r| format!("{}{query}", base(&r.unit.code))).collect();
+    let points: Vec<danvan_report::charts::MapPoint<'_>> = reporters
+        .iter()
+        .zip(&hrefs)
+        .filter_map(|(r, href)| {
+            Some(danvan_report::charts::MapPoint {
+                label: &r.unit.name,
+                href,
+                lat: r.unit.lat?,
+                lon: r.unit.lon?,
+                score: results.statuses.get(&r.unit.id).and_then(|s| score(s)),
+            })
+        })
+        .collect();
+    let legend = [
+        lang.t("dashboard-legend-good"),
+        lang.t("dashboard-legend-fair"),
+        lang.t("dashboard-legend-poor"),
+        lang.t("dashboard-legend-none"),
+    ];
+    let map = danvan_report::charts::dot_map(&points, &[&legend[0], &legend[1], &legend[2], &legend[3]]);
+    let goals: Vec<Option<f64>> = d.targets.iter().map(|t| t.goal).collect();
+    let mut rows: Vec<MatrixRow> = d
+        .children
+        .iter()
+        .map(|c| MatrixRow {
+            href: format!("{}{query}", base(&c.code)),
+            name: c.name.clone(),
+            rank: c.rank,
+            score: pct(c.score),
+            completeness: format!("{}/{}", c.received, c.expected),
+            cells: c.coverage.iter().zip(&goals).map(|(v, g)| (pct(*v), cell_class(*v, *g))).collect(),
+            lagging: c.lagging.join("; "),
+        })
+        .collect();
+    rows.sort_by_key(|r| r.rank);
+    let lagging = rows
+        .iter()
+        .filter(|r| !r.lagging.is_empty())
+        .map(|r| MatrixRow {
+            href: r.href.clone(),
+            name: r.name.clone(),
+            rank: r.rank,
+            score: r.score.clone(),
+            completeness: r.completeness.clone(),
+            cells: Vec::new(),
+            lagging: r.lagging.clone(),
+        })
+        .collect();
+    let headline = vec![
+        (
+            lang.t("dashboard-completeness"),
+            format!("{} ({}/{})", pct(d.completeness), d.received, d.expected),
+        ),
+        (lang.t("dashboard-timeliness"), pct(d.timeliness)),
+        (lang.t("dashboard-score"), pct(d.score)),
+        (lang.t("dashboard-goals"), format!("{}/{}", d.targets_meeting_goal, d.targets_with_goal)),
+    ];
+    let child_label = match d.children.first().and_then(|c| subtree.iter().find(|u| u.code == c.code)) {
+        Some(u) if u.level == UnitLevel::District => lang.t("dashboard-districts"),
+        Some(u) if u.level == UnitLevel::Province => lang.t("dashboard-provinces"),
+        _ => lang.t("dashboard-communes"),
+    };
+    let path = base(&unit.code);
+    Ok(DashboardPage {
+        layout: Layout::new(
+            &ctx,
+            &format!("{} · {}", unit.name, scheme.def.title),
+            &format!("{path}{query}"),
+        ),
+        scheme_title: scheme.def.title.clone(),
+        sample: scheme.def.sample,
+        periods: scheme_periods(&scheme.def).iter().map(|p| p.to_string()).collect(),
+        crumbs,
+        headline,
+        bars,
+        trend,
+        map,
+        codes: d.targets.iter().map(|t| t.code.clone()).collect(),
+        rows,
+        lagging,
+        child_label,
+        d,
+    })
+}
+
+/// Whether a unit of the lineage lies within the scheme (at or below its root).
+fn state_within(scheme: &StoredScheme, u: &Unit, lineage: &[Unit]) -> bool {
+    let root = lineage.iter().position(|l| l.id == scheme.root_unit_id);
+    let here = lineage.iter().position(|l| l.id == u.id);
+    matches!((root, here), (Some(r), Some(h)) if h >= r)
+}
