@@ -1695,3 +1695,64 @@ async fn computed_targets_count_the_records_and_freeze_at_approval() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn subtrees_and_sample_reviews_in_bulk() {
+    use danvan_store::SampleReview;
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        import(&store, &list_2025()).await;
+        let cli = Actor::system("cli:test");
+        let scheme = store.import_scheme(&cli, &parse_scheme(SCHEME).unwrap(), SCHEME).await.unwrap().id;
+        // The code 80 names Long An until the reform and Tây Ninh after: the 2019 one.
+        let long_an = store.unit_by_code("80", Some(day(2019, 1, 1))).await.unwrap().unwrap().id;
+        assert!(store.subtree(unit_id(&store, "80").await, day(2019, 1, 1)).await.unwrap().is_empty());
+        let mut codes: Vec<String> =
+            store.subtree(long_an, day(2019, 1, 1)).await.unwrap().into_iter().map(|u| u.code).collect();
+        codes.sort();
+        assert_eq!(
+            codes,
+            ["27494", "27496", "27619", "27637", "27640", "27643", "27695", "794", "80", "801", "802"]
+        );
+        let duc_hoa = store.unit_by_code("802", Some(day(2019, 1, 1))).await.unwrap().unwrap().id;
+        assert_eq!(store.subtree(duc_hoa, day(2019, 1, 1)).await.unwrap().len(), 5);
+
+        let communes = store.units_within(long_an, UnitLevel::Commune, day(2018, 12, 31)).await.unwrap();
+        let list: Vec<SampleReview> = communes
+            .iter()
+            .map(|&u| SampleReview {
+                unit_id: u,
+                period: "2018".into(),
+                state: if u == communes[0] { State::Submitted } else { State::Approved },
+                late: u == communes[1],
+                values: [
+                    ("1.1".to_string(), Value::Ratio { numerator: Milli(9_000), denominator: Milli(10_000) }),
+                    ("2.2".to_string(), Value::Count { count: Milli(12_000) }),
+                ]
+                .into_iter()
+                .collect(),
+            })
+            .collect();
+        let mut seen = Vec::new();
+        let n = store.insert_sample_reviews(&cli, scheme, &list, &mut |d| seen.push(d)).await.unwrap();
+        assert_eq!((n, seen.last().copied()), (7, Some(7)));
+        assert_eq!(store.review_count(scheme).await.unwrap(), 7);
+        let approved = store.review_values_within(scheme, long_an, "2018", &[State::Approved]).await.unwrap();
+        assert_eq!(approved.len(), 12, "6 approved reviews × 2 values");
+        let first = store.review(scheme, communes[0], "2018").await.unwrap().unwrap();
+        assert_eq!(
+            (first.state, first.values["2.2"].value.clone()),
+            (State::Submitted, Some(Value::Count { count: Milli(12_000) }))
+        );
+        assert!(store.review(scheme, communes[1], "2018").await.unwrap().unwrap().late);
+        assert!(matches!(
+            store.insert_sample_reviews(&cli, scheme, &list, &mut |_| {}).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(
+            store.entity_history("scheme", &scheme.to_string()).await.unwrap().last().unwrap().action,
+            "sample"
+        );
+    })
+    .await;
+}

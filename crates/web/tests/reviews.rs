@@ -1287,3 +1287,98 @@ async fn a_province_keeps_its_own_organisations_and_answer_deadline() {
             && text(&page).contains("<strong>15</strong>")
     );
 }
+
+#[tokio::test]
+async fn dashboard_figures_equal_counts_made_from_the_reviews() {
+    use danvan_domain::value::{Milli, Value as V};
+    use danvan_domain::workflow::State;
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let scheme = w.store.scheme("LA-KDV-2017-2020").await.unwrap().unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2019, 12, 31).unwrap();
+        let duc_hoa = w.store.unit_by_code("802", Some(day)).await.unwrap().unwrap();
+        let communes =
+            w.store.units_within(duc_hoa.id, danvan_domain::units::UnitLevel::Commune, day).await.unwrap();
+        assert_eq!(communes.len(), 20);
+        // Twelve communes report: the first eight meet 2.1 (≥ 95 %), four do not; two are waiting.
+        let list: Vec<danvan_store::SampleReview> = communes
+            .iter()
+            .take(14)
+            .enumerate()
+            .map(|(i, &u)| danvan_store::SampleReview {
+                unit_id: u,
+                period: "2019".into(),
+                state: if i >= 12 { State::Submitted } else { State::Approved },
+                late: i % 4 == 0,
+                values: [
+                    (
+                        "2.1".to_string(),
+                        V::Ratio {
+                            numerator: Milli(if i < 8 { 9_600 } else { 5_000 }),
+                            denominator: Milli(10_000),
+                        },
+                    ),
+                    ("1.1".to_string(), V::YesNo { yes: i < 3 }),
+                ]
+                .into_iter()
+                .collect(),
+            })
+            .collect();
+        w.store.insert_sample_reviews(&Actor::system("t"), scheme.id, &list, &mut |_| {}).await.unwrap();
+
+        let (s, d) =
+            w.call("district", Method::GET, &format!("{BASE}/802/dashboard?period=2019"), None).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(
+            (d["expected"].as_u64(), d["received"].as_u64(), d["on_time"].as_u64()),
+            (Some(20), Some(12), Some(9))
+        );
+        assert_eq!(d["completeness"].as_f64(), Some(60.0));
+        let target =
+            |code: &str| d["targets"].as_array().unwrap().iter().find(|t| t["code"] == code).unwrap().clone();
+        assert_eq!(
+            (target("2.1")["met"].as_u64(), target("2.1")["coverage"].as_f64()),
+            (Some(8), Some(40.0))
+        );
+        assert_eq!(target("1.1")["met"].as_u64(), Some(3));
+        let children = d["children"].as_array().unwrap();
+        assert_eq!(children.len(), 20);
+        let top = children.iter().find(|c| c["rank"] == 1).unwrap();
+        let scores: Vec<f64> = children.iter().filter_map(|c| c["score"].as_f64()).collect();
+        assert_eq!(scores.len(), 12, "only reporting communes have a score");
+        assert_eq!(
+            top["score"].as_f64(),
+            scores.iter().cloned().reduce(f64::max),
+            "rank 1 has the best score"
+        );
+        // Two of twenty targets met by the first three communes: 10 %.
+        assert!((top["score"].as_f64().unwrap() - 10.0).abs() < 1e-9, "{top}");
+
+        // The province sees the same figures rolled up over its 15 districts; a commune none.
+        let (_, p) = w.call("province", Method::GET, &format!("{BASE}/80/dashboard?period=2019"), None).await;
+        assert_eq!(
+            (p["expected"].as_u64(), p["received"].as_u64(), p["children"].as_array().map(Vec::len)),
+            (Some(186), Some(12), Some(15))
+        );
+        let dh = p["children"].as_array().unwrap().iter().find(|c| c["code"] == "802").unwrap();
+        assert_eq!((dh["received"].as_u64(), dh["expected"].as_u64()), (Some(12), Some(20)));
+        assert_eq!(
+            w.call("district", Method::GET, &format!("{BASE}/80/dashboard?period=2019"), None).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            w.call("huuthanh", Method::GET, &format!("{BASE}/802/dashboard"), None).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            w.call("district", Method::GET, &format!("{BASE}/802/dashboard?period=2031"), None).await.0,
+            StatusCode::BAD_REQUEST
+        );
+        let (s, _, page) =
+            w.send("district", Method::GET, "/schemes/LA-KDV-2017-2020/units/802?period=2019", None).await;
+        let page = text(&page);
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("60% (12/20)") && page.contains("<svg"), "{page}");
+    })
+    .await;
+}
