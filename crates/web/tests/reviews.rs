@@ -1382,3 +1382,82 @@ async fn dashboard_figures_equal_counts_made_from_the_reviews() {
     })
     .await;
 }
+
+/// The bytes a browser receives for a path, gzip-compressed as the server sends it.
+async fn transferred(w: &World, who: &str, path: &str) -> usize {
+    let mut req = Request::builder().uri(path).header(header::ACCEPT_ENCODING, "gzip");
+    if !who.is_empty() {
+        req = req.header(header::COOKIE, format!("danvan_session={who}"));
+    }
+    let res = w.app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    let gzip = res.headers().get(header::CONTENT_ENCODING).is_some_and(|e| e == "gzip");
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    assert!(gzip || bytes.len() < 1024, "{path} is sent compressed");
+    bytes.len()
+}
+
+#[tokio::test]
+async fn every_main_page_with_its_css_and_js_weighs_under_60_kb_compressed() {
+    use danvan_domain::value::{Milli, Value as V};
+    let w = World::new(Store::open(danvan_store::testing::tempfile_dir().join("w.db").to_str().unwrap()).await.unwrap()).await;
+    // A full province: every commune reported on every target in 2019.
+    let scheme = w.store.scheme("LA-KDV-2017-2020").await.unwrap().unwrap();
+    let long_an = w.store.unit_by_code("80", None).await.unwrap().unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2019, 12, 31).unwrap();
+    let communes = w.store.units_within(long_an.id, danvan_domain::units::UnitLevel::Commune, day).await.unwrap();
+    let values: std::collections::BTreeMap<String, V> = scheme
+        .def
+        .targets
+        .iter()
+        .map(|t| {
+            let v = match t.kind {
+                danvan_domain::scheme::TargetKind::Ratio => V::Ratio { numerator: Milli(7_000), denominator: Milli(10_000) },
+                danvan_domain::scheme::TargetKind::Count => V::Count { count: Milli(3_000) },
+                danvan_domain::scheme::TargetKind::YesNo => V::YesNo { yes: true },
+                danvan_domain::scheme::TargetKind::Level => V::Level { grade: 1 },
+            };
+            (t.code.clone(), v)
+        })
+        .collect();
+    let list: Vec<danvan_store::SampleReview> = communes
+        .iter()
+        .map(|&u| danvan_store::SampleReview {
+            unit_id: u,
+            period: "2019".into(),
+            state: danvan_domain::workflow::State::Approved,
+            late: false,
+            values: values.clone(),
+        })
+        .collect();
+    w.store.insert_sample_reviews(&Actor::system("t"), scheme.id, &list, &mut |_| {}).await.unwrap();
+
+    let assets = transferred(&w, "", "/static/style.css").await + transferred(&w, "", "/static/app.js").await;
+    let s = "/schemes/LA-KDV-2017-2020/units";
+    let pages = [
+        ("", "/".to_string()),
+        ("", "/units".to_string()),
+        ("", "/units/80".to_string()),
+        ("", "/schemes/LA-KDV-2017-2020".to_string()),
+        ("", "/feedback/27988".to_string()),
+        ("province", format!("{s}/80?period=2019")),
+        ("province", format!("{s}/802?period=2019")),
+        ("province", format!("{s}/27988?period=2019")),
+        ("huuthanh", format!("{s}/27988/reviews/2019")),
+        ("huuthanh", format!("{s}/27988/reviews")),
+        ("huuthanh", format!("{s}/27988/roadmap")),
+        ("huuthanh", format!("{s}/27988/plan/2019")),
+        ("huuthanh", "/units/27988/bloc".to_string()),
+        ("huuthanh", "/units/27988/hamlets".to_string()),
+        ("huuthanh", "/units/27988/meetings".to_string()),
+        ("huuthanh", "/units/27988/feedback".to_string()),
+        ("district", format!("{s}/802/roadmaps")),
+    ];
+    let mut report = Vec::new();
+    for (who, path) in &pages {
+        let total = transferred(&w, who, path).await + assets;
+        report.push(format!("{path}: {total} B"));
+        assert!(total < 60 * 1024, "{path} weighs {total} bytes with its CSS and JS");
+    }
+    println!("{}", report.join("\n"));
+}
