@@ -339,6 +339,9 @@ pub struct DashboardPage {
     rows: Vec<MatrixRow>,
     lagging: Vec<MatrixRow>,
     child_label: String,
+    /// The dashboard's address without its query, and the query (for the files and print view).
+    files: String,
+    query: String,
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -474,6 +477,8 @@ pub async fn show(
         rows,
         lagging,
         child_label,
+        files: path.clone(),
+        query: query.clone(),
         d,
     })
 }
@@ -483,4 +488,144 @@ fn state_within(scheme: &StoredScheme, u: &Unit, lineage: &[Unit]) -> bool {
     let root = lineage.iter().position(|l| l.id == scheme.root_unit_id);
     let here = lineage.iter().position(|l| l.id == u.id);
     matches!((root, here), (Some(r), Some(h)) if h >= r)
+}
+
+// ---- files and print -----------------------------------------------------------------------
+
+/// The dashboard's matrix as the report crate takes it; the caller keeps the owned parts.
+fn with_matrix<T>(
+    scheme: &StoredScheme,
+    d: &DashboardJson,
+    f: impl FnOnce(&danvan_report::matrix::MatrixView<'_>) -> T,
+) -> T {
+    use danvan_report::matrix::{MatrixLine, MatrixTarget, MatrixView};
+    let groups: Vec<(&str, &str)> =
+        scheme.def.groups.iter().map(|g| (g.code.as_str(), g.name.as_str())).collect();
+    let targets: Vec<MatrixTarget<'_>> = d
+        .targets
+        .iter()
+        .map(|t| MatrixTarget {
+            code: &t.code,
+            name: &t.name,
+            group: &t.group,
+            goal: t.goal,
+            coverage: t.coverage,
+        })
+        .collect();
+    let mut children: Vec<&ChildFigure> = d.children.iter().collect();
+    children.sort_by_key(|c| c.rank);
+    let lines: Vec<MatrixLine<'_>> = children
+        .iter()
+        .map(|c| MatrixLine {
+            code: &c.code,
+            name: &c.name,
+            rank: c.rank,
+            score: c.score,
+            received: c.received,
+            expected: c.expected,
+            coverage: &c.coverage,
+        })
+        .collect();
+    f(&MatrixView {
+        scheme_title: &scheme.def.title,
+        unit_name: &d.unit_name,
+        period: &d.period,
+        sample: scheme.def.sample,
+        groups: &groups,
+        targets: &targets,
+        lines: &lines,
+    })
+}
+
+async fn figures(
+    state: &AppState,
+    scheme: &str,
+    unit: &Unit,
+    period: Option<&str>,
+) -> Result<(StoredScheme, DashboardJson), WebError> {
+    let (scheme, period) = resolve(state, scheme, period).await?;
+    let d = compute(state, &scheme, unit, &period).await?;
+    Ok((scheme, d))
+}
+
+/// The units × targets matrix as an Excel workbook.
+pub async fn matrix_xlsx(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code)): Path<(String, String)>,
+    Query(q): Query<DashboardQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let (scheme, d) = figures(&state, &scheme, &unit, q.period.as_deref()).await.in_lang(ctx.lang)?;
+    let bytes = with_matrix(&scheme, &d, danvan_report::matrix::matrix_workbook)
+        .map_err(|e| WebError::Internal(Box::new(e)))
+        .in_lang(ctx.lang)?;
+    let name = format!("chi-tieu-{}-{}.xlsx", unit.code, d.period);
+    Ok(crate::review_pages::attachment(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &name,
+        bytes,
+    ))
+}
+
+/// The units × targets matrix as CSV (UTF-8 with BOM).
+pub async fn matrix_csv(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code)): Path<(String, String)>,
+    Query(q): Query<DashboardQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let (scheme, d) = figures(&state, &scheme, &unit, q.period.as_deref()).await.in_lang(ctx.lang)?;
+    let bytes = with_matrix(&scheme, &d, danvan_report::matrix::matrix_csv);
+    let name = format!("chi-tieu-{}-{}.csv", unit.code, d.period);
+    Ok(crate::review_pages::attachment("text/csv; charset=utf-8", &name, bytes))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard_print.html")]
+pub struct PrintPage {
+    lang: crate::i18n::Lang,
+    d: DashboardJson,
+    scheme_title: String,
+    issuing_body: String,
+    sample: bool,
+    today: String,
+    rows: Vec<MatrixRow>,
+}
+
+/// An A4 print view of the dashboard's figures (the browser prints or saves it as PDF).
+pub async fn print(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code)): Path<(String, String)>,
+    Query(q): Query<DashboardQuery>,
+) -> Result<PrintPage, PageError> {
+    let lang = ctx.lang;
+    let (scheme, d) = figures(&state, &scheme, &unit, q.period.as_deref()).await.in_lang(lang)?;
+    let mut rows: Vec<MatrixRow> = d
+        .children
+        .iter()
+        .map(|c| MatrixRow {
+            href: String::new(),
+            name: c.name.clone(),
+            rank: c.rank,
+            score: pct(c.score),
+            completeness: format!("{}/{}", c.received, c.expected),
+            cells: Vec::new(),
+            lagging: c.lagging.join("; "),
+        })
+        .collect();
+    rows.sort_by_key(|r| r.rank);
+    let t = today();
+    Ok(PrintPage {
+        lang,
+        scheme_title: scheme.def.title.clone(),
+        issuing_body: scheme.def.issuing_body.clone(),
+        sample: scheme.def.sample,
+        today: format!("ngày {} tháng {} năm {}", t.format("%d"), t.format("%m"), t.format("%Y")),
+        rows,
+        d,
+    })
 }

@@ -1379,6 +1379,49 @@ async fn dashboard_figures_equal_counts_made_from_the_reviews() {
         let page = text(&page);
         assert_eq!(s, StatusCode::OK);
         assert!(page.contains("60% (12/20)") && page.contains("<svg"), "{page}");
+
+        // The same figures as files: Excel (summary + a sheet per task group), CSV, print view.
+        let files = "/schemes/LA-KDV-2017-2020/units/802";
+        let (s, headers, xlsx) =
+            w.send("district", Method::GET, &format!("{files}/matrix.xlsx?period=2019"), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            location(&headers).is_empty()
+                && headers[header::CONTENT_DISPOSITION].to_str().unwrap().contains("chi-tieu-802-2019.xlsx")
+        );
+        use calamine::Reader;
+        let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(xlsx)).unwrap();
+        assert_eq!(book.sheet_names().len(), 1 + scheme.def.groups.len());
+        let summary = book.worksheet_range("Tổng hợp").unwrap();
+        let ranked: Vec<String> =
+            (4..24).map(|r| summary.get_value((r, 2)).map(|c| c.to_string()).unwrap_or_default()).collect();
+        assert_eq!(ranked.iter().filter(|n| !n.is_empty()).count(), 20);
+        assert_eq!(summary.get_value((4, 3)), Some(&calamine::Data::Float(10.0)), "the best score first");
+        let group2 = book.worksheet_range("Nhóm 2").unwrap();
+        let col = (2..10)
+            .find(|c| group2.get_value((3, *c)).is_some_and(|h| h.to_string().starts_with("2.1 ")))
+            .unwrap();
+        let met: usize =
+            (4..24).filter(|r| group2.get_value((*r, col)) == Some(&calamine::Data::Float(100.0))).count();
+        assert_eq!(met, 8, "2.1 met in eight communes");
+        let (s, _, csv) =
+            w.send("district", Method::GET, &format!("{files}/matrix.csv?period=2019"), None).await;
+        let csv = text(&csv);
+        assert!(s == StatusCode::OK && csv.starts_with("\u{feff}hang,ma,don_vi"));
+        assert_eq!(csv.lines().count(), 21);
+        let (s, _, print) =
+            w.send("district", Method::GET, &format!("{files}/print?period=2019"), None).await;
+        let print = text(&print);
+        assert!(
+            s == StatusCode::OK
+                && print.contains("Kết quả thực hiện chỉ tiêu kỳ 2019")
+                && print.contains("Đã nhận 12/20 báo cáo (60%)")
+        );
+        assert!(print.contains("size: A4") && print.contains("Times New Roman"));
+        assert_eq!(
+            w.send("huuthanh", Method::GET, &format!("{files}/matrix.csv?period=2019"), None).await.0,
+            StatusCode::FORBIDDEN
+        );
     })
     .await;
 }
@@ -1400,19 +1443,25 @@ async fn transferred(w: &World, who: &str, path: &str) -> usize {
 #[tokio::test]
 async fn every_main_page_with_its_css_and_js_weighs_under_60_kb_compressed() {
     use danvan_domain::value::{Milli, Value as V};
-    let w = World::new(Store::open(danvan_store::testing::tempfile_dir().join("w.db").to_str().unwrap()).await.unwrap()).await;
+    let w = World::new(
+        Store::open(danvan_store::testing::tempfile_dir().join("w.db").to_str().unwrap()).await.unwrap(),
+    )
+    .await;
     // A full province: every commune reported on every target in 2019.
     let scheme = w.store.scheme("LA-KDV-2017-2020").await.unwrap().unwrap();
     let long_an = w.store.unit_by_code("80", None).await.unwrap().unwrap();
     let day = chrono::NaiveDate::from_ymd_opt(2019, 12, 31).unwrap();
-    let communes = w.store.units_within(long_an.id, danvan_domain::units::UnitLevel::Commune, day).await.unwrap();
+    let communes =
+        w.store.units_within(long_an.id, danvan_domain::units::UnitLevel::Commune, day).await.unwrap();
     let values: std::collections::BTreeMap<String, V> = scheme
         .def
         .targets
         .iter()
         .map(|t| {
             let v = match t.kind {
-                danvan_domain::scheme::TargetKind::Ratio => V::Ratio { numerator: Milli(7_000), denominator: Milli(10_000) },
+                danvan_domain::scheme::TargetKind::Ratio => {
+                    V::Ratio { numerator: Milli(7_000), denominator: Milli(10_000) }
+                }
                 danvan_domain::scheme::TargetKind::Count => V::Count { count: Milli(3_000) },
                 danvan_domain::scheme::TargetKind::YesNo => V::YesNo { yes: true },
                 danvan_domain::scheme::TargetKind::Level => V::Level { grade: 1 },

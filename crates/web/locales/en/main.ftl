@@ -520,3 +520,4 @@ dashboard-legend-none = none yet
 dashboard-districts = Districts
 dashboard-provinces = Provinces
 dashboard-communes = Communes
+dashboard-print = Print view (A4)

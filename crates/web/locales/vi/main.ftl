@@ -520,3 +520,4 @@ dashboard-legend-none = chưa có
 dashboard-districts = Các huyện, thị xã, thành phố
 dashboard-provinces = Các tỉnh, thành phố
 dashboard-communes = Các xã, phường, thị trấn
+dashboard-print = Bản in (A4)
