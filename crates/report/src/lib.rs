@@ -2,6 +2,7 @@
 //! and reads back the spreadsheets people fill offline. No IO beyond bytes in and bytes out.
 
 pub mod charts;
+pub mod docx;
 pub mod matrix;
 pub mod plan_xlsx;
 pub mod review_xlsx;

@@ -262,6 +262,7 @@ fn routes(state: AppState) -> Routes {
         .get("/schemes/{scheme}/units/{code}/matrix.xlsx", Unit(Action::Read), dashboard::matrix_xlsx)
         .get("/schemes/{scheme}/units/{code}/matrix.csv", Unit(Action::Read), dashboard::matrix_csv)
         .get("/schemes/{scheme}/units/{code}/print", Unit(Action::Read), dashboard::print)
+        .get("/schemes/{scheme}/units/{code}/report.docx", Unit(Action::Read), dashboard::report_docx)
         .get("/api/v1/schemes/{scheme}/units/{code}/dashboard", Unit(Action::Read), dashboard::api_dashboard)
         .get("/api/v1/schemes/{scheme}/units/{code}/roadmap", Unit(Action::Read), roadmaps::get_roadmap)
         .put("/api/v1/schemes/{scheme}/units/{code}/roadmap", Unit(Action::Edit), roadmaps::put_roadmap)

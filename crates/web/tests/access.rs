@@ -459,6 +459,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET", "/schemes/{scheme}/units/{code}/matrix.xlsx", "APDCV", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/matrix.csv", "APDCV", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/print", "APDCV", "AP", "A"),
+    ("GET", "/schemes/{scheme}/units/{code}/report.docx", "APDCV", "AP", "A"),
     ("GET", "/api/v1/schemes/{scheme}/units/{code}/dashboard", "APDCV", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/reviews", "APDCV", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/reviews/{period}", "APDCV", "AP", "A"),

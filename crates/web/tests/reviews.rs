@@ -1422,6 +1422,41 @@ async fn dashboard_figures_equal_counts_made_from_the_reviews() {
             w.send("huuthanh", Method::GET, &format!("{files}/matrix.csv?period=2019"), None).await.0,
             StatusCode::FORBIDDEN
         );
+
+        // The draft reports in Word: the district's from its figures, a commune's from its review.
+        let docx_xml = |bytes: Vec<u8>| {
+            use std::io::Read;
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+            let mut xml = String::new();
+            zip.by_name("word/document.xml").unwrap().read_to_string(&mut xml).unwrap();
+            xml
+        };
+        let (s, _, doc) =
+            w.send("district", Method::GET, &format!("{files}/report.docx?period=2019"), None).await;
+        assert_eq!(s, StatusCode::OK);
+        let xml = docx_xml(doc);
+        assert!(
+            xml.contains("HUYỆN ỦY ĐỨC HÒA")
+                && xml.contains("BAN DÂN VẬN")
+                && xml.contains("ĐẢNG CỘNG SẢN VIỆT NAM")
+        );
+        assert!(xml.contains("Đã nhận 12/20 báo cáo (60%)") && xml.contains("Sơ kết thực hiện"), "{xml}");
+        assert!(xml.contains("8/20 đơn vị đạt"), "2.1 in the appendix");
+        let first = w.store.unit(communes[0]).await.unwrap().unwrap();
+        let (s, _, doc) = w
+            .send(
+                "district",
+                Method::GET,
+                &format!("/schemes/LA-KDV-2017-2020/units/{}/report.docx?period=2019", first.code),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let xml = docx_xml(doc);
+        assert!(
+            xml.contains(&format!("ĐẢNG ỦY {}", first.name.to_uppercase())) && xml.contains("KHỐI DÂN VẬN")
+        );
+        assert!(xml.contains("Khối dân vận đạt 2/20 chỉ tiêu"), "1.1 and 2.1 met: {xml}");
     })
     .await;
 }

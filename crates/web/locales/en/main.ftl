@@ -521,3 +521,4 @@ dashboard-districts = Districts
 dashboard-provinces = Provinces
 dashboard-communes = Communes
 dashboard-print = Print view (A4)
+dashboard-docx = Draft report (Word)

@@ -521,3 +521,4 @@ dashboard-districts = Các huyện, thị xã, thành phố
 dashboard-provinces = Các tỉnh, thành phố
 dashboard-communes = Các xã, phường, thị trấn
 dashboard-print = Bản in (A4)
+dashboard-docx = Dự thảo báo cáo (Word)
