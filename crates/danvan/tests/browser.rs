@@ -962,6 +962,9 @@ async fn dashboards_drill_down_and_change_when_a_review_is_approved() {
     c.set_window_size(1280, 900).await.unwrap();
     sign_in(c, &base, "tinh.longan").await;
     let province = format!("{base}/schemes/LA-KDV-2017-2020/units/80?period=2020");
+    c.goto(&format!("{base}/")).await.unwrap();
+    click_and_wait(c, Locator::Id("my-dashboard")).await;
+    assert_eq!(h1(c).await, "Tỉnh Long An", "home leads to the province's dashboard");
     c.goto(&province).await.unwrap();
     assert_eq!(h1(c).await, "Tỉnh Long An");
     assert!(present(c, "sample-note").await, "sample data is said to be sample data");

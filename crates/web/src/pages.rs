@@ -149,6 +149,8 @@ pub struct SchemeCard {
     pub overview: Option<String>,
     /// For an approver: the inbox.
     pub inbox: Option<String>,
+    /// For a signed-in user: the dashboard of their unit (of the scheme's root without one).
+    pub dashboard: Option<String>,
     pub code: String,
     pub title: String,
     pub issuing_body: String,
@@ -178,12 +180,28 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePag
         .as_ref()
         .filter(|u| u.level == danvan_domain::units::UnitLevel::Commune)
         .map(|u| format!("/units/{}/bloc", u.code));
+    let mut roots = std::collections::HashMap::new();
+    for s in &schemes {
+        if let Some(u) = state.store.unit(s.root_unit_id).await.in_lang(lang)? {
+            roots.insert(s.root_unit_id, u.code);
+        }
+    }
+    let signed_in = ctx.user.is_some();
     Ok(HomePage {
         my_bloc,
         layout: Layout::new(&ctx, &lang.t("home-title"), "/"),
         schemes: schemes
             .into_iter()
             .map(|s| SchemeCard {
+                dashboard: signed_in
+                    .then(|| {
+                        my_unit
+                            .as_ref()
+                            .map(|u| u.code.clone())
+                            .or_else(|| roots.get(&s.root_unit_id).cloned())
+                    })
+                    .flatten()
+                    .map(|unit| format!("/schemes/{}/units/{unit}", s.code)),
                 my_reviews: my_unit
                     .as_ref()
                     .filter(|u| u.level == s.applies_to)

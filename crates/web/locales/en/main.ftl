@@ -522,3 +522,4 @@ dashboard-provinces = Provinces
 dashboard-communes = Communes
 dashboard-print = Print view (A4)
 dashboard-docx = Draft report (Word)
+dashboard-title = Dashboard

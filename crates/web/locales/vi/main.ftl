@@ -522,3 +522,4 @@ dashboard-provinces = Các tỉnh, thành phố
 dashboard-communes = Các xã, phường, thị trấn
 dashboard-print = Bản in (A4)
 dashboard-docx = Dự thảo báo cáo (Word)
+dashboard-title = Bảng theo dõi
