@@ -235,7 +235,8 @@ pub struct DoneQuery {
     pub on: Option<String>,
 }
 
-fn done_message(lang: Lang, prefix: &str, done: Option<&str>) -> String {
+/// The confirmation a page shows after `?done=…` (only simple keys are looked up).
+pub(crate) fn done_message(lang: Lang, prefix: &str, done: Option<&str>) -> String {
     done.filter(|d| d.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         .map(|d| lang.t(&format!("{prefix}-done-{d}")))
         .unwrap_or_default()

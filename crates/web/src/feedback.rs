@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{client_address, may, CurrentUser, ScopedUnit};
-use crate::community::province_of;
+use crate::community::{done_message, province_of};
 use crate::error::{ApiError, ErrorBody, InLang, PageError, WebError};
 use crate::i18n::Lang;
 use crate::pages::{Layout, PageCtx, Pager};
@@ -605,10 +605,7 @@ pub async fn inbox(
         statuses: FeedbackStatus::ALL.iter().map(|s| (s.as_str(), status_label(lang, *s))).collect(),
         status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
         problems: Vec::new(),
-        message: q
-            .done
-            .map(|d| lang.t(&format!("feedback-done-{}", d.replace(|c: char| !c.is_ascii_alphabetic(), ""))))
-            .unwrap_or_default(),
+        message: done_message(lang, "feedback", q.done.as_deref()),
     })
 }
 
@@ -665,10 +662,7 @@ pub async fn item(
     Query(q): Query<InboxQuery>,
 ) -> Result<ItemPage, PageError> {
     let lang = ctx.lang;
-    let message = q
-        .done
-        .map(|d| lang.t(&format!("feedback-done-{}", d.replace(|c: char| !c.is_ascii_alphabetic(), ""))))
-        .unwrap_or_default();
+    let message = done_message(lang, "feedback", q.done.as_deref());
     item_page(&state, &ctx, &user, &unit, id, Vec::new(), message).await.in_lang(lang)
 }
 
