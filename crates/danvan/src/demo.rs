@@ -2,10 +2,11 @@
 
 use danvan_domain::access::Role;
 use danvan_domain::period::scheme_periods;
+use danvan_domain::plan::{ActivityInput, ActivityStatus};
 use danvan_domain::scheme::{Criterion, Direction, SchemeDef, Target};
 use danvan_domain::value::{Milli, Value};
 use danvan_domain::workflow::State;
-use danvan_store::{Actor, NewUser, SampleReview, Store};
+use danvan_store::{Actor, NewUser, SampleActivity, SampleReview, Store};
 use danvan_web::auth::hash_password;
 
 /// The demo accounts: username, role, scope unit code, display name.
@@ -170,6 +171,58 @@ pub fn sample_reviews(def: &SchemeDef, units: &[i64], seed: u64) -> Vec<SampleRe
     out
 }
 
+/// Activities a commune's plan typically holds, with the organisation that leads them.
+const SAMPLE_ACTIVITIES: [(&str, &str, u32, u32); 6] = [
+    ("Hội nghị quán triệt, triển khai Đề án", "Đảng ủy", 2, 3),
+    ("Giao ban khối dân vận hằng quý", "UBMTTQ", 1, 12),
+    ("Tập huấn kỹ năng dân vận cho thành viên khối", "UBMTTQ", 4, 5),
+    ("Đối thoại với nhân dân về thủ tục hành chính", "UBND", 6, 7),
+    ("Xây dựng mô hình \"Dân vận khéo\"", "Hội Nông dân", 3, 10),
+    ("Sơ kết, đánh giá kết quả thực hiện Đề án", "Đảng ủy", 11, 12),
+];
+
+/// Sample plan activities for every unit and year: three or four a year; past years mostly
+/// done, some cancelled, and a few left unfinished (they show as overdue).
+pub fn sample_activities(def: &SchemeDef, units: &[i64], seed: u64) -> Vec<SampleActivity> {
+    let mut rng = Seeded::new(seed ^ 0xA5A5);
+    let day = |y: i32, m: u32, d: u32| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    let mut out = Vec::new();
+    for &unit in units {
+        for year in def.years() {
+            let n = rng.between(3, 4) as usize;
+            let first = rng.between(0, SAMPLE_ACTIVITIES.len() as i64 - 1) as usize;
+            for k in 0..n {
+                let (title, lead, from, to) = SAMPLE_ACTIVITIES[(first + k) % SAMPLE_ACTIVITIES.len()];
+                let r = rng.unit();
+                let status = if r < 0.82 {
+                    ActivityStatus::Done
+                } else if r < 0.88 {
+                    ActivityStatus::Cancelled
+                } else {
+                    ActivityStatus::InProgress
+                };
+                let targets = def.targets.get(rng.between(0, def.targets.len() as i64 - 1) as usize);
+                out.push(SampleActivity {
+                    unit_id: unit,
+                    year,
+                    status,
+                    input: ActivityInput {
+                        title: title.to_string(),
+                        description: String::new(),
+                        targets: targets.map(|t| vec![t.code.clone()]).unwrap_or_default(),
+                        lead_org: lead.to_string(),
+                        supporting_orgs: vec!["Hội Liên hiệp Phụ nữ".into(), "Đoàn Thanh niên".into()],
+                        responsible: String::new(),
+                        start: day(year, from, 1),
+                        due: day(year, to, 28),
+                    },
+                });
+            }
+        }
+    }
+    out
+}
+
 /// Fills a scheme with sample reviews for every unit that reports under it; the count.
 pub async fn fill_sample(
     store: &Store,
@@ -186,5 +239,7 @@ pub async fn fill_sample(
     let list = sample_reviews(&scheme.def, &units, seed);
     let total = list.len();
     let mut report = |done: usize| progress(done, total);
-    Ok(store.insert_sample_reviews(actor, scheme.id, &list, &mut report).await?)
+    let n = store.insert_sample_reviews(actor, scheme.id, &list, &mut report).await?;
+    store.insert_sample_activities(actor, scheme.id, &sample_activities(&scheme.def, &units, seed)).await?;
+    Ok(n)
 }

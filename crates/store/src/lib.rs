@@ -35,7 +35,7 @@ pub use community::{Conclusion, Feedback, FeedbackStep, Hamlet, Meeting, Meeting
 pub use plans::{Activity, ActivityFile, ActivityNote, NewFile};
 pub use reviews::{Entry, Evidence, Narrative, NewEvidence, Review, ReviewSummary, UnitValue};
 pub use roadmaps::{RoadmapSummary, StoredRoadmap};
-pub use sample::SampleReview;
+pub use sample::{SampleActivity, SampleReview};
 pub use schemes::{SchemeImport, SchemeSummary, StoredScheme};
 pub use units::{ImportSummary, UnitPage};
 pub use users::{ApiToken, NewUser, Session, User, UserChange};

@@ -4,10 +4,12 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
+use danvan_domain::plan::{ActivityInput, ActivityStatus};
 use danvan_domain::value::Value;
 use danvan_domain::workflow::State;
 
 use crate::audit::{write_audit, Actor, NewEvent};
+use crate::plans::json_list;
 use crate::reviews::columns;
 use crate::{with_pool, Result, Store, StoreError};
 
@@ -19,6 +21,15 @@ pub struct SampleReview {
     pub state: State,
     pub late: bool,
     pub values: BTreeMap<String, Value>,
+}
+
+/// One generated plan activity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleActivity {
+    pub unit_id: i64,
+    pub year: i32,
+    pub input: ActivityInput,
+    pub status: ActivityStatus,
 }
 
 const CHUNK: usize = 1000;
@@ -107,6 +118,55 @@ impl Store {
             tx.commit().await?;
         });
         progress(list.len());
+        Ok(list.len())
+    }
+
+    /// Writes sample plan activities of a scheme in one transaction; refused when the scheme
+    /// has any activity already.
+    pub async fn insert_sample_activities(
+        &self,
+        actor: &Actor,
+        scheme_id: i64,
+        list: &[SampleActivity],
+    ) -> Result<usize> {
+        let now = Utc::now();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM activities WHERE scheme_id = $1")
+                .bind(scheme_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if existing > 0 {
+                return Err(StoreError::Conflict("đề án đã có hoạt động; dữ liệu mẫu chỉ nạp vào kế hoạch trống".into()));
+            }
+            for chunk in list.chunks(CHUNK / 2) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO activities (scheme_id, unit_id, year, title, description, targets, lead_org, supporting_orgs, \
+                     responsible, start_date, due_date, status, version, created_at, updated_at) ",
+                );
+                qb.push_values(chunk, |mut b, a| {
+                    b.push_bind(scheme_id)
+                        .push_bind(a.unit_id)
+                        .push_bind(a.year)
+                        .push_bind(&a.input.title)
+                        .push_bind(&a.input.description)
+                        .push_bind(json_list(&a.input.targets))
+                        .push_bind(&a.input.lead_org)
+                        .push_bind(json_list(&a.input.supporting_orgs))
+                        .push_bind(&a.input.responsible)
+                        .push_bind(a.input.start)
+                        .push_bind(a.input.due)
+                        .push_bind(a.status.as_str())
+                        .push_bind(1_i64)
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            let event = NewEvent::new("sample", "plan", scheme_id).after(&serde_json::json!({"activities": list.len()}));
+            write_audit!(tx, actor, now, &[event]);
+            tx.commit().await?;
+        });
         Ok(list.len())
     }
 }

@@ -1753,6 +1753,29 @@ async fn subtrees_and_sample_reviews_in_bulk() {
             store.entity_history("scheme", &scheme.to_string()).await.unwrap().last().unwrap().action,
             "sample"
         );
+
+        // Sample activities: written at once, overdue ones found like any other.
+        let acts: Vec<danvan_store::SampleActivity> =
+            [(ActivityStatus::Done, 3), (ActivityStatus::InProgress, 6)]
+                .into_iter()
+                .map(|(status, month)| danvan_store::SampleActivity {
+                    unit_id: communes[0],
+                    year: 2018,
+                    input: activity("Tập huấn", day(2018, 1, 1), day(2018, month, 30)),
+                    status,
+                })
+                .collect();
+        assert_eq!(store.insert_sample_activities(&cli, scheme, &acts).await.unwrap(), 2);
+        let listed = store.activities_of(scheme, communes[0], 2018).await.unwrap();
+        let mut statuses: Vec<&str> = listed.iter().map(|a| a.status.as_str()).collect();
+        statuses.sort();
+        assert_eq!(statuses, ["done", "in_progress"]);
+        let overdue = store.overdue_within(scheme, long_an, day(2019, 1, 1)).await.unwrap();
+        assert_eq!(overdue.len(), 1);
+        assert!(matches!(
+            store.insert_sample_activities(&cli, scheme, &acts).await,
+            Err(StoreError::Conflict(_))
+        ));
     })
     .await;
 }
