@@ -890,7 +890,8 @@ async fn hamlets_and_a_meeting_whose_conclusion_goes_into_the_plan() {
 
     // The province adds an organisation of its own.
     sign_in(c, &base, "tinh.longan").await;
-    c.goto(&format!("{base}/units/80/organisations")).await.unwrap();
+    c.goto(&format!("{base}/")).await.unwrap();
+    click_and_wait(c, Locator::Id("my-organisations")).await;
     type_in(c, "#organisation-form input[name=\"name\"]", "Hội Người cao tuổi").await;
     click_and_wait(c, Locator::Css("#organisation-form button")).await;
     assert_eq!(text_of(c, "own-organisations").await, "Hội Người cao tuổi");

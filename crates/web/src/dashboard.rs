@@ -155,6 +155,9 @@ pub async fn compute(
     period: &Period,
 ) -> Result<DashboardJson, WebError> {
     let def = &scheme.def;
+    if !state.store.is_within(root.id, scheme.root_unit_id).await? {
+        return Err(WebError::NotFound(format!("{} không thuộc phạm vi đề án {}", root.name, def.code)));
+    }
     let on = period.end();
     let subtree = state.store.subtree(root.id, on).await?;
     let parents: HashMap<i64, Option<i64>> = subtree.iter().map(|u| (u.id, u.parent_id)).collect();

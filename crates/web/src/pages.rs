@@ -166,6 +166,8 @@ pub struct HomePage {
     schemes: Vec<SchemeCard>,
     /// For a user of a commune: its bloc.
     my_bloc: Option<String>,
+    /// For a user of a province: its member organisations and feedback deadline.
+    my_organisations: Option<String>,
 }
 
 pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePage, PageError> {
@@ -187,8 +189,13 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePag
         }
     }
     let signed_in = ctx.user.is_some();
+    let my_organisations = my_unit
+        .as_ref()
+        .filter(|u| u.level == danvan_domain::units::UnitLevel::Province)
+        .map(|u| format!("/units/{}/organisations", u.code));
     Ok(HomePage {
         my_bloc,
+        my_organisations,
         layout: Layout::new(&ctx, &lang.t("home-title"), "/"),
         schemes: schemes
             .into_iter()

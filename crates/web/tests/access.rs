@@ -803,3 +803,20 @@ async fn passwords_and_tokens_appear_in_no_log_line() {
         assert!(!logs.contains(secret), "{secret:?} leaked into the logs");
     }
 }
+
+#[tokio::test]
+async fn a_dashboard_is_only_for_units_the_scheme_covers() {
+    let w = World::new().await;
+    let cookie = w.session("admin").await;
+    let path = "/api/v1/schemes/LA-KDV-2017-2020/units";
+    let a =
+        send(&w.app, Method::GET, &format!("{path}/00004/dashboard?period=2019"), Some(&cookie), None, &[])
+            .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(a.body.contains("không thuộc phạm vi đề án"), "{}", a.body);
+    let b =
+        send(&w.app, Method::GET, &format!("{path}/27988/dashboard?period=2019"), Some(&cookie), None, &[])
+            .await;
+    assert_eq!(b.status, StatusCode::OK, "{}", b.body);
+    assert!(b.body.contains("\"expected\":1"));
+}
