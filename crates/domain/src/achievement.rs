@@ -260,6 +260,33 @@ pub fn score(statuses: &[Status]) -> Option<f64> {
     (!statuses.is_empty()).then(|| met as f64 / statuses.len() as f64 * 100.0)
 }
 
+/// The mean score of a group of units: the mean of the scores that exist (a unit that has not
+/// reported has none); `None` when no unit has one.
+pub fn mean_score(scores: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    let (sum, n) = scores.into_iter().flatten().fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    (n > 0).then(|| sum / n as f64)
+}
+
+/// Why a group of units needs attention (in Vietnamese): under half of its targets met,
+/// reports still missing after the deadline, activities overdue. Empty when none applies.
+pub fn lagging_reasons(
+    score: Option<f64>,
+    missing_after_deadline: u64,
+    overdue_activities: usize,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if score.is_some_and(|s| s < 50.0) {
+        out.push("dưới một nửa chỉ tiêu đạt".to_string());
+    }
+    if missing_after_deadline > 0 {
+        out.push(format!("thiếu {missing_after_deadline} báo cáo quá hạn"));
+    }
+    if overdue_activities > 0 {
+        out.push(format!("{overdue_activities} hoạt động quá hạn"));
+    }
+    out
+}
+
 /// Ranks units by score (highest first; units without a score last), ties in Vietnamese
 /// alphabetical order of their names. Returns (rank from 1, index into the input).
 pub fn rank(units: &[(&str, Option<f64>)]) -> Vec<(usize, usize)> {
@@ -438,5 +465,17 @@ mod tests {
             let lower = assess(&t, Some(&mirrored), plan.map(|p| f64::from(200 - p)));
             prop_assert_eq!(higher.status, lower.status);
         }
+    }
+
+    #[test]
+    fn group_scores_and_reasons_for_attention() {
+        assert_eq!(mean_score([Some(50.0), None, Some(100.0)]), Some(75.0));
+        assert_eq!(mean_score([None, None]), None);
+        assert!(lagging_reasons(Some(50.0), 0, 0).is_empty());
+        assert_eq!(
+            lagging_reasons(Some(49.9), 2, 1),
+            ["dưới một nửa chỉ tiêu đạt", "thiếu 2 báo cáo quá hạn", "1 hoạt động quá hạn"]
+        );
+        assert!(lagging_reasons(None, 0, 0).is_empty(), "no score is not lagging by itself");
     }
 }

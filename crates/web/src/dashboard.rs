@@ -8,7 +8,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State as AxState};
 use axum::Json;
-use danvan_domain::achievement::{assess, rank, rollup_targets, score, Status, UnitReview};
+use danvan_domain::achievement::{
+    assess, lagging_reasons, mean_score, rank, rollup_targets, score, Status, UnitReview,
+};
 use danvan_domain::period::{scheme_periods, Period};
 use danvan_domain::units::{Unit, UnitLevel};
 use danvan_domain::value::Value;
@@ -90,11 +92,6 @@ struct Reporter<'a> {
     child: i64,
 }
 
-fn mean(xs: impl Iterator<Item = f64>) -> Option<f64> {
-    let (sum, n) = xs.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
-    (n > 0).then(|| sum / n as f64)
-}
-
 /// The statuses of every target for every reporting unit of a period, and who reported late.
 struct PeriodResults {
     statuses: HashMap<i64, Vec<Status>>,
@@ -138,7 +135,7 @@ async fn period_results(
 }
 
 fn period_score(results: &PeriodResults, ids: &[i64]) -> Option<f64> {
-    mean(ids.iter().filter_map(|id| results.statuses.get(id)).filter_map(|s| score(s)))
+    mean_score(ids.iter().filter_map(|id| results.statuses.get(id)).map(|s| score(s)))
 }
 
 /// The latest period of the scheme that has ended (the first one before any has).
@@ -227,18 +224,10 @@ pub async fn compute(
         let rollups = rollup_targets(&def.targets, ids.len() as u64, &reviews_of(&ids), &planned);
         let got = ids.iter().filter(|id| results.values.contains_key(id)).count() as u64;
         let s = period_score(&results, &ids);
-        let mut lagging = Vec::new();
-        if s.is_some_and(|s| s < 50.0) {
-            lagging.push("dưới một nửa chỉ tiêu đạt".to_string());
-        }
-        if deadline_passed && got < ids.len() as u64 {
-            lagging.push(format!("thiếu {} báo cáo quá hạn", ids.len() as u64 - got));
-        }
+        let missing = if deadline_passed { ids.len() as u64 - got } else { 0 };
         let late_activities =
             overdue.iter().filter(|a| a.unit_id == c.id || ids.contains(&a.unit_id)).count();
-        if late_activities > 0 {
-            lagging.push(format!("{late_activities} hoạt động quá hạn"));
-        }
+        let lagging = lagging_reasons(s, missing, late_activities);
         child_figures.push(ChildFigure {
             code: c.code.clone(),
             name: c.name.clone(),
