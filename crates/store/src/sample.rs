@@ -94,7 +94,9 @@ impl Store {
                     .collect();
             let mut rows = Vec::new();
             for r in list {
-                let review = ids[&(r.unit_id, r.period.clone())];
+                let review = *ids.get(&(r.unit_id, r.period.clone())).ok_or_else(|| {
+                    StoreError::Invalid(format!("hai bản rà soát mẫu cùng đơn vị #{} kỳ {}", r.unit_id, r.period))
+                })?;
                 for (code, v) in &r.values {
                     let target = *targets
                         .get(code)
