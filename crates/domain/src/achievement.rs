@@ -254,6 +254,26 @@ pub fn rollup_targets(
         .collect()
 }
 
+/// Which targets a review meets, as kept beside an approved review so that roll-ups need not
+/// re-assess every value: one character per target in the scheme's order, '1' met, '0'
+/// reported and not met, '.' not reported.
+pub fn met_marks(targets: &[Target], values: &std::collections::BTreeMap<String, Value>) -> String {
+    targets
+        .iter()
+        .map(|t| match values.get(&t.code) {
+            None => '.',
+            Some(v) if meets(t, v) => '1',
+            Some(_) => '0',
+        })
+        .collect()
+}
+
+/// The score of a review from its marks (see [`met_marks`]): the percent of targets met.
+pub fn marks_score(marks: &str) -> Option<f64> {
+    let n = marks.len();
+    (n > 0).then(|| marks.bytes().filter(|b| *b == b'1').count() as f64 / n as f64 * 100.0)
+}
+
 /// A unit's score: the percent of its assessed targets that are met.
 pub fn score(statuses: &[Status]) -> Option<f64> {
     let met = statuses.iter().filter(|s| **s == Status::Achieved).count();
@@ -359,6 +379,19 @@ mod tests {
         let level = sample_target("3.4"); // ≥ Khá
         assert_eq!(assess(&level, Some(&Value::Level { grade: 3 }), None).status, Status::Achieved);
         assert_eq!(assess(&level, Some(&Value::Level { grade: 1 }), None).status, Status::Behind);
+    }
+
+    #[test]
+    fn marks_tell_met_targets_and_give_the_same_score_as_the_statuses() {
+        let targets = vec![sample_target("2.1"), sample_target("1.1"), sample_target("5.3")];
+        let values: std::collections::BTreeMap<String, Value> =
+            [("2.1".to_string(), ratio(19, 20)), ("5.3".to_string(), Value::Count { count: Milli(2000) })].into();
+        let marks = met_marks(&targets, &values);
+        assert_eq!(marks, "1.0");
+        let statuses: Vec<Status> = targets.iter().map(|t| assess(t, values.get(&t.code), None).status).collect();
+        assert_eq!(marks_score(&marks), score(&statuses));
+        assert!((marks_score(&marks).unwrap() - 100.0 / 3.0).abs() < 1e-9);
+        assert_eq!(marks_score(""), None);
     }
 
     #[test]

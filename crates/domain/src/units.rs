@@ -12,6 +12,8 @@ use crate::text;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitLevel {
+    /// The whole country: the one unit above the provinces, for national schemes and dashboards.
+    Country,
     Province,
     District,
     Commune,
@@ -19,10 +21,12 @@ pub enum UnitLevel {
 }
 
 impl UnitLevel {
-    pub const ALL: [UnitLevel; 4] = [Self::Province, Self::District, Self::Commune, Self::Hamlet];
+    pub const ALL: [UnitLevel; 5] =
+        [Self::Country, Self::Province, Self::District, Self::Commune, Self::Hamlet];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Country => "country",
             Self::Province => "province",
             Self::District => "district",
             Self::Commune => "commune",
@@ -37,6 +41,7 @@ impl UnitLevel {
     /// The unit types (loại đơn vị) allowed at this level, as written in official names.
     pub fn kinds(self) -> &'static [&'static str] {
         match self {
+            Self::Country => &["Quốc gia"],
             Self::Province => &["Tỉnh", "Thành phố"],
             Self::District => &["Huyện", "Quận", "Thị xã", "Thành phố"],
             Self::Commune => &["Xã", "Phường", "Thị trấn", "Đặc khu"],
@@ -47,6 +52,7 @@ impl UnitLevel {
     /// The number of digits of an official code at this level (hamlets have none).
     pub fn code_len(self) -> Option<usize> {
         match self {
+            Self::Country => None,
             Self::Province => Some(2),
             Self::District => Some(3),
             Self::Commune => Some(5),

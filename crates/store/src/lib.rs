@@ -33,7 +33,7 @@ pub use audit::{Actor, AuditEvent, AuditFilter, AuditPage};
 pub use bloc::{Decision, Member};
 pub use community::{Conclusion, Feedback, FeedbackStep, Hamlet, Meeting, MeetingSummary};
 pub use plans::{Activity, ActivityFile, ActivityNote, NewFile};
-pub use reviews::{Entry, Evidence, Narrative, NewEvidence, Review, ReviewSummary, UnitValue};
+pub use reviews::{Entry, Evidence, Narrative, NewEvidence, Review, ReviewMarks, ReviewSummary, UnitValue};
 pub use roadmaps::{RoadmapSummary, StoredRoadmap};
 pub use sample::{SampleActivity, SampleReview};
 pub use schemes::{SchemeImport, SchemeSummary, StoredScheme};
@@ -132,6 +132,7 @@ impl Store {
     pub async fn open(url: &str) -> Result<Self> {
         let store = Self::connect(url).await?;
         store.migrate().await?;
+        store.mark_unmarked_reviews().await?;
         Ok(store)
     }
 

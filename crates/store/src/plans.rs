@@ -175,6 +175,30 @@ impl Store {
         rows.into_iter().map(Activity::try_from).collect()
     }
 
+    /// How many activities of each unit of a subtree are overdue on a day (not done, past due).
+    pub async fn overdue_counts_within(
+        &self,
+        scheme_id: i64,
+        root_unit_id: i64,
+        today: NaiveDate,
+    ) -> Result<std::collections::HashMap<i64, u64>> {
+        let rows: Vec<(i64, i64)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "WITH RECURSIVE scope (id) AS ( \
+                   SELECT id FROM units WHERE id = $2 \
+                   UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) \
+                 SELECT unit_id, COUNT(*) FROM activities WHERE scheme_id = $1 AND unit_id IN (SELECT id FROM scope) \
+                 AND status IN ('not_started', 'in_progress') AND due_date < $3 GROUP BY unit_id",
+            )
+            .bind(scheme_id)
+            .bind(root_unit_id)
+            .bind(today)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(unit, n)| (unit, n as u64)).collect())
+    }
+
     /// Adds an activity (input already checked by the domain).
     pub async fn create_activity(
         &self,

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
+use danvan_domain::achievement::met_marks;
 use danvan_domain::value::{Milli, Value};
 use danvan_domain::workflow::{State, Transition};
 use serde::{Deserialize, Serialize};
@@ -362,8 +363,27 @@ impl Store {
         } else {
             BTreeMap::new()
         };
+        // An approved review keeps which targets it meets, for the dashboards' roll-ups.
+        let met = if transition == Transition::Approve {
+            let scheme = self
+                .scheme_by_id(before.scheme_id)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("đề án #{}", before.scheme_id)))?;
+            let mut values: BTreeMap<String, Value> =
+                before.values.iter().filter_map(|(code, e)| Some((code.clone(), e.value.clone()?))).collect();
+            for (code, value) in &frozen {
+                match value {
+                    Some(v) => values.insert(code.clone(), v.clone()),
+                    None => values.remove(code),
+                };
+            }
+            Some(met_marks(&scheme.def.targets, &values))
+        } else {
+            None
+        };
         let step = Step { id, unit_id: before.unit_id, state: before.state, version: before.version };
-        self.workflow_step(Doc::Review, actor, step, transition, reason, late, &frozen).await?;
+        let after = crate::workflow::After { late, frozen: &frozen, met: met.as_deref() };
+        self.workflow_step(Doc::Review, actor, step, transition, reason, after).await?;
         self.review_by_id(id).await?.ok_or_else(|| StoreError::NotFound(format!("rà soát #{id}")))
     }
 
@@ -423,6 +443,16 @@ fn stale(current: &Review) -> StoreError {
         current.version,
         current.updated_at.format("%d/%m/%Y %H:%M")
     ))
+}
+
+/// An approved review as dashboards roll it up: which targets it meets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewMarks {
+    pub unit_id: i64,
+    pub period: String,
+    pub late: bool,
+    /// One character per target in the scheme's order: '1' met, '0' not met, '.' not reported.
+    pub met: String,
 }
 
 /// One unit's value for a target, as roll-ups take it.
@@ -499,6 +529,76 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The approved reviews of a scheme for units of a subtree, every period, with the marks of
+    /// the targets each meets (see [`met_marks`]), by period then unit. The whole scheme is
+    /// read without walking the hierarchy when the subtree is the scheme's own.
+    pub async fn approved_marks_within(&self, scheme_id: i64, root_unit_id: i64) -> Result<Vec<ReviewMarks>> {
+        let whole: bool = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) > 0 FROM schemes WHERE id = $1 AND root_unit_id = $2")
+                .bind(scheme_id)
+                .bind(root_unit_id)
+                .fetch_one(pool)
+                .await?
+        });
+        let scope = if whole {
+            "$2 = 0"
+        } else {
+            "unit_id IN (WITH RECURSIVE scope (id) AS ( \
+               SELECT id FROM units WHERE id = $2 \
+               UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) SELECT id FROM scope)"
+        };
+        let rows: Vec<(i64, String, bool, Option<String>)> = with_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "SELECT unit_id, period, late, met FROM reviews \
+                 WHERE scheme_id = $1 AND state = 'approved' AND {scope} ORDER BY period, unit_id"
+            ))
+            .bind(scheme_id)
+            .bind(if whole { 0 } else { root_unit_id })
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(unit_id, period, late, met)| {
+                let met = met.ok_or_else(|| {
+                    StoreError::Corrupt(format!("approved review of unit {unit_id} for {period} has no marks"))
+                })?;
+                Ok(ReviewMarks { unit_id, period, late, met })
+            })
+            .collect()
+    }
+
+    /// Writes the marks of approved reviews that have none (reviews approved before marks were
+    /// kept); returns how many. Run when the store opens.
+    pub async fn mark_unmarked_reviews(&self) -> Result<usize> {
+        let rows: Vec<(i64, i64)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, scheme_id FROM reviews WHERE state = 'approved' AND met IS NULL")
+                .fetch_all(pool)
+                .await?
+        });
+        let mut schemes = HashMap::new();
+        for (id, scheme_id) in &rows {
+            if !schemes.contains_key(scheme_id) {
+                let s = self
+                    .scheme_by_id(*scheme_id)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt(format!("review {id}: no scheme {scheme_id}")))?;
+                schemes.insert(*scheme_id, s);
+            }
+            let review = self.review_by_id(*id).await?.ok_or_else(|| StoreError::NotFound(format!("rà soát #{id}")))?;
+            let values: BTreeMap<String, Value> =
+                review.values.into_iter().filter_map(|(code, e)| Some((code, e.value?))).collect();
+            let met = met_marks(&schemes[scheme_id].def.targets, &values);
+            with_pool!(self, pool => {
+                sqlx::query("UPDATE reviews SET met = $1 WHERE id = $2 AND state = 'approved'")
+                    .bind(&met)
+                    .bind(id)
+                    .execute(pool)
+                    .await?;
+            });
+        }
+        Ok(rows.len())
     }
 
     /// The units of a level in a subtree that exist on a day (those expected to report).

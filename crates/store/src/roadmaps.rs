@@ -228,7 +228,8 @@ impl Store {
             return Err(stale(&before));
         }
         let step = Step { id, unit_id: before.unit_id, state: before.state, version: before.version };
-        self.workflow_step(Doc::Roadmap, actor, step, transition, reason, late, &Default::default()).await?;
+        let after = crate::workflow::After { late, frozen: &Default::default(), met: None };
+        self.workflow_step(Doc::Roadmap, actor, step, transition, reason, after).await?;
         self.roadmap_by_id(id).await?.ok_or_else(|| StoreError::NotFound(format!("lộ trình #{id}")))
     }
 

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
+use danvan_domain::achievement::met_marks;
 use danvan_domain::plan::{ActivityInput, ActivityStatus};
 use danvan_domain::value::Value;
 use danvan_domain::workflow::State;
@@ -49,6 +50,14 @@ impl Store {
                 "đề án đã có bản rà soát; dữ liệu mẫu chỉ nạp vào đề án trống".into(),
             ));
         }
+        let scheme = self
+            .scheme_by_id(scheme_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("đề án #{scheme_id}")))?;
+        let marks: Vec<Option<String>> = list
+            .iter()
+            .map(|r| (r.state == State::Approved).then(|| met_marks(&scheme.def.targets, &r.values)))
+            .collect();
         let now = Utc::now();
         let narrative = r#"{"results":"","limitations":"","next_tasks":""}"#;
         with_pool!(self, pool => {
@@ -61,12 +70,12 @@ impl Store {
                     .into_iter()
                     .map(|(id, code)| (code, id))
                     .collect();
-            for (i, chunk) in list.chunks(CHUNK).enumerate() {
+            for (i, (chunk, marks)) in list.chunks(CHUNK).zip(marks.chunks(CHUNK)).enumerate() {
                 let mut qb = sqlx::QueryBuilder::new(
                     "INSERT INTO reviews (scheme_id, unit_id, period, state, version, narrative, submitted_at, late, \
-                     decided_at, created_at, updated_at) ",
+                     decided_at, created_at, updated_at, met) ",
                 );
-                qb.push_values(chunk, |mut b, r| {
+                qb.push_values(chunk.iter().zip(marks), |mut b, (r, met)| {
                     let submitted = (r.state != State::Draft).then_some(now);
                     let decided = (r.state == State::Approved).then_some(now);
                     b.push_bind(scheme_id)
@@ -79,7 +88,8 @@ impl Store {
                         .push_bind(r.late)
                         .push_bind(decided)
                         .push_bind(now)
-                        .push_bind(now);
+                        .push_bind(now)
+                        .push_bind(met);
                 });
                 qb.build().execute(&mut *tx).await?;
                 progress((i * CHUNK + chunk.len()) / 2);

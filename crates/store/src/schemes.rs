@@ -367,6 +367,17 @@ impl Store {
             .collect()
     }
 
+    /// A scheme by its id (see [`Store::scheme`]).
+    pub async fn scheme_by_id(&self, id: i64) -> Result<Option<StoredScheme>> {
+        let code: Option<String> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT code FROM schemes WHERE id = $1").bind(id).fetch_optional(pool).await?
+        });
+        match code {
+            Some(code) => self.scheme(&code).await,
+            None => Ok(None),
+        }
+    }
+
     /// A scheme with its task groups, targets and coverage goals.
     pub async fn scheme(&self, code: &str) -> Result<Option<StoredScheme>> {
         let (row, groups, targets, coverage) = with_pool!(self, pool => {

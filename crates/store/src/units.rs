@@ -101,8 +101,12 @@ impl Store {
                 .map(|u| (u.code.clone(), u))
                 .collect();
             let mut ids: HashMap<&str, i64> = HashMap::new();
+            // Provinces hang from the country (created by the migrations).
+            let country: Option<i64> =
+                sqlx::query_scalar("SELECT MIN(id) FROM units WHERE level = 'country'").fetch_one(&mut *tx).await?;
             for (i, rec) in list.units.iter().enumerate() {
                 let parent_id = match &rec.parent_code {
+                    None if rec.level == UnitLevel::Province => country,
                     None => None,
                     Some(code) => Some(*ids.get(code.as_str()).ok_or_else(|| {
                         StoreError::Invalid(format!(
@@ -286,11 +290,14 @@ impl Store {
         to_units(rows)
     }
 
-    /// The units without a parent (provinces), valid on a date when one is given, in
+    /// The top units under the country (provinces), valid on a date when one is given, in
     /// Vietnamese alphabetical order.
     pub async fn roots(&self, on: Option<NaiveDate>) -> Result<Vec<Unit>> {
         let rows: Vec<UnitRow> = with_pool!(self, pool => {
-            sqlx::query_as(&format!("SELECT {UNIT_COLUMNS} FROM units WHERE parent_id IS NULL"))
+            sqlx::query_as(&format!(
+                "SELECT {UNIT_COLUMNS} FROM units WHERE level <> 'country' AND (parent_id IS NULL \
+                 OR parent_id IN (SELECT id FROM units WHERE level = 'country'))"
+            ))
                 .fetch_all(pool)
                 .await?
         });

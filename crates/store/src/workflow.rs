@@ -42,6 +42,14 @@ impl Doc {
     }
 }
 
+/// What a step writes beside the new state: whether a submission is late, the computed values
+/// frozen into a review, and an approved review's marks of the targets it meets.
+pub(crate) struct After<'a> {
+    pub late: bool,
+    pub frozen: &'a BTreeMap<String, Option<Value>>,
+    pub met: Option<&'a str>,
+}
+
 /// The document as it was when the step was asked for.
 pub(crate) struct Step {
     pub id: i64,
@@ -55,7 +63,6 @@ impl Store {
     /// the transition is not allowed from the state, lacks a needed reason, or the document
     /// changed since `before.version` was read. Approving a roadmap puts its plan in force;
     /// reopening one takes it out of force; revising keeps the plan in force.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn workflow_step(
         &self,
         doc: Doc,
@@ -63,9 +70,9 @@ impl Store {
         before: Step,
         transition: Transition,
         reason: Option<&str>,
-        late: bool,
-        frozen: &BTreeMap<String, Option<Value>>,
+        after: After<'_>,
     ) -> Result<()> {
+        let After { late, frozen, met } = after;
         let next = apply(before.state, transition, reason).map_err(StoreError::Invalid)?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         let now = Utc::now();
@@ -136,6 +143,13 @@ impl Store {
                         .await?;
                 }
                 _ => {}
+            }
+            if doc == Doc::Review {
+                sqlx::query("UPDATE reviews SET met = $1 WHERE id = $2")
+                    .bind(if next == State::Approved { met } else { None })
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             for (code, value) in frozen {
                 let (num, den, count, yes, grade) = columns(value);

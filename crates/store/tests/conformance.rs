@@ -102,10 +102,11 @@ async fn both_lists_live_side_by_side_by_validity() {
         assert_eq!(both.len(), 2);
         assert!(store.unit_by_code("99999", None).await.unwrap().is_none());
 
-        // The 2025 commune hangs directly under its province.
+        // The 2025 commune hangs directly under its province, and provinces under the country.
         let lineage = store.lineage(newest.id).await.unwrap();
         let names: Vec<&str> = lineage.iter().map(|u| u.name.as_str()).collect();
-        assert_eq!(names, ["Thành phố Hà Nội", "Phường Ba Đình"]);
+        assert_eq!(names, ["Việt Nam", "Thành phố Hà Nội", "Phường Ba Đình"]);
+        assert_eq!(lineage[0].level, UnitLevel::Country);
 
         assert_eq!(store.count_units(UnitLevel::Commune, Some(day(2019, 1, 1))).await.unwrap(), 8);
         assert_eq!(store.count_units(UnitLevel::Commune, Some(day(2026, 1, 1))).await.unwrap(), 2);
@@ -146,9 +147,13 @@ async fn hierarchy_in_vietnamese_order() {
         let lineage = store.lineage(huu_thanh.id).await.unwrap();
         assert_eq!(
             lineage.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(),
-            ["Tỉnh Long An", "Huyện Đức Hòa", "Xã Hựu Thạnh"]
+            ["Việt Nam", "Tỉnh Long An", "Huyện Đức Hòa", "Xã Hựu Thạnh"]
         );
         assert!(store.is_within(huu_thanh.id, la.id).await.unwrap());
+        assert!(store.is_within(huu_thanh.id, lineage[0].id).await.unwrap());
+        let country = store.unit_by_code("VN", None).await.unwrap().unwrap();
+        let provinces = store.children(country.id).await.unwrap();
+        assert_eq!(provinces.iter().map(|u| u.code.as_str()).collect::<Vec<_>>(), ["01", "80"]);
         assert!(store.is_within(huu_thanh.id, huu_thanh.id).await.unwrap());
         let ha_noi = store.unit_by_code("01", None).await.unwrap().unwrap();
         assert!(!store.is_within(huu_thanh.id, ha_noi.id).await.unwrap());
@@ -719,6 +724,23 @@ async fn reviews_save_with_versions_and_move_through_the_workflow() {
         let ok =
             store.transition_review(&district, r.id, None, Transition::Approve, None, false).await.unwrap();
         assert_eq!((ok.state, ok.late), (State::Approved, false));
+        // The approval keeps which targets the review meets, for the dashboards' roll-ups; the
+        // marks equal a fresh assessment of the stored values.
+        let def = store.scheme_by_id(scheme).await.unwrap().unwrap().def;
+        let stored: BTreeMap<String, Value> =
+            ok.values.iter().filter_map(|(c, e)| Some((c.clone(), e.value.clone()?))).collect();
+        let la = unit_id(&store, "80").await;
+        let marks = store.approved_marks_within(scheme, la).await.unwrap();
+        assert_eq!(marks.len(), 1);
+        assert_eq!(
+            (marks[0].unit_id, marks[0].period.as_str(), marks[0].late),
+            (huu_thanh, "2018", false)
+        );
+        assert_eq!(marks[0].met, danvan_domain::achievement::met_marks(&def.targets, &stored));
+        assert_eq!(marks[0].met.len(), def.targets.len());
+        assert!(marks[0].met.contains('1') || marks[0].met.contains('0'), "{}", marks[0].met);
+        let elsewhere = unit_id(&store, "801").await;
+        assert!(store.approved_marks_within(scheme, elsewhere).await.unwrap().is_empty());
         assert!(matches!(
             store.save_review(&commune, r.id, ok.version, &values, &narrative).await,
             Err(StoreError::Invalid(_))
@@ -735,6 +757,7 @@ async fn reviews_save_with_versions_and_move_through_the_workflow() {
             .await
             .unwrap();
         assert_eq!(reopened.state, State::Draft);
+        assert!(store.approved_marks_within(scheme, la).await.unwrap().is_empty(), "reopened: no marks");
 
         // Its history: every step, with reasons.
         let history = store.entity_history("review", &r.id.to_string()).await.unwrap();
@@ -1739,6 +1762,24 @@ async fn subtrees_and_sample_reviews_in_bulk() {
         assert_eq!(store.review_count(scheme).await.unwrap(), 7);
         let approved = store.review_values_within(scheme, long_an, "2018", &[State::Approved]).await.unwrap();
         assert_eq!(approved.len(), 12, "6 approved reviews × 2 values");
+        // Approved sample reviews carry their marks like reviews approved one by one; a
+        // district's are only its own communes'.
+        let def = store.scheme_by_id(scheme).await.unwrap().unwrap().def;
+        let marks = store.approved_marks_within(scheme, long_an).await.unwrap();
+        assert_eq!(marks.len(), 6);
+        let expected = danvan_domain::achievement::met_marks(&def.targets, &list[1].values);
+        assert!(marks.iter().all(|m| m.met == expected && m.period == "2018"));
+        assert_eq!(marks.iter().filter(|m| m.late).count(), 1);
+        let in_duc_hoa = store.approved_marks_within(scheme, duc_hoa).await.unwrap();
+        let duc_hoa_communes = store.units_within(duc_hoa, UnitLevel::Commune, day(2018, 12, 31)).await.unwrap();
+        assert_eq!(in_duc_hoa.len(), duc_hoa_communes.len() - usize::from(duc_hoa_communes.contains(&communes[0])));
+        assert!(in_duc_hoa.iter().all(|m| duc_hoa_communes.contains(&m.unit_id)));
+        // Reviews approved before marks were kept get them when the store opens.
+        danvan_store::testing::execute(&store, "UPDATE reviews SET met = NULL").await.unwrap();
+        assert!(store.approved_marks_within(scheme, long_an).await.is_err(), "unmarked approved reviews are an error");
+        assert_eq!(store.mark_unmarked_reviews().await.unwrap(), 6);
+        assert_eq!(store.approved_marks_within(scheme, long_an).await.unwrap(), marks);
+        assert_eq!(store.mark_unmarked_reviews().await.unwrap(), 0);
         let first = store.review(scheme, communes[0], "2018").await.unwrap().unwrap();
         assert_eq!(
             (first.state, first.values["2.2"].value.clone()),
@@ -1772,6 +1813,9 @@ async fn subtrees_and_sample_reviews_in_bulk() {
         assert_eq!(statuses, ["done", "in_progress"]);
         let overdue = store.overdue_within(scheme, long_an, day(2019, 1, 1)).await.unwrap();
         assert_eq!(overdue.len(), 1);
+        let counts = store.overdue_counts_within(scheme, long_an, day(2019, 1, 1)).await.unwrap();
+        assert_eq!(counts.into_iter().collect::<Vec<_>>(), [(communes[0], 1)]);
+        assert!(store.overdue_counts_within(scheme, long_an, day(2018, 1, 1)).await.unwrap().is_empty());
         assert!(matches!(
             store.insert_sample_activities(&cli, scheme, &acts).await,
             Err(StoreError::Conflict(_))

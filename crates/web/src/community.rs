@@ -34,7 +34,7 @@ pub const MAX_CSV_BYTES: usize = 512 * 1024;
 
 /// The province a unit belongs to (itself for a province).
 pub(crate) async fn province_of(state: &AppState, unit: &Unit) -> Result<Option<i64>, WebError> {
-    Ok(state.store.lineage(unit.id).await?.into_iter().find(|u| u.parent_id.is_none()).map(|u| u.id))
+    Ok(state.store.lineage(unit.id).await?.into_iter().find(|u| u.level == UnitLevel::Province).map(|u| u.id))
 }
 
 fn commune_only(unit: &Unit) -> Result<(), WebError> {

@@ -8,13 +8,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State as AxState};
 use axum::Json;
-use danvan_domain::achievement::{
-    assess, lagging_reasons, mean_score, rank, rollup_targets, score, Status, UnitReview,
-};
+use danvan_domain::achievement::{assess, lagging_reasons, marks_score, rank, Status};
 use danvan_domain::period::{scheme_periods, Period};
 use danvan_domain::units::{Unit, UnitLevel};
-use danvan_domain::value::Value;
-use danvan_domain::workflow::State;
 use danvan_store::StoredScheme;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -51,6 +47,8 @@ pub struct TargetFigure {
 pub struct ChildFigure {
     pub code: String,
     pub name: String,
+    /// province, district or commune.
+    pub level: String,
     /// Mean score of its reporting units (percent of targets met; unreported targets count as not met).
     pub score: Option<f64>,
     pub rank: usize,
@@ -85,57 +83,49 @@ pub struct DashboardJson {
     pub trend: Vec<(String, Option<f64>)>,
 }
 
-/// A reporting unit (commune) with its place under the dashboard's unit.
-struct Reporter<'a> {
-    unit: &'a Unit,
-    /// The child of the dashboard's unit it belongs to (itself for a commune dashboard).
-    child: i64,
+/// A dot of the dashboard's map: a reporting unit at its point, or on the national dashboard a
+/// province at the centre of its communes.
+pub struct Dot {
+    pub code: String,
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub score: Option<f64>,
 }
 
-/// The statuses of every target for every reporting unit of a period, and who reported late.
-struct PeriodResults {
-    statuses: HashMap<i64, Vec<Status>>,
-    values: BTreeMap<i64, (bool, BTreeMap<String, Value>)>,
+/// Running sums over a set of reporting units for one period.
+#[derive(Default, Clone)]
+struct Tally {
+    expected: u64,
+    received: u64,
+    on_time: u64,
+    /// Units meeting each target, in the scheme's order.
+    met: Vec<u64>,
+    score_sum: f64,
 }
 
-async fn period_results(
-    state: &AppState,
-    scheme: &StoredScheme,
-    root: &Unit,
-    period: &Period,
-    reporters: &[Reporter<'_>],
-    plans: &BTreeMap<i64, danvan_domain::roadmap::Roadmap>,
-) -> Result<PeriodResults, WebError> {
-    let rows =
-        state.store.review_values_within(scheme.id, root.id, &period.to_string(), &[State::Approved]).await?;
-    let mut values: BTreeMap<i64, (bool, BTreeMap<String, Value>)> = BTreeMap::new();
-    for r in rows {
-        let slot = values.entry(r.unit_id).or_insert_with(|| (r.late, BTreeMap::new()));
-        if let Some(v) = r.value {
-            slot.1.insert(r.target, v);
-        }
+impl Tally {
+    fn new(targets: usize) -> Self {
+        Tally { met: vec![0; targets], ..Default::default() }
     }
-    let statuses = reporters
-        .iter()
-        .filter_map(|r| {
-            let v = values.get(&r.unit.id)?;
-            let list = scheme
-                .def
-                .targets
-                .iter()
-                .map(|t| {
-                    let planned = plans.get(&r.unit.id).and_then(|p| p.planned(&t.code, period.year));
-                    assess(t, v.1.get(&t.code), planned).status
-                })
-                .collect();
-            Some((r.unit.id, list))
-        })
-        .collect();
-    Ok(PeriodResults { statuses, values })
-}
 
-fn period_score(results: &PeriodResults, ids: &[i64]) -> Option<f64> {
-    mean_score(ids.iter().filter_map(|id| results.statuses.get(id)).map(|s| score(s)))
+    fn add(&mut self, late: bool, marks: &str) {
+        self.received += 1;
+        self.on_time += u64::from(!late);
+        for (slot, mark) in self.met.iter_mut().zip(marks.bytes()) {
+            *slot += u64::from(mark == b'1');
+        }
+        self.score_sum += marks_score(marks).unwrap_or(0.0);
+    }
+
+    /// The mean score of the units that reported.
+    fn score(&self) -> Option<f64> {
+        (self.received > 0).then(|| self.score_sum / self.received as f64)
+    }
+
+    fn coverage(&self, i: usize) -> Option<f64> {
+        (self.expected > 0).then(|| self.met[i] as f64 / self.expected as f64 * 100.0)
+    }
 }
 
 /// The latest period of the scheme that has ended (the first one before any has).
@@ -151,12 +141,24 @@ pub async fn compute(
     root: &Unit,
     period: &Period,
 ) -> Result<DashboardJson, WebError> {
+    Ok(compute_with_map(state, scheme, root, period).await?.0)
+}
+
+/// The dashboard's figures and its map's dots. Reads the units of the subtree and the marks of
+/// its approved reviews (every period, for the trend) once, then rolls them up in one pass per
+/// period.
+pub async fn compute_with_map(
+    state: &AppState,
+    scheme: &StoredScheme,
+    root: &Unit,
+    period: &Period,
+) -> Result<(DashboardJson, Vec<Dot>), WebError> {
     let def = &scheme.def;
     if !state.store.is_within(root.id, scheme.root_unit_id).await? {
         return Err(WebError::NotFound(format!("{} không thuộc phạm vi đề án {}", root.name, def.code)));
     }
-    let on = period.end();
-    let subtree = state.store.subtree(root.id, on).await?;
+    let n = def.targets.len();
+    let subtree = state.store.subtree(root.id, period.end()).await?;
     let parents: HashMap<i64, Option<i64>> = subtree.iter().map(|u| (u.id, u.parent_id)).collect();
     let reporting_level = def.applies_to;
     let child_of = |mut id: i64| -> i64 {
@@ -168,75 +170,88 @@ pub async fn compute(
         }
         id
     };
-    let reporters: Vec<Reporter<'_>> = subtree
-        .iter()
-        .filter(|u| u.level == reporting_level)
-        .map(|u| Reporter { unit: u, child: if u.id == root.id { u.id } else { child_of(u.id) } })
-        .collect();
     let mut children: Vec<&Unit> = if root.level == reporting_level {
         Vec::new()
     } else {
         subtree.iter().filter(|u| u.parent_id == Some(root.id) && u.level <= reporting_level).collect()
     };
     danvan_domain::text::sort_vi_by(&mut children, |u| &u.name);
-    let plans = state.store.plans_in_force_within(scheme.id, root.id).await?;
-    let results = period_results(state, scheme, root, period, &reporters, &plans).await?;
-    let all_ids: Vec<i64> = reporters.iter().map(|r| r.unit.id).collect();
-    let planned = |unit: i64, code: &str| plans.get(&unit).and_then(|p| p.planned(code, period.year));
+    let child_index: HashMap<i64, usize> = children.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    // Each reporting unit with the index of the child it lies under (None on a commune's own).
+    let reporters: HashMap<i64, (&Unit, Option<usize>)> = subtree
+        .iter()
+        .filter(|u| u.level == reporting_level)
+        .map(|u| (u.id, (u, child_index.get(&child_of(u.id)).copied())))
+        .collect();
 
-    let reviews_of = |ids: &[i64]| -> Vec<UnitReview<'_>> {
-        ids.iter()
-            .filter_map(|id| {
-                results.values.get(id).map(|(late, v)| UnitReview { unit_id: *id, late: *late, values: v })
-            })
-            .collect()
-    };
-    let overall = rollup_targets(&def.targets, all_ids.len() as u64, &reviews_of(&all_ids), &planned);
-    let received = results.values.len() as u64;
-    let on_time = results.values.values().filter(|(late, _)| !late).count() as u64;
-    let expected = all_ids.len() as u64;
+    let marks = state.store.approved_marks_within(scheme.id, root.id).await?;
+    let this = period.to_string();
+    let mut total = Tally::new(n);
+    total.expected = reporters.len() as u64;
+    let mut per_child = vec![Tally::new(n); children.len()];
+    for (_, (_, child)) in reporters.iter() {
+        if let Some(c) = child {
+            per_child[*c].expected += 1;
+        }
+    }
+    let mut unit_scores: HashMap<i64, Option<f64>> = HashMap::new();
+    let mut trend_tallies: BTreeMap<&str, Tally> = BTreeMap::new();
+    for m in &marks {
+        let Some((_, child)) = reporters.get(&m.unit_id) else { continue };
+        trend_tallies.entry(m.period.as_str()).or_insert_with(|| Tally::new(n)).add(m.late, &m.met);
+        if m.period == this {
+            total.add(m.late, &m.met);
+            if let Some(c) = child {
+                per_child[*c].add(m.late, &m.met);
+            }
+            unit_scores.insert(m.unit_id, marks_score(&m.met));
+        }
+    }
+
     let share = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64 * 100.0);
     let targets: Vec<TargetFigure> = def
         .targets
         .iter()
-        .zip(&overall)
-        .map(|(t, r)| {
+        .enumerate()
+        .map(|(i, t)| {
             let goal = t.coverage.get(&period.year).copied();
+            let coverage = total.coverage(i);
             TargetFigure {
                 code: t.code.clone(),
                 name: t.name.clone(),
                 group: t.group.clone(),
-                coverage: r.coverage(),
+                coverage,
                 goal,
-                meets_goal: goal.map(|g| r.meets_goal(g)),
-                met: r.met,
-                expected: r.expected,
+                meets_goal: goal.map(|g| coverage.is_some_and(|c| c >= g)),
+                met: total.met[i],
+                expected: total.expected,
             }
         })
         .collect();
 
-    // Child units: their rollups, scores and reasons for lagging.
+    // Child units: their figures, scores and reasons for lagging.
     let deadline_passed = period.deadline(def.report_deadline_days) < today();
-    let overdue = state.store.overdue_within(scheme.id, root.id, today()).await?;
-    let mut child_figures: Vec<ChildFigure> = Vec::new();
-    for c in &children {
-        let ids: Vec<i64> = reporters.iter().filter(|r| r.child == c.id).map(|r| r.unit.id).collect();
-        let rollups = rollup_targets(&def.targets, ids.len() as u64, &reviews_of(&ids), &planned);
-        let got = ids.iter().filter(|id| results.values.contains_key(id)).count() as u64;
-        let s = period_score(&results, &ids);
-        let missing = if deadline_passed { ids.len() as u64 - got } else { 0 };
-        let late_activities =
-            overdue.iter().filter(|a| a.unit_id == c.id || ids.contains(&a.unit_id)).count();
-        let lagging = lagging_reasons(s, missing, late_activities);
+    let overdue = state.store.overdue_counts_within(scheme.id, root.id, today()).await?;
+    let mut child_figures: Vec<ChildFigure> = Vec::with_capacity(children.len());
+    for (c, tally) in children.iter().zip(&per_child) {
+        let missing = if deadline_passed { tally.expected - tally.received } else { 0 };
+        let late_activities: u64 = overdue
+            .iter()
+            .filter(|(unit, _)| {
+                **unit == c.id || reporters.get(unit).is_some_and(|(_, ch)| *ch == child_index.get(&c.id).copied())
+            })
+            .map(|(_, k)| *k)
+            .sum();
         child_figures.push(ChildFigure {
             code: c.code.clone(),
             name: c.name.clone(),
-            score: s,
+            level: c.level.as_str().to_string(),
+            score: tally.score(),
             rank: 0,
-            expected: ids.len() as u64,
-            received: got,
-            coverage: rollups.iter().map(|r| r.coverage()).collect(),
-            lagging,
+            expected: tally.expected,
+            received: tally.received,
+            coverage: (0..n).map(|i| tally.coverage(i)).collect(),
+            lagging: lagging_reasons(tally.score(), missing, late_activities as usize),
         });
     }
     let ranked = rank(&child_figures.iter().map(|c| (c.name.as_str(), c.score)).collect::<Vec<_>>());
@@ -245,34 +260,73 @@ pub async fn compute(
     }
 
     // The trend: this unit's score in every period up to this one.
-    let mut trend = Vec::new();
-    for p in scheme_periods(def).into_iter().filter(|p| p.start() <= period.start()) {
-        let s = if p == *period {
-            period_score(&results, &all_ids)
-        } else {
-            let r = period_results(state, scheme, root, &p, &reporters, &plans).await?;
-            period_score(&r, &all_ids)
-        };
-        trend.push((p.to_string(), s));
-    }
+    let trend = scheme_periods(def)
+        .into_iter()
+        .filter(|p| p.start() <= period.start())
+        .map(|p| {
+            let key = p.to_string();
+            let score = trend_tallies.get(key.as_str()).and_then(Tally::score);
+            (key, score)
+        })
+        .collect();
 
-    Ok(DashboardJson {
+    // The map: provinces on the national dashboard, the reporting units elsewhere.
+    let dots = if root.level == UnitLevel::Country {
+        children
+            .iter()
+            .zip(&child_figures)
+            .filter_map(|(c, f)| {
+                let i = child_index.get(&c.id).copied();
+                let points: Vec<(f64, f64)> = reporters
+                    .values()
+                    .filter(|(_, ch)| *ch == i)
+                    .filter_map(|(u, _)| Some((u.lat?, u.lon?)))
+                    .collect();
+                let k = points.len() as f64;
+                (k > 0.0).then(|| Dot {
+                    code: c.code.clone(),
+                    name: c.name.clone(),
+                    lat: points.iter().map(|p| p.0).sum::<f64>() / k,
+                    lon: points.iter().map(|p| p.1).sum::<f64>() / k,
+                    score: f.score,
+                })
+            })
+            .collect()
+    } else {
+        let mut dots: Vec<Dot> = reporters
+            .values()
+            .filter_map(|(u, _)| {
+                Some(Dot {
+                    code: u.code.clone(),
+                    name: u.name.clone(),
+                    lat: u.lat?,
+                    lon: u.lon?,
+                    score: unit_scores.get(&u.id).copied().flatten(),
+                })
+            })
+            .collect();
+        dots.sort_by(|a, b| a.code.cmp(&b.code));
+        dots
+    };
+
+    let json = DashboardJson {
         scheme: def.code.clone(),
         unit: root.code.clone(),
         unit_name: root.name.clone(),
-        period: period.to_string(),
-        expected,
-        received,
-        on_time,
-        completeness: share(received, expected),
-        timeliness: share(on_time, expected),
-        score: period_score(&results, &all_ids),
+        period: this,
+        expected: total.expected,
+        received: total.received,
+        on_time: total.on_time,
+        completeness: share(total.received, total.expected),
+        timeliness: share(total.on_time, total.expected),
+        score: total.score(),
         targets_meeting_goal: targets.iter().filter(|t| t.meets_goal == Some(true)).count() as u64,
         targets_with_goal: targets.iter().filter(|t| t.goal.is_some()).count() as u64,
         targets,
         children: child_figures,
         trend,
-    })
+    };
+    Ok((json, dots))
 }
 
 async fn resolve(
@@ -359,7 +413,7 @@ pub async fn show(
 ) -> Result<DashboardPage, PageError> {
     let lang = ctx.lang;
     let (scheme, period) = resolve(&state, &scheme, q.period.as_deref()).await.in_lang(lang)?;
-    let d = compute(&state, &scheme, &unit, &period).await.in_lang(lang)?;
+    let (d, dots) = compute_with_map(&state, &scheme, &unit, &period).await.in_lang(lang)?;
     let base = |code: &str| format!("/schemes/{}/units/{code}", scheme.def.code);
     let query = format!("?period={}", d.period);
     let lineage = state.store.lineage(unit.id).await.in_lang(lang)?;
@@ -377,28 +431,16 @@ pub async fn show(
         &lang.t("dashboard-goal"),
     );
     let trend = danvan_report::charts::trend_line(&d.trend);
-    // The map: the reporting units (communes), or the children when they are provinces.
-    let on = period.end();
-    let subtree = state.store.subtree(unit.id, on).await.in_lang(lang)?;
-    let plans = state.store.plans_in_force_within(scheme.id, unit.id).await.in_lang(lang)?;
-    let reporters: Vec<Reporter<'_>> = subtree
-        .iter()
-        .filter(|u| u.level == scheme.def.applies_to)
-        .map(|u| Reporter { unit: u, child: u.id })
-        .collect();
-    let results = period_results(&state, &scheme, &unit, &period, &reporters, &plans).await.in_lang(lang)?;
-    let hrefs: Vec<String> = reporters.iter().map(|r| format!("{}{query}", base(&r.unit.code))).collect();
-    let points: Vec<danvan_report::charts::MapPoint<'_>> = reporters
+    let hrefs: Vec<String> = dots.iter().map(|p| format!("{}{query}", base(&p.code))).collect();
+    let points: Vec<danvan_report::charts::MapPoint<'_>> = dots
         .iter()
         .zip(&hrefs)
-        .filter_map(|(r, href)| {
-            Some(danvan_report::charts::MapPoint {
-                label: &r.unit.name,
-                href,
-                lat: r.unit.lat?,
-                lon: r.unit.lon?,
-                score: results.statuses.get(&r.unit.id).and_then(|s| score(s)),
-            })
+        .map(|(p, href)| danvan_report::charts::MapPoint {
+            label: &p.name,
+            href,
+            lat: p.lat,
+            lon: p.lon,
+            score: p.score,
         })
         .collect();
     let legend = [
@@ -445,9 +487,9 @@ pub async fn show(
         (lang.t("dashboard-score"), pct(d.score)),
         (lang.t("dashboard-goals"), format!("{}/{}", d.targets_meeting_goal, d.targets_with_goal)),
     ];
-    let child_label = match d.children.first().and_then(|c| subtree.iter().find(|u| u.code == c.code)) {
-        Some(u) if u.level == UnitLevel::District => lang.t("dashboard-districts"),
-        Some(u) if u.level == UnitLevel::Province => lang.t("dashboard-provinces"),
+    let child_label = match d.children.first().map(|c| c.level.as_str()) {
+        Some("district") => lang.t("dashboard-districts"),
+        Some("province") => lang.t("dashboard-provinces"),
         _ => lang.t("dashboard-communes"),
     };
     let path = base(&unit.code);
@@ -724,6 +766,7 @@ pub async fn report_docx(
             .map(|c| format!("{}: {}.", c.name, c.lagging.join("; ")))
             .collect();
         let (parent, body) = match unit.level {
+            UnitLevel::Country => ("BAN CHẤP HÀNH TRUNG ƯƠNG".to_string(), "BAN DÂN VẬN TRUNG ƯƠNG"),
             UnitLevel::Province => (format!("TỈNH ỦY {}", unit.short_name.to_uppercase()), "BAN DÂN VẬN"),
             _ => {
                 (format!("{} ỦY {}", unit.kind.to_uppercase(), unit.short_name.to_uppercase()), "BAN DÂN VẬN")

@@ -1,0 +1,15 @@
+-- 1. The country: one unit above the provinces, so that a scheme can cover the whole nation
+--    and the national dashboard is the dashboard of a unit like any other.
+-- 2. `reviews.met`: for an approved review, which targets it meets, one character per target
+--    in the scheme's order ('1' met, '0' reported and not met, '.' not reported). Written in
+--    the same transaction as the approval, cleared when the review leaves the approved state;
+--    dashboards roll these up instead of re-assessing every value on every request.
+ALTER TABLE units DROP CONSTRAINT units_level_check;
+ALTER TABLE units ADD CONSTRAINT units_level_check
+    CHECK (level IN ('country', 'province', 'district', 'commune', 'hamlet'));
+INSERT INTO units (code, name, short_name, search_key, kind, level)
+    VALUES ('VN', 'Việt Nam', 'Việt Nam', 'viet nam', 'Quốc gia', 'country');
+UPDATE units SET parent_id = (SELECT id FROM units WHERE code = 'VN' AND level = 'country')
+    WHERE parent_id IS NULL AND level = 'province';
+ALTER TABLE reviews ADD COLUMN met TEXT;
+CREATE INDEX reviews_scheme_state ON reviews (scheme_id, state);

@@ -1,0 +1,21 @@
+-- 1. The country: one unit above the provinces, so that a scheme can cover the whole nation
+--    and the national dashboard is the dashboard of a unit like any other. SQLite cannot widen
+--    a CHECK constraint with ALTER TABLE; the documented way to loosen one without rewriting
+--    the table is to edit the table's definition in sqlite_schema (the stored rows do not
+--    change). The DDL below bumps the schema version, so every connection reloads it. If the
+--    definition was not changed, the insert of the country fails, and the migration with it.
+-- 2. `reviews.met`: for an approved review, which targets it meets, one character per target
+--    in the scheme's order ('1' met, '0' reported and not met, '.' not reported). Written in
+--    the same transaction as the approval, cleared when the review leaves the approved state;
+--    dashboards roll these up instead of re-assessing every value on every request.
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema
+    SET sql = replace(sql, 'CHECK (level IN (''province'',', 'CHECK (level IN (''country'', ''province'',')
+    WHERE type = 'table' AND name = 'units';
+PRAGMA writable_schema = OFF;
+ALTER TABLE reviews ADD COLUMN met TEXT;
+CREATE INDEX reviews_scheme_state ON reviews (scheme_id, state);
+INSERT INTO units (code, name, short_name, search_key, kind, level)
+    VALUES ('VN', 'Việt Nam', 'Việt Nam', 'viet nam', 'Quốc gia', 'country');
+UPDATE units SET parent_id = (SELECT id FROM units WHERE code = 'VN' AND level = 'country')
+    WHERE parent_id IS NULL AND level = 'province';
