@@ -1,5 +1,7 @@
 //! `danvan`: the one binary. Thin over the libraries: parse the command line, call them.
 
+mod bench;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -160,6 +162,18 @@ enum Command {
     /// Create a fresh demo database (Long An's units and the sample scheme) in the data folder
     /// and start the server.
     Demo,
+    /// Builds the national dataset in a fresh database and measures the dashboards, the
+    /// national Excel export, peak memory and a bounded load; prints a table.
+    Bench {
+        /// Requests measured per dashboard.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+        /// Seconds of load (64 connections by default) against a district dashboard.
+        #[arg(long, default_value_t = 20)]
+        load_seconds: u64,
+        #[arg(long, default_value_t = 64)]
+        connections: u32,
+    },
     /// Bring the database schema up to date.
     Migrate,
     /// Administrative units.
@@ -292,6 +306,16 @@ async fn run(command: Command, global: Settings) -> anyhow::Result<()> {
             serve(store, &global).await
         }
         Command::Demo => demo(&global).await,
+        Command::Bench { samples, load_seconds, connections } => {
+            let opts = bench::Options {
+                database_url: global.database_url.clone(),
+                data_dir: global.data_dir.clone(),
+                samples,
+                load_seconds,
+                connections,
+            };
+            bench::run(opts, UNITS_2024, SAMPLE_SCHEME).await
+        }
         Command::Migrate => {
             let store = Store::connect(&global.database_url()?).await?;
             let n = store.migrate().await?;

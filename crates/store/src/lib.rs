@@ -24,6 +24,7 @@ mod reviews;
 mod roadmaps;
 mod sample;
 mod schemes;
+pub mod bench;
 pub mod testing;
 mod units;
 mod users;

@@ -405,6 +405,8 @@ pub async fn unit(
     let crumbs = lineage
         .iter()
         .take(lineage.len().saturating_sub(1))
+        // The list of provinces, first in the trail, stands for the country.
+        .filter(|u| u.level != danvan_domain::units::UnitLevel::Country)
         .map(|u| Crumb { name: u.name.clone(), href: unit_href(u) })
         .collect();
     let children = state.store.children(unit.id).await.in_lang(lang)?;

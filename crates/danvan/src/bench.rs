@@ -1,0 +1,463 @@
+//! `danvan bench`: builds the national dataset in a fresh database (every commune of the 2024
+//! list, the sample scheme's targets over the whole country, seeded reviews for 2017-2020),
+//! serves it from a separate `danvan serve` process, and measures the full requests of the
+//! national, province, district and commune dashboards, the national Excel export, the floor
+//! (the same roll-up as one hand-written SQL query), the server's peak memory, and a bounded
+//! load with wrk or oha. It prints a table; nothing here asserts on time.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use danvan_domain::period::scheme_periods;
+use danvan_domain::units::UnitLevel;
+use danvan_store::{Actor, NewUser, Store};
+
+/// The scheme the benchmark fills: the sample scheme, over the whole country.
+pub const BENCH_SCHEME: &str = "BENCH-VN-2017-2020";
+
+/// The sample scheme's text turned national: its own code, rooted at the country.
+pub fn national_scheme(sample: &str) -> String {
+    sample
+        .lines()
+        .map(|l| {
+            if l.starts_with("root_unit =") {
+                format!("root_unit = \"{}\"", "VN")
+            } else if l.starts_with("code =") && !l.contains('.') {
+                format!("code = \"{BENCH_SCHEME}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub struct Options {
+    /// PostgreSQL server to run on (a fresh database is made there); SQLite when absent.
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    /// Requests measured per dashboard.
+    pub samples: usize,
+    pub load_seconds: u64,
+    pub connections: u32,
+}
+
+/// Percentiles of a list of durations, in milliseconds.
+pub struct Timing {
+    pub p50: f64,
+    pub p95: f64,
+    pub max: f64,
+}
+
+impl Timing {
+    pub fn of(mut list: Vec<Duration>) -> Timing {
+        list.sort();
+        let at = |q: f64| {
+            let i = ((list.len() as f64 * q).ceil() as usize).clamp(1, list.len().max(1)) - 1;
+            list.get(i).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN)
+        };
+        Timing { p50: at(0.50), p95: at(0.95), max: at(1.0) }
+    }
+}
+
+/// The server process under test; killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Peak resident memory so far (VmHWM), in MB.
+    fn peak_mb(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024.0)
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+async fn start_server(url: &str, data_dir: &Path) -> anyhow::Result<Server> {
+    let port = free_port()?;
+    let exe = std::env::current_exe().context("không tìm được tệp chạy danvan")?;
+    let child = Command::new(exe)
+        .arg("--database-url")
+        .arg(url)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--bind")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .env("DANVAN_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .context("không chạy được máy chủ để đo")?;
+    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client.get(format!("{}/healthz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Ok(server);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("máy chủ đo không trả lời sau 10 giây")
+}
+
+/// Signs in and returns the session cookie.
+async fn sign_in(base: &str, username: &str, password: &str) -> anyhow::Result<String> {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let res = client
+        .post(format!("{base}/login"))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await?;
+    let cookie = res
+        .headers()
+        .get(reqwest::header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string);
+    cookie.with_context(|| format!("đăng nhập để đo không được (mã {})", res.status()))
+}
+
+/// Times `samples` sequential GETs of a page after a short warm-up; every one must answer 200.
+async fn time_get(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    samples: usize,
+) -> anyhow::Result<(Timing, usize)> {
+    let mut times = Vec::with_capacity(samples);
+    let mut bytes = 0;
+    for i in 0..samples + 3 {
+        let started = Instant::now();
+        let res = client.get(url).header(reqwest::header::COOKIE, cookie).send().await?;
+        let status = res.status();
+        let body = res.bytes().await?;
+        let took = started.elapsed();
+        if !status.is_success() {
+            bail!("{url}: mã {status}: {}", String::from_utf8_lossy(&body[..body.len().min(300)]));
+        }
+        bytes = body.len();
+        if i >= 3 {
+            times.push(took);
+        }
+    }
+    Ok((Timing::of(times), bytes))
+}
+
+/// What wrk or oha measured.
+pub struct Load {
+    pub tool: &'static str,
+    pub requests_per_second: f64,
+    pub p99_ms: f64,
+    pub errors: u64,
+}
+
+fn has(tool: &str) -> bool {
+    Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+}
+
+/// A duration as wrk prints it ("1.23ms", "456.00us", "1.02s") in milliseconds.
+pub fn wrk_ms(text: &str) -> Option<f64> {
+    let (num, factor) = if let Some(n) = text.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (text, 1.0)
+    };
+    num.parse::<f64>().ok().map(|v| v * factor)
+}
+
+/// Reads wrk's `--latency` report.
+pub fn parse_wrk(out: &str) -> Option<Load> {
+    let mut load = Load { tool: "wrk", requests_per_second: f64::NAN, p99_ms: f64::NAN, errors: 0 };
+    for line in out.lines().map(str::trim) {
+        if let Some(v) = line.strip_prefix("Requests/sec:") {
+            load.requests_per_second = v.trim().parse().ok()?;
+        } else if let Some(v) = line.strip_prefix("99%") {
+            load.p99_ms = wrk_ms(v.trim())?;
+        } else if let Some(v) = line.strip_prefix("Non-2xx or 3xx responses:") {
+            load.errors += v.trim().parse::<u64>().ok()?;
+        } else if let Some(v) = line.strip_prefix("Socket errors:") {
+            // "connect 0, read 0, write 0, timeout 0"
+            load.errors += v.split(',').filter_map(|p| p.split_whitespace().nth(1)?.parse::<u64>().ok()).sum::<u64>();
+        }
+    }
+    load.requests_per_second.is_finite().then_some(load)
+}
+
+fn run_load(url: &str, cookie: &str, seconds: u64, connections: u32) -> anyhow::Result<Option<Load>> {
+    let header = format!("Cookie: {cookie}");
+    if has("wrk") {
+        let out = Command::new("wrk")
+            .args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s"), "--latency", "-H", &header, url])
+            .output()
+            .context("wrk không chạy được")?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        return parse_wrk(&text).map(Some).with_context(|| format!("không đọc được kết quả của wrk:\n{text}"));
+    }
+    if has("oha") {
+        let out = Command::new("oha")
+            .args(["-c", &connections.to_string(), "-z", &format!("{seconds}s"), "--no-tui", "--json", "-H", &header, url])
+            .output()
+            .context("oha không chạy được")?;
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).context("không đọc được kết quả của oha")?;
+        let ok = v["statusCodeDistribution"]["200"].as_u64().unwrap_or(0);
+        let all: u64 = v["statusCodeDistribution"].as_object().map(|m| m.values().filter_map(|x| x.as_u64()).sum()).unwrap_or(0);
+        let failed: u64 = v["errorDistribution"].as_object().map(|m| m.values().filter_map(|x| x.as_u64()).sum()).unwrap_or(0);
+        return Ok(Some(Load {
+            tool: "oha",
+            requests_per_second: v["summary"]["requestsPerSec"].as_f64().unwrap_or(f64::NAN),
+            p99_ms: v["latencyPercentiles"]["p99"].as_f64().unwrap_or(f64::NAN) * 1000.0,
+            errors: all - ok + failed,
+        }));
+    }
+    Ok(None)
+}
+
+/// The unit of a list with most communes, and how many.
+async fn biggest(
+    store: &Store,
+    units: Vec<danvan_domain::units::Unit>,
+    on: chrono::NaiveDate,
+) -> anyhow::Result<(usize, danvan_domain::units::Unit)> {
+    let mut best: Option<(usize, danvan_domain::units::Unit)> = None;
+    for u in units {
+        let n = store.units_within(u.id, UnitLevel::Commune, on).await?.len();
+        if best.as_ref().is_none_or(|(m, _)| n > *m) {
+            best = Some((n, u));
+        }
+    }
+    best.context("không có đơn vị")
+}
+
+/// One line of the printed table.
+struct Line {
+    what: String,
+    p50: String,
+    p95: String,
+    budget: Option<(f64, f64)>,
+}
+
+fn ms(v: f64) -> String {
+    format!("{v:.1} ms")
+}
+
+pub async fn run(opts: Options, units_csv: &[u8], sample_scheme: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&opts.data_dir)
+        .with_context(|| format!("không tạo được thư mục {}", opts.data_dir.display()))?;
+    let (url, pg_name, backend) = match &opts.database_url {
+        Some(server) if server.starts_with("postgres") => {
+            let (name, url) = danvan_store::bench::create_postgres_database(server).await?;
+            (url, Some(name), "PostgreSQL")
+        }
+        Some(other) => bail!("--database-url của bench phải là postgres://… (SQLite dùng tệp tạm), không phải \"{other}\""),
+        None => {
+            let db = opts.data_dir.join("bench.db");
+            crate::remove_database(&db)?;
+            (format!("sqlite://{}", db.display()), None, "SQLite")
+        }
+    };
+    let result = measure(&opts, &url, backend, units_csv, sample_scheme).await;
+    if let (Some(server), Some(name)) = (&opts.database_url, &pg_name) {
+        danvan_store::bench::drop_postgres_database(server, name).await?;
+    }
+    result
+}
+
+async fn measure(
+    opts: &Options,
+    url: &str,
+    backend: &str,
+    units_csv: &[u8],
+    sample_scheme: &str,
+) -> anyhow::Result<()> {
+    let store = Store::open(url).await?;
+    let actor = Actor::system("bench");
+    println!("Đo trên {backend}: dựng dữ liệu toàn quốc…");
+    let started = Instant::now();
+    let list = danvan_domain::units::parse_unit_list(units_csv, None)
+        .map_err(|p| anyhow::anyhow!("danh sách đơn vị lỗi: {} lỗi", p.len()))?;
+    let bar = crate::progress_bar(list.units.len(), "Nhập đơn vị");
+    store.import_units(&actor, &list, &mut |n| bar.set_position(n as u64)).await?;
+    bar.finish_and_clear();
+    let text = national_scheme(sample_scheme);
+    let def = danvan_domain::scheme::parse_scheme(&text)
+        .map_err(|p| anyhow::anyhow!("đề án đo lỗi: {}", p.len()))?;
+    store.import_scheme(&actor, &def, &text).await?;
+    let bar = crate::progress_bar(0, "Bản rà soát mẫu");
+    let mut tick = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let reviews = danvan::demo::fill_sample(&store, &actor, BENCH_SCHEME, 2017, &mut tick).await?;
+    bar.finish_and_clear();
+    let generation = started.elapsed();
+    let communes = store.count_units(UnitLevel::Commune, None).await?;
+    println!(
+        "Đã dựng {communes} xã, {reviews} bản rà soát ({} chỉ tiêu mỗi bản) trong {:.1} giây.",
+        def.targets.len(),
+        generation.as_secs_f64()
+    );
+
+    // The units measured: the country, the province with most communes, its district with
+    // most communes, and that district's first commune.
+    let scheme = store.scheme(BENCH_SCHEME).await?.context("đề án đo không có")?;
+    let period = scheme_periods(&scheme.def).last().cloned().context("đề án không có kỳ")?;
+    let on = period.end();
+    let country = store.unit_by_code("VN", None).await?.context("không có đơn vị Việt Nam")?;
+    let (province_n, province) = biggest(&store, store.children(country.id).await?, on).await?;
+    let (district_n, district) = biggest(&store, store.children(province.id).await?, on).await?;
+    let commune = store.children(district.id).await?.into_iter().next().context("huyện không có xã")?;
+
+    let password = danvan::demo::random_password()?;
+    let hash = danvan_web::auth::hash_password(password.clone()).await?;
+    store
+        .create_user(
+            &actor,
+            &NewUser {
+                username: "bench".into(),
+                display_name: "Đo hiệu năng".into(),
+                password_hash: hash,
+                role: danvan_domain::access::Role::Admin,
+                scope_unit_id: None,
+            },
+        )
+        .await?;
+    store.close().await;
+
+    let server = start_server(url, &opts.data_dir).await?;
+    let cookie = sign_in(&server.base, "bench", &password).await?;
+    let client = reqwest::Client::new();
+    let page = |code: &str| format!("{}/schemes/{BENCH_SCHEME}/units/{code}?period={period}", server.base);
+    let mut lines = Vec::new();
+    let mut over = Vec::new();
+    let sqlite = backend == "SQLite";
+    for (label, unit, n, budget, samples) in [
+        ("Toàn quốc (63 tỉnh)".to_string(), &country, communes, 100.0, opts.samples.min(60)),
+        (format!("Tỉnh: {}", province.name), &province, province_n, 25.0, opts.samples),
+        (format!("Huyện: {}", district.name), &district, district_n, 10.0, opts.samples),
+        (format!("Xã: {}", commune.name), &commune, 1, 10.0, opts.samples),
+    ] {
+        let (t, bytes) = time_get(&client, &page(&unit.code), &cookie, samples).await?;
+        if sqlite && t.p95 > budget {
+            over.push(format!("{label}: p95 {} > {budget} ms", ms(t.p95)));
+        }
+        lines.push(Line {
+            what: format!("Bảng theo dõi {label} — {n} xã, {} KB", bytes / 1024),
+            p50: ms(t.p50),
+            p95: ms(t.p95),
+            budget: Some((budget, t.p95)),
+        });
+    }
+    let xlsx_url = format!("{}/schemes/{BENCH_SCHEME}/units/VN/matrix.xlsx?period={period}", server.base);
+    let (x, xbytes) = time_get(&client, &xlsx_url, &cookie, 10).await?;
+    if sqlite && x.max > 3000.0 {
+        over.push(format!("Excel toàn quốc: {} > 3000 ms", ms(x.max)));
+    }
+    lines.push(Line {
+        what: format!("Excel toàn quốc ({} KB)", xbytes / 1024),
+        p50: ms(x.p50),
+        p95: ms(x.p95),
+        budget: Some((3000.0, x.max)),
+    });
+
+    // The floor: the national roll-up as one hand-written query, through the same driver.
+    let store = Store::connect(url).await?;
+    let mut floor_times = Vec::new();
+    let mut floor_lines = 0;
+    for i in 0..23 {
+        let started = Instant::now();
+        let rows = store.floor_rollup(scheme.id, scheme.def.targets.len(), &period.to_string(), on).await?;
+        if i >= 3 {
+            floor_times.push(started.elapsed());
+        }
+        floor_lines = rows.len();
+    }
+    store.close().await;
+    let floor = Timing::of(floor_times);
+    lines.push(Line {
+        what: format!("Sàn: cùng phép tổng hợp toàn quốc bằng một câu SQL ({floor_lines} dòng)"),
+        p50: ms(floor.p50),
+        p95: ms(floor.p95),
+        budget: None,
+    });
+    let national = lines[0].p50.trim_end_matches(" ms").parse::<f64>().unwrap_or(f64::NAN);
+    let ratio = national / floor.p50;
+    if sqlite && ratio > 1.5 {
+        over.push(format!("tỷ lệ bảng toàn quốc / sàn {ratio:.2} > 1.5"));
+    }
+
+    let load_url = page(&district.code);
+    let load = run_load(&load_url, &cookie, opts.load_seconds, opts.connections)?;
+    let peak = server.peak_mb();
+    drop(server);
+    if let Some(p) = peak {
+        if sqlite && p > 100.0 {
+            over.push(format!("bộ nhớ đỉnh {p:.0} MB > 100 MB"));
+        }
+    }
+    if let Some(l) = &load {
+        if l.errors > 0 {
+            over.push(format!("{} lỗi khi chịu tải", l.errors));
+        }
+    }
+
+    println!();
+    println!("| Đo ({backend}, {} lõi) | p50 | p95 | ngân sách (SQLite) |", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!("|---|---|---|---|");
+    println!("| Dựng dữ liệu: {communes} xã × {} kỳ | {:.1} s | | |", scheme_periods(&scheme.def).len(), generation.as_secs_f64());
+    for l in &lines {
+        let budget = match l.budget {
+            Some((b, got)) => format!("≤ {b} ms {}", if got <= b { "✓" } else { "✗" }),
+            None => String::new(),
+        };
+        println!("| {} | {} | {} | {budget} |", l.what, l.p50, l.p95);
+    }
+    println!("| Tỷ lệ bảng toàn quốc / sàn (p50) | {ratio:.2} | | ≤ 1.5 {} |", if ratio <= 1.5 { "✓" } else { "✗" });
+    match peak {
+        Some(p) => println!("| Bộ nhớ đỉnh của tiến trình máy chủ (VmHWM) | {p:.1} MB | | ≤ 100 MB {} |", if p <= 100.0 { "✓" } else { "✗" }),
+        None => println!("| Bộ nhớ đỉnh | không đọc được /proc | | |"),
+    }
+    match &load {
+        Some(l) => println!(
+            "| Tải {} kết nối × {} s ({}) vào bảng huyện | {:.0} yêu cầu/s | p99 {} | {} lỗi {} |",
+            opts.connections,
+            opts.load_seconds,
+            l.tool,
+            l.requests_per_second,
+            ms(l.p99_ms),
+            l.errors,
+            if l.errors == 0 { "✓" } else { "✗" }
+        ),
+        None => println!("| Tải | không có wrk hoặc oha (apt-get install wrk) | | |"),
+    }
+    println!();
+    if !sqlite {
+        println!("Ngân sách chỉ áp dụng cho SQLite; trên {backend} bảng trên để so sánh.");
+    } else if over.is_empty() {
+        println!("Mọi số đo nằm trong ngân sách.");
+    } else {
+        println!("Vượt ngân sách:");
+        for o in &over {
+            println!("  - {o}");
+        }
+    }
+    Ok(())
+}
