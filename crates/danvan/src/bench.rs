@@ -18,20 +18,12 @@ use danvan_store::{Actor, NewUser, Store};
 pub const BENCH_SCHEME: &str = "BENCH-VN-2017-2020";
 
 /// The sample scheme's text turned national: its own code, rooted at the country.
-pub fn national_scheme(sample: &str) -> String {
-    sample
-        .lines()
-        .map(|l| {
-            if l.starts_with("root_unit =") {
-                format!("root_unit = \"{}\"", "VN")
-            } else if l.starts_with("code =") && !l.contains('.') {
-                format!("code = \"{BENCH_SCHEME}\"")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+pub fn national_scheme(sample: &str) -> anyhow::Result<String> {
+    let mut doc: toml_edit::DocumentMut = sample.parse().context("đề án mẫu sai cú pháp TOML")?;
+    doc["scheme"]["code"] = toml_edit::value(BENCH_SCHEME);
+    doc["scheme"]["root_unit"] = toml_edit::value(danvan_domain::units::COUNTRY_CODE);
+    doc["scheme"]["title"] = toml_edit::value("Đề án mẫu toàn quốc để đo hiệu năng");
+    Ok(doc.to_string())
 }
 
 pub struct Options {
@@ -297,9 +289,9 @@ async fn measure(
     let bar = crate::progress_bar(list.units.len(), "Nhập đơn vị");
     store.import_units(&actor, &list, &mut |n| bar.set_position(n as u64)).await?;
     bar.finish_and_clear();
-    let text = national_scheme(sample_scheme);
+    let text = national_scheme(sample_scheme)?;
     let def = danvan_domain::scheme::parse_scheme(&text)
-        .map_err(|p| anyhow::anyhow!("đề án đo lỗi: {}", p.len()))?;
+        .map_err(|p| anyhow::anyhow!("đề án đo lỗi: {:?}", p.first()))?;
     store.import_scheme(&actor, &def, &text).await?;
     let bar = crate::progress_bar(0, "Bản rà soát mẫu");
     let mut tick = |done: usize, total: usize| {

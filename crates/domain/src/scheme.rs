@@ -392,8 +392,12 @@ pub fn parse_scheme(source: &str) -> Result<SchemeDef, Vec<SchemeProblem>> {
     let document_number = r.string(scheme, "scheme.document_number", false);
     let root_unit = r.string(scheme, "scheme.root_unit", true);
     if let Some(u) = &root_unit {
-        if !u.chars().all(|c| c.is_ascii_digit()) {
-            r.problem("scheme.root_unit", scheme.get("root_unit"), "mã đơn vị chỉ gồm chữ số");
+        if u != crate::units::COUNTRY_CODE && !u.chars().all(|c| c.is_ascii_digit()) {
+            r.problem(
+                "scheme.root_unit",
+                scheme.get("root_unit"),
+                "mã đơn vị chỉ gồm chữ số (hoặc VN cho toàn quốc)",
+            );
         }
     }
     let first_year = r.year(scheme, "scheme.first_year");

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::text;
 
 /// The level of a unit in the hierarchy. Since 1 July 2025 there is no district level.
+/// The code of the country unit, the parent of every province (made by the migrations).
+pub const COUNTRY_CODE: &str = "VN";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitLevel {

@@ -200,3 +200,13 @@ impl Store {
         Ok(n as usize)
     }
 }
+
+impl Store {
+    /// Whether generated sample data was ever loaded (the demo): its load is audited as "sample".
+    pub async fn has_sample_data(&self) -> Result<bool> {
+        let n: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'sample'").fetch_one(pool).await?
+        });
+        Ok(n > 0)
+    }
+}

@@ -163,7 +163,7 @@ impl Store {
                 "WITH RECURSIVE scope (id) AS ( \
                    SELECT id FROM units WHERE id = $2 \
                    UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) \
-                 SELECT {COLUMNS} FROM activities WHERE scheme_id = $1 AND unit_id IN (SELECT id FROM scope) \
+                 SELECT {COLUMNS} FROM activities WHERE +scheme_id = $1 AND unit_id IN (SELECT id FROM scope) \
                  AND status IN ('not_started', 'in_progress') AND due_date < $3 ORDER BY due_date, id"
             ))
             .bind(scheme_id)
@@ -182,14 +182,12 @@ impl Store {
         root_unit_id: i64,
         today: NaiveDate,
     ) -> Result<std::collections::HashMap<i64, u64>> {
+        let scope = crate::reviews::scheme_scope(self.is_scheme_root(scheme_id, root_unit_id).await?);
         let rows: Vec<(i64, i64)> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "WITH RECURSIVE scope (id) AS ( \
-                   SELECT id FROM units WHERE id = $2 \
-                   UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) \
-                 SELECT unit_id, COUNT(*) FROM activities WHERE scheme_id = $1 AND unit_id IN (SELECT id FROM scope) \
-                 AND status IN ('not_started', 'in_progress') AND due_date < $3 GROUP BY unit_id",
-            )
+            sqlx::query_as(&format!(
+                "SELECT unit_id, COUNT(*) FROM activities WHERE {scope} \
+                 AND status IN ('not_started', 'in_progress') AND due_date < $3 GROUP BY unit_id"
+            ))
             .bind(scheme_id)
             .bind(root_unit_id)
             .bind(today)

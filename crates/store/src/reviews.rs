@@ -402,7 +402,7 @@ impl Store {
                    SELECT id FROM units WHERE id = $2 \
                    UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) \
                  SELECT id, unit_id, period, state, version, late, submitted_at, updated_at FROM reviews \
-                 WHERE scheme_id = $1 AND unit_id IN (SELECT id FROM scope) AND ($3 IS NULL OR state = $3) \
+                 WHERE +scheme_id = $1 AND unit_id IN (SELECT id FROM scope) AND ($3 IS NULL OR state = $3) \
                  ORDER BY period, unit_id",
             )
             .bind(scheme_id)
@@ -443,6 +443,19 @@ fn stale(current: &Review) -> StoreError {
         current.version,
         current.updated_at.format("%d/%m/%Y %H:%M")
     ))
+}
+
+/// The filter of rows of a scheme (`$1`) for units of a subtree (`$2`). The whole scheme is read
+/// through its index; a subtree unit by unit through the unit index, the unary plus keeping
+/// SQLite (which has no statistics) from walking the whole scheme instead.
+pub(crate) fn scheme_scope(whole: bool) -> &'static str {
+    if whole {
+        "scheme_id = $1 AND $2 = $2"
+    } else {
+        "+scheme_id = $1 AND unit_id IN (WITH RECURSIVE scope (id) AS ( \
+           SELECT id FROM units WHERE id = $2 \
+           UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) SELECT id FROM scope)"
+    }
 }
 
 /// An approved review as dashboards roll it up: which targets it meets.
@@ -499,7 +512,7 @@ impl Store {
                  FROM reviews r \
                  LEFT JOIN review_values v ON v.review_id = r.id \
                  LEFT JOIN targets t ON t.id = v.target_id \
-                 WHERE r.scheme_id = $1 AND r.period = $3 AND r.state IN ({list}) \
+                 WHERE +r.scheme_id = $1 AND r.period = $3 AND r.state IN ({list}) \
                    AND r.unit_id IN (SELECT id FROM scope) \
                  ORDER BY r.unit_id, t.code"
             ))
@@ -531,31 +544,31 @@ impl Store {
             .collect()
     }
 
-    /// The approved reviews of a scheme for units of a subtree, every period, with the marks of
-    /// the targets each meets (see [`met_marks`]), by period then unit. The whole scheme is
-    /// read without walking the hierarchy when the subtree is the scheme's own.
-    pub async fn approved_marks_within(&self, scheme_id: i64, root_unit_id: i64) -> Result<Vec<ReviewMarks>> {
-        let whole: bool = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT COUNT(*) > 0 FROM schemes WHERE id = $1 AND root_unit_id = $2")
+    /// Whether a unit is the root of a scheme (so that its subtree is the whole scheme).
+    pub async fn is_scheme_root(&self, scheme_id: i64, unit_id: i64) -> Result<bool> {
+        let n: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM schemes WHERE id = $1 AND root_unit_id = $2")
                 .bind(scheme_id)
-                .bind(root_unit_id)
+                .bind(unit_id)
                 .fetch_one(pool)
                 .await?
         });
-        let scope = if whole {
-            "$2 = 0"
-        } else {
-            "unit_id IN (WITH RECURSIVE scope (id) AS ( \
-               SELECT id FROM units WHERE id = $2 \
-               UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) SELECT id FROM scope)"
-        };
+        Ok(n > 0)
+    }
+
+    /// The approved reviews of a scheme for units of a subtree, every period, with the marks of
+    /// the targets each meets (see [`met_marks`]), in no particular order. The whole scheme is
+    /// read without walking the hierarchy when the subtree is the scheme's own.
+    pub async fn approved_marks_within(&self, scheme_id: i64, root_unit_id: i64) -> Result<Vec<ReviewMarks>> {
+        let whole = self.is_scheme_root(scheme_id, root_unit_id).await?;
+        let scope = scheme_scope(whole);
         let rows: Vec<(i64, String, bool, Option<String>)> = with_pool!(self, pool => {
             sqlx::query_as(&format!(
                 "SELECT unit_id, period, late, met FROM reviews \
-                 WHERE scheme_id = $1 AND state = 'approved' AND {scope} ORDER BY period, unit_id"
+                 WHERE state = 'approved' AND {scope}"
             ))
             .bind(scheme_id)
-            .bind(if whole { 0 } else { root_unit_id })
+            .bind(root_unit_id)
             .fetch_all(pool)
             .await?
         });

@@ -242,7 +242,7 @@ impl Store {
                    SELECT id FROM units WHERE id = $2 \
                    UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) \
                  SELECT id, unit_id, state, version, late, in_force IS NOT NULL, submitted_at, updated_at FROM roadmaps \
-                 WHERE scheme_id = $1 AND unit_id IN (SELECT id FROM scope) ORDER BY unit_id",
+                 WHERE +scheme_id = $1 AND unit_id IN (SELECT id FROM scope) ORDER BY unit_id",
             )
             .bind(scheme_id)
             .bind(root_unit_id)
@@ -278,7 +278,7 @@ impl Store {
                    SELECT id FROM units WHERE id = $2 \
                    UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) \
                  SELECT id, unit_id, in_force FROM roadmaps \
-                 WHERE scheme_id = $1 AND in_force IS NOT NULL AND unit_id IN (SELECT id FROM scope)",
+                 WHERE +scheme_id = $1 AND in_force IS NOT NULL AND unit_id IN (SELECT id FROM scope)",
             )
             .bind(scheme_id)
             .bind(root_unit_id)

@@ -157,6 +157,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         }
     }
     req.extensions_mut().insert(MaybeUser(current));
+    req.extensions_mut().insert(SampleData(state.sample));
     next.run(req).await
 }
 
@@ -180,6 +181,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
         }
     }
 }
+
+/// Whether the database holds generated sample data (the demo): every page then says so.
+#[derive(Debug, Clone, Copy)]
+pub struct SampleData(pub bool);
 
 /// The unit a unit-scoped route acts on, resolved and authorised by the guard.
 #[derive(Debug, Clone)]
@@ -232,7 +237,7 @@ pub fn deny_forbidden(path: &str, lang: Lang, user: &CurrentUser) -> Response {
     if is_api(path) {
         return ApiError(WebError::Forbidden("bạn không có quyền với dữ liệu này".into())).into_response();
     }
-    let ctx = crate::pages::PageCtx { lang, user: Some(user.clone()) };
+    let ctx = crate::pages::PageCtx { lang, user: Some(user.clone()), sample: false };
     crate::error::error_page_in(&ctx, StatusCode::FORBIDDEN)
 }
 

@@ -45,12 +45,19 @@ pub struct AppState {
     pub auth: AuthConfig,
     /// Where uploaded files are kept (named by their SHA-256).
     pub files: std::path::PathBuf,
+    /// The database holds generated sample data (read when the app is built).
+    pub sample: bool,
 }
 
 impl AppState {
     /// A state with default settings and files in a folder of the system's temporary folder.
     pub fn new(store: Store) -> Self {
-        Self { store, auth: AuthConfig::default(), files: std::env::temp_dir().join("danvan-files") }
+        Self {
+            store,
+            auth: AuthConfig::default(),
+            files: std::env::temp_dir().join("danvan-files"),
+            sample: false,
+        }
     }
 }
 
@@ -491,7 +498,8 @@ pub struct App {
 impl App {
     pub async fn build(config: &Config, store: Store) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.bind).await?;
-        let state = AppState { store, auth: config.auth.clone(), files: config.files.clone() };
+        let sample = store.has_sample_data().await.map_err(std::io::Error::other)?;
+        let state = AppState { store, auth: config.auth.clone(), files: config.files.clone(), sample };
         Ok(Self { listener, router: router(state.clone()), state })
     }
 

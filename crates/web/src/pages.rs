@@ -20,6 +20,8 @@ use danvan_domain::access::Action;
 pub struct PageCtx {
     pub lang: Lang,
     pub user: Option<CurrentUser>,
+    /// The database holds sample data.
+    pub sample: bool,
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageCtx {
@@ -30,7 +32,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageCtx {
     ) -> Result<Self, Self::Rejection> {
         let lang = Lang::from_headers(&parts.headers);
         let MaybeUser(user) = MaybeUser::from_request_parts(parts, s).await?;
-        Ok(Self { lang, user })
+        let sample = parts.extensions.get::<crate::auth::SampleData>().is_some_and(|s| s.0);
+        Ok(Self { lang, user, sample })
     }
 }
 
@@ -48,6 +51,8 @@ pub struct Layout {
     pub title: String,
     pub path: String,
     pub user: Option<NavUser>,
+    /// Say on the page that its figures are sample data.
+    pub sample: bool,
 }
 
 impl Layout {
@@ -57,12 +62,12 @@ impl Layout {
             manages_users: may_own(&u.user, Action::ManageUsers),
             audits: may_own(&u.user, Action::Audit),
         });
-        Self { lang: ctx.lang, title: title.to_string(), path: path.to_string(), user }
+        Self { lang: ctx.lang, title: title.to_string(), path: path.to_string(), user, sample: ctx.sample }
     }
 
     /// A frame without a user (error pages drawn outside a handler).
     pub fn bare(lang: Lang, title: &str, path: &str) -> Self {
-        Self { lang, title: title.to_string(), path: path.to_string(), user: None }
+        Self { lang, title: title.to_string(), path: path.to_string(), user: None, sample: false }
     }
 
     pub fn t(&self, key: &str) -> String {

@@ -73,7 +73,7 @@ impl World {
             };
             users.push((name, store.create_user(&actor, &new).await.unwrap()));
         }
-        let app = router(AppState { store: store.clone(), auth, files: tempfile_dir().join("files") });
+        let app = router(AppState { store: store.clone(), auth, files: tempfile_dir().join("files"), sample: false });
         World { store, app, users }
     }
 

@@ -497,6 +497,7 @@ feedback-done-closed = Closed.
 
 ## Dashboards
 dashboard-sample = Sample data — not real figures.
+sample-banner = Demonstration data — every figure on this page is generated, not real.
 dashboard-period = Period
 dashboard-completeness = Reported
 dashboard-timeliness = On time

@@ -497,6 +497,7 @@ feedback-done-closed = Đã đóng ý kiến.
 
 ## Dashboards
 dashboard-sample = Dữ liệu mẫu — không phải số liệu thật.
+sample-banner = Dữ liệu mẫu để trình diễn — mọi số liệu trên trang này là giả lập, không phải số liệu thật.
 dashboard-period = Kỳ
 dashboard-completeness = Đã báo cáo
 dashboard-timeliness = Đúng hạn
