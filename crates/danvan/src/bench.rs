@@ -99,7 +99,8 @@ async fn start_server(url: &str, data_dir: &Path) -> anyhow::Result<Server> {
     let server = Server { child, base: format!("http://127.0.0.1:{port}") };
     let client = reqwest::Client::new();
     for _ in 0..200 {
-        if client.get(format!("{}/healthz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+        if client.get(format!("{}/healthz", server.base)).send().await.is_ok_and(|r| r.status().is_success())
+        {
             return Ok(server);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -188,7 +189,8 @@ pub fn parse_wrk(out: &str) -> Option<Load> {
             load.errors += v.trim().parse::<u64>().ok()?;
         } else if let Some(v) = line.strip_prefix("Socket errors:") {
             // "connect 0, read 0, write 0, timeout 0"
-            load.errors += v.split(',').filter_map(|p| p.split_whitespace().nth(1)?.parse::<u64>().ok()).sum::<u64>();
+            load.errors +=
+                v.split(',').filter_map(|p| p.split_whitespace().nth(1)?.parse::<u64>().ok()).sum::<u64>();
         }
     }
     load.requests_per_second.is_finite().then_some(load)
@@ -198,21 +200,48 @@ fn run_load(url: &str, cookie: &str, seconds: u64, connections: u32) -> anyhow::
     let header = format!("Cookie: {cookie}");
     if has("wrk") {
         let out = Command::new("wrk")
-            .args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s"), "--latency", "-H", &header, url])
+            .args([
+                "-t2",
+                &format!("-c{connections}"),
+                &format!("-d{seconds}s"),
+                "--latency",
+                "-H",
+                &header,
+                url,
+            ])
             .output()
             .context("wrk không chạy được")?;
         let text = String::from_utf8_lossy(&out.stdout);
-        return parse_wrk(&text).map(Some).with_context(|| format!("không đọc được kết quả của wrk:\n{text}"));
+        return parse_wrk(&text)
+            .map(Some)
+            .with_context(|| format!("không đọc được kết quả của wrk:\n{text}"));
     }
     if has("oha") {
         let out = Command::new("oha")
-            .args(["-c", &connections.to_string(), "-z", &format!("{seconds}s"), "--no-tui", "--json", "-H", &header, url])
+            .args([
+                "-c",
+                &connections.to_string(),
+                "-z",
+                &format!("{seconds}s"),
+                "--no-tui",
+                "--json",
+                "-H",
+                &header,
+                url,
+            ])
             .output()
             .context("oha không chạy được")?;
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).context("không đọc được kết quả của oha")?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).context("không đọc được kết quả của oha")?;
         let ok = v["statusCodeDistribution"]["200"].as_u64().unwrap_or(0);
-        let all: u64 = v["statusCodeDistribution"].as_object().map(|m| m.values().filter_map(|x| x.as_u64()).sum()).unwrap_or(0);
-        let failed: u64 = v["errorDistribution"].as_object().map(|m| m.values().filter_map(|x| x.as_u64()).sum()).unwrap_or(0);
+        let all: u64 = v["statusCodeDistribution"]
+            .as_object()
+            .map(|m| m.values().filter_map(|x| x.as_u64()).sum())
+            .unwrap_or(0);
+        let failed: u64 = v["errorDistribution"]
+            .as_object()
+            .map(|m| m.values().filter_map(|x| x.as_u64()).sum())
+            .unwrap_or(0);
         return Ok(Some(Load {
             tool: "oha",
             requests_per_second: v["summary"]["requestsPerSec"].as_f64().unwrap_or(f64::NAN),
@@ -259,7 +288,9 @@ pub async fn run(opts: Options, units_csv: &[u8], sample_scheme: &str) -> anyhow
             let (name, url) = danvan_store::bench::create_postgres_database(server).await?;
             (url, Some(name), "PostgreSQL")
         }
-        Some(other) => bail!("--database-url của bench phải là postgres://… (SQLite dùng tệp tạm), không phải \"{other}\""),
+        Some(other) => bail!(
+            "--database-url của bench phải là postgres://… (SQLite dùng tệp tạm), không phải \"{other}\""
+        ),
         None => {
             let db = opts.data_dir.join("bench.db");
             crate::remove_database(&db)?;
@@ -412,9 +443,16 @@ async fn measure(
     }
 
     println!();
-    println!("| Đo ({backend}, {} lõi) | p50 | p95 | ngân sách (SQLite) |", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "| Đo ({backend}, {} lõi) | p50 | p95 | ngân sách (SQLite) |",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
     println!("|---|---|---|---|");
-    println!("| Dựng dữ liệu: {communes} xã × {} kỳ | {:.1} s | | |", scheme_periods(&scheme.def).len(), generation.as_secs_f64());
+    println!(
+        "| Dựng dữ liệu: {communes} xã × {} kỳ | {:.1} s | | |",
+        scheme_periods(&scheme.def).len(),
+        generation.as_secs_f64()
+    );
     for l in &lines {
         let budget = match l.budget {
             Some((b, got)) => format!("≤ {b} ms {}", if got <= b { "✓" } else { "✗" }),
@@ -422,9 +460,15 @@ async fn measure(
         };
         println!("| {} | {} | {} | {budget} |", l.what, l.p50, l.p95);
     }
-    println!("| Tỷ lệ bảng toàn quốc / sàn (p50) | {ratio:.2} | | ≤ 1.5 {} |", if ratio <= 1.5 { "✓" } else { "✗" });
+    println!(
+        "| Tỷ lệ bảng toàn quốc / sàn (p50) | {ratio:.2} | | ≤ 1.5 {} |",
+        if ratio <= 1.5 { "✓" } else { "✗" }
+    );
     match peak {
-        Some(p) => println!("| Bộ nhớ đỉnh của tiến trình máy chủ (VmHWM) | {p:.1} MB | | ≤ 100 MB {} |", if p <= 100.0 { "✓" } else { "✗" }),
+        Some(p) => println!(
+            "| Bộ nhớ đỉnh của tiến trình máy chủ (VmHWM) | {p:.1} MB | | ≤ 100 MB {} |",
+            if p <= 100.0 { "✓" } else { "✗" }
+        ),
         None => println!("| Bộ nhớ đỉnh | không đọc được /proc | | |"),
     }
     match &load {

@@ -385,10 +385,12 @@ mod tests {
     fn marks_tell_met_targets_and_give_the_same_score_as_the_statuses() {
         let targets = vec![sample_target("2.1"), sample_target("1.1"), sample_target("5.3")];
         let values: std::collections::BTreeMap<String, Value> =
-            [("2.1".to_string(), ratio(19, 20)), ("5.3".to_string(), Value::Count { count: Milli(2000) })].into();
+            [("2.1".to_string(), ratio(19, 20)), ("5.3".to_string(), Value::Count { count: Milli(2000) })]
+                .into();
         let marks = met_marks(&targets, &values);
         assert_eq!(marks, "1.0");
-        let statuses: Vec<Status> = targets.iter().map(|t| assess(t, values.get(&t.code), None).status).collect();
+        let statuses: Vec<Status> =
+            targets.iter().map(|t| assess(t, values.get(&t.code), None).status).collect();
         assert_eq!(marks_score(&marks), score(&statuses));
         assert!((marks_score(&marks).unwrap() - 100.0 / 3.0).abs() < 1e-9);
         assert_eq!(marks_score(""), None);

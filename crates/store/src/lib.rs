@@ -19,12 +19,12 @@ mod computed;
 /// How many records (review evidence and activity files) use the bytes with a SHA-256: files
 /// are shared by content, and removed from disk only when nothing uses them any more.
 const FILE_USERS: &str = "SELECT (SELECT COUNT(*) FROM evidence WHERE sha256 = $1) + (SELECT COUNT(*) FROM activity_files WHERE sha256 = $1)";
+pub mod bench;
 mod plans;
 mod reviews;
 mod roadmaps;
 mod sample;
 mod schemes;
-pub mod bench;
 pub mod testing;
 mod units;
 mod users;
@@ -171,6 +171,29 @@ impl Store {
 
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// Bumps a change counter (`$1`): run in the transaction of the change it counts.
+pub(crate) const BUMP: &str = "INSERT INTO change_counters (name, n) VALUES ($1, 1) \
+     ON CONFLICT (name) DO UPDATE SET n = change_counters.n + 1";
+
+/// The counter of changes to the hierarchy of units.
+pub const UNITS_COUNTER: &str = "units";
+
+/// The counter of changes to the approved reviews (and so the marks) of a scheme.
+pub fn marks_counter(scheme_id: i64) -> String {
+    format!("marks:{scheme_id}")
+}
+
+impl Store {
+    /// The current values of change counters, in the order asked (0 for one never bumped).
+    /// Whatever was read while a counter had a value is still current while it keeps it.
+    pub async fn change_counters(&self, names: &[&str]) -> Result<Vec<i64>> {
+        let rows: Vec<(String, i64)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT name, n FROM change_counters").fetch_all(pool).await?
+        });
+        Ok(names.iter().map(|n| rows.iter().find(|(k, _)| k == n).map(|(_, v)| *v).unwrap_or(0)).collect())
     }
 }
 

@@ -575,7 +575,9 @@ impl Store {
         rows.into_iter()
             .map(|(unit_id, period, late, met)| {
                 let met = met.ok_or_else(|| {
-                    StoreError::Corrupt(format!("approved review of unit {unit_id} for {period} has no marks"))
+                    StoreError::Corrupt(format!(
+                        "approved review of unit {unit_id} for {period} has no marks"
+                    ))
                 })?;
                 Ok(ReviewMarks { unit_id, period, late, met })
             })
@@ -599,16 +601,22 @@ impl Store {
                     .ok_or_else(|| StoreError::Corrupt(format!("review {id}: no scheme {scheme_id}")))?;
                 schemes.insert(*scheme_id, s);
             }
-            let review = self.review_by_id(*id).await?.ok_or_else(|| StoreError::NotFound(format!("rà soát #{id}")))?;
+            let review = self
+                .review_by_id(*id)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("rà soát #{id}")))?;
             let values: BTreeMap<String, Value> =
                 review.values.into_iter().filter_map(|(code, e)| Some((code, e.value?))).collect();
             let met = met_marks(&schemes[scheme_id].def.targets, &values);
             with_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
                 sqlx::query("UPDATE reviews SET met = $1 WHERE id = $2 AND state = 'approved'")
                     .bind(&met)
                     .bind(id)
-                    .execute(pool)
+                    .execute(&mut *tx)
                     .await?;
+                sqlx::query(crate::BUMP).bind(crate::marks_counter(*scheme_id)).execute(&mut *tx).await?;
+                tx.commit().await?;
             });
         }
         Ok(rows.len())

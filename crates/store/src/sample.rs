@@ -124,6 +124,7 @@ impl Store {
                 qb.build().execute(&mut *tx).await?;
                 progress(list.len() / 2 + (i * CHUNK + chunk.len()) * list.len() / rows.len().max(1) / 2);
             }
+            sqlx::query(crate::BUMP).bind(crate::marks_counter(scheme_id)).execute(&mut *tx).await?;
             let event = NewEvent::new("sample", "scheme", scheme_id)
                 .after(&serde_json::json!({"reviews": list.len(), "values": rows.len()}));
             write_audit!(tx, actor, now, &[event]);

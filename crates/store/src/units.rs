@@ -211,6 +211,7 @@ impl Store {
                     progress(i + 1);
                 }
             }
+            sqlx::query(crate::BUMP).bind(crate::UNITS_COUNTER).execute(&mut *tx).await?;
             write_audit!(tx, actor, now, &events);
             tx.commit().await?;
         });
@@ -283,6 +284,20 @@ impl Store {
                    AND (valid_from IS NULL OR valid_from <= $2) AND (valid_to IS NULL OR $2 <= valid_to)"
             ))
             .bind(root_id)
+            .bind(on)
+            .fetch_all(pool)
+            .await?
+        });
+        to_units(rows)
+    }
+
+    /// Every unit that exists on a day, in no particular order.
+    pub async fn units_on(&self, on: NaiveDate) -> Result<Vec<Unit>> {
+        let rows: Vec<UnitRow> = with_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "SELECT {UNIT_COLUMNS} FROM units \
+                 WHERE (valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR $1 <= valid_to)"
+            ))
             .bind(on)
             .fetch_all(pool)
             .await?

@@ -150,6 +150,11 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                let scheme: i64 = sqlx::query_scalar("SELECT scheme_id FROM reviews WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                sqlx::query(crate::BUMP).bind(crate::marks_counter(scheme)).execute(&mut *tx).await?;
             }
             for (code, value) in frozen {
                 let (num, den, count, yes, grade) = columns(value);

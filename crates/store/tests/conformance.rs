@@ -117,6 +117,12 @@ async fn both_lists_live_side_by_side_by_validity() {
             ["Thành phố Hà Nội", "Tỉnh Long An"]
         );
         assert_eq!(store.roots(None).await.unwrap().len(), 4);
+        // Each import bumps the hierarchy's counter; the units of a day are those valid then.
+        assert_eq!(store.change_counters(&[danvan_store::UNITS_COUNTER]).await.unwrap(), [2]);
+        let on_2019 = store.units_on(day(2019, 1, 1)).await.unwrap();
+        assert!(on_2019.iter().any(|u| u.name == "Phường Trúc Bạch"));
+        assert!(!on_2019.iter().any(|u| u.name == "Phường Ba Đình" && u.level == UnitLevel::Commune));
+        assert_eq!(on_2019.iter().filter(|u| u.level == UnitLevel::Commune).count(), 8);
     })
     .await;
 }
@@ -721,9 +727,13 @@ async fn reviews_save_with_versions_and_move_through_the_workflow() {
         );
         store.save_review(&commune, r.id, back.version, &values, &narrative).await.unwrap();
         store.transition_review(&commune, r.id, None, Transition::Submit, None, false).await.unwrap();
+        let counter = danvan_store::marks_counter(scheme);
+        let before = store.change_counters(&[&counter]).await.unwrap()[0];
         let ok =
             store.transition_review(&district, r.id, None, Transition::Approve, None, false).await.unwrap();
         assert_eq!((ok.state, ok.late), (State::Approved, false));
+        let approved_at = store.change_counters(&[&counter, "never"]).await.unwrap();
+        assert_eq!(approved_at, [before + 1, 0], "an approval bumps the scheme's counter");
         // The approval keeps which targets the review meets, for the dashboards' roll-ups; the
         // marks equal a fresh assessment of the stored values.
         let def = store.scheme_by_id(scheme).await.unwrap().unwrap().def;
@@ -732,10 +742,7 @@ async fn reviews_save_with_versions_and_move_through_the_workflow() {
         let la = unit_id(&store, "80").await;
         let marks = store.approved_marks_within(scheme, la).await.unwrap();
         assert_eq!(marks.len(), 1);
-        assert_eq!(
-            (marks[0].unit_id, marks[0].period.as_str(), marks[0].late),
-            (huu_thanh, "2018", false)
-        );
+        assert_eq!((marks[0].unit_id, marks[0].period.as_str(), marks[0].late), (huu_thanh, "2018", false));
         assert_eq!(marks[0].met, danvan_domain::achievement::met_marks(&def.targets, &stored));
         assert_eq!(marks[0].met.len(), def.targets.len());
         assert!(marks[0].met.contains('1') || marks[0].met.contains('0'), "{}", marks[0].met);
@@ -758,6 +765,7 @@ async fn reviews_save_with_versions_and_move_through_the_workflow() {
             .unwrap();
         assert_eq!(reopened.state, State::Draft);
         assert!(store.approved_marks_within(scheme, la).await.unwrap().is_empty(), "reopened: no marks");
+        assert!(store.change_counters(&[&counter]).await.unwrap()[0] > approved_at[0]);
 
         // Its history: every step, with reasons.
         let history = store.entity_history("review", &r.id.to_string()).await.unwrap();
@@ -1760,6 +1768,7 @@ async fn subtrees_and_sample_reviews_in_bulk() {
         assert!(!store.has_sample_data().await.unwrap());
         let n = store.insert_sample_reviews(&cli, scheme, &list, &mut |d| seen.push(d)).await.unwrap();
         assert!(store.has_sample_data().await.unwrap());
+        assert_eq!(store.change_counters(&[&danvan_store::marks_counter(scheme)]).await.unwrap(), [1]);
         assert_eq!((n, seen.last().copied()), (7, Some(7)));
         assert_eq!(store.review_count(scheme).await.unwrap(), 7);
         let approved = store.review_values_within(scheme, long_an, "2018", &[State::Approved]).await.unwrap();
@@ -1773,12 +1782,19 @@ async fn subtrees_and_sample_reviews_in_bulk() {
         assert!(marks.iter().all(|m| m.met == expected && m.period == "2018"));
         assert_eq!(marks.iter().filter(|m| m.late).count(), 1);
         let in_duc_hoa = store.approved_marks_within(scheme, duc_hoa).await.unwrap();
-        let duc_hoa_communes = store.units_within(duc_hoa, UnitLevel::Commune, day(2018, 12, 31)).await.unwrap();
-        assert_eq!(in_duc_hoa.len(), duc_hoa_communes.len() - usize::from(duc_hoa_communes.contains(&communes[0])));
+        let duc_hoa_communes =
+            store.units_within(duc_hoa, UnitLevel::Commune, day(2018, 12, 31)).await.unwrap();
+        assert_eq!(
+            in_duc_hoa.len(),
+            duc_hoa_communes.len() - usize::from(duc_hoa_communes.contains(&communes[0]))
+        );
         assert!(in_duc_hoa.iter().all(|m| duc_hoa_communes.contains(&m.unit_id)));
         // Reviews approved before marks were kept get them when the store opens.
         danvan_store::testing::execute(&store, "UPDATE reviews SET met = NULL").await.unwrap();
-        assert!(store.approved_marks_within(scheme, long_an).await.is_err(), "unmarked approved reviews are an error");
+        assert!(
+            store.approved_marks_within(scheme, long_an).await.is_err(),
+            "unmarked approved reviews are an error"
+        );
         assert_eq!(store.mark_unmarked_reviews().await.unwrap(), 6);
         let mut again = store.approved_marks_within(scheme, long_an).await.unwrap();
         again.sort_by_key(|m| m.unit_id);

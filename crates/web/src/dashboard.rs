@@ -158,7 +158,10 @@ pub async fn compute_with_map(
         return Err(WebError::NotFound(format!("{} không thuộc phạm vi đề án {}", root.name, def.code)));
     }
     let n = def.targets.len();
-    let subtree = state.store.subtree(root.id, period.end()).await?;
+    let marks_counter = danvan_store::marks_counter(scheme.id);
+    let counters = state.store.change_counters(&[danvan_store::UNITS_COUNTER, &marks_counter]).await?;
+    let tree = state.cache.units_on(&state.store, period.end(), counters[0]).await?;
+    let subtree = tree.subtree(root.id);
     let parents: HashMap<i64, Option<i64>> = subtree.iter().map(|u| (u.id, u.parent_id)).collect();
     let reporting_level = def.applies_to;
     let child_of = |mut id: i64| -> i64 {
@@ -173,18 +176,23 @@ pub async fn compute_with_map(
     let mut children: Vec<&Unit> = if root.level == reporting_level {
         Vec::new()
     } else {
-        subtree.iter().filter(|u| u.parent_id == Some(root.id) && u.level <= reporting_level).collect()
+        subtree
+            .iter()
+            .copied()
+            .filter(|u| u.parent_id == Some(root.id) && u.level <= reporting_level)
+            .collect()
     };
     danvan_domain::text::sort_vi_by(&mut children, |u| &u.name);
     let child_index: HashMap<i64, usize> = children.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
     // Each reporting unit with the index of the child it lies under (None on a commune's own).
     let reporters: HashMap<i64, (&Unit, Option<usize>)> = subtree
         .iter()
+        .copied()
         .filter(|u| u.level == reporting_level)
         .map(|u| (u.id, (u, child_index.get(&child_of(u.id)).copied())))
         .collect();
 
-    let marks = state.store.approved_marks_within(scheme.id, root.id).await?;
+    let marks = state.cache.marks(&state.store, scheme.id, scheme.root_unit_id, counters[1]).await?;
     let this = period.to_string();
     let mut total = Tally::new(n);
     total.expected = reporters.len() as u64;
@@ -196,7 +204,7 @@ pub async fn compute_with_map(
     }
     let mut unit_scores: HashMap<i64, Option<f64>> = HashMap::new();
     let mut trend_tallies: BTreeMap<&str, Tally> = BTreeMap::new();
-    for m in &marks {
+    for m in marks.iter() {
         let Some((_, child)) = reporters.get(&m.unit_id) else { continue };
         trend_tallies.entry(m.period.as_str()).or_insert_with(|| Tally::new(n)).add(m.late, &m.met);
         if m.period == this {
@@ -238,7 +246,8 @@ pub async fn compute_with_map(
         let late_activities: u64 = overdue
             .iter()
             .filter(|(unit, _)| {
-                **unit == c.id || reporters.get(unit).is_some_and(|(_, ch)| *ch == child_index.get(&c.id).copied())
+                **unit == c.id
+                    || reporters.get(unit).is_some_and(|(_, ch)| *ch == child_index.get(&c.id).copied())
             })
             .map(|(_, k)| *k)
             .sum();

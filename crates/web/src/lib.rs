@@ -20,6 +20,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod bloc;
+pub mod cache;
 pub mod community;
 pub mod dashboard;
 pub mod error;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub files: std::path::PathBuf,
     /// The database holds generated sample data (read when the app is built).
     pub sample: bool,
+    /// The dashboards' units and marks, kept while their change counters stand.
+    pub cache: std::sync::Arc<cache::Cache>,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
             auth: AuthConfig::default(),
             files: std::env::temp_dir().join("danvan-files"),
             sample: false,
+            cache: Default::default(),
         }
     }
 }
@@ -499,7 +503,12 @@ impl App {
     pub async fn build(config: &Config, store: Store) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.bind).await?;
         let sample = store.has_sample_data().await.map_err(std::io::Error::other)?;
-        let state = AppState { store, auth: config.auth.clone(), files: config.files.clone(), sample };
+        let state = AppState {
+            sample,
+            auth: config.auth.clone(),
+            files: config.files.clone(),
+            ..AppState::new(store)
+        };
         Ok(Self { listener, router: router(state.clone()), state })
     }
 

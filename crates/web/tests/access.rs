@@ -73,7 +73,8 @@ impl World {
             };
             users.push((name, store.create_user(&actor, &new).await.unwrap()));
         }
-        let app = router(AppState { store: store.clone(), auth, files: tempfile_dir().join("files"), sample: false });
+        let app =
+            router(AppState { auth, files: tempfile_dir().join("files"), ..AppState::new(store.clone()) });
         World { store, app, users }
     }
 

@@ -13,3 +13,11 @@ UPDATE units SET parent_id = (SELECT id FROM units WHERE code = 'VN' AND level =
     WHERE parent_id IS NULL AND level = 'province';
 ALTER TABLE reviews ADD COLUMN met TEXT;
 CREATE INDEX reviews_scheme_state ON reviews (scheme_id, state);
+-- 3. Counters bumped in the same transaction as every change to a kind of data ('units' for the
+--    hierarchy, 'marks:<scheme id>' for the approved reviews of a scheme). A server keeps what
+--    it read in memory only while the counter is unchanged, so it never serves stale figures,
+--    even when another process (the command line) wrote.
+CREATE TABLE change_counters (
+    name  TEXT PRIMARY KEY,
+    n     BIGINT NOT NULL
+);

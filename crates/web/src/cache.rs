@@ -1,0 +1,143 @@
+//! What the dashboards keep in memory between requests: the units that exist on a day and the
+//! marks of a scheme's approved reviews, each with the change counter it was read at. Every
+//! use first reads the counters (one small query, bumped in the same transaction as any change,
+//! whichever process made it) and reloads what changed, so no figure is older than the request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+use danvan_domain::units::Unit;
+use danvan_store::{ReviewMarks, Store};
+
+/// The units of one day, with the hierarchy's links.
+pub struct UnitTree {
+    units: Vec<Unit>,
+    children: HashMap<i64, Vec<usize>>,
+    by_id: HashMap<i64, usize>,
+}
+
+impl UnitTree {
+    pub fn new(units: Vec<Unit>) -> Self {
+        let mut children: HashMap<i64, Vec<usize>> = HashMap::new();
+        let mut by_id = HashMap::with_capacity(units.len());
+        for (i, u) in units.iter().enumerate() {
+            by_id.insert(u.id, i);
+            if let Some(p) = u.parent_id {
+                children.entry(p).or_default().push(i);
+            }
+        }
+        Self { units, children, by_id }
+    }
+
+    /// The units under `root` that exist on the tree's day, and `root` itself when it does.
+    pub fn subtree(&self, root: i64) -> Vec<&Unit> {
+        let mut out: Vec<&Unit> = self.by_id.get(&root).map(|&i| &self.units[i]).into_iter().collect();
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            for &i in self.children.get(&id).map(Vec::as_slice).unwrap_or_default() {
+                out.push(&self.units[i]);
+                stack.push(self.units[i].id);
+            }
+        }
+        out
+    }
+}
+
+/// Days kept at most; a new day beyond them empties the cache of units.
+const DAYS: usize = 16;
+
+#[derive(Default)]
+pub struct Cache {
+    units: Mutex<(i64, HashMap<NaiveDate, Arc<UnitTree>>)>,
+    marks: Mutex<HashMap<i64, (i64, Arc<Vec<ReviewMarks>>)>>,
+}
+
+type Result<T> = std::result::Result<T, danvan_store::StoreError>;
+
+impl Cache {
+    /// The units of a day, as of the hierarchy's counter `version`.
+    pub async fn units_on(&self, store: &Store, on: NaiveDate, version: i64) -> Result<Arc<UnitTree>> {
+        {
+            let held = self.units.lock().unwrap_or_else(|e| e.into_inner());
+            if held.0 == version {
+                if let Some(tree) = held.1.get(&on) {
+                    return Ok(tree.clone());
+                }
+            }
+        }
+        let tree = Arc::new(UnitTree::new(store.units_on(on).await?));
+        let mut held = self.units.lock().unwrap_or_else(|e| e.into_inner());
+        if held.0 != version || held.1.len() >= DAYS {
+            *held = (version, HashMap::new());
+        }
+        held.1.insert(on, tree.clone());
+        Ok(tree)
+    }
+
+    /// The marks of every approved review of a scheme (rooted at `root`), as of the scheme's
+    /// counter `version`.
+    pub async fn marks(
+        &self,
+        store: &Store,
+        scheme_id: i64,
+        root: i64,
+        version: i64,
+    ) -> Result<Arc<Vec<ReviewMarks>>> {
+        {
+            let held = self.marks.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((v, marks)) = held.get(&scheme_id) {
+                if *v == version {
+                    return Ok(marks.clone());
+                }
+            }
+        }
+        let marks = Arc::new(store.approved_marks_within(scheme_id, root).await?);
+        self.marks.lock().unwrap_or_else(|e| e.into_inner()).insert(scheme_id, (version, marks.clone()));
+        Ok(marks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use danvan_domain::units::UnitLevel;
+
+    fn unit(id: i64, parent: Option<i64>) -> Unit {
+        Unit {
+            id,
+            code: id.to_string(),
+            name: format!("U{id}"),
+            short_name: format!("U{id}"),
+            kind: "Xã".into(),
+            level: UnitLevel::Commune,
+            parent_id: parent,
+            lat: None,
+            lon: None,
+            area_km2: None,
+            valid_from: None,
+            valid_to: None,
+        }
+    }
+
+    #[test]
+    fn a_subtree_holds_the_root_and_everything_below_it() {
+        let tree = UnitTree::new(vec![
+            unit(1, None),
+            unit(2, Some(1)),
+            unit(3, Some(2)),
+            unit(4, Some(1)),
+            unit(5, None),
+        ]);
+        let mut ids: Vec<i64> = tree.subtree(2).iter().map(|u| u.id).collect();
+        ids.sort();
+        assert_eq!(ids, [2, 3]);
+        let mut all: Vec<i64> = tree.subtree(1).iter().map(|u| u.id).collect();
+        all.sort();
+        assert_eq!(all, [1, 2, 3, 4]);
+        assert!(tree.subtree(9).is_empty());
+        // A root missing on the day still leads to its children that exist then.
+        let orphan = UnitTree::new(vec![unit(7, Some(6))]);
+        assert_eq!(orphan.subtree(6).iter().map(|u| u.id).collect::<Vec<_>>(), [7]);
+    }
+}
