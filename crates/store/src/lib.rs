@@ -178,6 +178,10 @@ impl Store {
 pub(crate) const BUMP: &str = "INSERT INTO change_counters (name, n) VALUES ($1, 1) \
      ON CONFLICT (name) DO UPDATE SET n = change_counters.n + 1";
 
+/// Notes on a review (`$2`) the value of its scheme's marks counter (`$1`), bumped just before.
+pub(crate) const MARK_SEQ: &str =
+    "UPDATE reviews SET marks_seq = (SELECT n FROM change_counters WHERE name = $1) WHERE id = $2";
+
 /// The counter of changes to the hierarchy of units.
 pub const UNITS_COUNTER: &str = "units";
 

@@ -458,14 +458,15 @@ pub(crate) fn scheme_scope(whole: bool) -> &'static str {
     }
 }
 
-/// An approved review as dashboards roll it up: which targets it meets.
+/// A review as dashboards roll it up: which targets it meets, when it is approved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewMarks {
     pub unit_id: i64,
     pub period: String,
     pub late: bool,
-    /// One character per target in the scheme's order: '1' met, '0' not met, '.' not reported.
-    pub met: String,
+    /// One character per target in the scheme's order: '1' met, '0' not met, '.' not
+    /// reported. None when the review is not approved (it counts for nothing).
+    pub met: Option<String>,
 }
 
 /// One unit's value for a target, as roll-ups take it.
@@ -556,30 +557,28 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// The approved reviews of a scheme for units of a subtree, every period, with the marks of
-    /// the targets each meets (see [`met_marks`]), in no particular order. The whole scheme is
-    /// read without walking the hierarchy when the subtree is the scheme's own.
-    pub async fn approved_marks_within(&self, scheme_id: i64, root_unit_id: i64) -> Result<Vec<ReviewMarks>> {
-        let whole = self.is_scheme_root(scheme_id, root_unit_id).await?;
-        let scope = scheme_scope(whole);
-        let rows: Vec<(i64, String, bool, Option<String>)> = with_pool!(self, pool => {
-            sqlx::query_as(&format!(
-                "SELECT unit_id, period, late, met FROM reviews \
-                 WHERE state = 'approved' AND {scope}"
-            ))
+    /// The reviews of a scheme whose marks changed after the scheme's marks counter stood at
+    /// `since` (0: every review), with their marks when they are approved, in no particular
+    /// order. A cache that applies them is current as of the counter read before asking.
+    pub async fn marks_changed_since(&self, scheme_id: i64, since: i64) -> Result<Vec<ReviewMarks>> {
+        let rows: Vec<(i64, String, bool, String, Option<String>)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT unit_id, period, late, state, met FROM reviews WHERE scheme_id = $1 AND marks_seq > $2",
+            )
             .bind(scheme_id)
-            .bind(root_unit_id)
+            .bind(since)
             .fetch_all(pool)
             .await?
         });
         rows.into_iter()
-            .map(|(unit_id, period, late, met)| {
-                let met = met.ok_or_else(|| {
-                    StoreError::Corrupt(format!(
+            .map(|(unit_id, period, late, state, met)| {
+                let approved = state_of(&state)? == State::Approved;
+                if approved && met.is_none() {
+                    return Err(StoreError::Corrupt(format!(
                         "approved review of unit {unit_id} for {period} has no marks"
-                    ))
-                })?;
-                Ok(ReviewMarks { unit_id, period, late, met })
+                    )));
+                }
+                Ok(ReviewMarks { unit_id, period, late, met: if approved { met } else { None } })
             })
             .collect()
     }
@@ -615,7 +614,9 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query(crate::BUMP).bind(crate::marks_counter(*scheme_id)).execute(&mut *tx).await?;
+                let counter = crate::marks_counter(*scheme_id);
+                sqlx::query(crate::BUMP).bind(&counter).execute(&mut *tx).await?;
+                sqlx::query(crate::MARK_SEQ).bind(&counter).bind(id).execute(&mut *tx).await?;
                 tx.commit().await?;
             });
         }

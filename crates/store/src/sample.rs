@@ -124,7 +124,15 @@ impl Store {
                 qb.build().execute(&mut *tx).await?;
                 progress(list.len() / 2 + (i * CHUNK + chunk.len()) * list.len() / rows.len().max(1) / 2);
             }
-            sqlx::query(crate::BUMP).bind(crate::marks_counter(scheme_id)).execute(&mut *tx).await?;
+            let counter = crate::marks_counter(scheme_id);
+            sqlx::query(crate::BUMP).bind(&counter).execute(&mut *tx).await?;
+            sqlx::query(
+                "UPDATE reviews SET marks_seq = (SELECT n FROM change_counters WHERE name = $1) WHERE scheme_id = $2",
+            )
+            .bind(&counter)
+            .bind(scheme_id)
+            .execute(&mut *tx)
+            .await?;
             let event = NewEvent::new("sample", "scheme", scheme_id)
                 .after(&serde_json::json!({"reviews": list.len(), "values": rows.len()}));
             write_audit!(tx, actor, now, &[event]);

@@ -154,7 +154,9 @@ impl Store {
                     .bind(id)
                     .fetch_one(&mut *tx)
                     .await?;
-                sqlx::query(crate::BUMP).bind(crate::marks_counter(scheme)).execute(&mut *tx).await?;
+                let counter = crate::marks_counter(scheme);
+                sqlx::query(crate::BUMP).bind(&counter).execute(&mut *tx).await?;
+                sqlx::query(crate::MARK_SEQ).bind(&counter).bind(id).execute(&mut *tx).await?;
             }
             for (code, value) in frozen {
                 let (num, den, count, yes, grade) = columns(value);

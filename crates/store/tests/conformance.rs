@@ -739,15 +739,15 @@ async fn reviews_save_with_versions_and_move_through_the_workflow() {
         let def = store.scheme_by_id(scheme).await.unwrap().unwrap().def;
         let stored: BTreeMap<String, Value> =
             ok.values.iter().filter_map(|(c, e)| Some((c.clone(), e.value.clone()?))).collect();
-        let la = unit_id(&store, "80").await;
-        let marks = store.approved_marks_within(scheme, la).await.unwrap();
+        let marks = store.marks_changed_since(scheme, before).await.unwrap();
         assert_eq!(marks.len(), 1);
         assert_eq!((marks[0].unit_id, marks[0].period.as_str(), marks[0].late), (huu_thanh, "2018", false));
-        assert_eq!(marks[0].met, danvan_domain::achievement::met_marks(&def.targets, &stored));
-        assert_eq!(marks[0].met.len(), def.targets.len());
-        assert!(marks[0].met.contains('1') || marks[0].met.contains('0'), "{}", marks[0].met);
-        let elsewhere = unit_id(&store, "801").await;
-        assert!(store.approved_marks_within(scheme, elsewhere).await.unwrap().is_empty());
+        let met = marks[0].met.clone().unwrap();
+        assert_eq!(met, danvan_domain::achievement::met_marks(&def.targets, &stored));
+        assert_eq!(met.len(), def.targets.len());
+        assert!(met.contains('1') || met.contains('0'), "{met}");
+        assert_eq!(store.marks_changed_since(scheme, 0).await.unwrap(), marks);
+        assert!(store.marks_changed_since(scheme, approved_at[0]).await.unwrap().is_empty());
         assert!(matches!(
             store.save_review(&commune, r.id, ok.version, &values, &narrative).await,
             Err(StoreError::Invalid(_))
@@ -764,8 +764,10 @@ async fn reviews_save_with_versions_and_move_through_the_workflow() {
             .await
             .unwrap();
         assert_eq!(reopened.state, State::Draft);
-        assert!(store.approved_marks_within(scheme, la).await.unwrap().is_empty(), "reopened: no marks");
         assert!(store.change_counters(&[&counter]).await.unwrap()[0] > approved_at[0]);
+        let gone = store.marks_changed_since(scheme, approved_at[0]).await.unwrap();
+        assert_eq!(gone.len(), 1);
+        assert_eq!((gone[0].unit_id, gone[0].met.as_deref()), (huu_thanh, None), "reopened: no marks");
 
         // Its history: every step, with reasons.
         let history = store.entity_history("review", &r.id.to_string()).await.unwrap();
@@ -1776,31 +1778,25 @@ async fn subtrees_and_sample_reviews_in_bulk() {
         // Approved sample reviews carry their marks like reviews approved one by one; a
         // district's are only its own communes'.
         let def = store.scheme_by_id(scheme).await.unwrap().unwrap().def;
-        let marks = store.approved_marks_within(scheme, long_an).await.unwrap();
-        assert_eq!(marks.len(), 6);
+        let all = store.marks_changed_since(scheme, 0).await.unwrap();
+        assert_eq!(all.len(), 7);
+        let marks: Vec<_> = all.into_iter().filter(|m| m.met.is_some()).collect();
+        assert_eq!(marks.len(), 6, "the submitted one has no marks");
         let expected = danvan_domain::achievement::met_marks(&def.targets, &list[1].values);
-        assert!(marks.iter().all(|m| m.met == expected && m.period == "2018"));
+        assert!(marks.iter().all(|m| m.met.as_deref() == Some(expected.as_str()) && m.period == "2018"));
         assert_eq!(marks.iter().filter(|m| m.late).count(), 1);
-        let in_duc_hoa = store.approved_marks_within(scheme, duc_hoa).await.unwrap();
-        let duc_hoa_communes =
-            store.units_within(duc_hoa, UnitLevel::Commune, day(2018, 12, 31)).await.unwrap();
-        assert_eq!(
-            in_duc_hoa.len(),
-            duc_hoa_communes.len() - usize::from(duc_hoa_communes.contains(&communes[0]))
-        );
-        assert!(in_duc_hoa.iter().all(|m| duc_hoa_communes.contains(&m.unit_id)));
         // Reviews approved before marks were kept get them when the store opens.
         danvan_store::testing::execute(&store, "UPDATE reviews SET met = NULL").await.unwrap();
         assert!(
-            store.approved_marks_within(scheme, long_an).await.is_err(),
+            store.marks_changed_since(scheme, 0).await.is_err(),
             "unmarked approved reviews are an error"
         );
         assert_eq!(store.mark_unmarked_reviews().await.unwrap(), 6);
-        let mut again = store.approved_marks_within(scheme, long_an).await.unwrap();
+        let mut again = store.marks_changed_since(scheme, 1).await.unwrap();
         again.sort_by_key(|m| m.unit_id);
         let mut marks = marks;
         marks.sort_by_key(|m| m.unit_id);
-        assert_eq!(again, marks);
+        assert_eq!(again, marks, "only the six re-marked reviews changed after the sample's counter");
         assert!(store.is_scheme_root(scheme, long_an).await.unwrap());
         assert!(!store.is_scheme_root(scheme, duc_hoa).await.unwrap());
         assert_eq!(store.mark_unmarked_reviews().await.unwrap(), 0);

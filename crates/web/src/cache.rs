@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use danvan_domain::units::Unit;
-use danvan_store::{ReviewMarks, Store};
+use danvan_store::Store;
 
 /// The units of one day, with the hierarchy's links.
 pub struct UnitTree {
@@ -50,7 +50,7 @@ const DAYS: usize = 16;
 #[derive(Default)]
 pub struct Cache {
     units: Mutex<(i64, HashMap<NaiveDate, Arc<UnitTree>>)>,
-    marks: Mutex<HashMap<i64, (i64, Arc<Vec<ReviewMarks>>)>>,
+    marks: Mutex<HashMap<i64, (i64, Arc<Marks>)>>,
 }
 
 type Result<T> = std::result::Result<T, danvan_store::StoreError>;
@@ -75,28 +75,38 @@ impl Cache {
         Ok(tree)
     }
 
-    /// The marks of every approved review of a scheme (rooted at `root`), as of the scheme's
-    /// counter `version`.
-    pub async fn marks(
-        &self,
-        store: &Store,
-        scheme_id: i64,
-        root: i64,
-        version: i64,
-    ) -> Result<Arc<Vec<ReviewMarks>>> {
-        {
+    /// The marks of every approved review of a scheme, as of the scheme's counter `version`:
+    /// only the reviews changed since the version held are read.
+    pub async fn marks(&self, store: &Store, scheme_id: i64, version: i64) -> Result<Arc<Marks>> {
+        let held = {
             let held = self.marks.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((v, marks)) = held.get(&scheme_id) {
-                if *v == version {
-                    return Ok(marks.clone());
-                }
+            match held.get(&scheme_id) {
+                Some((v, marks)) if *v == version => return Ok(marks.clone()),
+                Some((v, marks)) if *v < version => Some((*v, marks.clone())),
+                _ => None,
             }
+        };
+        let (since, mut marks) = held.unwrap_or_default();
+        let changes = store.marks_changed_since(scheme_id, since).await?;
+        let map = Arc::make_mut(&mut marks);
+        for c in changes {
+            match c.met {
+                Some(met) => map.insert((c.unit_id, c.period), (c.late, met)),
+                None => map.remove(&(c.unit_id, c.period)),
+            };
         }
-        let marks = Arc::new(store.approved_marks_within(scheme_id, root).await?);
-        self.marks.lock().unwrap_or_else(|e| e.into_inner()).insert(scheme_id, (version, marks.clone()));
+        let mut held = self.marks.lock().unwrap_or_else(|e| e.into_inner());
+        let newer = held.get(&scheme_id).is_some_and(|(v, _)| *v > version);
+        if !newer {
+            held.insert(scheme_id, (version, marks.clone()));
+        }
         Ok(marks)
     }
 }
+
+/// The approved reviews of a scheme by unit and period: late or not, and the marks of the
+/// targets met (see `danvan_domain::achievement::met_marks`).
+pub type Marks = HashMap<(i64, String), (bool, String)>;
 
 #[cfg(test)]
 mod tests {

@@ -192,7 +192,7 @@ pub async fn compute_with_map(
         .map(|u| (u.id, (u, child_index.get(&child_of(u.id)).copied())))
         .collect();
 
-    let marks = state.cache.marks(&state.store, scheme.id, scheme.root_unit_id, counters[1]).await?;
+    let marks = state.cache.marks(&state.store, scheme.id, counters[1]).await?;
     let this = period.to_string();
     let mut total = Tally::new(n);
     total.expected = reporters.len() as u64;
@@ -204,15 +204,15 @@ pub async fn compute_with_map(
     }
     let mut unit_scores: HashMap<i64, Option<f64>> = HashMap::new();
     let mut trend_tallies: BTreeMap<&str, Tally> = BTreeMap::new();
-    for m in marks.iter() {
-        let Some((_, child)) = reporters.get(&m.unit_id) else { continue };
-        trend_tallies.entry(m.period.as_str()).or_insert_with(|| Tally::new(n)).add(m.late, &m.met);
-        if m.period == this {
-            total.add(m.late, &m.met);
+    for ((unit_id, p), (late, met)) in marks.iter() {
+        let Some((_, child)) = reporters.get(unit_id) else { continue };
+        trend_tallies.entry(p.as_str()).or_insert_with(|| Tally::new(n)).add(*late, met);
+        if *p == this {
+            total.add(*late, met);
             if let Some(c) = child {
-                per_child[*c].add(m.late, &m.met);
+                per_child[*c].add(*late, met);
             }
-            unit_scores.insert(m.unit_id, marks_score(&m.met));
+            unit_scores.insert(*unit_id, marks_score(met));
         }
     }
 
@@ -239,18 +239,17 @@ pub async fn compute_with_map(
 
     // Child units: their figures, scores and reasons for lagging.
     let deadline_passed = period.deadline(def.report_deadline_days) < today();
-    let overdue = state.store.overdue_counts_within(scheme.id, root.id, today()).await?;
+    // Overdue activities of each child: its own and its reporting units'.
+    let mut late_activities = vec![0u64; children.len()];
+    for (unit, k) in state.store.overdue_counts_within(scheme.id, root.id, today()).await? {
+        let child = child_index.get(&unit).copied().or_else(|| reporters.get(&unit).and_then(|(_, c)| *c));
+        if let Some(c) = child {
+            late_activities[c] += k;
+        }
+    }
     let mut child_figures: Vec<ChildFigure> = Vec::with_capacity(children.len());
-    for (c, tally) in children.iter().zip(&per_child) {
+    for ((c, tally), late) in children.iter().zip(&per_child).zip(&late_activities) {
         let missing = if deadline_passed { tally.expected - tally.received } else { 0 };
-        let late_activities: u64 = overdue
-            .iter()
-            .filter(|(unit, _)| {
-                **unit == c.id
-                    || reporters.get(unit).is_some_and(|(_, ch)| *ch == child_index.get(&c.id).copied())
-            })
-            .map(|(_, k)| *k)
-            .sum();
         child_figures.push(ChildFigure {
             code: c.code.clone(),
             name: c.name.clone(),
@@ -260,7 +259,7 @@ pub async fn compute_with_map(
             expected: tally.expected,
             received: tally.received,
             coverage: (0..n).map(|i| tally.coverage(i)).collect(),
-            lagging: lagging_reasons(tally.score(), missing, late_activities as usize),
+            lagging: lagging_reasons(tally.score(), missing, *late as usize),
         });
     }
     let ranked = rank(&child_figures.iter().map(|c| (c.name.as_str(), c.score)).collect::<Vec<_>>());
@@ -281,24 +280,26 @@ pub async fn compute_with_map(
 
     // The map: provinces on the national dashboard, the reporting units elsewhere.
     let dots = if root.level == UnitLevel::Country {
+        // A province's dot is at the centre of its communes' points.
+        let mut sums = vec![(0.0, 0.0, 0usize); children.len()];
+        for (u, c) in reporters.values() {
+            if let (Some(c), Some(lat), Some(lon)) = (c, u.lat, u.lon) {
+                sums[*c].0 += lat;
+                sums[*c].1 += lon;
+                sums[*c].2 += 1;
+            }
+        }
         children
             .iter()
             .zip(&child_figures)
-            .filter_map(|(c, f)| {
-                let i = child_index.get(&c.id).copied();
-                let points: Vec<(f64, f64)> = reporters
-                    .values()
-                    .filter(|(_, ch)| *ch == i)
-                    .filter_map(|(u, _)| Some((u.lat?, u.lon?)))
-                    .collect();
-                let k = points.len() as f64;
-                (k > 0.0).then(|| Dot {
-                    code: c.code.clone(),
-                    name: c.name.clone(),
-                    lat: points.iter().map(|p| p.0).sum::<f64>() / k,
-                    lon: points.iter().map(|p| p.1).sum::<f64>() / k,
-                    score: f.score,
-                })
+            .zip(&sums)
+            .filter(|(_, (_, _, k))| *k > 0)
+            .map(|((c, f), (lat, lon, k))| Dot {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                lat: lat / *k as f64,
+                lon: lon / *k as f64,
+                score: f.score,
             })
             .collect()
     } else {

@@ -1362,6 +1362,28 @@ async fn dashboard_figures_equal_counts_made_from_the_reviews() {
         );
         let dh = p["children"].as_array().unwrap().iter().find(|c| c["code"] == "802").unwrap();
         assert_eq!((dh["received"].as_u64(), dh["expected"].as_u64()), (Some(12), Some(20)));
+        // Live: a change written straight to the database (as by another process) shows on the
+        // next request, though the dashboards keep what they read in memory.
+        use danvan_domain::workflow::Transition;
+        let first = w.store.review(scheme.id, communes[0], "2019").await.unwrap().unwrap();
+        w.store
+            .transition_review(&Actor::system("t"), first.id, None, Transition::Reopen, Some("sửa"), false)
+            .await
+            .unwrap();
+        let (_, p2) =
+            w.call("province", Method::GET, &format!("{BASE}/80/dashboard?period=2019"), None).await;
+        assert_eq!(p2["received"].as_u64(), Some(11));
+        let met = |d: &serde_json::Value| {
+            d["targets"].as_array().unwrap().iter().find(|t| t["code"] == "2.1").unwrap()["met"].as_u64()
+        };
+        assert_eq!(met(&p2), Some(7), "the reopened commune met 2.1");
+        for step in [Transition::Submit, Transition::Approve] {
+            w.store.transition_review(&Actor::system("t"), first.id, None, step, None, false).await.unwrap();
+        }
+        let (_, p3) =
+            w.call("province", Method::GET, &format!("{BASE}/80/dashboard?period=2019"), None).await;
+        assert_eq!((p3["received"].as_u64(), met(&p3)), (Some(12), Some(8)));
+        assert_eq!(p3["on_time"].as_u64(), Some(10), "re-submitted on time");
         assert_eq!(
             w.call("district", Method::GET, &format!("{BASE}/80/dashboard?period=2019"), None).await.0,
             StatusCode::FORBIDDEN

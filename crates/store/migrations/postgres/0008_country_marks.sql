@@ -21,3 +21,10 @@ CREATE TABLE change_counters (
     name  TEXT PRIMARY KEY,
     n     BIGINT NOT NULL
 );
+-- 4. Overdue activities are counted from the index alone (it now holds the unit).
+DROP INDEX activities_due;
+CREATE INDEX activities_overdue ON activities (scheme_id, status, due_date, unit_id);
+-- 5. The value of the scheme's marks counter when a review's marks last changed, so a server
+--    reads only the reviews changed since it last looked.
+ALTER TABLE reviews ADD COLUMN marks_seq BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX reviews_marks_seq ON reviews (scheme_id, marks_seq);
