@@ -535,3 +535,54 @@ async fn measure(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRK: &str = "Running 20s test @ http://127.0.0.1:8080/x
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    86.12ms   20.01ms 250.00ms   70.00%
+  Latency Distribution
+     50%   84.00ms
+     75%   95.00ms
+     90%  110.00ms
+     99%    1.02s
+  14822 requests in 20.02s, 1.10GB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 4
+Requests/sec:    740.35
+Transfer/sec:     56.20MB
+";
+
+    #[test]
+    fn wrk_reports_are_read() {
+        let load = parse_wrk(WRK).unwrap();
+        assert_eq!(load.requests_per_second, 740.35);
+        assert_eq!(load.p99_ms, 1020.0);
+        assert_eq!(load.errors, 9, "socket errors and non-2xx responses");
+        assert!(parse_wrk("nothing here").is_none());
+        assert_eq!(wrk_ms("456.00us"), Some(0.456));
+        assert_eq!(wrk_ms("1.5ms"), Some(1.5));
+        assert_eq!(wrk_ms("x"), None);
+    }
+
+    #[test]
+    fn percentiles_pick_the_nearest_rank() {
+        let list: Vec<Duration> = (1..=100).rev().map(Duration::from_millis).collect();
+        let t = Timing::of(list);
+        assert_eq!((t.p50, t.p95, t.max), (50.0, 95.0, 100.0));
+        let one = Timing::of(vec![Duration::from_millis(7)]);
+        assert_eq!((one.p50, one.p95), (7.0, 7.0));
+    }
+
+    #[test]
+    fn the_national_scheme_is_the_sample_rooted_at_the_country() {
+        let sample = include_str!("../../../data/schemes/long-an-2017-2020.sample.toml");
+        let def = danvan_domain::scheme::parse_scheme(&national_scheme(sample).unwrap()).unwrap();
+        let original = danvan_domain::scheme::parse_scheme(sample).unwrap();
+        assert_eq!((def.code.as_str(), def.root_unit.as_str()), (BENCH_SCHEME, "VN"));
+        assert_eq!(def.targets, original.targets);
+    }
+}

@@ -3,6 +3,7 @@
 use danvan_domain::access::Role;
 use danvan_domain::period::scheme_periods;
 use danvan_domain::plan::{ActivityInput, ActivityStatus};
+use danvan_domain::roadmap::{suggest, Roadmap};
 use danvan_domain::scheme::{Criterion, Direction, SchemeDef, Target};
 use danvan_domain::value::{Milli, Value};
 use danvan_domain::workflow::State;
@@ -171,6 +172,18 @@ pub fn sample_reviews(def: &SchemeDef, units: &[i64], seed: u64) -> Vec<SampleRe
     out
 }
 
+/// Each unit's roadmap, approved: suggested from its baseline review (the first period's) in a
+/// straight line to each target's criterion.
+pub fn sample_roadmaps(def: &SchemeDef, reviews: &[SampleReview]) -> Vec<(i64, Roadmap)> {
+    let Some(first) = scheme_periods(def).into_iter().next() else { return Vec::new() };
+    let first = first.to_string();
+    reviews
+        .iter()
+        .filter(|r| r.period == first)
+        .map(|r| (r.unit_id, suggest(def, def.first_year, |code| r.values.get(code).map(Value::measure))))
+        .collect()
+}
+
 /// Activities a commune's plan typically holds, with the organisation that leads them.
 const SAMPLE_ACTIVITIES: [(&str, &str, u32, u32); 6] = [
     ("Hội nghị quán triệt, triển khai Đề án", "Đảng ủy", 2, 3),
@@ -240,6 +253,57 @@ pub async fn fill_sample(
     let total = list.len();
     let mut report = |done: usize| progress(done, total);
     let n = store.insert_sample_reviews(actor, scheme.id, &list, &mut report).await?;
+    store.insert_sample_roadmaps(actor, scheme.id, &sample_roadmaps(&scheme.def, &list)).await?;
     store.insert_sample_activities(actor, scheme.id, &sample_activities(&scheme.def, &units, seed)).await?;
+    store.refresh_statistics().await?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use danvan_domain::roadmap::plan_meets;
+    use danvan_domain::scheme::parse_scheme;
+
+    fn scheme() -> SchemeDef {
+        parse_scheme(include_str!("../../../data/schemes/long-an-2017-2020.sample.toml")).unwrap()
+    }
+
+    #[test]
+    fn the_same_seed_draws_the_same_reviews() {
+        let def = scheme();
+        let units: Vec<i64> = (1..=40).collect();
+        let a = sample_reviews(&def, &units, 7);
+        assert_eq!(a, sample_reviews(&def, &units, 7));
+        assert_ne!(a, sample_reviews(&def, &units, 8));
+        assert!(a.iter().all(|r| r.values.len() == def.targets.len()));
+        // Most units report every period; a few reports are missing.
+        assert!(a.len() > 40 * 4 * 9 / 10 && a.len() <= 40 * 4, "{}", a.len());
+    }
+
+    #[test]
+    fn sample_roadmaps_start_from_the_baseline_and_reach_every_criterion() {
+        let def = scheme();
+        let reviews = sample_reviews(&def, &[1, 2, 3], 11);
+        let roadmaps = sample_roadmaps(&def, &reviews);
+        let with_baseline: Vec<i64> =
+            reviews.iter().filter(|r| r.period == "2017").map(|r| r.unit_id).collect();
+        assert_eq!(roadmaps.iter().map(|(u, _)| *u).collect::<Vec<_>>(), with_baseline);
+        for (unit, plan) in &roadmaps {
+            let baseline = reviews.iter().find(|r| r.unit_id == *unit && r.period == "2017").unwrap();
+            for t in &def.targets {
+                let last = plan.planned(&t.code, def.last_year).unwrap();
+                assert!(plan_meets(t, last), "{} reaches its criterion by {}", t.code, def.last_year);
+                let start = plan.planned(&t.code, def.first_year).unwrap();
+                let measured = baseline.values[&t.code].measure();
+                if !plan_meets(t, measured) {
+                    assert!(
+                        (start - measured).abs() < 1.0,
+                        "{}: starts at the baseline {measured}, not {start}",
+                        t.code
+                    );
+                }
+            }
+        }
+    }
 }

@@ -95,22 +95,48 @@ async fn demo_app() -> (String, tokio::sync::oneshot::Sender<()>) {
 
 /// The demo, with its sample reviews for 2017-2020 when `sample` is set.
 async fn demo_app_with(with_sample: bool) -> (String, tokio::sync::oneshot::Sender<()>) {
+    app_of(&["80"], None, with_sample).await
+}
+
+/// The scheme of the national test app: the sample scheme over the whole country.
+const NATIONAL: &str = "VN-THU-2017-2020";
+
+/// An app over the units of some provinces, with the demo's accounts, the sample scheme
+/// (rooted at the country under the code `national` when given) and its sample data.
+async fn app_of(
+    provinces: &[&str],
+    national: Option<&str>,
+    with_sample: bool,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
     let dir = tempfile_dir();
     let store = Store::open(dir.join("demo.db").to_str().unwrap()).await.unwrap();
-    let csv = std::fs::read(root().join("data/units-2024-three-level.csv")).unwrap();
+    let csv = std::fs::read_to_string(root().join("data/units-2024-three-level.csv")).unwrap();
+    let csv: String = csv
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || provinces.iter().any(|p| l.starts_with(&format!("{p},"))))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
     let mut nop = |_: usize| {};
     store
-        .import_units(&Actor::system("test"), &parse_unit_list(&csv, Some("80")).unwrap(), &mut nop)
+        .import_units(&Actor::system("test"), &parse_unit_list(csv.as_bytes(), None).unwrap(), &mut nop)
         .await
         .unwrap();
-    let sample = std::fs::read_to_string(root().join("data/schemes/long-an-2017-2020.sample.toml")).unwrap();
-    store.import_scheme(&Actor::system("test"), &parse_scheme(&sample).unwrap(), &sample).await.unwrap();
+    let mut sample =
+        std::fs::read_to_string(root().join("data/schemes/long-an-2017-2020.sample.toml")).unwrap();
+    if let Some(code) = national {
+        sample = sample
+            .replace("root_unit = \"80\"", "root_unit = \"VN\"")
+            .replace("code = \"LA-KDV-2017-2020\"", &format!("code = \"{code}\""));
+    }
+    let scheme = parse_scheme(&sample).unwrap();
+    store.import_scheme(&Actor::system("test"), &scheme, &sample).await.unwrap();
     danvan::demo::create_accounts(&store, &Actor::system("test"), |_| Ok(DEMO_PASSWORD.to_string()))
         .await
         .unwrap();
     if with_sample {
         let (actor, mut quiet) = (Actor::system("test"), |_: usize, _: usize| {});
-        danvan::demo::fill_sample(&store, &actor, "LA-KDV-2017-2020", 2017, &mut quiet).await.unwrap();
+        danvan::demo::fill_sample(&store, &actor, &scheme.code, 2017, &mut quiet).await.unwrap();
     }
     let app = App::build(
         &Config {
@@ -245,6 +271,53 @@ async fn unit_browser_search_breadcrumbs_and_language_switch() {
     c.goto(&format!("{base}/schemes/LA-KDV-2017-2020")).await.unwrap();
     shot(c, "scheme-375").await;
 
+    // Every page says the figures are sample data, not only the dashboards.
+    for path in ["/", "/units", "/schemes/LA-KDV-2017-2020/inbox"] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        assert!(
+            text_of(c, "sample-banner").await.contains("Dữ liệu mẫu"),
+            "{path} says it shows sample data"
+        );
+    }
+
+    let _ = stop.send(());
+    d.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_national_dashboard_maps_provinces_and_drills_down() {
+    let Some(d) = driver().await else { return };
+    let (base, stop) = app_of(&["01", "79", "80"], Some(NATIONAL), true).await;
+    let c = &d.client;
+    c.set_window_size(1280, 900).await.unwrap();
+    sign_in(c, &base, "admin").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    click_and_wait(c, Locator::Id("my-dashboard")).await;
+    assert_eq!(h1(c).await, "Việt Nam", "the admin's dashboard is the scheme's root: the country");
+    let rows = texts(c, "#matrix tbody tr").await;
+    assert_eq!(rows.len(), 3, "one line per province: {rows:?}");
+    assert!(rows.iter().any(|r| r.contains("Thành phố Hồ Chí Minh")));
+    assert_eq!(
+        c.find_all(Locator::Css("#map circle")).await.unwrap().len(),
+        3 + 4,
+        "a dot per province (not per commune) and the legend"
+    );
+    shot(c, "dashboard-national-1280").await;
+    centred(c, "#map svg").await;
+    shot(c, "dashboard-national-map").await;
+    c.set_window_size(375, 800).await.unwrap();
+    shot(c, "dashboard-national-375").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    click_and_wait(c, Locator::Css("#map a[href*='/units/80?']")).await;
+    assert_eq!(h1(c).await, "Tỉnh Long An", "a province's dot leads to its dashboard");
+    assert_eq!(texts(c, "#matrix tbody tr").await.len(), 15);
+    assert_eq!(texts(c, "#breadcrumbs li").await, ["Việt Nam", "Tỉnh Long An"]);
+    sign_out(c).await;
+
+    // A province's users do not see the country.
+    sign_in(c, &base, "tinh.longan").await;
+    c.goto(&format!("{base}/schemes/{NATIONAL}/units/VN")).await.unwrap();
+    assert!(!texts(c, "h1").await.contains(&"Việt Nam".to_string()));
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();
 }
@@ -968,7 +1041,7 @@ async fn dashboards_drill_down_and_change_when_a_review_is_approved() {
     assert_eq!(h1(c).await, "Tỉnh Long An", "home leads to the province's dashboard");
     c.goto(&province).await.unwrap();
     assert_eq!(h1(c).await, "Tỉnh Long An");
-    assert!(present(c, "sample-note").await, "sample data is said to be sample data");
+    assert!(present(c, "sample-banner").await, "sample data is said to be sample data");
     assert_eq!(texts(c, "#matrix tbody tr").await.len(), 15, "all 15 districts");
     assert_eq!(
         c.find_all(Locator::Css("#map circle")).await.unwrap().len(),

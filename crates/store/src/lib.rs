@@ -163,6 +163,13 @@ impl Store {
         Ok(n as usize)
     }
 
+    /// Refreshes the query planner's statistics: run after loading much data at once, which
+    /// PostgreSQL would otherwise plan for as if the tables were still empty.
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        with_pool!(self, pool => { sqlx::query("ANALYZE").execute(pool).await?; });
+        Ok(())
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<()> {
         with_pool!(self, pool => { sqlx::query("SELECT 1").execute(pool).await?; });

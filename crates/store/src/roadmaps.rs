@@ -70,7 +70,7 @@ fn parse_plan(id: i64, text: &str) -> Result<Roadmap> {
     serde_json::from_str(text).map_err(|_| StoreError::Corrupt(format!("roadmap {id} plan")))
 }
 
-fn plan_text(plan: &Roadmap) -> Result<String> {
+pub(crate) fn plan_text(plan: &Roadmap) -> Result<String> {
     serde_json::to_string(plan).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 

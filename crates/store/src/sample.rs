@@ -142,6 +142,59 @@ impl Store {
         Ok(list.len())
     }
 
+    /// Writes sample roadmaps of a scheme, approved and in force, in one transaction; refused
+    /// when the scheme has any roadmap already.
+    pub async fn insert_sample_roadmaps(
+        &self,
+        actor: &Actor,
+        scheme_id: i64,
+        list: &[(i64, danvan_domain::roadmap::Roadmap)],
+    ) -> Result<usize> {
+        let plans: Vec<(i64, String)> = list
+            .iter()
+            .map(|(unit, plan)| Ok((*unit, crate::roadmaps::plan_text(plan)?)))
+            .collect::<Result<_>>()?;
+        let now = Utc::now();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roadmaps WHERE scheme_id = $1")
+                .bind(scheme_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if n > 0 {
+                return Err(StoreError::Conflict(
+                    "đề án đã có lộ trình; lộ trình mẫu chỉ nạp vào đề án trống".into(),
+                ));
+            }
+            for chunk in plans.chunks(CHUNK) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO roadmaps (scheme_id, unit_id, state, version, plan, in_force, in_force_at, \
+                     submitted_at, late, decided_at, created_at, updated_at) ",
+                );
+                qb.push_values(chunk, |mut b, (unit, plan)| {
+                    b.push_bind(scheme_id)
+                        .push_bind(*unit)
+                        .push_bind(State::Approved.as_str())
+                        .push_bind(1_i64)
+                        .push_bind(plan)
+                        .push_bind(plan)
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(false)
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            let event = NewEvent::new("sample", "scheme", scheme_id)
+                .after(&serde_json::json!({"roadmaps": list.len()}));
+            write_audit!(tx, actor, now, &[event]);
+            tx.commit().await?;
+        });
+        Ok(list.len())
+    }
+
     /// Writes sample plan activities of a scheme in one transaction; refused when the scheme
     /// has any activity already.
     pub async fn insert_sample_activities(

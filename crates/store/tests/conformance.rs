@@ -1771,6 +1771,7 @@ async fn subtrees_and_sample_reviews_in_bulk() {
         let n = store.insert_sample_reviews(&cli, scheme, &list, &mut |d| seen.push(d)).await.unwrap();
         assert!(store.has_sample_data().await.unwrap());
         assert_eq!(store.change_counters(&[&danvan_store::marks_counter(scheme)]).await.unwrap(), [1]);
+        store.refresh_statistics().await.unwrap();
         assert_eq!((n, seen.last().copied()), (7, Some(7)));
         assert_eq!(store.review_count(scheme).await.unwrap(), 7);
         let approved = store.review_values_within(scheme, long_an, "2018", &[State::Approved]).await.unwrap();
@@ -1814,6 +1815,18 @@ async fn subtrees_and_sample_reviews_in_bulk() {
             store.entity_history("scheme", &scheme.to_string()).await.unwrap().last().unwrap().action,
             "sample"
         );
+
+        // Sample roadmaps: approved and in force at once.
+        let plan = danvan_domain::roadmap::suggest(&def, 2017, |_| Some(1.0));
+        let plans = [(communes[0], plan.clone()), (communes[1], plan.clone())];
+        assert_eq!(store.insert_sample_roadmaps(&cli, scheme, &plans).await.unwrap(), 2);
+        let in_force = store.plans_in_force_within(scheme, long_an).await.unwrap();
+        assert_eq!(in_force.len(), 2);
+        assert_eq!(in_force[&communes[1]], plan);
+        assert!(matches!(
+            store.insert_sample_roadmaps(&cli, scheme, &plans).await,
+            Err(StoreError::Conflict(_))
+        ));
 
         // Sample activities: written at once, overdue ones found like any other.
         let acts: Vec<danvan_store::SampleActivity> =
