@@ -331,7 +331,7 @@ async fn measure(
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let reviews = danvan::demo::fill_sample(&store, &actor, BENCH_SCHEME, 2017, &mut tick).await?;
+    let reviews = danvan::demo::fill_sample(&store, &actor, BENCH_SCHEME, 2017, &mut tick).await?.reviews;
     bar.finish_and_clear();
     let generation = started.elapsed();
     let communes = store.count_units(UnitLevel::Commune, None).await?;

@@ -236,14 +236,23 @@ pub fn sample_activities(def: &SchemeDef, units: &[i64], seed: u64) -> Vec<Sampl
     out
 }
 
-/// Fills a scheme with sample reviews for every unit that reports under it; the count.
+/// What [`fill_sample`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleCounts {
+    pub reviews: usize,
+    pub roadmaps: usize,
+    pub activities: usize,
+}
+
+/// Fills a scheme with sample reviews, roadmaps and plan activities for every unit that
+/// reports under it.
 pub async fn fill_sample(
     store: &Store,
     actor: &Actor,
     scheme_code: &str,
     seed: u64,
     progress: &mut (dyn FnMut(usize, usize) + Send),
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<SampleCounts> {
     let scheme =
         store.scheme(scheme_code).await?.ok_or_else(|| anyhow::anyhow!("không có đề án {scheme_code}"))?;
     let first =
@@ -252,11 +261,14 @@ pub async fn fill_sample(
     let list = sample_reviews(&scheme.def, &units, seed);
     let total = list.len();
     let mut report = |done: usize| progress(done, total);
-    let n = store.insert_sample_reviews(actor, scheme.id, &list, &mut report).await?;
-    store.insert_sample_roadmaps(actor, scheme.id, &sample_roadmaps(&scheme.def, &list)).await?;
-    store.insert_sample_activities(actor, scheme.id, &sample_activities(&scheme.def, &units, seed)).await?;
+    let reviews = store.insert_sample_reviews(actor, scheme.id, &list, &mut report).await?;
+    let roadmaps =
+        store.insert_sample_roadmaps(actor, scheme.id, &sample_roadmaps(&scheme.def, &list)).await?;
+    let activities = store
+        .insert_sample_activities(actor, scheme.id, &sample_activities(&scheme.def, &units, seed))
+        .await?;
     store.refresh_statistics().await?;
-    Ok(n)
+    Ok(SampleCounts { reviews, roadmaps, activities })
 }
 
 #[cfg(test)]

@@ -391,7 +391,12 @@ async fn demo(global: &Settings) -> anyhow::Result<()> {
     };
     let sample = danvan::demo::fill_sample(&store, &actor, DEMO_SCHEME, 2017, &mut tick).await?;
     bar.finish_and_clear();
-    println!("Đã tạo {sample} bản rà soát mẫu 2017-2020 (dữ liệu mẫu, không phải số liệu thật).");
+    println!(
+        "Đã tạo {} bản rà soát, {} lộ trình và {} hoạt động mẫu 2017-2020 (dữ liệu mẫu, không phải số liệu thật).",
+        format_number(sample.reviews as f64),
+        format_number(sample.roadmaps as f64),
+        format_number(sample.activities as f64)
+    );
     let accounts = danvan::demo::create_accounts(&store, &actor, |_| danvan::demo::random_password()).await?;
     println!("Tài khoản trình diễn (mật khẩu mới mỗi lần chạy demo):");
     for ((username, password), (_, role, unit, _)) in accounts.iter().zip(danvan::demo::ACCOUNTS) {
