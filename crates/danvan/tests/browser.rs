@@ -1054,6 +1054,9 @@ async fn dashboards_drill_down_and_change_when_a_review_is_approved() {
     assert_eq!(h1(c).await, "Huyện Đức Hòa");
     assert_eq!(texts(c, "#matrix tbody tr").await.len(), 20, "its 20 communes");
     shot(c, "dashboard-district-1280").await;
+    c.set_window_size(375, 800).await.unwrap();
+    shot(c, "dashboard-district-375").await;
+    c.set_window_size(1280, 900).await.unwrap();
     click_and_wait(c, Locator::LinkText("Xã Hựu Thạnh")).await;
     assert!(texts(c, "#matrix tbody tr").await.is_empty(), "a commune has no child units");
     assert_eq!(texts(c, "#breadcrumbs li").await, ["Tỉnh Long An", "Huyện Đức Hòa", "Xã Hựu Thạnh"]);
@@ -1087,7 +1090,6 @@ async fn dashboards_drill_down_and_change_when_a_review_is_approved() {
             "{path} says it shows sample data"
         );
     }
-
 
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();
