@@ -346,8 +346,13 @@ async fn measure(
     let scheme = store.scheme(BENCH_SCHEME).await?.context("đề án đo không có")?;
     let period = scheme_periods(&scheme.def).last().cloned().context("đề án không có kỳ")?;
     let on = period.end();
-    let country = store.unit_by_code("VN", None).await?.context("không có đơn vị Việt Nam")?;
-    let (province_n, province) = biggest(&store, store.children(country.id).await?, on).await?;
+    let country = store
+        .unit_by_code(danvan_domain::units::COUNTRY_CODE, None)
+        .await?
+        .context("không có đơn vị Việt Nam")?;
+    let provinces = store.children(country.id).await?;
+    let national = format!("Toàn quốc ({} tỉnh)", provinces.len());
+    let (province_n, province) = biggest(&store, provinces, on).await?;
     let (district_n, district) = biggest(&store, store.children(province.id).await?, on).await?;
     let commune = store.children(district.id).await?.into_iter().next().context("huyện không có xã")?;
 
@@ -375,7 +380,7 @@ async fn measure(
     let mut over = Vec::new();
     let sqlite = backend == "SQLite";
     for (label, unit, n, budget, samples) in [
-        ("Toàn quốc (63 tỉnh)".to_string(), &country, communes, 100.0, opts.samples.min(60)),
+        (national, &country, communes, 100.0, opts.samples.min(60)),
         (format!("Tỉnh: {}", province.name), &province, province_n, 25.0, opts.samples),
         (format!("Huyện: {}", district.name), &district, district_n, 10.0, opts.samples),
         (format!("Xã: {}", commune.name), &commune, 1, 10.0, opts.samples),
@@ -427,7 +432,8 @@ async fn measure(
             budget: Some((100.0, t.p95)),
         });
     }
-    let xlsx_url = format!("{}/schemes/{BENCH_SCHEME}/units/VN/matrix.xlsx?period={period}", server.base);
+    let xlsx_url =
+        format!("{}/schemes/{BENCH_SCHEME}/units/{}/matrix.xlsx?period={period}", server.base, country.code);
     let (x, xbytes) = time_get(&client, &xlsx_url, &cookie, 10, 1).await?;
     if sqlite && x.max > 3000.0 {
         over.push(format!("Excel toàn quốc: {} > 3000 ms", ms(x.max)));
