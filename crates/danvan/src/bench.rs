@@ -300,8 +300,10 @@ pub async fn run(opts: Options, units_csv: &[u8], sample_scheme: &str) -> anyhow
         }
     };
     let result = measure(&opts, &url, backend, units_csv, sample_scheme).await;
-    if let (Some(server), Some(name)) = (&opts.database_url, &pg_name) {
-        danvan_store::bench::drop_postgres_database(server, name).await?;
+    // The dataset is thrown away: a PostgreSQL database is dropped, an SQLite file removed.
+    match (&opts.database_url, &pg_name) {
+        (Some(server), Some(name)) => danvan_store::bench::drop_postgres_database(server, name).await?,
+        _ => crate::remove_database(&opts.data_dir.join("bench.db"))?,
     }
     result
 }
