@@ -274,6 +274,47 @@ pub fn marks_score(marks: &str) -> Option<f64> {
     (n > 0).then(|| marks.bytes().filter(|b| *b == b'1').count() as f64 / n as f64 * 100.0)
 }
 
+/// The roll-up of approved reviews' marks over a set of units for one period: the sums a
+/// dashboard shows, added one review at a time. Its coverage and score equal those of
+/// [`Rollup`] and [`mean_score`] over the same reviews.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct MarksTally {
+    /// Units expected to report (set by the caller).
+    pub expected: u64,
+    pub received: u64,
+    pub on_time: u64,
+    /// Units meeting each target, in the scheme's order.
+    pub met: Vec<u64>,
+    score_sum: f64,
+}
+
+impl MarksTally {
+    pub fn new(targets: usize) -> Self {
+        MarksTally { met: vec![0; targets], ..Default::default() }
+    }
+
+    /// Adds one unit's approved review.
+    pub fn add(&mut self, late: bool, marks: &str) {
+        self.received += 1;
+        self.on_time += u64::from(!late);
+        for (slot, mark) in self.met.iter_mut().zip(marks.bytes()) {
+            *slot += u64::from(mark == b'1');
+        }
+        self.score_sum += marks_score(marks).unwrap_or(0.0);
+    }
+
+    /// The mean score of the units that reported.
+    pub fn score(&self) -> Option<f64> {
+        (self.received > 0).then(|| self.score_sum / self.received as f64)
+    }
+
+    /// Percent of expected units meeting target `i` (units that sent nothing count as not).
+    pub fn coverage(&self, i: usize) -> Option<f64> {
+        (self.expected > 0)
+            .then(|| self.met.get(i).copied().unwrap_or(0) as f64 / self.expected as f64 * 100.0)
+    }
+}
+
 /// A unit's score: the percent of its assessed targets that are met.
 pub fn score(statuses: &[Status]) -> Option<f64> {
     let met = statuses.iter().filter(|s| **s == Status::Achieved).count();
@@ -394,6 +435,35 @@ mod tests {
         assert_eq!(marks_score(&marks), score(&statuses));
         assert!((marks_score(&marks).unwrap() - 100.0 / 3.0).abs() < 1e-9);
         assert_eq!(marks_score(""), None);
+    }
+
+    #[test]
+    fn a_tally_of_marks_agrees_with_the_rollup_and_the_mean_score() {
+        let targets = vec![sample_target("2.1"), sample_target("1.1")];
+        let a: std::collections::BTreeMap<String, Value> =
+            [("2.1".to_string(), ratio(19, 20)), ("1.1".to_string(), Value::YesNo { yes: false })].into();
+        let b: std::collections::BTreeMap<String, Value> = [("2.1".to_string(), ratio(20, 20))].into();
+        let reviews = [
+            UnitReview { unit_id: 1, late: false, values: &a },
+            UnitReview { unit_id: 2, late: true, values: &b },
+        ];
+        let mut tally = MarksTally::new(targets.len());
+        tally.expected = 4;
+        for r in &reviews {
+            tally.add(r.late, &met_marks(&targets, r.values));
+        }
+        let rollups = rollup_targets(&targets, 4, &reviews, &|_, _| None);
+        for (i, r) in rollups.iter().enumerate() {
+            assert_eq!((tally.met[i], tally.coverage(i)), (r.met, r.coverage()));
+        }
+        assert_eq!((tally.received, tally.on_time), (2, 1));
+        let scores = reviews.iter().map(|r| {
+            score(&targets.iter().map(|t| assess(t, r.values.get(&t.code), None).status).collect::<Vec<_>>())
+        });
+        assert_eq!(tally.score(), mean_score(scores));
+        assert_eq!(tally.score(), Some(50.0));
+        assert_eq!(MarksTally::new(2).score(), None);
+        assert_eq!(MarksTally::new(2).coverage(0), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State as AxState};
 use axum::Json;
-use danvan_domain::achievement::{assess, lagging_reasons, marks_score, rank, Status};
+use danvan_domain::achievement::{assess, lagging_reasons, marks_score, rank, MarksTally, Status};
 use danvan_domain::period::{scheme_periods, Period};
 use danvan_domain::units::{Unit, UnitLevel};
 use danvan_store::StoredScheme;
@@ -93,41 +93,6 @@ pub struct Dot {
     pub score: Option<f64>,
 }
 
-/// Running sums over a set of reporting units for one period.
-#[derive(Default, Clone)]
-struct Tally {
-    expected: u64,
-    received: u64,
-    on_time: u64,
-    /// Units meeting each target, in the scheme's order.
-    met: Vec<u64>,
-    score_sum: f64,
-}
-
-impl Tally {
-    fn new(targets: usize) -> Self {
-        Tally { met: vec![0; targets], ..Default::default() }
-    }
-
-    fn add(&mut self, late: bool, marks: &str) {
-        self.received += 1;
-        self.on_time += u64::from(!late);
-        for (slot, mark) in self.met.iter_mut().zip(marks.bytes()) {
-            *slot += u64::from(mark == b'1');
-        }
-        self.score_sum += marks_score(marks).unwrap_or(0.0);
-    }
-
-    /// The mean score of the units that reported.
-    fn score(&self) -> Option<f64> {
-        (self.received > 0).then(|| self.score_sum / self.received as f64)
-    }
-
-    fn coverage(&self, i: usize) -> Option<f64> {
-        (self.expected > 0).then(|| self.met[i] as f64 / self.expected as f64 * 100.0)
-    }
-}
-
 /// The latest period of the scheme that has ended (the first one before any has).
 fn default_period(scheme: &StoredScheme) -> Option<Period> {
     let periods = scheme_periods(&scheme.def);
@@ -194,19 +159,19 @@ pub async fn compute_with_map(
 
     let marks = state.cache.marks(&state.store, scheme.id, counters[1]).await?;
     let this = period.to_string();
-    let mut total = Tally::new(n);
+    let mut total = MarksTally::new(n);
     total.expected = reporters.len() as u64;
-    let mut per_child = vec![Tally::new(n); children.len()];
+    let mut per_child = vec![MarksTally::new(n); children.len()];
     for (_, (_, child)) in reporters.iter() {
         if let Some(c) = child {
             per_child[*c].expected += 1;
         }
     }
     let mut unit_scores: HashMap<i64, Option<f64>> = HashMap::new();
-    let mut trend_tallies: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut trend_tallies: BTreeMap<&str, MarksTally> = BTreeMap::new();
     for ((unit_id, p), (late, met)) in marks.iter() {
         let Some((_, child)) = reporters.get(unit_id) else { continue };
-        trend_tallies.entry(p.as_str()).or_insert_with(|| Tally::new(n)).add(*late, met);
+        trend_tallies.entry(p.as_str()).or_insert_with(|| MarksTally::new(n)).add(*late, met);
         if *p == this {
             total.add(*late, met);
             if let Some(c) = child {
@@ -273,7 +238,7 @@ pub async fn compute_with_map(
         .filter(|p| p.start() <= period.start())
         .map(|p| {
             let key = p.to_string();
-            let score = trend_tallies.get(key.as_str()).and_then(Tally::score);
+            let score = trend_tallies.get(key.as_str()).and_then(MarksTally::score);
             (key, score)
         })
         .collect();
