@@ -310,8 +310,22 @@ impl MarksTally {
 
     /// Percent of expected units meeting target `i` (units that sent nothing count as not).
     pub fn coverage(&self, i: usize) -> Option<f64> {
-        (self.expected > 0)
-            .then(|| self.met.get(i).copied().unwrap_or(0) as f64 / self.expected as f64 * 100.0)
+        Rollup::share(self.met.get(i).copied().unwrap_or(0), self.expected)
+    }
+
+    /// Whether target `i`'s coverage reaches a goal (percent of units).
+    pub fn meets_goal(&self, i: usize, goal: f64) -> bool {
+        self.coverage(i).is_some_and(|c| c >= goal)
+    }
+
+    /// Report completeness: received / expected, in percent.
+    pub fn completeness(&self) -> Option<f64> {
+        Rollup::share(self.received, self.expected)
+    }
+
+    /// Timeliness: on time / expected, in percent.
+    pub fn timeliness(&self) -> Option<f64> {
+        Rollup::share(self.on_time, self.expected)
     }
 }
 
@@ -457,6 +471,12 @@ mod tests {
             assert_eq!((tally.met[i], tally.coverage(i)), (r.met, r.coverage()));
         }
         assert_eq!((tally.received, tally.on_time), (2, 1));
+        assert_eq!(
+            (tally.completeness(), tally.timeliness()),
+            (rollups[0].completeness(), rollups[0].timeliness())
+        );
+        assert_eq!(tally.meets_goal(0, 50.0), rollups[0].meets_goal(50.0));
+        assert!(tally.meets_goal(0, 50.0) && !tally.meets_goal(0, 51.0));
         let scores = reviews.iter().map(|r| {
             score(&targets.iter().map(|t| assess(t, r.values.get(&t.code), None).status).collect::<Vec<_>>())
         });

@@ -30,6 +30,18 @@ impl UnitTree {
         Self { units, children, by_id }
     }
 
+    /// The child of `root` on the way down to `id` (`id` itself when it is a child), if `id`
+    /// lies under `root`.
+    pub fn child_toward(&self, root: i64, mut id: i64) -> Option<i64> {
+        while let Some(parent) = self.by_id.get(&id).and_then(|&i| self.units[i].parent_id) {
+            if parent == root {
+                return Some(id);
+            }
+            id = parent;
+        }
+        None
+    }
+
     /// The units under `root` that exist on the tree's day, and `root` itself when it does.
     pub fn subtree(&self, root: i64) -> Vec<&Unit> {
         let mut out: Vec<&Unit> = self.by_id.get(&root).map(|&i| &self.units[i]).into_iter().collect();
@@ -146,6 +158,14 @@ mod tests {
         all.sort();
         assert_eq!(all, [1, 2, 3, 4]);
         assert!(tree.subtree(9).is_empty());
+        assert_eq!(
+            (tree.child_toward(1, 3), tree.child_toward(1, 4), tree.child_toward(2, 3)),
+            (Some(2), Some(4), Some(3))
+        );
+        assert_eq!(
+            (tree.child_toward(1, 1), tree.child_toward(4, 3), tree.child_toward(1, 5)),
+            (None, None, None)
+        );
         // A root missing on the day still leads to its children that exist then.
         let orphan = UnitTree::new(vec![unit(7, Some(6))]);
         assert_eq!(orphan.subtree(6).iter().map(|u| u.id).collect::<Vec<_>>(), [7]);

@@ -127,17 +127,7 @@ pub async fn compute_with_map(
     let counters = state.store.change_counters(&[danvan_store::UNITS_COUNTER, &marks_counter]).await?;
     let tree = state.cache.units_on(&state.store, period.end(), counters[0]).await?;
     let subtree = tree.subtree(root.id);
-    let parents: HashMap<i64, Option<i64>> = subtree.iter().map(|u| (u.id, u.parent_id)).collect();
     let reporting_level = def.applies_to;
-    let child_of = |mut id: i64| -> i64 {
-        while let Some(Some(p)) = parents.get(&id) {
-            if *p == root.id {
-                return id;
-            }
-            id = *p;
-        }
-        id
-    };
     let mut children: Vec<&Unit> = if root.level == reporting_level {
         Vec::new()
     } else {
@@ -154,7 +144,7 @@ pub async fn compute_with_map(
         .iter()
         .copied()
         .filter(|u| u.level == reporting_level)
-        .map(|u| (u.id, (u, child_index.get(&child_of(u.id)).copied())))
+        .map(|u| (u.id, (u, tree.child_toward(root.id, u.id).and_then(|c| child_index.get(&c).copied()))))
         .collect();
 
     let marks = state.cache.marks(&state.store, scheme.id, counters[1]).await?;
@@ -181,7 +171,6 @@ pub async fn compute_with_map(
         }
     }
 
-    let share = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64 * 100.0);
     let targets: Vec<TargetFigure> = def
         .targets
         .iter()
@@ -195,7 +184,7 @@ pub async fn compute_with_map(
                 group: t.group.clone(),
                 coverage,
                 goal,
-                meets_goal: goal.map(|g| coverage.is_some_and(|c| c >= g)),
+                meets_goal: goal.map(|g| total.meets_goal(i, g)),
                 met: total.met[i],
                 expected: total.expected,
             }
@@ -292,8 +281,8 @@ pub async fn compute_with_map(
         expected: total.expected,
         received: total.received,
         on_time: total.on_time,
-        completeness: share(total.received, total.expected),
-        timeliness: share(total.on_time, total.expected),
+        completeness: total.completeness(),
+        timeliness: total.timeliness(),
         score: total.score(),
         targets_meeting_goal: targets.iter().filter(|t| t.meets_goal == Some(true)).count() as u64,
         targets_with_goal: targets.iter().filter(|t| t.goal.is_some()).count() as u64,
