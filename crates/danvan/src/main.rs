@@ -210,6 +210,10 @@ enum UserCommand {
         /// The code of the unit whose subtree the user works in (not for admin).
         #[arg(long)]
         unit: Option<String>,
+        /// The day on which the unit's code is read (yyyy-mm-dd) [default: today]: a code of a
+        /// commune before the 2025 reform needs a day before 1 July 2025.
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
         /// The name shown in the application [default: the username].
         #[arg(long)]
         display_name: Option<String>,
@@ -247,7 +251,8 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum UnitsCommand {
-    /// Import an official unit list (three-level 2024 or two-level 2025 CSV).
+    /// Import an official unit list (three-level 2024 or two-level 2025 CSV), or the 2025 reform
+    /// map (old commune → new commune), told apart by the header.
     Import {
         file: PathBuf,
         /// Import only this province's subtree (its code, e.g. 80).
@@ -326,7 +331,11 @@ async fn run(command: Command, global: Settings) -> anyhow::Result<()> {
             let store = open(&global.database_url()?).await?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("không đọc được tệp {}", file.display()))?;
-            import_units(&store, &cli_actor(), &bytes, province.as_deref()).await
+            if danvan_domain::lineage::is_reform_map(&bytes) {
+                import_reform_map(&store, &cli_actor(), &bytes, province.as_deref()).await
+            } else {
+                import_units(&store, &cli_actor(), &bytes, province.as_deref()).await
+            }
         }
         Command::Scheme { command: SchemeCommand::Import { file } } => {
             let store = open(&global.database_url()?).await?;
@@ -456,6 +465,51 @@ async fn import_units(
         n(UnitLevel::Province),
         n(UnitLevel::District),
         n(UnitLevel::Commune),
+        summary.inserted,
+        summary.updated,
+        summary.unchanged,
+        format_number((started.elapsed().as_secs_f64() * 10.0).round() / 10.0)
+    );
+    Ok(())
+}
+
+/// Imports the reform map: which 2024 commune went into which 2025 one. Both lists must be
+/// imported first; one transaction, every problem by line.
+async fn import_reform_map(
+    store: &Store,
+    actor: &Actor,
+    bytes: &[u8],
+    province: Option<&str>,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let rows = match danvan_domain::lineage::parse_reform_map(bytes) {
+        Ok(rows) => rows,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("  {p}");
+            }
+            bail!("tệp có {} lỗi; không nhập liên kết nào", problems.len());
+        }
+    };
+    let bar = progress_bar(rows.len(), "Nhập liên kết sắp xếp");
+    let mut tick = |n: usize| bar.set_position(n as u64);
+    let day = danvan_domain::lineage::reform_date();
+    let result = store.import_successions(actor, &rows, day, province, &mut tick).await;
+    bar.finish_and_clear();
+    let summary = match result {
+        Ok(s) => s,
+        Err(danvan_store::StoreError::Invalid(m)) => {
+            for line in m.lines() {
+                eprintln!("  {line}");
+            }
+            bail!("không nhập liên kết nào");
+        }
+        Err(e) => return Err(e.into()),
+    };
+    println!(
+        "Đã nhập {} liên kết xã cũ → xã mới từ ngày {} (thêm {}, cập nhật {}, không đổi {}) trong {} giây.",
+        format_number((summary.inserted + summary.updated + summary.unchanged) as f64),
+        day.format("%d/%m/%Y"),
         summary.inserted,
         summary.updated,
         summary.unchanged,

@@ -21,7 +21,7 @@ fn read_password() -> anyhow::Result<String> {
 pub async fn run(store: &Store, command: UserCommand) -> anyhow::Result<()> {
     let actor = cli_actor();
     match command {
-        UserCommand::Add { username, role, unit, display_name, password_stdin: _ } => {
+        UserCommand::Add { username, role, unit, on, display_name, password_stdin: _ } => {
             let username = parse_username(&username).map_err(anyhow::Error::msg)?;
             let role = Role::parse(&role).with_context(|| {
                 format!("vai trò \"{role}\" không hợp lệ; cần admin, province, district, commune hoặc viewer")
@@ -30,13 +30,28 @@ pub async fn run(store: &Store, command: UserCommand) -> anyhow::Result<()> {
                 (Role::Admin, None) => None,
                 (Role::Admin, Some(_)) => bail!("quản trị hệ thống không có đơn vị phạm vi; bỏ --unit"),
                 (_, None) => bail!("vai trò {role} cần --unit MÃ_ĐƠN_VỊ"),
-                (_, Some(code)) => Some(
-                    store
-                        .unit_by_code(code.trim(), None)
-                        .await?
-                        .with_context(|| format!("không có đơn vị mã \"{code}\""))?
-                        .id,
-                ),
+                (_, Some(code)) => {
+                    let day = on.unwrap_or_else(danvan_web::reviews::today);
+                    match store.unit_by_code(code.trim(), Some(day)).await? {
+                        Some(u) => {
+                            println!("Đơn vị: {} ({})", u.name, danvan_domain::lineage::version_label(&u));
+                            Some(u.id)
+                        }
+                        None => {
+                            let all = store.units_with_code(code.trim()).await?;
+                            let known: Vec<String> =
+                                all.iter().map(danvan_domain::lineage::version_label).collect();
+                            if known.is_empty() {
+                                bail!("không có đơn vị mã \"{code}\"");
+                            }
+                            bail!(
+                                "không có đơn vị mã \"{code}\" vào ngày {}; mã này là: {}. Chọn ngày bằng --on",
+                                day.format("%d/%m/%Y"),
+                                known.join("; ")
+                            );
+                        }
+                    }
+                }
             };
             let password = read_password()?;
             check_password(&password, &username).map_err(anyhow::Error::msg)?;

@@ -63,6 +63,9 @@ pub enum Relation {
     Same,
     /// The unit lies strictly below the scope unit.
     Below,
+    /// A former unit (before a reorganisation) whose history went into the scope: its records
+    /// may be read, never changed.
+    Predecessor,
     /// The unit lies outside the scope.
     Outside,
 }
@@ -100,6 +103,9 @@ pub fn allowed(role: Role, relation: Relation, action: Action) -> bool {
     }
     if relation == Outside {
         return false;
+    }
+    if relation == Predecessor {
+        return action == Read;
     }
     match (role, action) {
         (_, Read) => true,
@@ -201,6 +207,14 @@ mod tests {
             (Role::Viewer, Same, Edit, false),
             (Role::Viewer, Outside, Read, false),
             (Role::Admin, Outside, ManageUsers, true),
+            // A former unit whose history went into the scope: read, never change.
+            (Role::Province, Predecessor, Read, true),
+            (Role::Province, Predecessor, Edit, false),
+            (Role::Province, Predecessor, Approve, false),
+            (Role::Commune, Predecessor, Read, true),
+            (Role::Commune, Predecessor, Edit, false),
+            (Role::Viewer, Predecessor, Read, true),
+            (Role::District, Predecessor, Audit, false),
         ];
         for (role, relation, action, expected) in cases {
             assert_eq!(allowed(role, relation, action), expected, "{role:?} {relation:?} {action:?}");

@@ -7,6 +7,7 @@ pub mod bloc;
 pub mod community;
 pub mod evidence;
 pub mod feedback;
+pub mod lineage;
 pub mod period;
 pub mod plan;
 pub mod roadmap;

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use toml_edit::{ImDocument, Item, TableLike};
 
@@ -280,6 +281,10 @@ pub struct SchemeDef {
     pub root_unit: String,
     pub first_year: i32,
     pub last_year: i32,
+    /// The day the scheme starts, when not 1 January of its first year: its root and units are
+    /// those that exist on that day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_on: Option<chrono::NaiveDate>,
     pub applies_to: UnitLevel,
     pub period: PeriodType,
     /// Reports are due this many days after the end of their period.
@@ -292,6 +297,19 @@ pub struct SchemeDef {
 }
 
 impl SchemeDef {
+    /// The day the scheme starts: `starts_on`, or 1 January of its first year.
+    pub fn start_day(&self) -> chrono::NaiveDate {
+        self.starts_on
+            .or_else(|| chrono::NaiveDate::from_ymd_opt(self.first_year, 1, 1))
+            .unwrap_or(chrono::NaiveDate::MIN)
+    }
+
+    /// The days the scheme runs: from its start to 31 December of its last year.
+    pub fn span(&self) -> (chrono::NaiveDate, chrono::NaiveDate) {
+        let end = chrono::NaiveDate::from_ymd_opt(self.last_year, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
+        (self.start_day(), end)
+    }
+
     pub fn years(&self) -> impl Iterator<Item = i32> {
         self.first_year..=self.last_year
     }
@@ -325,6 +343,7 @@ const SCHEME_KEYS: &[&str] = &[
     "root_unit",
     "first_year",
     "last_year",
+    "starts_on",
     "applies_to",
     "period",
     "report_deadline_days",
@@ -407,6 +426,30 @@ pub fn parse_scheme(source: &str) -> Result<SchemeDef, Vec<SchemeProblem>> {
             r.problem("scheme.last_year", scheme.get("last_year"), "năm kết thúc trước năm bắt đầu");
         }
     }
+    let starts_on = match scheme.get("starts_on") {
+        None => None,
+        Some(item) => {
+            let raw = match item.as_datetime() {
+                Some(dt) => Some(dt.to_string()),
+                None => item.as_str().map(str::to_string),
+            };
+            match raw.as_deref().and_then(|s| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()) {
+                Some(d) if first_year.is_none_or(|y| d.year() == y) => Some(d),
+                Some(_) => {
+                    r.problem(
+                        "scheme.starts_on",
+                        Some(item),
+                        "ngày bắt đầu phải thuộc năm bắt đầu (first_year)",
+                    );
+                    None
+                }
+                None => {
+                    r.problem("scheme.starts_on", Some(item), "cần một ngày dạng 2026-01-01");
+                    None
+                }
+            }
+        }
+    };
     let applies_to = r
         .choice(scheme, "scheme.applies_to", &["province", "district", "commune", "hamlet"], Some("commune"))
         .and_then(|s| UnitLevel::parse(&s));
@@ -518,6 +561,7 @@ pub fn parse_scheme(source: &str) -> Result<SchemeDef, Vec<SchemeProblem>> {
             root_unit,
             first_year,
             last_year,
+            starts_on,
             applies_to,
             period,
             report_deadline_days,

@@ -20,6 +20,7 @@ mod computed;
 /// are shared by content, and removed from disk only when nothing uses them any more.
 const FILE_USERS: &str = "SELECT (SELECT COUNT(*) FROM evidence WHERE sha256 = $1) + (SELECT COUNT(*) FROM activity_files WHERE sha256 = $1)";
 pub mod bench;
+mod lineage;
 mod plans;
 mod reviews;
 mod roadmaps;
@@ -33,6 +34,7 @@ mod workflow;
 pub use audit::{Actor, AuditEvent, AuditFilter, AuditPage};
 pub use bloc::{Decision, Member};
 pub use community::{Conclusion, Feedback, FeedbackStep, Hamlet, Meeting, MeetingSummary};
+pub use lineage::{LinkedUnit, UnitLineage};
 pub use plans::{Activity, ActivityFile, ActivityNote, NewFile};
 pub use reviews::{Entry, Evidence, Narrative, NewEvidence, Review, ReviewMarks, ReviewSummary, UnitValue};
 pub use roadmaps::{RoadmapSummary, StoredRoadmap};

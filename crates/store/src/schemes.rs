@@ -54,6 +54,7 @@ struct SchemeRow {
     root_code: String,
     first_year: i64,
     last_year: i64,
+    starts_on: Option<NaiveDate>,
     applies_to: String,
     period: String,
     report_deadline_days: i64,
@@ -99,12 +100,12 @@ impl Store {
         def: &SchemeDef,
         source_text: &str,
     ) -> Result<SchemeImport> {
-        let first_day = NaiveDate::from_ymd_opt(def.first_year, 1, 1)
-            .ok_or_else(|| StoreError::Invalid(format!("năm {} không hợp lệ", def.first_year)))?;
+        let first_day = def.start_day();
         let root = self.unit_by_code(&def.root_unit, Some(first_day)).await?.ok_or_else(|| {
             StoreError::Invalid(format!(
-                "scheme.root_unit: không có đơn vị mã \"{}\" vào năm {}; hãy nhập danh sách đơn vị trước (danvan units import)",
-                def.root_unit, def.first_year
+                "scheme.root_unit: không có đơn vị mã \"{}\" vào ngày bắt đầu đề án {}; hãy nhập danh sách đơn vị trước (danvan units import)",
+                def.root_unit,
+                first_day.format("%d/%m/%Y")
             ))
         })?;
         if root.level >= def.applies_to {
@@ -148,7 +149,7 @@ impl Store {
                     sqlx::query(
                         "UPDATE schemes SET title = $1, issuing_body = $2, document_number = $3, root_unit_id = $4, \
                          first_year = $5, last_year = $6, applies_to = $7, period = $8, report_deadline_days = $9, \
-                         sample = $10, objectives = $11, source_text = $12, updated_at = $13 WHERE id = $14",
+                         sample = $10, objectives = $11, source_text = $12, updated_at = $13, starts_on = $15 WHERE id = $14",
                     )
                     .bind(&def.title)
                     .bind(&def.issuing_body)
@@ -164,6 +165,7 @@ impl Store {
                     .bind(source_text)
                     .bind(now)
                     .bind(id)
+                    .bind(def.starts_on)
                     .execute(&mut *tx)
                     .await?;
                     id
@@ -171,8 +173,8 @@ impl Store {
                 None => sqlx::query_scalar(
                     "INSERT INTO schemes (code, title, issuing_body, document_number, root_unit_id, first_year, \
                      last_year, applies_to, period, report_deadline_days, sample, objectives, source_text, \
-                     created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
+                     created_at, updated_at, starts_on) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING id",
                 )
                 .bind(&def.code)
                 .bind(&def.title)
@@ -188,6 +190,7 @@ impl Store {
                 .bind(&objectives)
                 .bind(source_text)
                 .bind(now)
+                .bind(def.starts_on)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| on_unique(e, || format!("đề án mã \"{}\" đã tồn tại", def.code)))?,
@@ -383,7 +386,7 @@ impl Store {
         let (row, groups, targets, coverage) = with_pool!(self, pool => {
             let row: Option<SchemeRow> = sqlx::query_as(
                 "SELECT s.id, s.code, s.title, s.issuing_body, s.document_number, s.root_unit_id, u.code AS root_code, \
-                 s.first_year, s.last_year, s.applies_to, s.period, s.report_deadline_days, s.sample, s.objectives, \
+                 s.first_year, s.last_year, s.starts_on, s.applies_to, s.period, s.report_deadline_days, s.sample, s.objectives, \
                  s.updated_at FROM schemes s JOIN units u ON u.id = s.root_unit_id WHERE s.code = $1",
             )
             .bind(code)
@@ -450,6 +453,7 @@ impl Store {
             root_unit: row.root_code,
             first_year: row.first_year as i32,
             last_year: row.last_year as i32,
+            starts_on: row.starts_on,
             applies_to: UnitLevel::parse(&row.applies_to).ok_or_else(|| corrupt("level", &row.applies_to))?,
             period: PeriodType::parse(&row.period).ok_or_else(|| corrupt("period", &row.period))?,
             report_deadline_days: row.report_deadline_days as u32,

@@ -10,7 +10,7 @@ use crate::audit::{write_audit, Actor, NewEvent};
 use crate::{with_pool, Result, Store, StoreError};
 
 #[derive(sqlx::FromRow, serde::Serialize)]
-struct UnitRow {
+pub(crate) struct UnitRow {
     id: i64,
     code: String,
     name: String,
@@ -47,11 +47,11 @@ impl TryFrom<UnitRow> for Unit {
     }
 }
 
-fn to_units(rows: Vec<UnitRow>) -> Result<Vec<Unit>> {
+pub(crate) fn to_units(rows: Vec<UnitRow>) -> Result<Vec<Unit>> {
     rows.into_iter().map(Unit::try_from).collect()
 }
 
-const UNIT_COLUMNS: &str =
+pub(crate) const UNIT_COLUMNS: &str =
     "id, code, name, short_name, kind, level, parent_id, lat, lon, area_km2, valid_from, valid_to";
 
 /// What an import did.

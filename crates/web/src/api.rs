@@ -3,8 +3,9 @@
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::NaiveDate;
+use danvan_domain::lineage::{a_day_of, versions_in_context};
 use danvan_domain::scheme::{SchemeDef, Target};
-use danvan_domain::units::{pick_version, Unit};
+use danvan_domain::units::Unit;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -21,6 +22,7 @@ use crate::AppState;
     paths(
         get_unit,
         get_children,
+        get_lineage,
         search_units,
         list_schemes,
         get_scheme,
@@ -70,7 +72,15 @@ use crate::AppState;
         crate::plans::api_status,
         crate::plans::api_note,
     ),
-    components(schemas(UnitJson, UnitListJson, SchemeSummaryJson, SchemeJson, ErrorBody))
+    components(schemas(
+        UnitJson,
+        UnitListJson,
+        LineageJson,
+        LinkedUnitJson,
+        SchemeSummaryJson,
+        SchemeJson,
+        ErrorBody
+    ))
 )]
 pub struct ApiDoc;
 
@@ -121,17 +131,33 @@ pub struct UnitListJson {
 
 #[derive(Deserialize, IntoParams)]
 pub struct OnParam {
-    /// A date (yyyy-mm-dd): the unit valid on that day. Without it, the newest unit bearing the code.
+    /// A date (yyyy-mm-dd): the unit valid on that day. Without it, a code that several units
+    /// have borne (before and after a reorganisation) answers 300 with the list to choose from.
     pub on: Option<String>,
 }
 
-async fn find_unit(state: &AppState, code: &str, on: Option<&str>) -> Result<Unit, ApiError> {
+async fn find_unit(state: &AppState, code: &str, on: Option<&str>, path: &str) -> Result<Unit, ApiError> {
     let on = parse_on(on)?;
     let all = state.store.units_with_code(code).await?;
-    pick_version(&all, on).cloned().ok_or_else(|| {
-        let when = on.map(|d| format!(" vào ngày {}", d.format("%d/%m/%Y"))).unwrap_or_default();
-        ApiError(WebError::NotFound(format!("không có đơn vị mã \"{code}\"{when}")))
-    })
+    let found = versions_in_context(&all, on, None);
+    match found.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => {
+            let when = on.map(|d| format!(" vào ngày {}", d.format("%d/%m/%Y"))).unwrap_or_default();
+            Err(ApiError(WebError::NotFound(format!("không có đơn vị mã \"{code}\"{when}"))))
+        }
+        many => Err(ApiError(WebError::Ambiguous {
+            code: code.to_string(),
+            choices: crate::auth::choices(many, path, None),
+        })),
+    }
+}
+
+/// The day whose units are the children of a unit: the one asked for, else today when the unit
+/// exists today, else a day it existed.
+pub fn children_day(unit: &Unit, on: Option<NaiveDate>) -> NaiveDate {
+    let today = crate::reviews::today();
+    on.unwrap_or_else(|| if unit.valid_on(today) { today } else { a_day_of(unit).unwrap_or(today) })
 }
 
 async fn parent_code(state: &AppState, u: &Unit) -> Result<Option<String>, ApiError> {
@@ -143,28 +169,91 @@ async fn parent_code(state: &AppState, u: &Unit) -> Result<Option<String>, ApiEr
 
 /// One unit by its code.
 #[utoipa::path(get, path = "/api/v1/units/{code}", params(("code" = String, Path, description = "Official code"), OnParam),
-    responses((status = 200, body = UnitJson), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)), tag = "units")]
+    responses((status = 200, body = UnitJson), (status = 300, body = ErrorBody, description = "The code names several units; choose one by its day"), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)), tag = "units")]
 pub async fn get_unit(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<OnParam>,
 ) -> Result<Json<UnitJson>, ApiError> {
-    let unit = find_unit(&state, &code, q.on.as_deref()).await?;
+    let unit = find_unit(&state, &code, q.on.as_deref(), &format!("/api/v1/units/{code}")).await?;
     let parent = parent_code(&state, &unit).await?;
     Ok(Json(UnitJson::new(&unit, parent)))
 }
 
-/// The units directly under a unit, in Vietnamese alphabetical order.
+/// The units directly under a unit that exist on the day asked for (today by default), in
+/// Vietnamese alphabetical order: the country's children on 2024-01-01 are the 63 provinces of
+/// then, on 2025-07-01 the 34 of now.
 #[utoipa::path(get, path = "/api/v1/units/{code}/children", params(("code" = String, Path, description = "Official code"), OnParam),
-    responses((status = 200, body = [UnitJson]), (status = 404, body = ErrorBody)), tag = "units")]
+    responses((status = 200, body = [UnitJson]), (status = 300, body = ErrorBody), (status = 404, body = ErrorBody)), tag = "units")]
 pub async fn get_children(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<OnParam>,
 ) -> Result<Json<Vec<UnitJson>>, ApiError> {
-    let unit = find_unit(&state, &code, q.on.as_deref()).await?;
+    let on = parse_on(q.on.as_deref())?;
+    let unit = find_unit(&state, &code, q.on.as_deref(), &format!("/api/v1/units/{code}/children")).await?;
+    let day = children_day(&unit, on);
     let children = state.store.children(unit.id).await?;
-    Ok(Json(children.iter().map(|c| UnitJson::new(c, Some(unit.code.clone()))).collect()))
+    Ok(Json(
+        children
+            .iter()
+            .filter(|c| c.valid_on(day))
+            .map(|c| UnitJson::new(c, Some(unit.code.clone())))
+            .collect(),
+    ))
+}
+
+/// A unit before or after a reorganisation.
+#[derive(Serialize, Deserialize, ToSchema, Debug)]
+pub struct LinkedUnitJson {
+    pub unit: UnitJson,
+    /// whole, split-main or split-part for a commune; absent for a province or district, whose
+    /// links come from those of its communes.
+    pub relation: Option<String>,
+    pub effective_on: NaiveDate,
+}
+
+/// The units a unit came from and went into.
+#[derive(Serialize, Deserialize, ToSchema, Debug)]
+pub struct LineageJson {
+    pub unit: UnitJson,
+    pub predecessors: Vec<LinkedUnitJson>,
+    pub successors: Vec<LinkedUnitJson>,
+}
+
+/// The predecessors and successors of a unit (the 2025 reform map), with dates and relations.
+#[utoipa::path(get, path = "/api/v1/units/{code}/lineage", params(("code" = String, Path, description = "Official code"), OnParam),
+    responses((status = 200, body = LineageJson), (status = 300, body = ErrorBody), (status = 404, body = ErrorBody)), tag = "units")]
+pub async fn get_lineage(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<OnParam>,
+) -> Result<Json<LineageJson>, ApiError> {
+    let unit = find_unit(&state, &code, q.on.as_deref(), &format!("/api/v1/units/{code}/lineage")).await?;
+    let lineage = state.store.unit_lineage(&unit).await?;
+    let ids: Vec<i64> = lineage
+        .predecessors
+        .iter()
+        .chain(&lineage.successors)
+        .filter_map(|l| l.unit.parent_id)
+        .chain(unit.parent_id)
+        .collect();
+    let parents = state.store.units_by_ids(&ids).await?;
+    let json = |u: &Unit| UnitJson::new(u, u.parent_id.and_then(|p| parents.get(&p)).map(|p| p.code.clone()));
+    let linked = |list: &[danvan_store::LinkedUnit]| {
+        list.iter()
+            .map(|l| LinkedUnitJson {
+                unit: json(&l.unit),
+                relation: l.relation.map(|r| r.as_str().to_string()),
+                effective_on: l.effective_on,
+            })
+            .collect()
+    };
+    Ok(Json(LineageJson {
+        unit: json(&unit),
+        predecessors: linked(&lineage.predecessors),
+        successors: linked(&lineage.successors),
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]

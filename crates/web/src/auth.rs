@@ -12,13 +12,15 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::RequestExt;
+use chrono::NaiveDate;
 use chrono::{Duration, Utc};
 use danvan_domain::access::{allowed, Action, Relation, Role};
-use danvan_domain::units::{pick_version, Unit};
+use danvan_domain::lineage::{a_day_of, resolve, version_label, versions_in_context, Resolved};
+use danvan_domain::units::Unit;
 use danvan_store::{Actor, User};
 use sha2::{Digest, Sha256};
 
-use crate::error::{ApiError, WebError};
+use crate::error::{ApiError, UnitChoice, WebError};
 use crate::i18n::Lang;
 use crate::pages::parse_on;
 use crate::AppState;
@@ -249,7 +251,113 @@ pub async fn relation(state: &AppState, user: &User, unit_id: i64) -> Result<Rel
     if scope == unit_id {
         return Ok(Relation::Same);
     }
-    Ok(if state.store.is_within(unit_id, scope).await? { Relation::Below } else { Relation::Outside })
+    if state.store.is_within(unit_id, scope).await? {
+        return Ok(Relation::Below);
+    }
+    // A former unit whose history went into the scope (the 2025 reform): read only.
+    Ok(if state.store.is_predecessor_of(unit_id, scope).await? {
+        Relation::Predecessor
+    } else {
+        Relation::Outside
+    })
+}
+
+/// The address of a request with `on` set to a day, the other parameters kept.
+fn with_on(path: &str, query: Option<&str>, day: Option<NaiveDate>) -> String {
+    let mut params: Vec<(String, String)> = query
+        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().filter(|(k, _)| k != "on").collect())
+        .unwrap_or_default();
+    if let Some(d) = day {
+        params.push(("on".into(), d.to_string()));
+    }
+    if params.is_empty() {
+        return path.to_string();
+    }
+    let q: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+    format!("{path}?{q}")
+}
+
+/// The units a code names, as choices linking to the same address for each.
+pub fn choices(units: &[&Unit], path: &str, query: Option<&str>) -> Vec<UnitChoice> {
+    units
+        .iter()
+        .map(|u| UnitChoice {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            valid_from: u.valid_from,
+            valid_to: u.valid_to,
+            label: version_label(u),
+            href: with_on(path, query, a_day_of(u)),
+        })
+        .collect()
+}
+
+/// Where a code in a request is resolved: the request's own address (for the choices), the day
+/// asked for (`?on=`), the scheme of the route, and the user.
+pub struct CodeContext<'a> {
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub on: Option<NaiveDate>,
+    pub scheme: Option<&'a str>,
+    pub user: Option<&'a User>,
+}
+
+/// The one unit version a code names in its context. A day asked for decides; a scheme's route
+/// looks among the versions that exist while the scheme runs, in its subtree; then the versions
+/// the user's scope holds, then those it reads through the lineage, then today's. A code that
+/// still names several answers with the list of them (300), never a silent pick.
+pub async fn resolve_code(state: &AppState, code: &str, cx: &CodeContext<'_>) -> Result<Unit, WebError> {
+    let all = state.store.units_with_code(code).await?;
+    let scheme = match cx.scheme {
+        Some(s) => state.store.scheme(s).await?,
+        None => None,
+    };
+    let span = scheme.as_ref().map(|s| s.def.span());
+    let candidates = versions_in_context(&all, cx.on, span);
+    if candidates.len() == 1 {
+        return Ok(candidates[0].clone());
+    }
+    if candidates.is_empty() {
+        let when = match (cx.on, &scheme) {
+            (Some(d), _) => format!(" vào ngày {}", d.format("%d/%m/%Y")),
+            (None, Some(s)) => format!(" trong thời gian đề án {}", s.def.code),
+            _ => String::new(),
+        };
+        return Err(WebError::NotFound(format!("không có đơn vị mã \"{code}\"{when}")));
+    }
+    let mut in_scheme = std::collections::HashSet::new();
+    let mut related = std::collections::HashMap::new();
+    for c in &candidates {
+        if let Some(s) = &scheme {
+            if state.store.is_within(c.id, s.root_unit_id).await? {
+                in_scheme.insert(c.id);
+            }
+        }
+        if let Some(user) = cx.user {
+            related.insert(c.id, relation(state, user, c.id).await?);
+        }
+    }
+    let today = crate::reviews::today();
+    let own = |u: &Unit| matches!(related.get(&u.id), Some(Relation::Same | Relation::Below));
+    let former = |u: &Unit| matches!(related.get(&u.id), Some(Relation::Predecessor));
+    let scheme_pref = |u: &Unit| in_scheme.contains(&u.id);
+    let current = |u: &Unit| u.valid_on(today);
+    let mut prefs: Vec<&dyn Fn(&Unit) -> bool> = vec![&scheme_pref];
+    // An admin's scope holds every unit: that says nothing about which one is meant.
+    if cx.user.is_some_and(|u| u.scope_unit_id.is_some()) {
+        prefs.push(&own);
+        prefs.push(&former);
+    }
+    if scheme.is_none() {
+        prefs.push(&current);
+    }
+    match resolve(candidates, &prefs) {
+        Resolved::One(u) => Ok(u.clone()),
+        Resolved::None => Err(WebError::NotFound(format!("không có đơn vị mã \"{code}\""))),
+        Resolved::Many(list) => {
+            Err(WebError::Ambiguous { code: code.to_string(), choices: choices(&list, cx.path, cx.query) })
+        }
+    }
 }
 
 /// Whether a user may do an action on a unit.
@@ -299,15 +407,19 @@ pub async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Resp
                     .find(|(k, _)| k == "on")
                     .map(|(_, v)| v.into_owned())
             });
+            let query = req.uri().query().map(str::to_string);
             let resolved = async {
                 let code = params
                     .get("code")
                     .ok_or_else(|| WebError::Internal("unit route without {code}".into()))?;
-                let on = parse_on(on.as_deref())?;
-                let all = g.state.store.units_with_code(code).await?;
-                let unit = pick_version(&all, on)
-                    .cloned()
-                    .ok_or_else(|| WebError::NotFound(format!("không có đơn vị mã \"{code}\"")))?;
+                let cx = CodeContext {
+                    path: &path,
+                    query: query.as_deref(),
+                    on: parse_on(on.as_deref())?,
+                    scheme: params.get("scheme").map(String::as_str),
+                    user: Some(&user),
+                };
+                let unit = resolve_code(&g.state, code, &cx).await?;
                 let ok = may(&g.state, &user, unit.id, action).await?;
                 Ok::<_, WebError>((unit, ok))
             }

@@ -28,6 +28,9 @@ pub enum WebError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMedia(String),
+    /// A code that names several units, none chosen by the context: the caller picks one.
+    #[error("mã \"{code}\" chỉ nhiều đơn vị ở các thời kỳ khác nhau; hãy chọn một")]
+    Ambiguous { code: String, choices: Vec<UnitChoice> },
     #[error("lỗi hệ thống")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -54,7 +57,15 @@ impl WebError {
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Ambiguous { .. } => StatusCode::MULTIPLE_CHOICES,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn choices(&self) -> Vec<UnitChoice> {
+        match self {
+            Self::Ambiguous { choices, .. } => choices.clone(),
+            _ => Vec::new(),
         }
     }
 
@@ -88,14 +99,37 @@ impl WebError {
             StatusCode::FORBIDDEN => (lang.t("error-403-title"), lang.t("error-403-text")),
             StatusCode::UNAUTHORIZED => (lang.t("error-401-title"), String::new()),
             StatusCode::INTERNAL_SERVER_ERROR => (lang.t("error-500-title"), lang.t("error-500-text")),
+            StatusCode::MULTIPLE_CHOICES => (lang.t("error-300-title"), lang.t("error-300-text")),
             _ => (lang.t("error-400-title"), String::new()),
         };
         let detail = match &self {
             Self::Internal(_) => String::new(),
             _ => self.public_message(lang),
         };
-        error_page(lang, status, title, text, detail)
+        let choices = self.choices();
+        let page = ErrorPage {
+            layout: crate::pages::Layout::bare(lang, &title, "/"),
+            status: status.as_u16(),
+            title,
+            text,
+            detail,
+            choices,
+        };
+        render(page, status)
     }
+}
+
+/// One of the units a code names: what it is called, when it existed, and a link to it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UnitChoice {
+    pub code: String,
+    pub name: String,
+    pub valid_from: Option<chrono::NaiveDate>,
+    pub valid_to: Option<chrono::NaiveDate>,
+    /// "Thị trấn Hậu Nghĩa, đến 30/06/2025".
+    pub label: String,
+    /// The same address, naming this unit by a day it existed (`?on=`).
+    pub href: String,
 }
 
 #[derive(Template)]
@@ -106,6 +140,7 @@ struct ErrorPage {
     title: String,
     text: String,
     detail: String,
+    choices: Vec<UnitChoice>,
 }
 
 /// The plain page of a status, in the frame of the request's user.
@@ -128,7 +163,10 @@ fn render_error(
     text: String,
     detail: String,
 ) -> Response {
-    let page = ErrorPage { layout, status: status.as_u16(), title, text, detail };
+    render(ErrorPage { layout, status: status.as_u16(), title, text, detail, choices: Vec::new() }, status)
+}
+
+fn render(page: ErrorPage, status: StatusCode) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
@@ -154,13 +192,20 @@ pub struct ErrorBody {
     pub status: u16,
     /// What went wrong, in Vietnamese.
     pub error: String,
+    /// With 300 Multiple Choices: the units the code names, to choose from.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<UnitChoice>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.log();
         let status = self.0.status();
-        let body = ErrorBody { status: status.as_u16(), error: self.0.public_message(Lang::Vi) };
+        let body = ErrorBody {
+            status: status.as_u16(),
+            error: self.0.public_message(Lang::Vi),
+            choices: self.0.choices(),
+        };
         (status, Json(body)).into_response()
     }
 }

@@ -161,6 +161,7 @@ fn routes(state: AppState) -> Routes {
         .get("/api/v1/units", Public, api::search_units)
         .get("/api/v1/units/{code}", Public, api::get_unit)
         .get("/api/v1/units/{code}/children", Public, api::get_children)
+        .get("/api/v1/units/{code}/lineage", Public, api::get_lineage)
         .get("/api/v1/schemes", Public, api::list_schemes)
         .get("/api/v1/schemes/{code}", Public, api::get_scheme)
         .post("/api/v1/auth/login", Public, account::api_login)

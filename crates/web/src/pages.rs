@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
+use danvan_domain::lineage::versions_in_context;
 use danvan_domain::scheme::{Direction, SchemeDef, Source, Target, TargetKind};
 use danvan_domain::units::Unit;
 use serde::Deserialize;
@@ -96,9 +97,13 @@ pub struct UnitItem {
 
 /// The address of a unit's page: a unit no longer in force is addressed on its last day, so
 /// that a code reused after the 2025 reform still leads to the right unit.
+/// The address of a unit's page: a unit that does not exist today is named by a day it did.
 pub fn unit_href(u: &Unit) -> String {
-    match u.valid_to {
-        Some(to) => format!("/units/{}?on={to}", u.code),
+    if u.valid_on(crate::reviews::today()) {
+        return format!("/units/{}", u.code);
+    }
+    match danvan_domain::lineage::a_day_of(u) {
+        Some(day) => format!("/units/{}?on={day}", u.code),
         None => format!("/units/{}", u.code),
     }
 }
@@ -391,6 +396,18 @@ pub struct UnitPage {
     crumbs: Vec<Crumb>,
     children: Vec<UnitItem>,
     others: Vec<OtherVersion>,
+    predecessors: Vec<LinkedItem>,
+    successors: Vec<LinkedItem>,
+}
+
+/// A unit before or after a reorganisation, as the unit page lists it.
+pub struct LinkedItem {
+    pub name: String,
+    pub code: String,
+    pub href: String,
+    /// How (for communes): "sáp nhập toàn bộ", "chia tách (phần chính)"…
+    pub relation: String,
+    pub date: String,
 }
 
 pub async fn unit(
@@ -402,10 +419,29 @@ pub async fn unit(
     let lang = ctx.lang;
     let on = parse_on(q.on.as_deref()).in_lang(lang)?;
     let all = state.store.units_with_code(&code).await.in_lang(lang)?;
-    let unit = danvan_domain::units::pick_version(&all, on)
-        .cloned()
-        .ok_or_else(|| WebError::NotFound(format!("không có đơn vị mã \"{code}\"")))
-        .in_lang(lang)?;
+    // The unit of the day asked for, else of today; a code whose every unit has ended names
+    // its only one, or lists them.
+    let today = crate::reviews::today();
+    let found = versions_in_context(&all, Some(on.unwrap_or(today)), None);
+    let unit = match (found.as_slice(), on) {
+        ([one], _) => (*one).clone(),
+        ([], None) if all.len() == 1 => all[0].clone(),
+        ([], Some(d)) => {
+            return Err(WebError::NotFound(format!(
+                "không có đơn vị mã \"{code}\" vào ngày {}",
+                d.format("%d/%m/%Y")
+            )))
+            .in_lang(lang)
+        }
+        ([], None) if all.is_empty() => {
+            return Err(WebError::NotFound(format!("không có đơn vị mã \"{code}\""))).in_lang(lang)
+        }
+        (_, _) => {
+            let list: Vec<&Unit> = if found.is_empty() { all.iter().collect() } else { found };
+            let choices = crate::auth::choices(&list, &format!("/units/{code}"), None);
+            return Err(WebError::Ambiguous { code, choices }).in_lang(lang);
+        }
+    };
     let lineage = state.store.lineage(unit.id).await.in_lang(lang)?;
     let crumbs = lineage
         .iter()
@@ -414,8 +450,24 @@ pub async fn unit(
         .filter(|u| u.level != danvan_domain::units::UnitLevel::Country)
         .map(|u| Crumb { name: u.name.clone(), href: unit_href(u) })
         .collect();
-    let children = state.store.children(unit.id).await.in_lang(lang)?;
+    let day = crate::api::children_day(&unit, on);
+    let mut children = state.store.children(unit.id).await.in_lang(lang)?;
+    children.retain(|c| c.valid_on(day));
     let children = unit_items(&state, lang, &children, false).await.in_lang(lang)?;
+    let lineage_links = state.store.unit_lineage(&unit).await.in_lang(lang)?;
+    let linked = |list: &[danvan_store::LinkedUnit]| -> Vec<LinkedItem> {
+        list.iter()
+            .map(|l| LinkedItem {
+                name: l.unit.name.clone(),
+                code: l.unit.code.clone(),
+                href: unit_href(&l.unit),
+                relation: l.relation.map(|r| lang.t(&format!("lineage-{}", r.as_str()))).unwrap_or_default(),
+                date: lang.date(l.effective_on),
+            })
+            .collect()
+    };
+    let predecessors = linked(&lineage_links.predecessors);
+    let successors = linked(&lineage_links.successors);
     let others = all
         .iter()
         .filter(|u| u.id != unit.id)
@@ -436,6 +488,8 @@ pub async fn unit(
         crumbs,
         children,
         others,
+        predecessors,
+        successors,
     })
 }
 

@@ -86,6 +86,8 @@ direction-lower = lower is better
 cumulative = cumulative
 
 error-title = Error
+error-300-title = This code names several units
+error-300-text = This code was used by different units in different periods (before and after a reorganisation). Choose the one you need:
 error-404-title = Page not found
 error-404-text = The page or record you asked for does not exist or has moved.
 error-500-title = Server error
@@ -524,3 +526,11 @@ dashboard-communes = Communes
 dashboard-print = Print view (A4)
 dashboard-docx = Draft report (Word)
 dashboard-title = Dashboard
+
+# Lineage across the 2025 reform
+lineage-predecessors = Before the reorganisation
+lineage-successors = After the reorganisation
+lineage-since = from
+lineage-whole = merged whole
+lineage-split-main = split (main part)
+lineage-split-part = split (a part)

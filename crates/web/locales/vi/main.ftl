@@ -86,6 +86,8 @@ direction-lower = càng thấp càng tốt
 cumulative = cộng dồn
 
 error-title = Lỗi
+error-300-title = Mã đơn vị chỉ nhiều đơn vị
+error-300-text = Mã này được dùng cho nhiều đơn vị ở các thời kỳ khác nhau (trước và sau sắp xếp). Hãy chọn đơn vị bạn cần:
 error-404-title = Không tìm thấy trang
 error-404-text = Trang hoặc dữ liệu bạn tìm không có hoặc đã được chuyển đi.
 error-500-title = Lỗi hệ thống
@@ -524,3 +526,11 @@ dashboard-communes = Các xã, phường, thị trấn
 dashboard-print = Bản in (A4)
 dashboard-docx = Dự thảo báo cáo (Word)
 dashboard-title = Bảng theo dõi
+
+# Lineage across the 2025 reform
+lineage-predecessors = Đơn vị trước sắp xếp
+lineage-successors = Đơn vị sau sắp xếp
+lineage-since = từ
+lineage-whole = sáp nhập toàn bộ
+lineage-split-main = chia tách (phần chính)
+lineage-split-part = chia tách (một phần)
