@@ -10,32 +10,46 @@ use danvan_domain::workflow::State;
 use danvan_store::{Actor, NewUser, SampleActivity, SampleReview, Store};
 use danvan_web::auth::hash_password;
 
-/// The demo accounts: username, role, scope unit code, display name.
-pub const ACCOUNTS: [(&str, Role, Option<&str>, &str); 6] = [
+/// The demo accounts: username, role, scope unit code and a day it exists, display name. The
+/// first six work in the 2017-2020 hierarchy (Long An, districts); the last three in today's
+/// (the new Tây Ninh, code 80 again; the new Xã Hậu Nghĩa, code 27931 again).
+pub const ACCOUNTS: [(&str, Role, Option<(&str, &str)>, &str); 9] = [
     ("admin", Role::Admin, None, "Quản trị hệ thống"),
-    ("tinh.longan", Role::Province, Some("80"), "Ban Dân vận Tỉnh ủy Long An"),
-    ("huyen.duchoa", Role::District, Some("802"), "Ban Dân vận Huyện ủy Đức Hòa"),
-    ("xa.haunghia", Role::Commune, Some("27931"), "Khối dân vận Thị trấn Hậu Nghĩa"),
-    ("xa.huuthanh", Role::Commune, Some("27988"), "Khối dân vận Xã Hựu Thạnh"),
-    ("xem.longan", Role::Viewer, Some("80"), "Người xem (Long An)"),
+    ("tinh.longan", Role::Province, Some(("80", "2020-12-31")), "Ban Dân vận Tỉnh ủy Long An"),
+    ("huyen.duchoa", Role::District, Some(("802", "2020-12-31")), "Ban Dân vận Huyện ủy Đức Hòa"),
+    ("tt.haunghia", Role::Commune, Some(("27931", "2020-12-31")), "Khối dân vận Thị trấn Hậu Nghĩa"),
+    ("xa.huuthanh", Role::Commune, Some(("27988", "2020-12-31")), "Khối dân vận Xã Hựu Thạnh"),
+    ("xem.longan", Role::Viewer, Some(("80", "2020-12-31")), "Người xem (Long An)"),
+    ("tinh.tayninh", Role::Province, Some(("80", "2026-01-01")), "Ban Dân vận Tỉnh ủy Tây Ninh"),
+    ("xa.haunghia", Role::Commune, Some(("27931", "2026-01-01")), "Khối dân vận Xã Hậu Nghĩa"),
+    ("xa.ducla", Role::Commune, Some(("27964", "2026-01-01")), "Khối dân vận Xã Đức Lập"),
 ];
 
-/// Creates the demo accounts with the passwords `password` gives; returns (username, password).
+/// A demo account as created: username, password, role, and the unit's name.
+pub struct DemoAccount {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    pub unit: String,
+}
+
+/// Creates the demo accounts whose unit exists in the database, with the passwords `password`
+/// gives.
 pub async fn create_accounts(
     store: &Store,
     actor: &Actor,
     password: impl Fn(&str) -> anyhow::Result<String>,
-) -> anyhow::Result<Vec<(String, String)>> {
+) -> anyhow::Result<Vec<DemoAccount>> {
     let mut out = Vec::new();
     for (username, role, unit, display_name) in ACCOUNTS {
-        let scope_unit_id = match unit {
-            Some(code) => Some(
-                store
-                    .unit_by_code(code, None)
-                    .await?
-                    .ok_or_else(|| anyhow::anyhow!("demo: no unit {code}"))?
-                    .id,
-            ),
+        let scope = match unit {
+            Some((code, day)) => {
+                let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")?;
+                match store.unit_by_code(code, Some(day)).await? {
+                    Some(u) => Some(u),
+                    None => continue,
+                }
+            }
             None => None,
         };
         let pw = password(username)?;
@@ -48,11 +62,18 @@ pub async fn create_accounts(
                     display_name: display_name.into(),
                     password_hash,
                     role,
-                    scope_unit_id,
+                    scope_unit_id: scope.as_ref().map(|u| u.id),
                 },
             )
             .await?;
-        out.push((username.to_string(), pw));
+        out.push(DemoAccount {
+            username: username.to_string(),
+            password: pw,
+            role,
+            unit: scope
+                .map(|u| danvan_domain::lineage::version_label(&u))
+                .unwrap_or_else(|| "toàn quốc".into()),
+        });
     }
     Ok(out)
 }
@@ -258,15 +279,20 @@ pub async fn fill_sample(
     let first =
         scheme_periods(&scheme.def).into_iter().next().ok_or_else(|| anyhow::anyhow!("đề án không có kỳ"))?;
     let units = store.units_within(scheme.root_unit_id, scheme.def.applies_to, first.end()).await?;
-    let list = sample_reviews(&scheme.def, &units, seed);
+    // Nothing is reported for a period that has not started yet.
+    let today = danvan_web::reviews::today();
+    let mut list = sample_reviews(&scheme.def, &units, seed);
+    list.retain(|r| {
+        danvan_domain::period::Period::parse(&r.period, scheme.def.period).is_ok_and(|p| p.start() <= today)
+    });
     let total = list.len();
     let mut report = |done: usize| progress(done, total);
     let reviews = store.insert_sample_reviews(actor, scheme.id, &list, &mut report).await?;
     let roadmaps =
         store.insert_sample_roadmaps(actor, scheme.id, &sample_roadmaps(&scheme.def, &list)).await?;
-    let activities = store
-        .insert_sample_activities(actor, scheme.id, &sample_activities(&scheme.def, &units, seed))
-        .await?;
+    let mut activities = sample_activities(&scheme.def, &units, seed);
+    activities.retain(|a| a.input.start <= today);
+    let activities = store.insert_sample_activities(actor, scheme.id, &activities).await?;
     store.refresh_statistics().await?;
     Ok(SampleCounts { reviews, roadmaps, activities })
 }

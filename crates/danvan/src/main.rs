@@ -20,6 +20,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// The official 2024 unit list and the sample scheme, built into the binary for the demo.
 const UNITS_2024: &[u8] = include_bytes!("../../../data/units-2024-three-level.csv");
+const UNITS_2025: &[u8] = include_bytes!("../../../data/units-2025-two-level.csv");
+const REFORM_MAP: &[u8] = include_bytes!("../../../data/units-2025-reform-map.csv");
+const CURRENT_SCHEME: &str = include_str!("../../../data/schemes/tay-ninh-2026-2030.sample.toml");
+const CURRENT_DEMO_SCHEME: &str = "TN-KDV-2026-2030";
+/// Old Tây Ninh, which with Long An forms the new Tây Ninh (code 80).
+const DEMO_OLD_NEIGHBOUR: &str = "72";
 /// The sample scheme's code, as in its file.
 const DEMO_SCHEME: &str = "LA-KDV-2017-2020";
 const SAMPLE_SCHEME: &str = include_str!("../../../data/schemes/long-an-2017-2020.sample.toml");
@@ -384,32 +390,55 @@ async fn serve(store: Store, global: &Settings) -> anyhow::Result<()> {
 }
 
 async fn demo(global: &Settings) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&global.data_dir)
-        .with_context(|| format!("không tạo được thư mục dữ liệu {}", global.data_dir.display()))?;
-    let db = global.data_dir.join("demo.db");
-    remove_database(&db)?;
-    let store = open(&format!("sqlite://{}", db.display())).await?;
-    println!("Cơ sở dữ liệu trình diễn mới: {}", db.display());
-    let actor = Actor::system("demo");
-    import_units(&store, &actor, UNITS_2024, Some(DEMO_PROVINCE)).await?;
-    import_scheme(&store, &actor, SAMPLE_SCHEME).await?;
-    let bar = progress_bar(0, "Dữ liệu mẫu");
-    let mut tick = |done: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
+    // An explicit database (--database-url, DANVAN_DATABASE_URL or the config file) is used as
+    // it is, and must be empty; otherwise a fresh demo.db in the data folder.
+    let store = match &global.database_url {
+        Some(url) => {
+            let store = open(url).await?;
+            if store.count_units(UnitLevel::Commune, None).await? > 0 || store.count_users().await? > 0 {
+                bail!("cơ sở dữ liệu {url} đã có dữ liệu; bản trình diễn cần một cơ sở dữ liệu trống");
+            }
+            println!("Cơ sở dữ liệu trình diễn: {url}");
+            store
+        }
+        None => {
+            std::fs::create_dir_all(&global.data_dir)
+                .with_context(|| format!("không tạo được thư mục dữ liệu {}", global.data_dir.display()))?;
+            let db = global.data_dir.join("demo.db");
+            remove_database(&db)?;
+            let store = open(&format!("sqlite://{}", db.display())).await?;
+            println!("Cơ sở dữ liệu trình diễn mới: {}", db.display());
+            store
+        }
     };
-    let sample = danvan::demo::fill_sample(&store, &actor, DEMO_SCHEME, 2017, &mut tick).await?;
-    bar.finish_and_clear();
-    println!(
-        "Đã tạo {} bản rà soát, {} lộ trình và {} hoạt động mẫu 2017-2020 (dữ liệu mẫu, không phải số liệu thật).",
-        format_number(sample.reviews as f64),
-        format_number(sample.roadmaps as f64),
-        format_number(sample.activities as f64)
-    );
+    let actor = Actor::system("demo");
+    // Both hierarchies: Long An and old Tây Ninh before the reform, the new Tây Ninh after, and
+    // the map between them.
+    import_units(&store, &actor, UNITS_2024, Some(DEMO_PROVINCE)).await?;
+    import_units(&store, &actor, UNITS_2024, Some(DEMO_OLD_NEIGHBOUR)).await?;
+    import_units(&store, &actor, UNITS_2025, Some(DEMO_PROVINCE)).await?;
+    import_reform_map(&store, &actor, REFORM_MAP, Some(DEMO_PROVINCE)).await?;
+    import_scheme(&store, &actor, CURRENT_SCHEME).await?;
+    import_scheme(&store, &actor, SAMPLE_SCHEME).await?;
+    for (code, seed, years) in [(DEMO_SCHEME, 2017, "2017-2020"), (CURRENT_DEMO_SCHEME, 2026, "2026")] {
+        let bar = progress_bar(0, "Dữ liệu mẫu");
+        let mut tick = |done: usize, total: usize| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        };
+        let sample = danvan::demo::fill_sample(&store, &actor, code, seed, &mut tick).await?;
+        bar.finish_and_clear();
+        println!(
+            "{code}: {} bản rà soát, {} lộ trình và {} hoạt động mẫu {years} (dữ liệu mẫu, không phải số liệu thật).",
+            format_number(sample.reviews as f64),
+            format_number(sample.roadmaps as f64),
+            format_number(sample.activities as f64)
+        );
+    }
     let accounts = danvan::demo::create_accounts(&store, &actor, |_| danvan::demo::random_password()).await?;
     println!("Tài khoản trình diễn (mật khẩu mới mỗi lần chạy demo):");
-    for ((username, password), (_, role, unit, _)) in accounts.iter().zip(danvan::demo::ACCOUNTS) {
-        println!("  {username:<14} {password:<14} {:<18} {}", role.label_vi(), unit.unwrap_or("toàn quốc"));
+    for a in &accounts {
+        println!("  {:<14} {:<14} {:<18} {}", a.username, a.password, a.role.label_vi(), a.unit);
     }
     serve(store, global).await
 }

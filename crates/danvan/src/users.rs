@@ -31,21 +31,24 @@ pub async fn run(store: &Store, command: UserCommand) -> anyhow::Result<()> {
                 (Role::Admin, Some(_)) => bail!("quản trị hệ thống không có đơn vị phạm vi; bỏ --unit"),
                 (_, None) => bail!("vai trò {role} cần --unit MÃ_ĐƠN_VỊ"),
                 (_, Some(code)) => {
+                    // The unit of the day given, else the only unit of the code, else today's.
+                    let all = store.units_with_code(code.trim()).await?;
                     let day = on.unwrap_or_else(danvan_web::reviews::today);
-                    match store.unit_by_code(code.trim(), Some(day)).await? {
+                    let found = match (on, all.as_slice()) {
+                        (None, [one]) => Some(one),
+                        _ => all.iter().find(|u| u.valid_on(day)),
+                    };
+                    match found {
                         Some(u) => {
-                            println!("Đơn vị: {} ({})", u.name, danvan_domain::lineage::version_label(&u));
+                            println!("Đơn vị: {}", danvan_domain::lineage::version_label(u));
                             Some(u.id)
                         }
+                        None if all.is_empty() => bail!("không có đơn vị mã \"{code}\""),
                         None => {
-                            let all = store.units_with_code(code.trim()).await?;
                             let known: Vec<String> =
                                 all.iter().map(danvan_domain::lineage::version_label).collect();
-                            if known.is_empty() {
-                                bail!("không có đơn vị mã \"{code}\"");
-                            }
                             bail!(
-                                "không có đơn vị mã \"{code}\" vào ngày {}; mã này là: {}. Chọn ngày bằng --on",
+                                "không có đơn vị mã \"{code}\" vào ngày {}; mã này là: {}. Chọn ngày bằng --on NĂM-THÁNG-NGÀY",
                                 day.format("%d/%m/%Y"),
                                 known.join("; ")
                             );

@@ -364,7 +364,7 @@ async fn each_demo_account_sees_what_its_role_should() {
         ("admin", "Quản trị hệ thống", true, true, "27988", None),
         ("tinh.longan", "Cấp tỉnh", true, true, "27685", None),
         ("huyen.duchoa", "Cấp huyện", false, true, "27988", Some("27685")),
-        ("xa.haunghia", "Cấp xã", false, false, "27931", Some("27988")),
+        ("tt.haunghia", "Cấp xã", false, false, "27931", Some("27988")),
         ("xa.huuthanh", "Cấp xã", false, false, "27988", Some("27931")),
         ("xem.longan", "Chỉ xem", false, false, "27988", None),
     ];
@@ -599,7 +599,7 @@ async fn a_review_is_filled_offline_in_excel_previewed_and_applied() {
     let c = &d.client;
     let review = format!("{base}/schemes/LA-KDV-2017-2020/units/27931/reviews/2019");
     c.set_window_size(1280, 900).await.unwrap();
-    sign_in(c, &base, "xa.haunghia").await;
+    sign_in(c, &base, "tt.haunghia").await;
     c.goto(&review).await.unwrap();
     centred(c, "#sheet summary").await.click().await.unwrap();
     let href = c.find(Locator::Id("sheet-download")).await.unwrap().attr("href").await.unwrap().unwrap();

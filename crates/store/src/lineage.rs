@@ -272,17 +272,16 @@ impl Store {
         let direct = unit.level == UnitLevel::Commune;
         let ids = if direct { vec![unit.id] } else { self.subtree_ids(unit.id).await? };
         let mut out = UnitLineage::default();
-        for old_side in [false, true] {
-            // Links where our units are on the new side give predecessors, and the reverse.
-            let links = self.links_of(&ids, !old_side).await?;
-            let other: Vec<i64> =
-                links.iter().map(|l| if old_side { l.new_unit_id } else { l.old_unit_id }).collect();
+        for we_are_old in [true, false] {
+            // Links where our units are on the old side give successors, and the reverse.
+            let links = self.links_of(&ids, we_are_old).await?;
+            let other_of = |l: &Link| if we_are_old { l.new_unit_id } else { l.old_unit_id };
+            let other: Vec<i64> = links.iter().map(other_of).collect();
             let mut others = self.units_by_ids(&other).await?;
             let mut found: Vec<LinkedUnit> = Vec::new();
             if direct {
                 for l in &links {
-                    let id = if old_side { l.new_unit_id } else { l.old_unit_id };
-                    if let Some(u) = others.get(&id) {
+                    if let Some(u) = others.get(&other_of(l)) {
                         found.push(LinkedUnit {
                             unit: u.clone(),
                             relation: Some(l.relation),
@@ -294,8 +293,7 @@ impl Store {
                 // Climb each other-side unit to this unit's level, or as high as its hierarchy goes.
                 let mut seen = HashSet::new();
                 for l in &links {
-                    let id = if old_side { l.new_unit_id } else { l.old_unit_id };
-                    let mut cur = others.get(&id).cloned();
+                    let mut cur = others.get(&other_of(l)).cloned();
                     while let Some(c) = cur.clone() {
                         if c.level <= unit.level || c.parent_id.is_none() {
                             break;
@@ -317,7 +315,7 @@ impl Store {
                 }
             }
             danvan_domain::text::sort_vi_by(&mut found, |l| &l.unit.name);
-            if old_side {
+            if we_are_old {
                 out.successors = found;
             } else {
                 out.predecessors = found;

@@ -32,6 +32,11 @@ impl UnitTree {
 
     /// The child of `root` on the way down to `id` (`id` itself when it is a child), if `id`
     /// lies under `root`.
+    /// A unit of the tree by its id.
+    pub fn get(&self, id: i64) -> Option<&Unit> {
+        self.by_id.get(&id).map(|&i| &self.units[i])
+    }
+
     pub fn child_toward(&self, root: i64, mut id: i64) -> Option<i64> {
         while let Some(parent) = self.by_id.get(&id).and_then(|&i| self.units[i].parent_id) {
             if parent == root {

@@ -8,7 +8,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State as AxState};
 use axum::Json;
+use chrono::NaiveDate;
 use danvan_domain::achievement::{assess, lagging_reasons, marks_score, rank, MarksTally, Status};
+use danvan_domain::lineage::Regrouping;
 use danvan_domain::period::{scheme_periods, Period};
 use danvan_domain::units::{Unit, UnitLevel};
 use danvan_store::StoredScheme;
@@ -25,6 +27,15 @@ use crate::AppState;
 pub struct DashboardQuery {
     /// 2018, 2018-H1…; the latest period that has ended by default.
     pub period: Option<String>,
+    /// Read the figures under the units of this day (yyyy-mm-dd, e.g. 2025-07-01: after the
+    /// reform) instead of the units they were reported by.
+    pub units: Option<String>,
+}
+
+impl DashboardQuery {
+    fn units_on(&self) -> Result<Option<NaiveDate>, WebError> {
+        crate::pages::parse_on(self.units.as_deref())
+    }
 }
 
 /// A target's figures in a unit's subtree.
@@ -58,6 +69,12 @@ pub struct ChildFigure {
     pub coverage: Vec<Option<f64>>,
     /// Why it is lagging, if it is.
     pub lagging: Vec<String>,
+    /// Read under later units: the former units whose reports are counted here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former: Vec<String>,
+    /// Read under later units: per target, how many of the former units met it ("k of n").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub met: Vec<u64>,
 }
 
 /// Everything a dashboard shows, as the API serves it.
@@ -81,6 +98,12 @@ pub struct DashboardJson {
     pub children: Vec<ChildFigure>,
     /// Score per period of the scheme up to this one.
     pub trend: Vec<(String, Option<f64>)>,
+    /// The day whose units the figures are read under, when not those that reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units_on: Option<NaiveDate>,
+    /// Read under later units: the units that were divided, and where their figures are counted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A dot of the dashboard's map: a reporting unit at its point, or on the national dashboard a
@@ -105,18 +128,21 @@ pub async fn compute(
     scheme: &StoredScheme,
     root: &Unit,
     period: &Period,
+    units_on: Option<NaiveDate>,
 ) -> Result<DashboardJson, WebError> {
-    Ok(compute_with_map(state, scheme, root, period).await?.0)
+    Ok(compute_with_map(state, scheme, root, period, units_on).await?.0)
 }
 
 /// The dashboard's figures and its map's dots. Reads the units of the subtree and the marks of
 /// its approved reviews (every period, for the trend) once, then rolls them up in one pass per
-/// period.
+/// period. With `units_on`, the reporting units are read under the units of that day (the
+/// regrouping of [`Regrouping`]): the totals stay the same, the children are the later units.
 pub async fn compute_with_map(
     state: &AppState,
     scheme: &StoredScheme,
     root: &Unit,
     period: &Period,
+    units_on: Option<NaiveDate>,
 ) -> Result<(DashboardJson, Vec<Dot>), WebError> {
     let def = &scheme.def;
     if !state.store.is_within(root.id, scheme.root_unit_id).await? {
@@ -125,27 +151,119 @@ pub async fn compute_with_map(
     let n = def.targets.len();
     let marks_counter = danvan_store::marks_counter(scheme.id);
     let counters = state.store.change_counters(&[danvan_store::UNITS_COUNTER, &marks_counter]).await?;
-    let tree = state.cache.units_on(&state.store, period.end(), counters[0]).await?;
+    // The units of the period's end, or of the root's last day when it ended before.
+    let day = root.valid_to.map_or(period.end(), |t| t.min(period.end()));
+    let tree = state.cache.units_on(&state.store, day, counters[0]).await?;
     let subtree = tree.subtree(root.id);
     let reporting_level = def.applies_to;
-    let mut children: Vec<&Unit> = if root.level == reporting_level {
-        Vec::new()
-    } else {
-        subtree
-            .iter()
-            .copied()
-            .filter(|u| u.parent_id == Some(root.id) && u.level <= reporting_level)
-            .collect()
-    };
-    danvan_domain::text::sort_vi_by(&mut children, |u| &u.name);
-    let child_index: HashMap<i64, usize> = children.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-    // Each reporting unit with the index of the child it lies under (None on a commune's own).
-    let reporters: HashMap<i64, (&Unit, Option<usize>)> = subtree
-        .iter()
-        .copied()
-        .filter(|u| u.level == reporting_level)
-        .map(|u| (u.id, (u, tree.child_toward(root.id, u.id).and_then(|c| child_index.get(&c).copied()))))
-        .collect();
+    let reporting: Vec<&Unit> = subtree.iter().copied().filter(|u| u.level == reporting_level).collect();
+    let mut notes = Vec::new();
+    // The child units the figures are grouped by, and for each reporting unit the child it
+    // counts under (None on a reporting unit's own dashboard).
+    let (children, reporter_child, former): (Vec<Unit>, HashMap<i64, Option<usize>>, Vec<Vec<String>>) =
+        match units_on {
+            None => {
+                let mut children: Vec<&Unit> = if root.level == reporting_level {
+                    Vec::new()
+                } else {
+                    subtree
+                        .iter()
+                        .copied()
+                        .filter(|u| u.parent_id == Some(root.id) && u.level <= reporting_level)
+                        .collect()
+                };
+                danvan_domain::text::sort_vi_by(&mut children, |u| &u.name);
+                let index: HashMap<i64, usize> =
+                    children.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+                let map = reporting
+                    .iter()
+                    .map(|u| (u.id, tree.child_toward(root.id, u.id).and_then(|c| index.get(&c).copied())))
+                    .collect();
+                let n = children.len();
+                (children.into_iter().cloned().collect(), map, vec![Vec::new(); n])
+            }
+            Some(on) => {
+                let links: Vec<_> = state
+                    .store
+                    .links_within(root.id)
+                    .await?
+                    .into_iter()
+                    .filter(|l| l.effective_on <= on)
+                    .collect();
+                let regrouping = Regrouping::new(&links);
+                let later = state.cache.units_on(&state.store, on, counters[0]).await?;
+                // A unit with no successor stands for itself (unless it still exists).
+                let carrier = |id: i64| -> Option<Unit> {
+                    let target = regrouping.target(id);
+                    later.get(target).or_else(|| tree.get(target)).cloned()
+                };
+                // On the national dashboard the children are the provinces of that day, elsewhere
+                // the reporting units of that day.
+                let group_of = |u: &Unit| -> Option<Unit> {
+                    if root.level != UnitLevel::Country {
+                        return Some(u.clone());
+                    }
+                    let mut cur = u.clone();
+                    while cur.level > UnitLevel::Province {
+                        let parent = cur.parent_id.and_then(|p| later.get(p).or_else(|| tree.get(p)))?;
+                        cur = parent.clone();
+                    }
+                    Some(cur)
+                };
+                let mut groups: Vec<Unit> = Vec::new();
+                let mut index: HashMap<i64, usize> = HashMap::new();
+                let mut map = HashMap::new();
+                let mut former: Vec<Vec<String>> = Vec::new();
+                for r in &reporting {
+                    let group = carrier(r.id).as_ref().and_then(group_of);
+                    let slot = group.map(|g| {
+                        *index.entry(g.id).or_insert_with(|| {
+                            groups.push(g);
+                            former.push(Vec::new());
+                            groups.len() - 1
+                        })
+                    });
+                    if let Some(i) = slot {
+                        former[i].push(r.name.clone());
+                    }
+                    map.insert(r.id, slot);
+                    if let Some(parts) = regrouping.split.get(&r.id) {
+                        let names: Vec<String> =
+                            parts.iter().filter_map(|p| later.get(*p).map(|u| u.name.clone())).collect();
+                        if let Some((main, rest)) = names.split_first() {
+                            notes.push(if rest.is_empty() {
+                                format!("{} được chia tách; số liệu tính một lần cho {main}.", r.name)
+                            } else {
+                                format!(
+                                    "{} được chia tách vào {main} và {}; số liệu tính một lần cho {main}.",
+                                    r.name,
+                                    rest.join(", ")
+                                )
+                            });
+                        }
+                    }
+                }
+                // Alphabetical, as the reported view.
+                let mut order: Vec<usize> = (0..groups.len()).collect();
+                order.sort_by(|a, b| danvan_domain::text::compare_vi(&groups[*a].name, &groups[*b].name));
+                let mut new_index = vec![0; groups.len()];
+                for (pos, old) in order.iter().enumerate() {
+                    new_index[*old] = pos;
+                }
+                for slot in map.values_mut() {
+                    *slot = slot.map(|i| new_index[i]);
+                }
+                let groups_sorted: Vec<Unit> = order.iter().map(|i| groups[*i].clone()).collect();
+                let mut former_sorted: Vec<Vec<String>> = order.iter().map(|i| former[*i].clone()).collect();
+                for f in &mut former_sorted {
+                    danvan_domain::text::sort_vi_by(f, |s| s);
+                }
+                notes.sort();
+                (groups_sorted, map, former_sorted)
+            }
+        };
+    let reporters: HashMap<i64, (&Unit, Option<usize>)> =
+        reporting.iter().map(|u| (u.id, (*u, reporter_child.get(&u.id).copied().flatten()))).collect();
 
     let marks = state.cache.marks(&state.store, scheme.id, counters[1]).await?;
     let this = period.to_string();
@@ -194,6 +312,7 @@ pub async fn compute_with_map(
     // Child units: their figures, scores and reasons for lagging.
     let deadline_passed = period.deadline(def.report_deadline_days) < today();
     // Overdue activities of each child: its own and its reporting units'.
+    let child_index: HashMap<i64, usize> = children.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
     let mut late_activities = vec![0u64; children.len()];
     for (unit, k) in state.store.overdue_counts_within(scheme.id, root.id, today()).await? {
         let child = child_index.get(&unit).copied().or_else(|| reporters.get(&unit).and_then(|(_, c)| *c));
@@ -202,7 +321,7 @@ pub async fn compute_with_map(
         }
     }
     let mut child_figures: Vec<ChildFigure> = Vec::with_capacity(children.len());
-    for ((c, tally), late) in children.iter().zip(&per_child).zip(&late_activities) {
+    for (((c, tally), late), former) in children.iter().zip(&per_child).zip(&late_activities).zip(former) {
         let missing = if deadline_passed { tally.expected - tally.received } else { 0 };
         child_figures.push(ChildFigure {
             code: c.code.clone(),
@@ -214,6 +333,8 @@ pub async fn compute_with_map(
             received: tally.received,
             coverage: (0..n).map(|i| tally.coverage(i)).collect(),
             lagging: lagging_reasons(tally.score(), missing, *late as usize),
+            met: if units_on.is_some() { tally.met.clone() } else { Vec::new() },
+            former,
         });
     }
     let ranked = rank(&child_figures.iter().map(|c| (c.name.as_str(), c.score)).collect::<Vec<_>>());
@@ -232,8 +353,25 @@ pub async fn compute_with_map(
         })
         .collect();
 
-    // The map: provinces on the national dashboard, the reporting units elsewhere.
-    let dots = if root.level == UnitLevel::Country {
+    // The map: provinces on the national dashboard, the reporting units elsewhere (the later
+    // units, at their own points, when read under them).
+    let dots = if units_on.is_some() && root.level != UnitLevel::Country {
+        let mut dots: Vec<Dot> = children
+            .iter()
+            .zip(&child_figures)
+            .filter_map(|(c, f)| {
+                Some(Dot {
+                    code: c.code.clone(),
+                    name: c.name.clone(),
+                    lat: c.lat?,
+                    lon: c.lon?,
+                    score: f.score,
+                })
+            })
+            .collect();
+        dots.sort_by(|a, b| a.code.cmp(&b.code));
+        dots
+    } else if root.level == UnitLevel::Country {
         // A province's dot is at the centre of its communes' points.
         let mut sums = vec![(0.0, 0.0, 0usize); children.len()];
         for (u, c) in reporters.values() {
@@ -289,6 +427,8 @@ pub async fn compute_with_map(
         targets,
         children: child_figures,
         trend,
+        units_on,
+        notes,
     };
     Ok((json, dots))
 }
@@ -319,7 +459,7 @@ pub async fn api_dashboard(
     Query(q): Query<DashboardQuery>,
 ) -> Result<Json<DashboardJson>, ApiError> {
     let (scheme, period) = resolve(&state, &scheme, q.period.as_deref()).await?;
-    Ok(Json(compute(&state, &scheme, &unit, &period).await?))
+    Ok(Json(compute(&state, &scheme, &unit, &period, q.units_on()?).await?))
 }
 
 pub struct MatrixRow {
@@ -330,6 +470,8 @@ pub struct MatrixRow {
     pub completeness: String,
     pub cells: Vec<(String, &'static str)>,
     pub lagging: String,
+    /// Read under later units: the former units counted in this row.
+    pub former: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -352,6 +494,8 @@ pub struct DashboardPage {
     /// The dashboard's address without its query, and the query (for the files and print view).
     files: String,
     query: String,
+    /// Before / after the reorganisation: both addresses, and whether the later units are shown.
+    regroup: Option<(String, String, bool)>,
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -377,9 +521,19 @@ pub async fn show(
 ) -> Result<DashboardPage, PageError> {
     let lang = ctx.lang;
     let (scheme, period) = resolve(&state, &scheme, q.period.as_deref()).await.in_lang(lang)?;
-    let (d, dots) = compute_with_map(&state, &scheme, &unit, &period).await.in_lang(lang)?;
+    let units_on = q.units_on().in_lang(lang)?;
+    let (d, dots) = compute_with_map(&state, &scheme, &unit, &period, units_on).await.in_lang(lang)?;
     let base = |code: &str| format!("/schemes/{}/units/{code}", scheme.def.code);
-    let query = format!("?period={}", d.period);
+    let as_reported = format!("?period={}", d.period);
+    let query = match units_on {
+        Some(day) => format!("?period={}&units={day}", d.period),
+        None => as_reported.clone(),
+    };
+    // Read under later units, a row is a unit outside the scheme's hierarchy: its page.
+    let child_href = |code: &str| match units_on {
+        Some(day) => format!("/units/{code}?on={day}"),
+        None => format!("{}{query}", base(code)),
+    };
     let lineage = state.store.lineage(unit.id).await.in_lang(lang)?;
     let crumbs = lineage
         .iter()
@@ -395,7 +549,7 @@ pub async fn show(
         &lang.t("dashboard-goal"),
     );
     let trend = danvan_report::charts::trend_line(&d.trend);
-    let hrefs: Vec<String> = dots.iter().map(|p| format!("{}{query}", base(&p.code))).collect();
+    let hrefs: Vec<String> = dots.iter().map(|p| child_href(&p.code)).collect();
     let points: Vec<danvan_report::charts::MapPoint<'_>> = dots
         .iter()
         .zip(&hrefs)
@@ -419,13 +573,27 @@ pub async fn show(
         .children
         .iter()
         .map(|c| MatrixRow {
-            href: format!("{}{query}", base(&c.code)),
+            href: child_href(&c.code),
             name: c.name.clone(),
             rank: c.rank,
             score: pct(c.score),
             completeness: format!("{}/{}", c.received, c.expected),
-            cells: c.coverage.iter().zip(&goals).map(|(v, g)| (pct(*v), cell_class(*v, *g))).collect(),
+            // Read under later units: "k/n" of the former units met the target.
+            cells: c
+                .coverage
+                .iter()
+                .zip(&goals)
+                .enumerate()
+                .map(|(i, (v, g))| {
+                    let text = match c.met.get(i) {
+                        Some(k) if c.received > 0 => format!("{k}/{}", c.received),
+                        _ => pct(*v),
+                    };
+                    (text, cell_class(*v, *g))
+                })
+                .collect(),
             lagging: c.lagging.join("; "),
+            former: c.former.join(", "),
         })
         .collect();
     rows.sort_by_key(|r| r.rank);
@@ -440,6 +608,7 @@ pub async fn show(
             completeness: r.completeness.clone(),
             cells: Vec::new(),
             lagging: r.lagging.clone(),
+            former: r.former.clone(),
         })
         .collect();
     let headline = vec![
@@ -477,6 +646,12 @@ pub async fn show(
         child_label,
         files: path.clone(),
         query: query.clone(),
+        // The switch between the units that reported and today's, once the root's hierarchy ended.
+        regroup: unit.valid_to.map(|_| {
+            let after = danvan_domain::lineage::reform_date()
+                .max(unit.valid_to.unwrap_or_default().succ_opt().unwrap_or_default());
+            (format!("{path}{as_reported}"), format!("{path}{as_reported}&units={after}"), units_on.is_some())
+        }),
         d,
     })
 }
@@ -539,10 +714,10 @@ async fn figures(
     state: &AppState,
     scheme: &str,
     unit: &Unit,
-    period: Option<&str>,
+    q: &DashboardQuery,
 ) -> Result<(StoredScheme, DashboardJson), WebError> {
-    let (scheme, period) = resolve(state, scheme, period).await?;
-    let d = compute(state, &scheme, unit, &period).await?;
+    let (scheme, period) = resolve(state, scheme, q.period.as_deref()).await?;
+    let d = compute(state, &scheme, unit, &period, q.units_on()?).await?;
     Ok((scheme, d))
 }
 
@@ -554,7 +729,7 @@ pub async fn matrix_xlsx(
     Path((scheme, _code)): Path<(String, String)>,
     Query(q): Query<DashboardQuery>,
 ) -> Result<axum::response::Response, PageError> {
-    let (scheme, d) = figures(&state, &scheme, &unit, q.period.as_deref()).await.in_lang(ctx.lang)?;
+    let (scheme, d) = figures(&state, &scheme, &unit, &q).await.in_lang(ctx.lang)?;
     let bytes = with_matrix(&scheme, &d, danvan_report::matrix::matrix_workbook)
         .map_err(|e| WebError::Internal(Box::new(e)))
         .in_lang(ctx.lang)?;
@@ -574,7 +749,7 @@ pub async fn matrix_csv(
     Path((scheme, _code)): Path<(String, String)>,
     Query(q): Query<DashboardQuery>,
 ) -> Result<axum::response::Response, PageError> {
-    let (scheme, d) = figures(&state, &scheme, &unit, q.period.as_deref()).await.in_lang(ctx.lang)?;
+    let (scheme, d) = figures(&state, &scheme, &unit, &q).await.in_lang(ctx.lang)?;
     let bytes = with_matrix(&scheme, &d, danvan_report::matrix::matrix_csv);
     let name = format!("chi-tieu-{}-{}.csv", unit.code, d.period);
     Ok(crate::review_pages::attachment("text/csv; charset=utf-8", &name, bytes))
@@ -601,7 +776,7 @@ pub async fn print(
     Query(q): Query<DashboardQuery>,
 ) -> Result<PrintPage, PageError> {
     let lang = ctx.lang;
-    let (scheme, d) = figures(&state, &scheme, &unit, q.period.as_deref()).await.in_lang(lang)?;
+    let (scheme, d) = figures(&state, &scheme, &unit, &q).await.in_lang(lang)?;
     let mut rows: Vec<MatrixRow> = d
         .children
         .iter()
@@ -613,6 +788,7 @@ pub async fn print(
             completeness: format!("{}/{}", c.received, c.expected),
             cells: Vec::new(),
             lagging: c.lagging.join("; "),
+            former: c.former.join(", "),
         })
         .collect();
     rows.sort_by_key(|r| r.rank);
@@ -644,7 +820,7 @@ pub async fn report_docx(
 ) -> Result<axum::response::Response, PageError> {
     let lang = ctx.lang;
     let (scheme, period) = resolve(&state, &scheme, q.period.as_deref()).await.in_lang(lang)?;
-    let d = compute(&state, &scheme, &unit, &period).await.in_lang(lang)?;
+    let d = compute(&state, &scheme, &unit, &period, q.units_on().in_lang(lang)?).await.in_lang(lang)?;
     let def = &scheme.def;
     let is_final = scheme_periods(def).last() == Some(&period);
     let subtitle = if is_final {

@@ -75,6 +75,10 @@ impl Layout {
         self.lang.t(key)
     }
 
+    pub fn date(&self, d: NaiveDate) -> String {
+        self.lang.date(d)
+    }
+
     /// The link that switches to the other language and comes back here.
     pub fn switch_href(&self) -> String {
         let other = self.lang.t("lang-switch-code");
