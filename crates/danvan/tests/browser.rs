@@ -1094,3 +1094,102 @@ async fn dashboards_drill_down_and_change_when_a_review_is_approved() {
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();
 }
+
+/// Both hierarchies in one database, as `danvan demo` builds them: Long An and old Tây Ninh
+/// (2024), the new Tây Ninh (2025), the reform map, the 2017-2020 scheme with its sample history
+/// and the 2026-2030 one.
+async fn reform_app() -> (String, tokio::sync::oneshot::Sender<()>) {
+    let dir = tempfile_dir();
+    let store = Store::open(dir.join("demo.db").to_str().unwrap()).await.unwrap();
+    let actor = Actor::system("test");
+    let mut nop = |_: usize| {};
+    let old = std::fs::read(root().join("data/units-2024-three-level.csv")).unwrap();
+    let new = std::fs::read(root().join("data/units-2025-two-level.csv")).unwrap();
+    for (bytes, province) in [(&old, "80"), (&old, "72"), (&new, "80")] {
+        let list = parse_unit_list(bytes, Some(province)).unwrap();
+        store.import_units(&actor, &list, &mut nop).await.unwrap();
+    }
+    let map = std::fs::read(root().join("data/units-2025-reform-map.csv")).unwrap();
+    let rows = danvan_domain::lineage::parse_reform_map(&map).unwrap();
+    store
+        .import_successions(&actor, &rows, danvan_domain::lineage::reform_date(), Some("80"), &mut nop)
+        .await
+        .unwrap();
+    for file in ["long-an-2017-2020.sample.toml", "tay-ninh-2026-2030.sample.toml"] {
+        let text = std::fs::read_to_string(root().join("data/schemes").join(file)).unwrap();
+        store.import_scheme(&actor, &parse_scheme(&text).unwrap(), &text).await.unwrap();
+    }
+    danvan::demo::create_accounts(&store, &actor, |_| Ok(DEMO_PASSWORD.to_string())).await.unwrap();
+    let mut quiet = |_: usize, _: usize| {};
+    danvan::demo::fill_sample(&store, &actor, "LA-KDV-2017-2020", 2017, &mut quiet).await.unwrap();
+    let app = App::build(
+        &Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            auth: Default::default(),
+            files: tempfile_dir().join("files"),
+        },
+        store,
+    )
+    .await
+    .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    (base, tx)
+}
+
+#[tokio::test]
+async fn todays_province_reads_the_old_history_under_todays_units() {
+    let Some(d) = driver().await else { return };
+    let (base, stop) = reform_app().await;
+    let c = &d.client;
+    c.set_window_size(1280, 900).await.unwrap();
+    // The province user of the new Tây Ninh (code 80 since 1 July 2025) opens Long An's
+    // 2017-2020 dashboard: the code 80 of that scheme is Long An, and the lineage lets it read.
+    sign_in(c, &base, "tinh.tayninh").await;
+    c.goto(&format!("{base}/schemes/LA-KDV-2017-2020/units/80?period=2020")).await.unwrap();
+    assert_eq!(h1(c).await, "Tỉnh Long An");
+    assert_eq!(texts(c, "#matrix tbody tr").await.len(), 15, "as reported: the 15 districts");
+    let headline = text_of(c, "headline").await;
+
+    // After the reform: the new communes, with the figures of their former communes pooled.
+    click_and_wait(c, Locator::Id("units-after")).await;
+    assert_eq!(text_of(c, "headline").await, headline, "nothing lost, nothing counted twice");
+    let rows = texts(c, "#matrix tbody tr").await;
+    assert_eq!(rows.len(), 60, "Long An's 186 communes went into 60 of today's");
+    let hau_nghia = rows.iter().find(|r| r.contains("Xã Hậu Nghĩa")).expect("the new Xã Hậu Nghĩa");
+    assert!(
+        hau_nghia.contains("Thị trấn Hậu Nghĩa, Xã Đức Lập Thượng, Xã Tân Mỹ"),
+        "its former communes are named: {hau_nghia}"
+    );
+    assert!(
+        text_of(c, "split-notes")
+            .await
+            .contains("Phường 4 được chia tách vào Phường Long An và Phường Tân Ninh"),
+        "a split commune is noted"
+    );
+    shot(c, "reform-dashboard-after-1280").await;
+    c.set_window_size(375, 800).await.unwrap();
+    shot(c, "reform-dashboard-after-375").await;
+    c.set_window_size(1280, 900).await.unwrap();
+
+    // From the new commune to an old one, and from the old one to its successor.
+    click_and_wait(c, Locator::LinkText("Xã Hậu Nghĩa")).await;
+    assert_eq!(h1(c).await, "Xã Hậu Nghĩa");
+    assert_eq!(texts(c, "#predecessors li").await.len(), 3);
+    click_and_wait(c, Locator::Css("#predecessors a[href='/units/27931?on=2025-06-30']")).await;
+    assert_eq!(h1(c).await, "Thị trấn Hậu Nghĩa");
+    assert!(texts(c, "#successors li").await[0].contains("sáp nhập toàn bộ"));
+    shot(c, "reform-unit-old-1280").await;
+    click_and_wait(c, Locator::Css("#successors a")).await;
+    assert_eq!(h1(c).await, "Xã Hậu Nghĩa");
+    assert_eq!(text_of(c, "unit-code").await, "27931");
+
+    // The old commune's review of 2020, read (not edited) by today's province.
+    c.goto(&format!("{base}/schemes/LA-KDV-2017-2020/units/27931/reviews/2020")).await.unwrap();
+    assert_eq!(h1(c).await.contains("Thị trấn Hậu Nghĩa"), true, "{}", h1(c).await);
+    let _ = stop.send(());
+    d.client.clone().close().await.unwrap();
+}

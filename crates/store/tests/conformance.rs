@@ -1856,3 +1856,143 @@ async fn subtrees_and_sample_reviews_in_bulk() {
     })
     .await;
 }
+
+/// A reform slice: Long An's Đức Hòa in 2024 (with a commune that is divided) and what its
+/// communes became in 2025 — 27931 is reused by a different unit.
+fn reform_lists() -> (UnitList, UnitList, Vec<danvan_domain::lineage::MapRow>) {
+    let old = format!(
+        "{THREE}\
+80,Tỉnh Long An,802,Huyện Đức Hòa,Huyện,27931,Thị trấn Hậu Nghĩa,Thị trấn,10.88,106.39\n\
+80,Tỉnh Long An,802,Huyện Đức Hòa,Huyện,27949,Xã Đức Lập Thượng,Xã,10.9,106.4\n\
+80,Tỉnh Long An,802,Huyện Đức Hòa,Huyện,27955,Xã Tân Mỹ,Xã,10.9,106.4\n\
+80,Tỉnh Long An,802,Huyện Đức Hòa,Huyện,27691,Phường Chia,Xã,10.9,106.4\n\
+01,Thành phố Hà Nội,001,Quận Ba Đình,Quận,00004,Phường Trúc Bạch,Phường,21.04,105.84\n"
+    );
+    let new = format!(
+        "{TWO}\
+80,Tỉnh Tây Ninh,27931,Xã Hậu Nghĩa,Xã,10.93,106.39,66.48\n\
+80,Tỉnh Tây Ninh,27694,Phường Long An,Phường,10.5,106.4,10.0\n\
+80,Tỉnh Tây Ninh,25459,Phường Tân Ninh,Phường,11.3,106.1,10.0\n\
+01,Thành phố Hà Nội,00004,Phường Ba Đình,Phường,21.0386,105.838,2.97\n"
+    );
+    let map = "old_commune_code,new_commune_code,relation\n\
+27931,27931,whole\n27949,27931,whole\n27955,27931,whole\n\
+27691,27694,split-main\n27691,25459,split-part\n00004,00004,whole\n";
+    (
+        parse_unit_list(old.as_bytes(), None).unwrap(),
+        parse_unit_list(new.as_bytes(), None).unwrap(),
+        danvan_domain::lineage::parse_reform_map(map.as_bytes()).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_reform_map_links_unit_versions_once_and_by_line() {
+    on_each_backend(|store| async move {
+        let (old, new, map) = reform_lists();
+        let actor = Actor::system("test");
+        let reform = danvan_domain::lineage::reform_date();
+        let mut nop = |_: usize| {};
+        import(&store, &old).await;
+        // Without the new list, every row is refused by its line, and nothing is stored.
+        let err = store.import_successions(&actor, &map, reform, None, &mut nop).await.unwrap_err();
+        let StoreError::Invalid(m) = err else { panic!("{err:?}") };
+        assert!(m.contains("dòng 2: không có xã mã \"27931\" bắt đầu hiệu lực ngày 01/07/2025"), "{m}");
+        assert!(store.links_within(unit_id(&store, "80").await).await.unwrap().is_empty());
+        import(&store, &new).await;
+
+        // With a province, only its rows; then all, idempotently.
+        let s = store.import_successions(&actor, &map, reform, Some("80"), &mut nop).await.unwrap();
+        assert_eq!((s.inserted, s.updated, s.unchanged), (5, 0, 0));
+        let s = store.import_successions(&actor, &map, reform, None, &mut nop).await.unwrap();
+        assert_eq!((s.inserted, s.updated, s.unchanged), (1, 0, 5));
+        let s = store.import_successions(&actor, &map, reform, None, &mut nop).await.unwrap();
+        assert_eq!((s.inserted, s.updated, s.unchanged), (0, 0, 6));
+        // One audit row per stored link.
+        let events = store
+            .audit_events(
+                &danvan_store::AuditFilter { entity_type: Some("succession".into()), ..Default::default() },
+                100,
+                0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(events.total, 6);
+
+        let old_hn = store.unit_by_code("27931", Some(day(2020, 1, 1))).await.unwrap().unwrap();
+        let new_hn = store.unit_by_code("27931", Some(day(2026, 1, 1))).await.unwrap().unwrap();
+        assert_ne!(old_hn.id, new_hn.id);
+        let lineage = store.unit_lineage(&new_hn).await.unwrap();
+        let names: Vec<&str> = lineage.predecessors.iter().map(|l| l.unit.name.as_str()).collect();
+        assert_eq!(names, ["Thị trấn Hậu Nghĩa", "Xã Đức Lập Thượng", "Xã Tân Mỹ"]);
+        assert!(lineage.successors.is_empty());
+        let back = store.unit_lineage(&old_hn).await.unwrap();
+        assert_eq!(back.successors.len(), 1);
+        assert_eq!(back.successors[0].unit.id, new_hn.id);
+        assert_eq!(back.successors[0].relation, Some(danvan_domain::lineage::Succession::Whole));
+        assert_eq!(back.successors[0].effective_on, reform);
+        // A province's lineage comes from its communes': old Long An went into the new Tây Ninh.
+        let long_an = store.unit_by_code("80", Some(day(2020, 1, 1))).await.unwrap().unwrap();
+        let tay_ninh = store.unit_by_code("80", Some(day(2026, 1, 1))).await.unwrap().unwrap();
+        let province = store.unit_lineage(&long_an).await.unwrap();
+        assert_eq!(province.successors.iter().map(|l| l.unit.id).collect::<Vec<_>>(), [tay_ninh.id]);
+        assert_eq!(province.successors[0].relation, None);
+        let province = store.unit_lineage(&tay_ninh).await.unwrap();
+        assert_eq!(province.predecessors.iter().map(|l| l.unit.id).collect::<Vec<_>>(), [long_an.id]);
+
+        // Who may read whose history: a commune with a successor in the scope; a larger unit only
+        // when all its communes' successors are in it.
+        let split = store.unit_by_code("27691", None).await.unwrap().unwrap();
+        let tan_ninh = store.unit_by_code("25459", None).await.unwrap().unwrap();
+        let duc_hoa = store.unit_by_code("802", None).await.unwrap().unwrap();
+        assert!(store.is_predecessor_of(old_hn.id, new_hn.id).await.unwrap());
+        assert!(store.is_predecessor_of(long_an.id, tay_ninh.id).await.unwrap());
+        assert!(store.is_predecessor_of(duc_hoa.id, tay_ninh.id).await.unwrap());
+        assert!(!store.is_predecessor_of(duc_hoa.id, new_hn.id).await.unwrap(), "not the whole district");
+        assert!(store.is_predecessor_of(split.id, tan_ninh.id).await.unwrap(), "a part of a split commune");
+        let hanoi = store.unit_by_code("01", Some(day(2026, 1, 1))).await.unwrap().unwrap();
+        assert!(!store.is_predecessor_of(old_hn.id, hanoi.id).await.unwrap());
+        assert_eq!(store.links_within(long_an.id).await.unwrap().len(), 5);
+
+        // Importing the new list again changes none of the links nor what the old ids name.
+        import(&store, &new).await;
+        assert_eq!(store.unit(old_hn.id).await.unwrap().unwrap(), old_hn);
+        assert_eq!(store.links_within(long_an.id).await.unwrap().len(), 5);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_scheme_starts_on_its_day_in_the_hierarchy_of_that_day() {
+    on_each_backend(|store| async move {
+        let (old, new, _) = reform_lists();
+        import(&store, &old).await;
+        import(&store, &new).await;
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../data/schemes/tay-ninh-2026-2030.sample.toml"),
+        )
+        .unwrap();
+        let def = parse_scheme(&text).unwrap();
+        assert_eq!(def.starts_on, Some(day(2026, 1, 1)));
+        store.import_scheme(&Actor::system("test"), &def, &text).await.unwrap();
+        let stored = store.scheme("TN-KDV-2026-2030").await.unwrap().unwrap();
+        assert_eq!(stored.def.starts_on, Some(day(2026, 1, 1)));
+        let tay_ninh = store.unit_by_code("80", Some(day(2026, 1, 1))).await.unwrap().unwrap();
+        assert_eq!(stored.root_unit_id, tay_ninh.id, "the root is today's Tây Ninh, not Long An");
+        // A scheme that starts before the new list is refused with the day.
+        let early = text
+            .replace("first_year = 2026", "first_year = 2025")
+            .replace("starts_on = 2026-01-01", "starts_on = 2025-03-01")
+            .replace("code = \"TN-KDV-2026-2030\"", "code = \"TN-EARLY\"");
+        let def = parse_scheme(&early).unwrap();
+        let root = store.import_scheme(&Actor::system("test"), &def, &early).await.unwrap();
+        assert_ne!(store.scheme("TN-EARLY").await.unwrap().unwrap().root_unit_id, tay_ninh.id, "{root:?}");
+        // On 1 July 2025 the same file resolves the new province.
+        let july =
+            early.replace("starts_on = 2025-03-01", "starts_on = 2025-07-01").replace("TN-EARLY", "TN-JULY");
+        let def = parse_scheme(&july).unwrap();
+        store.import_scheme(&Actor::system("test"), &def, &july).await.unwrap();
+        assert_eq!(store.scheme("TN-JULY").await.unwrap().unwrap().root_unit_id, tay_ninh.id);
+    })
+    .await;
+}

@@ -390,6 +390,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET", "/api/v1/units", "*", "*", "*"),
     ("GET", "/api/v1/units/{code}", "*", "*", "*"),
     ("GET", "/api/v1/units/{code}/children", "*", "*", "*"),
+    ("GET", "/api/v1/units/{code}/lineage", "*", "*", "*"),
     ("GET", "/api/v1/schemes", "*", "*", "*"),
     ("GET", "/api/v1/schemes/{code}", "*", "*", "*"),
     ("POST", "/api/v1/auth/login", "*", "*", "*"),

@@ -203,7 +203,14 @@ async fn health_and_security_headers() {
 #[tokio::test]
 async fn api_units() {
     let app = app().await;
-    let a = get(&app, "/api/v1/units/00004", None).await;
+    // A code borne by two units (before and after the reform): without a day, the choices.
+    let both = get(&app, "/api/v1/units/00004", None).await;
+    assert_eq!(both.status, StatusCode::MULTIPLE_CHOICES);
+    let choices = both.json()["choices"].as_array().unwrap().clone();
+    let labels: Vec<&str> = choices.iter().map(|c| c["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["Phường Trúc Bạch, đến 30/06/2025", "Phường Ba Đình, từ 01/07/2025"]);
+    assert_eq!(choices[1]["href"], "/api/v1/units/00004?on=2025-07-01");
+    let a = get(&app, "/api/v1/units/00004?on=2025-07-01", None).await;
     assert_eq!(a.status, StatusCode::OK);
     let j = a.json();
     assert_eq!(j["name"], "Phường Ba Đình");

@@ -1123,7 +1123,8 @@ async fn no_public_page_shows_a_citizen_or_member_name_phone_or_email() {
             "/feedback/{code}"
             | "/units/{code}"
             | "/api/v1/units/{code}"
-            | "/api/v1/units/{code}/children" => r.path.replace("{code}", "27988"),
+            | "/api/v1/units/{code}/children"
+            | "/api/v1/units/{code}/lineage" => r.path.replace("{code}", "27988"),
             "/schemes/{code}" | "/api/v1/schemes/{code}" => r.path.replace("{code}", "LA-KDV-2017-2020"),
             "/units" | "/api/v1/units" => format!("{}?q=huu", r.path),
             p => p.replace("{code}", &code),
