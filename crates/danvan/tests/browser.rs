@@ -1164,11 +1164,17 @@ async fn todays_province_reads_the_old_history_under_todays_units() {
         hau_nghia.contains("Thị trấn Hậu Nghĩa, Xã Đức Lập Thượng, Xã Tân Mỹ"),
         "its former communes are named: {hau_nghia}"
     );
+    assert!(text_of(c, "split-notes").await.starts_with("13 đơn vị được chia tách"), "a note, closed");
+    c.find(Locator::Css("#split-notes summary")).await.unwrap().click().await.unwrap();
     assert!(
         text_of(c, "split-notes")
             .await
             .contains("Phường 4 được chia tách vào Phường Long An và Phường Tân Ninh"),
         "a split commune is noted"
+    );
+    assert!(
+        c.find(Locator::Css("#units-after.current")).await.is_ok(),
+        "the switch shows which units the figures are read under"
     );
     shot(c, "reform-dashboard-after-1280").await;
     c.set_window_size(375, 800).await.unwrap();

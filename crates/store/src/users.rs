@@ -275,6 +275,21 @@ impl Store {
         Ok((users, total as usize))
     }
 
+    /// The users whose scope unit had ended by a day (a unit of a hierarchy that was
+    /// reorganised), by username.
+    pub async fn users_of_ended_units(&self, on: chrono::NaiveDate) -> Result<Vec<User>> {
+        let rows: Vec<UserRow> = with_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE scope_unit_id IN (SELECT id FROM units WHERE valid_to < $1) \
+                 ORDER BY username"
+            ))
+            .bind(on)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(|r| r.into_user().map(|(u, _)| u)).collect()
+    }
+
     pub async fn count_users(&self) -> Result<usize> {
         let n: i64 = with_pool!(self, pool => {
             sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await?

@@ -1996,3 +1996,24 @@ async fn a_scheme_starts_on_its_day_in_the_hierarchy_of_that_day() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn users_of_ended_units_are_found_by_day() {
+    on_each_backend(|store| async move {
+        let (old, new, _) = reform_lists();
+        import(&store, &old).await;
+        import(&store, &new).await;
+        let old_hn = store.unit_by_code("27931", Some(day(2020, 1, 1))).await.unwrap().unwrap();
+        let new_hn = store.unit_by_code("27931", Some(day(2026, 1, 1))).await.unwrap().unwrap();
+        let actor = Actor::system("test");
+        for (name, unit) in [("cu", Some(old_hn.id)), ("moi", Some(new_hn.id)), ("quantri", None)] {
+            let role = if unit.is_some() { Role::Commune } else { Role::Admin };
+            store.create_user(&actor, &new_user(name, role, unit)).await.unwrap();
+        }
+        let names =
+            |users: Vec<danvan_store::User>| users.into_iter().map(|u| u.username).collect::<Vec<_>>();
+        assert_eq!(names(store.users_of_ended_units(day(2026, 1, 1)).await.unwrap()), ["cu"]);
+        assert!(store.users_of_ended_units(day(2025, 6, 30)).await.unwrap().is_empty(), "not ended yet");
+    })
+    .await;
+}

@@ -13,7 +13,7 @@ use danvan_store::{AuditEvent, AuditFilter, NewUser, User, UserChange};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{hash_password, may, CurrentUser, ScopedUnit};
+use crate::auth::{hash_password, may, may_own, CurrentUser, ScopedUnit};
 use crate::error::{ApiError, InLang, PageError, WebError};
 use crate::pages::{Layout, PageCtx, Pager};
 use crate::AppState;
@@ -60,11 +60,79 @@ pub struct UsersPage {
     users: Vec<UserRow>,
     total: usize,
     pager: Option<Pager>,
+    /// Accounts whose unit ended in a reorganisation, with the unit that carries it on.
+    ended: Vec<EndedRow>,
+    done: bool,
+}
+
+/// An account whose unit has ended.
+pub struct EndedRow {
+    pub id: i64,
+    pub username: String,
+    pub role: String,
+    /// "Thị trấn Hậu Nghĩa, đến 30/06/2025".
+    pub scope: String,
+    /// The unit the lineage suggests, when there is one the acting user may give.
+    pub successor: Option<String>,
+}
+
+/// The unit that carries an ended unit on: a commune's main successor, or the one unit a
+/// province's or district's communes all went into.
+fn successor_of(lineage: &danvan_store::UnitLineage) -> Option<danvan_domain::units::Unit> {
+    let carriers: Vec<&danvan_store::LinkedUnit> =
+        lineage.successors.iter().filter(|l| l.relation.is_none_or(|r| r.carries())).collect();
+    match carriers.as_slice() {
+        [one] => Some(one.unit.clone()),
+        _ => None,
+    }
+}
+
+/// The accounts of ended units that a user may move: every one for an admin; for others, those
+/// of the units whose history went into their scope, to a successor within it.
+async fn ended_accounts(
+    state: &AppState,
+    me: &User,
+) -> Result<Vec<(User, danvan_domain::units::Unit, Option<danvan_domain::units::Unit>)>, WebError> {
+    let mut out = Vec::new();
+    for u in state.store.users_of_ended_units(crate::reviews::today()).await? {
+        let Some(unit) = (match u.scope_unit_id {
+            Some(id) => state.store.unit(id).await?,
+            None => None,
+        }) else {
+            continue;
+        };
+        let mine = match (me.role, me.scope_unit_id) {
+            (Role::Admin, _) => true,
+            (_, Some(scope)) if may_own(me, Action::ManageUsers) && u.role != Role::Admin => {
+                state.store.is_predecessor_of(unit.id, scope).await?
+            }
+            _ => false,
+        };
+        if !mine {
+            continue;
+        }
+        // Only units a recorded reorganisation carried on (a list simply out of date is not one).
+        let lineage = state.store.unit_lineage(&unit).await?;
+        if lineage.successors.is_empty() {
+            continue;
+        }
+        let successor = match successor_of(&lineage) {
+            Some(s) if me.role == Role::Admin => Some(s),
+            Some(s) => match me.scope_unit_id {
+                Some(scope) if s.id == scope || state.store.is_within(s.id, scope).await? => Some(s),
+                _ => None,
+            },
+            None => None,
+        };
+        out.push((u, unit, successor));
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
 pub struct PageQuery {
     pub page: Option<usize>,
+    pub done: Option<String>,
 }
 
 pub async fn users(
@@ -95,12 +163,57 @@ pub async fn users(
             active: u.active,
         })
         .collect();
+    let ended = ended_accounts(&state, &me.user)
+        .await
+        .in_lang(lang)?
+        .into_iter()
+        .map(|(u, unit, successor)| EndedRow {
+            id: u.id,
+            username: u.username,
+            role: lang.t(&format!("role-{}", u.role.as_str())),
+            scope: danvan_domain::lineage::version_label(&unit),
+            successor: successor.map(|s| danvan_domain::lineage::version_label(&s)),
+        })
+        .collect();
     Ok(UsersPage {
         layout: Layout::new(&ctx, &lang.t("users-title"), "/admin/users"),
         users,
         total,
         pager: Pager::new(lang, "/admin/users?", page, total, PAGE_SIZE),
+        ended,
+        done: q.done.as_deref() == Some("moved"),
     })
+}
+
+/// Moves an account of an ended unit to the unit that carries it on (as the lineage suggests),
+/// in one step; the change is audited like any change of a user.
+pub async fn move_user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let found =
+        ended_accounts(&state, &me.user).await.in_lang(lang)?.into_iter().find(|(u, _, _)| u.id == id);
+    let Some((user, unit, successor)) = found else {
+        return Err(forbidden()).in_lang(lang);
+    };
+    let Some(successor) = successor else {
+        return Err(WebError::Conflict(format!(
+            "không xác định được một đơn vị kế thừa duy nhất của {}; hãy sửa phạm vi tài khoản bằng tay",
+            unit.name
+        )))
+        .in_lang(lang);
+    };
+    let change = UserChange {
+        display_name: user.display_name.clone(),
+        role: user.role,
+        scope_unit_id: Some(successor.id),
+        active: user.active,
+    };
+    state.store.update_user(&me.actor(), user.id, &change).await.in_lang(lang)?;
+    Ok(Redirect::to("/admin/users?done=moved").into_response())
 }
 
 // ---- create --------------------------------------------------------------------------------

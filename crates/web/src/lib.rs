@@ -427,6 +427,7 @@ fn routes(state: AppState) -> Routes {
         .get("/admin/users/{id}", Own(Action::ManageUsers), admin::edit_user)
         .post("/admin/users/{id}", Own(Action::ManageUsers), admin::update_user)
         .post("/admin/users/{id}/password", Own(Action::ManageUsers), admin::reset_password)
+        .post("/admin/users/{id}/move", Own(Action::ManageUsers), admin::move_user)
         .get("/admin/audit", Own(Action::Audit), admin::audit)
 }
 

@@ -402,6 +402,8 @@ pub struct UnitPage {
     others: Vec<OtherVersion>,
     predecessors: Vec<LinkedItem>,
     successors: Vec<LinkedItem>,
+    /// The unit exists today (citizens may write to it).
+    current: bool,
 }
 
 /// A unit before or after a reorganisation, as the unit page lists it.
@@ -483,6 +485,7 @@ pub async fn unit(
     };
     let area =
         unit.area_km2.map(|a| format!("{} km²", danvan_domain::scheme::format_number(a))).unwrap_or_default();
+    let current = unit.valid_on(today);
     Ok(UnitPage {
         layout: Layout::new(&ctx, &unit.name, &unit_href(&unit)),
         validity: validity_label(lang, &unit),
@@ -494,6 +497,7 @@ pub async fn unit(
         others,
         predecessors,
         successors,
+        current,
     })
 }
 

@@ -376,3 +376,64 @@ async fn history_read_under_todays_units_loses_nothing_and_counts_a_split_commun
     })
     .await;
 }
+
+#[tokio::test]
+async fn accounts_of_ended_units_are_offered_their_successor_and_moved_in_one_step() {
+    on_each_backend(|store| async move {
+        let w = World::before_reform(store).await;
+        w.after_reform().await;
+        // Today's province sees the old accounts whose units went into it, with the successor.
+        let (s, page) = w.get("province.new", "/admin/users").await;
+        assert_eq!(s, StatusCode::OK);
+        let section = |page: &str| {
+            page.split("id=\"ended-accounts\"")
+                .nth(1)
+                .unwrap_or("")
+                .split("</section>")
+                .next()
+                .unwrap_or("")
+                .to_string()
+        };
+        let ended = section(&page);
+        assert!(ended.contains("haunghia.old") && ended.contains("Thị trấn Hậu Nghĩa, đến 30/06/2025"));
+        assert!(ended.contains("Chuyển sang Xã Hậu Nghĩa, từ 01/07/2025"), "{ended}");
+        assert!(ended.contains("province.old") && ended.contains("Chuyển sang Tỉnh Tây Ninh, từ 01/07/2025"));
+        // A commune of today sees none and may move none.
+        let haunghia_old = w.store.user_by_username("haunghia.old").await.unwrap().unwrap();
+        let (s, _) = w
+            .send("haunghia.new", Method::POST, &format!("/admin/users/{}/move", haunghia_old.id), None)
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // One step: the account now works in today's Xã Hậu Nghĩa; the change is audited.
+        let (s, _) = w
+            .send("province.new", Method::POST, &format!("/admin/users/{}/move", haunghia_old.id), None)
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let moved = w.store.user(haunghia_old.id).await.unwrap().unwrap();
+        let new_hn = w.store.unit_by_code("27931", Some(day(2026, 1, 1))).await.unwrap().unwrap();
+        assert_eq!(moved.scope_unit_id, Some(new_hn.id));
+        let events = w
+            .store
+            .audit_events(
+                &danvan_store::AuditFilter {
+                    entity_type: Some("user".into()),
+                    entity_id: Some(moved.id.to_string()),
+                    ..Default::default()
+                },
+                10,
+                0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(events.events[0].action, "update");
+        assert_eq!(events.events[0].actor, "province.new");
+        let (_, page) = w.get("province.new", "/admin/users").await;
+        assert!(!section(&page).contains("haunghia.old") && section(&page).contains("province.old"));
+        // Moved, it reads the history it owned through the lineage, and works today.
+        let (s, _) = w.get("haunghia.old", &format!("{LA}/27931/reviews/2018")).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = w.get("haunghia.old", "/api/v1/schemes/TN-KDV-2026-2030/units/27931/reviews/2026").await;
+        assert_eq!(s, StatusCode::OK);
+    })
+    .await;
+}
