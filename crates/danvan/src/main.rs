@@ -325,7 +325,9 @@ async fn run(command: Command, global: Settings) -> anyhow::Result<()> {
                 load_seconds,
                 connections,
             };
-            bench::run(opts, UNITS_2024, SAMPLE_SCHEME).await
+            let lists =
+                bench::Lists { units_2024: UNITS_2024, units_2025: UNITS_2025, reform_map: REFORM_MAP };
+            bench::run(opts, lists, SAMPLE_SCHEME).await
         }
         Command::Migrate => {
             let store = Store::connect(&global.database_url()?).await?;

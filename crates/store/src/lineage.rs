@@ -233,6 +233,16 @@ impl Store {
         rows.into_iter().map(Link::try_from).collect()
     }
 
+    /// Every stored succession.
+    pub async fn successions(&self) -> Result<Vec<Link>> {
+        let rows: Vec<LinkRow> = with_pool!(self, pool => {
+            sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM unit_successions ORDER BY old_unit_id, new_unit_id"))
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(Link::try_from).collect()
+    }
+
     /// The successions whose old unit lies in a subtree (the root included).
     pub async fn links_within(&self, root_id: i64) -> Result<Vec<Link>> {
         let rows: Vec<LinkRow> = with_pool!(self, pool => {

@@ -1952,6 +1952,11 @@ async fn the_reform_map_links_unit_versions_once_and_by_line() {
         let hanoi = store.unit_by_code("01", Some(day(2026, 1, 1))).await.unwrap().unwrap();
         assert!(!store.is_predecessor_of(old_hn.id, hanoi.id).await.unwrap());
         assert_eq!(store.links_within(long_an.id).await.unwrap().len(), 5);
+        let all = store.successions().await.unwrap();
+        assert_eq!(all.len(), 6);
+        assert!(all.iter().any(|l| l.old_unit_id == split.id
+            && l.new_unit_id == tan_ninh.id
+            && l.relation == danvan_domain::lineage::Succession::SplitPart));
 
         // Importing the new list again changes none of the links nor what the old ids name.
         import(&store, &new).await;

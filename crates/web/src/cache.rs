@@ -68,6 +68,7 @@ const DAYS: usize = 16;
 pub struct Cache {
     units: Mutex<(i64, HashMap<NaiveDate, Arc<UnitTree>>)>,
     marks: Mutex<HashMap<i64, (i64, Arc<Marks>)>>,
+    links: Mutex<Option<(i64, Arc<Vec<danvan_domain::lineage::Link>>)>>,
 }
 
 type Result<T> = std::result::Result<T, danvan_store::StoreError>;
@@ -90,6 +91,21 @@ impl Cache {
         }
         held.1.insert(on, tree.clone());
         Ok(tree)
+    }
+
+    /// Every succession between units (the reform map), as of the hierarchy's counter `version`.
+    pub async fn links(&self, store: &Store, version: i64) -> Result<Arc<Vec<danvan_domain::lineage::Link>>> {
+        {
+            let held = self.links.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((v, links)) = held.as_ref() {
+                if *v == version {
+                    return Ok(links.clone());
+                }
+            }
+        }
+        let links = Arc::new(store.successions().await?);
+        *self.links.lock().unwrap_or_else(|e| e.into_inner()) = Some((version, links.clone()));
+        Ok(links)
     }
 
     /// The marks of every approved review of a scheme, as of the scheme's counter `version`:

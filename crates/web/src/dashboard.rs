@@ -183,13 +183,8 @@ pub async fn compute_with_map(
                 (children.into_iter().cloned().collect(), map, vec![Vec::new(); n])
             }
             Some(on) => {
-                let links: Vec<_> = state
-                    .store
-                    .links_within(root.id)
-                    .await?
-                    .into_iter()
-                    .filter(|l| l.effective_on <= on)
-                    .collect();
+                let all = state.cache.links(&state.store, counters[0]).await?;
+                let links: Vec<_> = all.iter().filter(|l| l.effective_on <= on).copied().collect();
                 let regrouping = Regrouping::new(&links);
                 let later = state.cache.units_on(&state.store, on, counters[0]).await?;
                 // A unit with no successor stands for itself (unless it still exists).
