@@ -72,6 +72,85 @@ async fn national_list_twice(db: &str) {
     assert_eq!(store.unit_by_code("00004", None).await.unwrap().unwrap().name, "Phường Ba Đình");
     assert_eq!(store.unit_by_code("00004", on(2019, 6, 30)).await.unwrap().unwrap().name, "Phường Trúc Bạch");
     store.close().await;
+
+    // The reform map, recognised by its header: every old commune linked once, idempotently.
+    let map = root().join("data/units-2025-reform-map.csv");
+    let out = danvan(db, &["units", "import", map.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Đã nhập 10.597 liên kết xã cũ → xã mới từ ngày 01/07/2025 (thêm 10597,"),
+        "{}",
+        stdout(&out)
+    );
+    let again = danvan(db, &["units", "import", map.to_str().unwrap()]);
+    assert!(stdout(&again).contains("thêm 0, cập nhật 0, không đổi 10597"), "{}", stdout(&again));
+    let store = Store::connect(db).await.unwrap();
+    assert_eq!(store.successions().await.unwrap().len(), 10_597);
+
+    // Through the API, the country's provinces are those of the day asked for.
+    let app = danvan_web::App::build(
+        &danvan_web::Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            auth: Default::default(),
+            files: tempfile_dir().join("files"),
+        },
+        store,
+    )
+    .await
+    .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    for (day, n) in [("2024-01-01", 63), ("2025-07-01", 34)] {
+        let url = format!("{base}/api/v1/units/VN/children?on={day}");
+        let list: Vec<serde_json::Value> = reqwest::get(&url).await.unwrap().json().await.unwrap();
+        assert_eq!(list.len(), n, "{url}");
+    }
+    let lineage: serde_json::Value = reqwest::get(format!("{base}/api/v1/units/80/lineage?on=2025-07-01"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let old: Vec<&str> = lineage["predecessors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["unit"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(old, ["Tỉnh Long An", "Tỉnh Tây Ninh"], "today's Tây Ninh came from Long An and old Tây Ninh");
+    let _ = tx.send(());
+}
+
+#[tokio::test]
+async fn a_broken_reform_map_imports_nothing_and_names_its_lines() {
+    let dir = tempfile_dir();
+    let db = sqlite_url(&dir);
+    let units = root().join("data/units-2024-three-level.csv");
+    assert!(danvan(&db, &["units", "import", units.to_str().unwrap(), "--province", "80"]).status.success());
+    let map = dir.join("map.csv");
+    std::fs::write(&map, "old_commune_code,new_commune_code,relation\n27931,27931,whole\n27949,2793,whole\n27955,27931,merged\n").unwrap();
+    let out = danvan(&db, &["units", "import", map.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("dòng 3, cột new_commune_code: mã \"2793\" phải có đúng 5 chữ số"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("dòng 4, cột relation: quan hệ \"merged\""), "{}", stderr(&out));
+    // Well-formed, but the new list is missing: each row refused by its line.
+    std::fs::write(&map, "old_commune_code,new_commune_code,relation\n27931,27931,whole\n").unwrap();
+    let out = danvan(&db, &["units", "import", map.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("dòng 2: không có xã mã \"27931\" bắt đầu hiệu lực ngày 01/07/2025"),
+        "{}",
+        stderr(&out)
+    );
+    let store = Store::connect(&db).await.unwrap();
+    assert!(store.successions().await.unwrap().is_empty(), "nothing stored");
 }
 
 #[tokio::test]
@@ -282,8 +361,50 @@ async fn users_are_managed_from_the_command_line() {
     );
     assert!(stderr(&short).contains("ít nhất 10 ký tự"), "{}", stderr(&short));
 
+    // Once the 2025 list is in, a code names two units: today's by default, the other by --on.
+    let units_2025 = root().join("data/units-2025-two-level.csv");
+    assert!(danvan(&db, &["units", "import", units_2025.to_str().unwrap(), "--province", "80"])
+        .status
+        .success());
+    let with = |name: &str, unit: &str, on: Option<&str>| {
+        let mut args = vec!["user", "add", "--username", name, "--role", "commune", "--unit", unit];
+        if let Some(d) = on {
+            args.extend(["--on", d]);
+        }
+        args.push("--password-stdin");
+        danvan_stdin(&db, &args, "mật khẩu đủ dài\n")
+    };
+    let new = with("xa.haunghia", "27931", None);
+    assert!(stdout(&new).contains("Đơn vị: Xã Hậu Nghĩa, từ 01/07/2025"), "{}{}", stdout(&new), stderr(&new));
+    let old = with("tt.haunghia", "27931", Some("2020-01-01"));
+    assert!(
+        stdout(&old).contains("Đơn vị: Thị trấn Hậu Nghĩa, đến 30/06/2025"),
+        "{}{}",
+        stdout(&old),
+        stderr(&old)
+    );
+    let gone = with("duclapthuong", "27949", Some("2026-01-01"));
+    assert!(!gone.status.success());
+    assert!(
+        stderr(&gone).contains("Xã Đức Lập Thượng, đến 30/06/2025") && stderr(&gone).contains("--on"),
+        "{}",
+        stderr(&gone)
+    );
+
     let store = Store::connect(&db).await.unwrap();
-    assert_eq!(store.count_users().await.unwrap(), 1, "failed attempts create nothing");
+    let scope = |name: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .unit(store.user_by_username(name).await.unwrap().unwrap().scope_unit_id.unwrap())
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    assert_eq!(scope("xa.haunghia").await.valid_from, chrono::NaiveDate::from_ymd_opt(2025, 7, 1));
+    assert_eq!(scope("tt.haunghia").await.valid_to, chrono::NaiveDate::from_ymd_opt(2025, 6, 30));
+    assert_eq!(store.count_users().await.unwrap(), 3, "failed attempts create nothing");
     let user = store.user_by_username("xa.huuthanh").await.unwrap().unwrap();
     let (_, first_hash) = store.user_for_login("xa.huuthanh").await.unwrap().unwrap();
     assert!(first_hash.starts_with("$argon2id$"), "{first_hash}");
