@@ -308,6 +308,10 @@ pub struct CodeContext<'a> {
 /// still names several answers with the list of them (300), never a silent pick.
 pub async fn resolve_code(state: &AppState, code: &str, cx: &CodeContext<'_>) -> Result<Unit, WebError> {
     let all = state.store.units_with_code(code).await?;
+    // A code that names one unit needs no context (the handler checks it against the scheme).
+    if let ([one], None) = (all.as_slice(), cx.on) {
+        return Ok(one.clone());
+    }
     let scheme = match cx.scheme {
         Some(s) => state.store.scheme(s).await?,
         None => None,

@@ -218,8 +218,17 @@ pub async fn compute_with_map(
                             groups.len() - 1
                         })
                     });
-                    if let Some(i) = slot {
-                        former[i].push(r.name.clone());
+                    // The former units named in a row: the communes a commune came from; on the
+                    // national dashboard, the provinces a province's communes came from.
+                    let name = if root.level == UnitLevel::Country {
+                        tree.child_toward(root.id, r.id).and_then(|p| tree.get(p)).map(|p| p.name.clone())
+                    } else {
+                        Some(r.name.clone())
+                    };
+                    if let (Some(i), Some(name)) = (slot, name) {
+                        if !former[i].contains(&name) {
+                            former[i].push(name);
+                        }
                     }
                     map.insert(r.id, slot);
                     if let Some(parts) = regrouping.split.get(&r.id) {

@@ -269,6 +269,31 @@ async fn codes_resolve_in_context_and_todays_users_read_their_predecessors_histo
         let unit = w.store.unit_by_code("27931", Some(day(2026, 1, 1))).await.unwrap().unwrap();
         let review = w.store.review(scheme.id, unit.id, "2026").await.unwrap().unwrap();
         assert_eq!(review.unit_id, unit.id, "the review is the new commune's");
+        let actor = Actor::system("test");
+        w.store
+            .transition_review(
+                &actor,
+                review.id,
+                None,
+                danvan_domain::workflow::Transition::Submit,
+                None,
+                false,
+            )
+            .await
+            .unwrap();
+        let approve = format!("{current}/approve");
+        let (s, _) = w.send("haunghia.new", Method::POST, &approve, Some(json!({}))).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "a commune does not approve itself");
+        let (s, text) = w.send("province.new", Method::POST, &approve, Some(json!({}))).await;
+        assert_eq!(s, StatusCode::OK, "no district: the province approves the commune: {text}");
+        let review = w.store.review(scheme.id, unit.id, "2026").await.unwrap().unwrap();
+        assert_eq!(review.state, State::Approved);
+        // Its dashboard has no district level: the communes hang from the province.
+        let (_, text) =
+            w.get("province.new", "/api/v1/schemes/TN-KDV-2026-2030/units/80/dashboard?period=2026").await;
+        let d: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(d["children"].as_array().unwrap().len(), 96);
+        assert!(d["children"].as_array().unwrap().iter().all(|c| c["level"] == "commune"));
 
         // Without a context, a code borne by two units lists them (300), never picks one.
         let (s, text) = w.get("", "/api/v1/units/27931").await;
