@@ -1188,10 +1188,12 @@ async fn todays_province_reads_the_old_history_under_todays_units() {
     click_and_wait(c, Locator::Css("#predecessors a[href='/units/27931?on=2025-06-30']")).await;
     assert_eq!(h1(c).await, "Thị trấn Hậu Nghĩa");
     assert!(texts(c, "#successors li").await[0].contains("sáp nhập toàn bộ"));
+    assert!(!present(c, "send-feedback").await, "citizens write to today's commune, not the old one");
     shot(c, "reform-unit-old-1280").await;
     click_and_wait(c, Locator::Css("#successors a")).await;
     assert_eq!(h1(c).await, "Xã Hậu Nghĩa");
     assert_eq!(text_of(c, "unit-code").await, "27931");
+    assert!(present(c, "send-feedback").await);
 
     // The old commune's review of 2020, read (not edited) by today's province.
     c.goto(&format!("{base}/schemes/LA-KDV-2017-2020/units/27931/reviews/2020")).await.unwrap();

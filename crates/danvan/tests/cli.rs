@@ -386,7 +386,7 @@ async fn users_are_managed_from_the_command_line() {
     let gone = with("duclapthuong", "27949", Some("2026-01-01"));
     assert!(!gone.status.success());
     assert!(
-        stderr(&gone).contains("Xã Đức Lập Thượng, đến 30/06/2025") && stderr(&gone).contains("--on"),
+        stderr(&gone).contains("Xã Tân Mỹ, đến 30/06/2025") && stderr(&gone).contains("--on"),
         "{}",
         stderr(&gone)
     );

@@ -327,6 +327,20 @@ impl Regrouping {
     }
 }
 
+/// Per-unit roll-ups (one per target, in the scheme's order) read under later units: merged
+/// predecessors pool — Σ numerators, Σ denominators, Σ counts, units meeting each target — and
+/// each old unit is counted once, under the unit that carries it.
+pub fn regroup_rollups(
+    regrouping: &Regrouping,
+    per_unit: &HashMap<i64, Vec<crate::achievement::Rollup>>,
+) -> HashMap<i64, Vec<crate::achievement::Rollup>> {
+    regrouping.regroup(per_unit, |into, from| {
+        for (a, b) in into.iter_mut().zip(from) {
+            a.merge(b);
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,6 +436,29 @@ mod tests {
         assert_eq!(out[&4], 1);
         assert_eq!(r.split[&3], vec![11, 10]);
         assert_eq!(r.sources(10, [1, 2, 3, 4]), vec![1, 2]);
+    }
+
+    #[test]
+    fn ratios_pool_their_numerators_and_denominators() {
+        use crate::achievement::Rollup;
+        use crate::value::Milli;
+        let r = Regrouping::new(&[link(1, 10, Succession::Whole), link(2, 10, Succession::Whole)]);
+        let unit = |n: i64, d: i64, met: u64| Rollup {
+            expected: 1,
+            received: 1,
+            met,
+            numerator: Milli(n),
+            denominator: Milli(d),
+            ..Default::default()
+        };
+        let per: HashMap<i64, Vec<Rollup>> =
+            [(1, vec![unit(9_000, 10_000, 1)]), (2, vec![unit(1_000, 10_000, 0)])].into_iter().collect();
+        let out = regroup_rollups(&r, &per);
+        let pooled = &out[&10][0];
+        // 9 of 10 and 1 of 10 pool to 10 of 20 (50 %), not the mean of 90 % and 10 % by chance.
+        assert_eq!((pooled.numerator, pooled.denominator), (Milli(10_000), Milli(20_000)));
+        assert_eq!(pooled.pooled_ratio(), Some(50.0));
+        assert_eq!((pooled.met, pooled.expected), (1, 2), "1 of 2 former communes met");
     }
 
     proptest! {

@@ -191,6 +191,8 @@ pub struct BlocPage {
     layout: Layout,
     action: String,
     unit_base: String,
+    /// `?on=…` naming the unit when it no longer exists today (empty otherwise).
+    unit_q: String,
     unit_name: String,
     on: String,
     on_label: String,
@@ -240,6 +242,7 @@ async fn page(
         layout: Layout::new(ctx, &format!("{} · {}", lang.t("bloc-title"), unit.name), &path),
         action: path,
         unit_base: format!("/units/{}", unit.code),
+        unit_q: crate::pages::unit_query(&unit),
         unit_name: unit.name.clone(),
         on: on.to_string(),
         on_label: lang.date(on),

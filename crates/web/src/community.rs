@@ -174,6 +174,8 @@ pub struct HamletsPage {
     action: String,
     unit_name: String,
     unit_base: String,
+    /// `?on=…` naming the unit when it no longer exists today (empty otherwise).
+    unit_q: String,
     rows: Vec<HamletRow>,
     with_team: usize,
     kinds: Vec<&'static str>,
@@ -201,6 +203,7 @@ async fn hamlets_page(
         action: path,
         unit_name: unit.name.clone(),
         unit_base: format!("/units/{}", unit.code),
+        unit_q: crate::pages::unit_query(&unit),
         with_team: hamlets.iter().filter(|h| h.input.team.is_some()).count(),
         rows: hamlets
             .into_iter()
@@ -577,6 +580,8 @@ pub struct MeetingsPage {
     action: String,
     unit_name: String,
     unit_base: String,
+    /// `?on=…` naming the unit when it no longer exists today (empty otherwise).
+    unit_q: String,
     year: i32,
     rows: Vec<MeetingRow>,
     held_by_kind: Vec<(String, usize)>,
@@ -627,6 +632,7 @@ async fn meetings_page(
         action: path,
         unit_name: unit.name.clone(),
         unit_base: format!("/units/{}", unit.code),
+        unit_q: crate::pages::unit_query(&unit),
         year,
         editable: may(state, &user.user, unit.id, Action::Edit).await?,
         kinds: MeetingKind::ALL.iter().map(|k| (k.as_str(), kind_label(k.as_str()))).collect(),

@@ -548,6 +548,8 @@ pub struct InboxPage {
     action: String,
     unit_name: String,
     unit_base: String,
+    /// `?on=…` naming the unit when it no longer exists today (empty otherwise).
+    unit_q: String,
     public_href: String,
     rows: Vec<InboxRow>,
     total: i64,
@@ -600,6 +602,7 @@ pub async fn inbox(
         action: path,
         unit_name: unit.name.clone(),
         unit_base: format!("/units/{}", unit.code),
+        unit_q: crate::pages::unit_query(&unit),
         public_href: format!("/feedback/{}", unit.code),
         total,
         statuses: FeedbackStatus::ALL.iter().map(|s| (s.as_str(), status_label(lang, *s))).collect(),

@@ -103,13 +103,16 @@ pub struct UnitItem {
 /// that a code reused after the 2025 reform still leads to the right unit.
 /// The address of a unit's page: a unit that does not exist today is named by a day it did.
 pub fn unit_href(u: &Unit) -> String {
+    format!("/units/{}{}", u.code, unit_query(u))
+}
+
+/// The query that names a unit in its pages' addresses: `?on=` a day it existed when it does
+/// not exist today (its code may name another unit now), nothing otherwise.
+pub fn unit_query(u: &Unit) -> String {
     if u.valid_on(crate::reviews::today()) {
-        return format!("/units/{}", u.code);
+        return String::new();
     }
-    match danvan_domain::lineage::a_day_of(u) {
-        Some(day) => format!("/units/{}?on={day}", u.code),
-        None => format!("/units/{}", u.code),
-    }
+    danvan_domain::lineage::a_day_of(u).map(|day| format!("?on={day}")).unwrap_or_default()
 }
 
 fn validity_label(lang: Lang, u: &Unit) -> String {
@@ -402,7 +405,7 @@ pub struct UnitPage {
     others: Vec<OtherVersion>,
     predecessors: Vec<LinkedItem>,
     successors: Vec<LinkedItem>,
-    /// The unit exists today (citizens may write to it).
+    /// Citizens may write to the unit (it exists today, or nothing has replaced it).
     current: bool,
 }
 
@@ -485,7 +488,9 @@ pub async fn unit(
     };
     let area =
         unit.area_km2.map(|a| format!("{} km²", danvan_domain::scheme::format_number(a))).unwrap_or_default();
-    let current = unit.valid_on(today);
+    // Citizens write to today's units: an ended unit that a recorded reorganisation carried on
+    // takes no feedback (its successor does); one of a list not yet followed by another still does.
+    let current = unit.valid_on(today) || lineage_links.successors.is_empty();
     Ok(UnitPage {
         layout: Layout::new(&ctx, &unit.name, &unit_href(&unit)),
         validity: validity_label(lang, &unit),

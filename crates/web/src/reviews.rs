@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use danvan_domain::achievement::{assess, rollup_targets, UnitReview};
+use danvan_domain::achievement::{assess, rollup_targets, Rollup, UnitReview};
 use danvan_domain::period::Period;
 use danvan_domain::scheme::{Source, Target};
 use danvan_domain::text;
@@ -505,6 +505,9 @@ pub struct RollupQuery {
     /// Count submitted reviews too, as provisional figures.
     #[serde(default)]
     pub provisional: bool,
+    /// Also give the figures under the units of this day (yyyy-mm-dd, e.g. 2025-07-01), one
+    /// group per later unit, its former units pooled.
+    pub units: Option<String>,
 }
 
 /// One target's roll-up.
@@ -540,6 +543,22 @@ pub struct RollupJson {
     pub period: String,
     pub provisional: bool,
     pub targets: Vec<TargetRollupJson>,
+    /// With `units=DATE`: the day, and one group per unit of that day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units_on: Option<chrono::NaiveDate>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupRollupJson>,
+}
+
+/// The roll-up of a later unit: its former units pooled (Σ numerators, Σ denominators, Σ counts;
+/// yes/no and grades as how many of them).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct GroupRollupJson {
+    pub code: String,
+    pub name: String,
+    /// The former units counted here.
+    pub former: Vec<String>,
+    pub targets: Vec<TargetRollupJson>,
 }
 
 /// Live roll-up of a unit's subtree for a period: for each target, the share of units meeting
@@ -570,33 +589,87 @@ pub async fn rollup(
     let plans = state.store.plans_in_force_within(scheme.id, unit.id).await?;
     let planned = |unit: i64, code: &str| plans.get(&unit).and_then(|p| p.planned(code, period.year));
     let rollups = rollup_targets(&scheme.def.targets, expected.len() as u64, &reviews, &planned);
-    let targets = scheme
-        .def
-        .targets
-        .iter()
-        .zip(rollups)
-        .map(|(t, r)| {
-            let goal = t.coverage.get(&period.year).copied();
-            TargetRollupJson {
-                code: t.code.clone(),
-                name: t.name.clone(),
-                expected: r.expected,
-                received: r.received,
-                on_time: r.on_time,
-                met: r.met,
-                on_track: r.on_track,
-                coverage: r.coverage(),
-                goal,
-                meets_goal: goal.map(|g| r.meets_goal(g)),
-                completeness: r.completeness(),
-                timeliness: r.timeliness(),
-                pooled_ratio: r.pooled_ratio(),
-                sum: (t.kind == danvan_domain::scheme::TargetKind::Count).then(|| r.sum.as_f64()),
-                yes: (t.kind == danvan_domain::scheme::TargetKind::YesNo).then_some(r.yes),
-                grades: (t.kind == danvan_domain::scheme::TargetKind::Level)
-                    .then(|| t.grades.iter().cloned().zip(r.grades.iter().copied()).collect()),
-            }
-        })
-        .collect();
-    Ok(Json(RollupJson { unit: unit.code, period: period.to_string(), provisional: q.provisional, targets }))
+    let goal_year = period.year;
+    let to_json = |rollups: Vec<Rollup>| -> Vec<TargetRollupJson> {
+        scheme
+            .def
+            .targets
+            .iter()
+            .zip(rollups)
+            .map(|(t, r)| {
+                let goal = t.coverage.get(&goal_year).copied();
+                TargetRollupJson {
+                    code: t.code.clone(),
+                    name: t.name.clone(),
+                    expected: r.expected,
+                    received: r.received,
+                    on_time: r.on_time,
+                    met: r.met,
+                    on_track: r.on_track,
+                    coverage: r.coverage(),
+                    goal,
+                    meets_goal: goal.map(|g| r.meets_goal(g)),
+                    completeness: r.completeness(),
+                    timeliness: r.timeliness(),
+                    pooled_ratio: r.pooled_ratio(),
+                    sum: (t.kind == danvan_domain::scheme::TargetKind::Count).then(|| r.sum.as_f64()),
+                    yes: (t.kind == danvan_domain::scheme::TargetKind::YesNo).then_some(r.yes),
+                    grades: (t.kind == danvan_domain::scheme::TargetKind::Level)
+                        .then(|| t.grades.iter().cloned().zip(r.grades.iter().copied()).collect()),
+                }
+            })
+            .collect()
+    };
+    let targets = to_json(rollups);
+    // Under later units: each expected unit's own roll-up, regrouped by the lineage.
+    let units_on = crate::pages::parse_on(q.units.as_deref())?;
+    let mut groups = Vec::new();
+    if let Some(on) = units_on {
+        let links: Vec<_> =
+            state.store.successions().await?.into_iter().filter(|l| l.effective_on <= on).collect();
+        let regrouping = danvan_domain::lineage::Regrouping::new(&links);
+        let by_id: BTreeMap<i64, &UnitReview<'_>> = reviews.iter().map(|r| (r.unit_id, r)).collect();
+        let per_unit: std::collections::HashMap<i64, Vec<Rollup>> = expected
+            .iter()
+            .map(|u| {
+                let own: Vec<UnitReview<'_>> = by_id
+                    .get(u)
+                    .map(|r| UnitReview { unit_id: r.unit_id, late: r.late, values: r.values })
+                    .into_iter()
+                    .collect();
+                (*u, rollup_targets(&scheme.def.targets, 1, &own, &planned))
+            })
+            .collect();
+        let pooled = danvan_domain::lineage::regroup_rollups(&regrouping, &per_unit);
+        let ids: Vec<i64> = pooled.keys().copied().chain(expected.iter().copied()).collect();
+        let names = state.store.units_by_ids(&ids).await?;
+        let mut list: Vec<(i64, Vec<Rollup>)> = pooled.into_iter().collect();
+        list.sort_by(|a, b| {
+            let name = |id: &i64| names.get(id).map(|u| u.name.as_str()).unwrap_or("");
+            danvan_domain::text::compare_vi(name(&a.0), name(&b.0))
+        });
+        for (id, rollups) in list {
+            let Some(u) = names.get(&id) else { continue };
+            let mut former: Vec<String> = regrouping
+                .sources(id, expected.iter().copied())
+                .iter()
+                .filter_map(|o| names.get(o).map(|f| f.name.clone()))
+                .collect();
+            danvan_domain::text::sort_vi_by(&mut former, |s| s);
+            groups.push(GroupRollupJson {
+                code: u.code.clone(),
+                name: u.name.clone(),
+                former,
+                targets: to_json(rollups),
+            });
+        }
+    }
+    Ok(Json(RollupJson {
+        unit: unit.code,
+        period: period.to_string(),
+        provisional: q.provisional,
+        targets,
+        units_on,
+        groups,
+    }))
 }

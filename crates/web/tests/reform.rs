@@ -391,6 +391,36 @@ async fn history_read_under_todays_units_loses_nothing_and_counts_a_split_commun
                 .starts_with("Phường 4 được chia tách vào Phường Long An và Phường Tân Ninh")),
             "{notes:?}"
         );
+        // The roll-up pools the former communes' values: Σ numerators / Σ denominators.
+        let reported = get(format!("{LA}/80/rollup?period=2018")).await;
+        let later = get(format!("{LA}/80/rollup?period=2018&units=2025-07-01")).await;
+        assert!(reported.get("groups").is_none());
+        let groups = later["groups"].as_array().unwrap();
+        assert_eq!(groups.len(), 60);
+        assert_eq!(later["targets"], reported["targets"], "the province's own figures do not change");
+        let hn = groups.iter().find(|g| g["name"] == "Xã Hậu Nghĩa").unwrap();
+        assert_eq!(hn["former"], json!(["Thị trấn Hậu Nghĩa", "Xã Đức Lập Thượng", "Xã Tân Mỹ"]));
+        let ratio = hn["targets"].as_array().unwrap().iter().find(|t| t["code"] == "2.1").unwrap();
+        assert_eq!(ratio["expected"], 3);
+        // Each former commune reported 10 or 3 of 10 (see `before_reform`): the pool is their sum.
+        let (met, received) = (ratio["met"].as_u64().unwrap(), ratio["received"].as_u64().unwrap());
+        let pooled = (met * 10 + (received - met) * 3) as f64 / (received * 10) as f64 * 100.0;
+        assert!((ratio["pooled_ratio"].as_f64().unwrap() - pooled).abs() < 1e-9, "{ratio}");
+        for k in ["expected", "received", "met"] {
+            let total: u64 = groups
+                .iter()
+                .map(|g| {
+                    g["targets"].as_array().unwrap().iter().find(|t| t["code"] == "2.1").unwrap()[k]
+                        .as_u64()
+                        .unwrap()
+                })
+                .sum();
+            let whole = reported["targets"].as_array().unwrap().iter().find(|t| t["code"] == "2.1").unwrap()
+                [k]
+                .clone();
+            assert_eq!(json!(total), whole, "{k}: nothing lost, nothing counted twice");
+        }
+
         // The page offers both readings.
         let (_, page) =
             w.get("province.new", "/schemes/LA-KDV-2017-2020/units/80?period=2018&units=2025-07-01").await;
