@@ -13,7 +13,7 @@ use danvan_web::auth::hash_password;
 /// The demo accounts: username, role, scope unit code and a day it exists, display name. The
 /// first six work in the 2017-2020 hierarchy (Long An, districts); the last three in today's
 /// (the new Tây Ninh, code 80 again; the new Xã Hậu Nghĩa, code 27931 again).
-pub const ACCOUNTS: [(&str, Role, Option<(&str, &str)>, &str); 9] = [
+pub const ACCOUNTS: [DemoAccountSpec; 9] = [
     ("admin", Role::Admin, None, "Quản trị hệ thống"),
     ("tinh.longan", Role::Province, Some(("80", "2020-12-31")), "Ban Dân vận Tỉnh ủy Long An"),
     ("huyen.duchoa", Role::District, Some(("802", "2020-12-31")), "Ban Dân vận Huyện ủy Đức Hòa"),
@@ -24,6 +24,11 @@ pub const ACCOUNTS: [(&str, Role, Option<(&str, &str)>, &str); 9] = [
     ("xa.haunghia", Role::Commune, Some(("27931", "2026-01-01")), "Khối dân vận Xã Hậu Nghĩa"),
     ("xa.ducla", Role::Commune, Some(("27964", "2026-01-01")), "Khối dân vận Xã Đức Lập"),
 ];
+
+/// A demo account to create: username, role, scope (unit code and a day it exists), name.
+pub type DemoAccountSpec = (&'static str, Role, Option<Scope>, &'static str);
+/// A unit code and a day (yyyy-mm-dd) on which it names the unit meant.
+pub type Scope = (&'static str, &'static str);
 
 /// A demo account as created: username, password, role, and the unit's name.
 pub struct DemoAccount {

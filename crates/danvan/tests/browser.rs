@@ -1197,7 +1197,9 @@ async fn todays_province_reads_the_old_history_under_todays_units() {
 
     // The old commune's review of 2020, read (not edited) by today's province.
     c.goto(&format!("{base}/schemes/LA-KDV-2017-2020/units/27931/reviews/2020")).await.unwrap();
-    assert_eq!(h1(c).await.contains("Thị trấn Hậu Nghĩa"), true, "{}", h1(c).await);
+    assert!(h1(c).await.contains("Thị trấn Hậu Nghĩa"), "{}", h1(c).await);
+    assert!(!present(c, "review-form").await, "read, never edited, by today's province");
+    shot(c, "reform-review-read-only-1280").await;
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();
 }

@@ -242,7 +242,7 @@ async fn page(
         layout: Layout::new(ctx, &format!("{} · {}", lang.t("bloc-title"), unit.name), &path),
         action: path,
         unit_base: format!("/units/{}", unit.code),
-        unit_q: crate::pages::unit_query(&unit),
+        unit_q: crate::pages::unit_query(unit),
         unit_name: unit.name.clone(),
         on: on.to_string(),
         on_label: lang.date(on),

@@ -203,7 +203,7 @@ async fn hamlets_page(
         action: path,
         unit_name: unit.name.clone(),
         unit_base: format!("/units/{}", unit.code),
-        unit_q: crate::pages::unit_query(&unit),
+        unit_q: crate::pages::unit_query(unit),
         with_team: hamlets.iter().filter(|h| h.input.team.is_some()).count(),
         rows: hamlets
             .into_iter()
@@ -632,7 +632,7 @@ async fn meetings_page(
         action: path,
         unit_name: unit.name.clone(),
         unit_base: format!("/units/{}", unit.code),
-        unit_q: crate::pages::unit_query(&unit),
+        unit_q: crate::pages::unit_query(unit),
         year,
         editable: may(state, &user.user, unit.id, Action::Edit).await?,
         kinds: MeetingKind::ALL.iter().map(|k| (k.as_str(), kind_label(k.as_str()))).collect(),

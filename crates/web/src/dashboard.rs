@@ -157,115 +157,15 @@ pub async fn compute_with_map(
     let subtree = tree.subtree(root.id);
     let reporting_level = def.applies_to;
     let reporting: Vec<&Unit> = subtree.iter().copied().filter(|u| u.level == reporting_level).collect();
-    let mut notes = Vec::new();
-    // The child units the figures are grouped by, and for each reporting unit the child it
-    // counts under (None on a reporting unit's own dashboard).
-    let (children, reporter_child, former): (Vec<Unit>, HashMap<i64, Option<usize>>, Vec<Vec<String>>) =
-        match units_on {
-            None => {
-                let mut children: Vec<&Unit> = if root.level == reporting_level {
-                    Vec::new()
-                } else {
-                    subtree
-                        .iter()
-                        .copied()
-                        .filter(|u| u.parent_id == Some(root.id) && u.level <= reporting_level)
-                        .collect()
-                };
-                danvan_domain::text::sort_vi_by(&mut children, |u| &u.name);
-                let index: HashMap<i64, usize> =
-                    children.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-                let map = reporting
-                    .iter()
-                    .map(|u| (u.id, tree.child_toward(root.id, u.id).and_then(|c| index.get(&c).copied())))
-                    .collect();
-                let n = children.len();
-                (children.into_iter().cloned().collect(), map, vec![Vec::new(); n])
-            }
-            Some(on) => {
-                let all = state.cache.links(&state.store, counters[0]).await?;
-                let links: Vec<_> = all.iter().filter(|l| l.effective_on <= on).copied().collect();
-                let regrouping = Regrouping::new(&links);
-                let later = state.cache.units_on(&state.store, on, counters[0]).await?;
-                // A unit with no successor stands for itself (unless it still exists).
-                let carrier = |id: i64| -> Option<Unit> {
-                    let target = regrouping.target(id);
-                    later.get(target).or_else(|| tree.get(target)).cloned()
-                };
-                // On the national dashboard the children are the provinces of that day, elsewhere
-                // the reporting units of that day.
-                let group_of = |u: &Unit| -> Option<Unit> {
-                    if root.level != UnitLevel::Country {
-                        return Some(u.clone());
-                    }
-                    let mut cur = u.clone();
-                    while cur.level > UnitLevel::Province {
-                        let parent = cur.parent_id.and_then(|p| later.get(p).or_else(|| tree.get(p)))?;
-                        cur = parent.clone();
-                    }
-                    Some(cur)
-                };
-                let mut groups: Vec<Unit> = Vec::new();
-                let mut index: HashMap<i64, usize> = HashMap::new();
-                let mut map = HashMap::new();
-                let mut former: Vec<Vec<String>> = Vec::new();
-                for r in &reporting {
-                    let group = carrier(r.id).as_ref().and_then(group_of);
-                    let slot = group.map(|g| {
-                        *index.entry(g.id).or_insert_with(|| {
-                            groups.push(g);
-                            former.push(Vec::new());
-                            groups.len() - 1
-                        })
-                    });
-                    // The former units named in a row: the communes a commune came from; on the
-                    // national dashboard, the provinces a province's communes came from.
-                    let name = if root.level == UnitLevel::Country {
-                        tree.child_toward(root.id, r.id).and_then(|p| tree.get(p)).map(|p| p.name.clone())
-                    } else {
-                        Some(r.name.clone())
-                    };
-                    if let (Some(i), Some(name)) = (slot, name) {
-                        if !former[i].contains(&name) {
-                            former[i].push(name);
-                        }
-                    }
-                    map.insert(r.id, slot);
-                    if let Some(parts) = regrouping.split.get(&r.id) {
-                        let names: Vec<String> =
-                            parts.iter().filter_map(|p| later.get(*p).map(|u| u.name.clone())).collect();
-                        if let Some((main, rest)) = names.split_first() {
-                            notes.push(if rest.is_empty() {
-                                format!("{} được chia tách; số liệu tính một lần cho {main}.", r.name)
-                            } else {
-                                format!(
-                                    "{} được chia tách vào {main} và {}; số liệu tính một lần cho {main}.",
-                                    r.name,
-                                    rest.join(", ")
-                                )
-                            });
-                        }
-                    }
-                }
-                // Alphabetical, as the reported view.
-                let mut order: Vec<usize> = (0..groups.len()).collect();
-                order.sort_by(|a, b| danvan_domain::text::compare_vi(&groups[*a].name, &groups[*b].name));
-                let mut new_index = vec![0; groups.len()];
-                for (pos, old) in order.iter().enumerate() {
-                    new_index[*old] = pos;
-                }
-                for slot in map.values_mut() {
-                    *slot = slot.map(|i| new_index[i]);
-                }
-                let groups_sorted: Vec<Unit> = order.iter().map(|i| groups[*i].clone()).collect();
-                let mut former_sorted: Vec<Vec<String>> = order.iter().map(|i| former[*i].clone()).collect();
-                for f in &mut former_sorted {
-                    danvan_domain::text::sort_vi_by(f, |s| s);
-                }
-                notes.sort();
-                (groups_sorted, map, former_sorted)
-            }
-        };
+    let Grouping { children, reporter_child, former, notes } = match units_on {
+        None => as_reported(root, &tree, &subtree, &reporting, reporting_level),
+        Some(on) => {
+            let all = state.cache.links(&state.store, counters[0]).await?;
+            let links: Vec<_> = all.iter().filter(|l| l.effective_on <= on).copied().collect();
+            let later = state.cache.units_on(&state.store, on, counters[0]).await?;
+            under_later_units(root, &tree, &later, &reporting, &Regrouping::new(&links))
+        }
+    };
     let reporters: HashMap<i64, (&Unit, Option<usize>)> =
         reporting.iter().map(|u| (u.id, (*u, reporter_child.get(&u.id).copied().flatten()))).collect();
 
@@ -435,6 +335,120 @@ pub async fn compute_with_map(
         notes,
     };
     Ok((json, dots))
+}
+
+/// The child units a dashboard's figures are grouped by, and for each reporting unit the child
+/// it counts under (None on a reporting unit's own dashboard).
+struct Grouping {
+    children: Vec<Unit>,
+    reporter_child: HashMap<i64, Option<usize>>,
+    /// Read under later units: the former units each child counts.
+    former: Vec<Vec<String>>,
+    /// Read under later units: the units that were divided.
+    notes: Vec<String>,
+}
+
+/// The children of the hierarchy the figures were reported in.
+fn as_reported(
+    root: &Unit,
+    tree: &crate::cache::UnitTree,
+    subtree: &[&Unit],
+    reporting: &[&Unit],
+    reporting_level: UnitLevel,
+) -> Grouping {
+    let mut children: Vec<&Unit> = if root.level == reporting_level {
+        Vec::new()
+    } else {
+        subtree
+            .iter()
+            .copied()
+            .filter(|u| u.parent_id == Some(root.id) && u.level <= reporting_level)
+            .collect()
+    };
+    danvan_domain::text::sort_vi_by(&mut children, |u| &u.name);
+    let index: HashMap<i64, usize> = children.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let reporter_child = reporting
+        .iter()
+        .map(|u| (u.id, tree.child_toward(root.id, u.id).and_then(|c| index.get(&c).copied())))
+        .collect();
+    let n = children.len();
+    Grouping {
+        children: children.into_iter().cloned().collect(),
+        reporter_child,
+        former: vec![Vec::new(); n],
+        notes: Vec::new(),
+    }
+}
+
+/// The children of a later day's hierarchy: each reporting unit under the unit that carries it
+/// (itself when none does); on the national dashboard, under that unit's province.
+fn under_later_units(
+    root: &Unit,
+    tree: &crate::cache::UnitTree,
+    later: &crate::cache::UnitTree,
+    reporting: &[&Unit],
+    regrouping: &Regrouping,
+) -> Grouping {
+    let find = |id: i64| later.get(id).or_else(|| tree.get(id));
+    let national = root.level == UnitLevel::Country;
+    let group_of = |reporter: i64| -> Option<&Unit> {
+        let mut cur = find(regrouping.target(reporter))?;
+        while national && cur.level > UnitLevel::Province {
+            cur = find(cur.parent_id?)?;
+        }
+        Some(cur)
+    };
+    // The former units named in a row: the communes a commune came from; on the national
+    // dashboard, the provinces a province's communes came from.
+    let former_of = |r: &Unit| -> Option<String> {
+        if national {
+            tree.child_toward(root.id, r.id).and_then(|p| tree.get(p)).map(|p| p.name.clone())
+        } else {
+            Some(r.name.clone())
+        }
+    };
+    let mut groups: BTreeMap<i64, (&Unit, Vec<String>)> = BTreeMap::new();
+    let mut group_id: HashMap<i64, Option<i64>> = HashMap::new();
+    let mut notes = Vec::new();
+    for r in reporting {
+        let group = group_of(r.id);
+        if let Some(g) = group {
+            let names = &mut groups.entry(g.id).or_insert((g, Vec::new())).1;
+            if let Some(name) = former_of(r).filter(|n| !names.contains(n)) {
+                names.push(name);
+            }
+        }
+        group_id.insert(r.id, group.map(|g| g.id));
+        let parts: Vec<&str> = regrouping
+            .split
+            .get(&r.id)
+            .map(|ps| ps.iter().filter_map(|p| later.get(*p).map(|u| u.name.as_str())).collect())
+            .unwrap_or_default();
+        if let Some((main, rest)) = parts.split_first() {
+            notes.push(if rest.is_empty() {
+                format!("{} được chia tách; số liệu tính một lần cho {main}.", r.name)
+            } else {
+                format!(
+                    "{} được chia tách vào {main} và {}; số liệu tính một lần cho {main}.",
+                    r.name,
+                    rest.join(", ")
+                )
+            });
+        }
+    }
+    notes.sort();
+    // Alphabetical, as the reported view.
+    let mut list: Vec<(&Unit, Vec<String>)> = groups.into_values().collect();
+    list.sort_by(|a, b| danvan_domain::text::compare_vi(&a.0.name, &b.0.name));
+    let index: HashMap<i64, usize> = list.iter().enumerate().map(|(i, (u, _))| (u.id, i)).collect();
+    let reporter_child =
+        group_id.into_iter().map(|(r, g)| (r, g.and_then(|g| index.get(&g).copied()))).collect();
+    let (children, mut former): (Vec<Unit>, Vec<Vec<String>>) =
+        list.into_iter().map(|(u, names)| (u.clone(), names)).unzip();
+    for f in &mut former {
+        danvan_domain::text::sort_vi_by(f, |s| s);
+    }
+    Grouping { children, reporter_child, former, notes }
 }
 
 async fn resolve(
