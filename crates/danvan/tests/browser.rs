@@ -1200,6 +1200,23 @@ async fn todays_province_reads_the_old_history_under_todays_units() {
     assert!(h1(c).await.contains("Thị trấn Hậu Nghĩa"), "{}", h1(c).await);
     assert!(!present(c, "review-form").await, "read, never edited, by today's province");
     shot(c, "reform-review-read-only-1280").await;
+
+    // Home: today's scheme first, the history second.
+    c.goto(&format!("{base}/")).await.unwrap();
+    let cards = texts(c, ".cards > li").await;
+    assert!(cards.len() >= 2, "{cards:?}");
+    assert!(cards[0].contains("2026-2030") && cards[1].contains("2017-2020"), "{cards:?}");
+    assert!(!cards[0].contains("Đã kết thúc") && cards[1].contains("Đã kết thúc · lịch sử"), "{cards:?}");
+    shot(c, "reform-home-1280").await;
+    // The old province's account is offered its successor, and moved in one step.
+    c.goto(&format!("{base}/admin/users")).await.unwrap();
+    assert!(text_of(c, "ended-accounts").await.contains("tinh.longan"));
+    c.set_window_size(375, 800).await.unwrap();
+    shot(c, "reform-users-375").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    click_confirm_and_wait(c, Locator::Id("move-tinh.longan")).await;
+    assert!(text_of(c, "users-message").await.contains("Đã chuyển"));
+    assert!(!text_of(c, "ended-accounts").await.contains("tinh.longan"));
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();
 }

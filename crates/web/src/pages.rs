@@ -174,6 +174,8 @@ pub struct SchemeCard {
     pub years: String,
     pub targets: i64,
     pub sample: bool,
+    /// The scheme's years are over: its figures are history.
+    pub ended: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -216,45 +218,46 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePag
         layout: Layout::new(&ctx, &lang.t("home-title"), "/"),
         schemes: schemes
             .into_iter()
-            .map(|s| SchemeCard {
-                dashboard: signed_in
-                    .then(|| {
-                        my_unit
-                            .as_ref()
-                            .map(|u| u.code.clone())
-                            .or_else(|| roots.get(&s.root_unit_id).cloned())
-                    })
-                    .flatten()
-                    .map(|unit| format!("/schemes/{}/units/{unit}", s.code)),
-                my_reviews: my_unit
-                    .as_ref()
-                    .filter(|u| u.level == s.applies_to)
-                    .map(|u| format!("/schemes/{}/units/{}/reviews", s.code, u.code)),
-                my_roadmap: my_unit
-                    .as_ref()
-                    .filter(|u| u.level == s.applies_to)
-                    .map(|u| format!("/schemes/{}/units/{}/roadmap", s.code, u.code)),
-                my_plan: my_unit.as_ref().filter(|u| u.level == s.applies_to).map(|u| {
-                    let year =
-                        crate::reviews::today().format("%Y").to_string().parse().unwrap_or(s.first_year);
-                    format!(
-                        "/schemes/{}/units/{}/plan/{}",
-                        s.code,
-                        u.code,
-                        year.clamp(s.first_year, s.last_year)
-                    )
-                }),
-                overview: my_unit
-                    .as_ref()
-                    .filter(|u| u.level != s.applies_to)
-                    .map(|u| format!("/schemes/{}/units/{}/roadmaps", s.code, u.code)),
-                inbox: inbox.then(|| format!("/schemes/{}/inbox", s.code)),
-                years: format!("{}-{}", s.first_year, s.last_year),
-                code: s.code,
-                title: s.title,
-                issuing_body: s.issuing_body,
-                targets: s.target_count,
-                sample: s.sample,
+            .map(|s| {
+                // A user's own links go to a scheme that ran while their unit existed; the
+                // history of the units theirs came from is read from the scheme's dashboard.
+                let span = (
+                    NaiveDate::from_ymd_opt(s.first_year, 1, 1).unwrap_or(NaiveDate::MIN),
+                    NaiveDate::from_ymd_opt(s.last_year, 12, 31).unwrap_or(NaiveDate::MAX),
+                );
+                let mine = my_unit.as_ref().filter(|u| {
+                    u.valid_from.is_none_or(|f| f <= span.1) && u.valid_to.is_none_or(|t| span.0 <= t)
+                });
+                let reporting = mine.filter(|u| u.level == s.applies_to);
+                let this_year: i32 =
+                    crate::reviews::today().format("%Y").to_string().parse().unwrap_or(s.first_year);
+                SchemeCard {
+                    dashboard: signed_in
+                        .then(|| mine.map(|u| u.code.clone()).or_else(|| roots.get(&s.root_unit_id).cloned()))
+                        .flatten()
+                        .map(|unit| format!("/schemes/{}/units/{unit}", s.code)),
+                    my_reviews: reporting.map(|u| format!("/schemes/{}/units/{}/reviews", s.code, u.code)),
+                    my_roadmap: reporting.map(|u| format!("/schemes/{}/units/{}/roadmap", s.code, u.code)),
+                    my_plan: reporting.map(|u| {
+                        format!(
+                            "/schemes/{}/units/{}/plan/{}",
+                            s.code,
+                            u.code,
+                            this_year.clamp(s.first_year, s.last_year)
+                        )
+                    }),
+                    overview: mine
+                        .filter(|u| u.level != s.applies_to)
+                        .map(|u| format!("/schemes/{}/units/{}/roadmaps", s.code, u.code)),
+                    inbox: inbox.then(|| format!("/schemes/{}/inbox", s.code)),
+                    years: format!("{}-{}", s.first_year, s.last_year),
+                    ended: s.last_year < this_year,
+                    code: s.code,
+                    title: s.title,
+                    issuing_body: s.issuing_body,
+                    targets: s.target_count,
+                    sample: s.sample,
+                }
             })
             .collect(),
     })

@@ -116,7 +116,7 @@ impl World {
 
     async fn user(&self, name: &str, role: Role, unit: &str, on: NaiveDate) {
         let scope = self.store.unit_by_code(unit, Some(on)).await.unwrap().map(|u| u.id);
-        assert!(scope.is_some(), "{unit} on {on}");
+        assert!(scope.is_some() || role == Role::Admin, "{unit} on {on}");
         let new = NewUser {
             username: name.into(),
             display_name: name.into(),
@@ -294,6 +294,30 @@ async fn codes_resolve_in_context_and_todays_users_read_their_predecessors_histo
         let d: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(d["children"].as_array().unwrap().len(), 96);
         assert!(d["children"].as_array().unwrap().iter().all(|c| c["level"] == "commune"));
+
+        // A national scheme of 2021-2025 spans the reform: for an admin (whose scope says
+        // nothing) 27931 names two units there, and the page lists both with their links.
+        let national = SAMPLE
+            .replace("code = \"LA-KDV-2017-2020\"", "code = \"VN-2021-2025\"")
+            .replace("root_unit = \"80\"", "root_unit = \"VN\"")
+            .replace("first_year = 2017", "first_year = 2021")
+            .replace("last_year = 2020", "last_year = 2025");
+        let national = shift_goal_years(&national);
+        let def = parse_scheme(&national).unwrap();
+        w.store.import_scheme(&Actor::system("test"), &def, &national).await.unwrap();
+        w.user("admin", Role::Admin, "VN", day(2026, 1, 1)).await;
+        let page = "/schemes/VN-2021-2025/units/27931/reviews";
+        let (s, text) = w.get("admin", page).await;
+        assert_eq!(s, StatusCode::MULTIPLE_CHOICES, "{text}");
+        assert!(text.contains("href=\"/schemes/VN-2021-2025/units/27931/reviews?on=2025-06-30\""), "{text}");
+        assert!(text.contains("27931: Xã Hậu Nghĩa, từ 01/07/2025"), "{text}");
+        let (s, text) = w.get("admin", &format!("{page}?on=2025-06-30")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(text.contains("Thị trấn Hậu Nghĩa"));
+        // The commune's own user needs no choice: its unit decides.
+        let (s, text) = w.get("haunghia.new", page).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(text.contains("Xã Hậu Nghĩa") && !text.contains("Thị trấn Hậu Nghĩa"));
 
         // Without a context, a code borne by two units lists them (300), never picks one.
         let (s, text) = w.get("", "/api/v1/units/27931").await;
@@ -491,4 +515,13 @@ async fn accounts_of_ended_units_are_offered_their_successor_and_moved_in_one_st
         assert_eq!(s, StatusCode::OK);
     })
     .await;
+}
+
+/// The sample's coverage goals moved from 2017-2020 to 2021-2025 (years outside a scheme are
+/// refused).
+fn shift_goal_years(text: &str) -> String {
+    text.replace("2020 = ", "2025 = ")
+        .replace("2019 = ", "2024 = ")
+        .replace("2018 = ", "2023 = ")
+        .replace("2017 = ", "2022 = ")
 }

@@ -546,3 +546,4 @@ users-move = Move to
 users-move-confirm = Move this account to
 users-moved = The account was moved to the successor unit.
 users-no-successor = no single successor unit; change the scope by hand
+scheme-ended-badge = Ended · history

@@ -546,3 +546,4 @@ users-move = Chuyển sang
 users-move-confirm = Chuyển tài khoản này sang
 users-moved = Đã chuyển tài khoản sang đơn vị kế thừa.
 users-no-successor = không có một đơn vị kế thừa duy nhất; sửa phạm vi bằng tay
+scheme-ended-badge = Đã kết thúc · lịch sử
