@@ -470,6 +470,14 @@ fn remove_database(db: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints each problem of a refused file, by line, and says that nothing was imported.
+fn refused(problems: &[impl std::fmt::Display], what: &str) -> anyhow::Error {
+    for p in problems {
+        eprintln!("  {p}");
+    }
+    anyhow::anyhow!("tệp có {} lỗi; không nhập {what} nào", problems.len())
+}
+
 async fn import_units(
     store: &Store,
     actor: &Actor,
@@ -477,15 +485,7 @@ async fn import_units(
     province: Option<&str>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let list: UnitList = match parse_unit_list(bytes, province) {
-        Ok(list) => list,
-        Err(problems) => {
-            for p in &problems {
-                eprintln!("  {p}");
-            }
-            bail!("tệp có {} lỗi; không nhập đơn vị nào", problems.len());
-        }
-    };
+    let list: UnitList = parse_unit_list(bytes, province).map_err(|p| refused(&p, "đơn vị"))?;
     let bar = progress_bar(list.units.len(), "Nhập đơn vị");
     let mut tick = |n: usize| bar.set_position(n as u64);
     let summary = store.import_units(actor, &list, &mut tick).await?;
@@ -513,15 +513,7 @@ async fn import_reform_map(
     province: Option<&str>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let rows = match danvan_domain::lineage::parse_reform_map(bytes) {
-        Ok(rows) => rows,
-        Err(problems) => {
-            for p in &problems {
-                eprintln!("  {p}");
-            }
-            bail!("tệp có {} lỗi; không nhập liên kết nào", problems.len());
-        }
-    };
+    let rows = danvan_domain::lineage::parse_reform_map(bytes).map_err(|p| refused(&p, "liên kết"))?;
     let bar = progress_bar(rows.len(), "Nhập liên kết sắp xếp");
     let mut tick = |n: usize| bar.set_position(n as u64);
     let day = danvan_domain::lineage::reform_date();

@@ -10,7 +10,7 @@ use danvan_domain::scheme::parse_scheme;
 use danvan_domain::units::parse_unit_list;
 use danvan_store::testing::{strict, tempfile_dir};
 use danvan_store::{Actor, Store};
-use danvan_web::{App, Config};
+use danvan_web::App;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -138,22 +138,7 @@ async fn app_of(
         let (actor, mut quiet) = (Actor::system("test"), |_: usize, _: usize| {});
         danvan::demo::fill_sample(&store, &actor, &scheme.code, 2017, &mut quiet).await.unwrap();
     }
-    let app = App::build(
-        &Config {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            auth: Default::default(),
-            files: tempfile_dir().join("files"),
-        },
-        store,
-    )
-    .await
-    .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
-        let _ = rx.await;
-    }));
-    (base, tx)
+    App::spawn_local(store, tempfile_dir().join("files")).await.unwrap()
 }
 
 /// Clicks something that loads a new page, and waits until the old page is gone.
@@ -1122,22 +1107,7 @@ async fn reform_app() -> (String, tokio::sync::oneshot::Sender<()>) {
     danvan::demo::create_accounts(&store, &actor, |_| Ok(DEMO_PASSWORD.to_string())).await.unwrap();
     let mut quiet = |_: usize, _: usize| {};
     danvan::demo::fill_sample(&store, &actor, "LA-KDV-2017-2020", 2017, &mut quiet).await.unwrap();
-    let app = App::build(
-        &Config {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            auth: Default::default(),
-            files: tempfile_dir().join("files"),
-        },
-        store,
-    )
-    .await
-    .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
-        let _ = rx.await;
-    }));
-    (base, tx)
+    App::spawn_local(store, tempfile_dir().join("files")).await.unwrap()
 }
 
 #[tokio::test]

@@ -88,21 +88,7 @@ async fn national_list_twice(db: &str) {
     assert_eq!(store.successions().await.unwrap().len(), 10_597);
 
     // Through the API, the country's provinces are those of the day asked for.
-    let app = danvan_web::App::build(
-        &danvan_web::Config {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            auth: Default::default(),
-            files: tempfile_dir().join("files"),
-        },
-        store,
-    )
-    .await
-    .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
-        let _ = rx.await;
-    }));
+    let (base, tx) = danvan_web::App::spawn_local(store, tempfile_dir().join("files")).await.unwrap();
     for (day, n) in [("2024-01-01", 63), ("2025-07-01", 34)] {
         let url = format!("{base}/api/v1/units/VN/children?on={day}");
         let list: Vec<serde_json::Value> = reqwest::get(&url).await.unwrap().json().await.unwrap();

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::text;
-use crate::units::{parse_code, ListProblem, Unit, UnitLevel};
+use crate::units::{each_row, parse_code, ListProblem, Unit, UnitLevel, MAX_PROBLEMS};
 
 /// The day the 2025 two-level hierarchy took effect.
 pub fn reform_date() -> NaiveDate {
@@ -86,8 +86,6 @@ pub fn is_reform_map(bytes: &[u8]) -> bool {
     cols == MAP_COLUMNS
 }
 
-const MAX_PROBLEMS: usize = 50;
-
 /// Reads a reform map: every row checked (codes, relation, repeats), and for each old unit
 /// exactly one successor that carries it (`whole`, or `split-main` beside its `split-part`s).
 /// Any problem rejects the whole file, each named by its line.
@@ -109,59 +107,32 @@ pub fn parse_reform_map(bytes: &[u8]) -> Result<Vec<MapRow>, Vec<ListProblem>> {
     let mut rows: Vec<MapRow> = Vec::new();
     let mut problems = Vec::new();
     let mut seen: HashMap<(String, String), u64> = HashMap::new();
-    for (i, record) in reader.records().enumerate() {
-        if problems.len() >= MAX_PROBLEMS {
-            break;
-        }
-        let line = i as u64 + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push(problem(line, None, format!("dòng không đọc được: {e}")));
-                continue;
-            }
-        };
-        if record.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        if record.len() != MAP_COLUMNS.len() {
-            problems.push(problem(line, None, format!("có {} cột, cần {}", record.len(), MAP_COLUMNS.len())));
-            continue;
-        }
+    each_row(reader.records(), MAP_COLUMNS.len(), &mut problems, |line, record, problems| {
         let field = |i: usize| text::clean(&record[i]);
-        let old_code = match parse_code(UnitLevel::Commune, &field(0)) {
-            Ok(c) => c,
-            Err(m) => {
-                problems.push(problem(line, Some(MAP_COLUMNS[0]), m));
-                continue;
-            }
+        let code = |i: usize| {
+            parse_code(UnitLevel::Commune, &field(i)).map_err(|m| problem(line, Some(MAP_COLUMNS[i]), m))
         };
-        let new_code = match parse_code(UnitLevel::Commune, &field(1)) {
-            Ok(c) => c,
-            Err(m) => {
-                problems.push(problem(line, Some(MAP_COLUMNS[1]), m));
-                continue;
-            }
+        let (old_code, new_code) = match (code(0), code(1)) {
+            (Ok(o), Ok(n)) => (o, n),
+            (Err(p), _) | (_, Err(p)) => return problems.push(p),
         };
         let raw = field(2);
         let Some(relation) = Succession::parse(&raw) else {
-            problems.push(problem(
+            return problems.push(problem(
                 line,
                 Some(MAP_COLUMNS[2]),
                 format!("quan hệ \"{raw}\" không hợp lệ; cần một trong: whole, split-main, split-part"),
             ));
-            continue;
         };
         if let Some(first) = seen.insert((old_code.clone(), new_code.clone()), line) {
-            problems.push(problem(
+            return problems.push(problem(
                 line,
                 None,
                 format!("cặp {old_code} → {new_code} lặp lại (đã có ở dòng {first})"),
             ));
-            continue;
         }
         rows.push(MapRow { old_code, new_code, relation, line });
-    }
+    });
     if problems.is_empty() {
         let mut by_old: BTreeMap<&str, Vec<&MapRow>> = BTreeMap::new();
         for r in &rows {

@@ -229,7 +229,7 @@ impl UnitList {
 }
 
 /// The most problems reported for one file; past that the file is clearly not a unit list.
-const MAX_PROBLEMS: usize = 50;
+pub(crate) const MAX_PROBLEMS: usize = 50;
 
 /// Reads an official unit list (either format, told apart by its header). With a province code,
 /// keeps only that province's subtree. Any problem rejects the whole file: the caller imports
@@ -267,36 +267,16 @@ pub fn parse_unit_list(bytes: &[u8], province: Option<&str>) -> Result<UnitList,
 
     let mut problems = Vec::new();
     let mut builder = ListBuilder::default();
-    for (i, record) in records.enumerate() {
-        if problems.len() >= MAX_PROBLEMS {
-            break;
-        }
-        let line = i as u64 + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push(problem(line, None, format!("dòng không đọc được: {e}")));
-                continue;
-            }
-        };
-        if record.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        if record.len() != columns.len() {
-            problems.push(problem(line, None, format!("có {} cột, cần {}", record.len(), columns.len())));
-            continue;
-        }
+    each_row(records, columns.len(), &mut problems, |line, record, problems| {
         let row: HashMap<&str, String> =
             columns.iter().zip(record.iter()).map(|(c, v)| (*c, text::clean(v))).collect();
-        if let Some(p) = province {
-            if row["province_code"] != p {
-                continue;
-            }
+        if province.is_some_and(|p| row["province_code"] != p) {
+            return;
         }
         if let Err((field, message)) = builder.add_row(format, &row, line) {
             problems.push(problem(line, Some(field), message));
         }
-    }
+    });
     if problems.is_empty() && builder.units.is_empty() {
         let message = match province {
             Some(p) => format!("không có đơn vị nào của tỉnh mã \"{p}\""),
@@ -308,6 +288,32 @@ pub fn parse_unit_list(bytes: &[u8], province: Option<&str>) -> Result<UnitList,
         Ok(UnitList { format, units: builder.units })
     } else {
         Err(problems)
+    }
+}
+
+/// Walks the data rows of a CSV list (the header already read, so the first is line 2): skips
+/// blank rows, reports unreadable rows and rows with the wrong number of columns, and hands each
+/// other row with its line to `row`. Stops once [`MAX_PROBLEMS`] problems are reported.
+pub(crate) fn each_row<R: std::io::Read>(
+    records: csv::StringRecordsIter<'_, R>,
+    columns: usize,
+    problems: &mut Vec<ListProblem>,
+    mut row: impl FnMut(u64, &csv::StringRecord, &mut Vec<ListProblem>),
+) {
+    let problem = |line: u64, message: String| ListProblem { line, field: None, message };
+    for (i, record) in records.enumerate() {
+        if problems.len() >= MAX_PROBLEMS {
+            break;
+        }
+        let line = i as u64 + 2;
+        match record {
+            Err(e) => problems.push(problem(line, format!("dòng không đọc được: {e}"))),
+            Ok(r) if r.iter().all(|f| f.trim().is_empty()) => {}
+            Ok(r) if r.len() != columns => {
+                problems.push(problem(line, format!("có {} cột, cần {columns}", r.len())))
+            }
+            Ok(r) => row(line, &r, problems),
+        }
     }
 }
 

@@ -543,6 +543,23 @@ impl App {
             .await
     }
 
+    /// Serves on a free port of 127.0.0.1 in the background, with default settings (for
+    /// tests): the base address, and a sender that stops the server.
+    pub async fn spawn_local(
+        store: Store,
+        files: std::path::PathBuf,
+    ) -> std::io::Result<(String, tokio::sync::oneshot::Sender<()>)> {
+        let config =
+            Config { bind: SocketAddr::from(([127, 0, 0, 1], 0)), auth: AuthConfig::default(), files };
+        let app = Self::build(&config, store).await?;
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        Ok((base, tx))
+    }
+
     /// Serves until the future completes (for tests).
     pub async fn run_until(
         self,
