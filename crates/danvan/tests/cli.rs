@@ -477,3 +477,62 @@ fn serve_on_an_empty_user_table_says_how_to_create_the_first_admin() {
     assert!(text.contains("danvan user add --username admin --role admin --password-stdin"), "{text}");
     assert!(text.contains("đang chạy"), "{text}");
 }
+
+/// `danvan demo --database-url` fills the database it is given (both hierarchies, the map, both
+/// schemes, the accounts) and serves it; a database that already holds data is refused.
+#[tokio::test]
+async fn the_demo_fills_the_database_it_is_given() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile_dir();
+    let db = sqlite_url(&dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_danvan"))
+        .args(["demo", "--bind", "127.0.0.1:0", "--database-url", &db])
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run danvan demo");
+    let mut seen = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.contains("danvan đang chạy tại");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let out = seen.join("\n");
+    assert!(out.contains(&format!("Cơ sở dữ liệu trình diễn: {db}")), "{out}");
+    assert!(out.contains("305 liên kết xã cũ → xã mới"), "{out}");
+    for account in ["tinh.tayninh", "xa.haunghia", "tt.haunghia", "tinh.longan"] {
+        assert!(out.contains(account), "{account}: {out}");
+    }
+    assert!(!dir.join("data/demo.db").exists(), "the database given is used, not demo.db");
+    let store = Store::connect(&db).await.unwrap();
+    let schemes: Vec<String> = store.schemes().await.unwrap().into_iter().map(|s| s.code).collect();
+    assert_eq!(schemes, ["TN-KDV-2026-2030", "LA-KDV-2017-2020"], "today's scheme first");
+    let current = store.scheme("TN-KDV-2026-2030").await.unwrap().unwrap();
+    let tay_ninh = store.unit(current.root_unit_id).await.unwrap().unwrap();
+    assert_eq!(
+        (tay_ninh.name.as_str(), tay_ninh.valid_from),
+        ("Tỉnh Tây Ninh", chrono::NaiveDate::from_ymd_opt(2025, 7, 1))
+    );
+    // Sample reports of 2026 for today's communes, some late.
+    let reports = store.reviews_within(current.id, current.root_unit_id, None).await.unwrap();
+    let of_2026: Vec<_> = reports.iter().filter(|r| r.period == "2026").collect();
+    assert!(of_2026.len() > 80, "{}", of_2026.len());
+    assert!(of_2026.iter().any(|r| r.late) && of_2026.iter().any(|r| !r.late));
+    let user = store.user_by_username("xa.haunghia").await.unwrap().unwrap();
+    let unit = store.unit(user.scope_unit_id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(unit.name, "Xã Hậu Nghĩa");
+    store.close().await;
+
+    // Run again on the same database: it holds data now, so the demo refuses and changes nothing.
+    let again = danvan(&db, &["demo", "--bind", "127.0.0.1:0"]);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("đã có dữ liệu"), "{}", stderr(&again));
+}
