@@ -370,6 +370,16 @@ impl Store {
             .collect()
     }
 
+    /// The root unit of a scheme, by the scheme's code (one query, for checks on every request).
+    pub async fn scheme_root_unit(&self, code: &str) -> Result<Option<i64>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT root_unit_id FROM schemes WHERE code = $1")
+                .bind(code)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
     /// A scheme by its id (see [`Store::scheme`]).
     pub async fn scheme_by_id(&self, id: i64) -> Result<Option<StoredScheme>> {
         let code: Option<String> = with_pool!(self, pool => {

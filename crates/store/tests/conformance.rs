@@ -1984,6 +1984,8 @@ async fn a_scheme_starts_on_its_day_in_the_hierarchy_of_that_day() {
         assert_eq!(stored.def.starts_on, Some(day(2026, 1, 1)));
         let tay_ninh = store.unit_by_code("80", Some(day(2026, 1, 1))).await.unwrap().unwrap();
         assert_eq!(stored.root_unit_id, tay_ninh.id, "the root is today's Tây Ninh, not Long An");
+        assert_eq!(store.scheme_root_unit("TN-KDV-2026-2030").await.unwrap(), Some(tay_ninh.id));
+        assert_eq!(store.scheme_root_unit("KHONG-CO").await.unwrap(), None);
         // A scheme that starts before the new list is refused with the day.
         let early = text
             .replace("first_year = 2026", "first_year = 2025")

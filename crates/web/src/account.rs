@@ -20,11 +20,19 @@ use crate::error::{ApiError, InLang, PageError, WebError};
 use crate::pages::{Layout, PageCtx};
 use crate::AppState;
 
-/// Only a local path may be a place to return to after login.
+/// Only a local path may be a place to return to after login: one that starts with a single
+/// `/`, holds no control character, white space or backslash (browsers drop tabs and newlines,
+/// so `/\t/evil.example` would become `//evil.example`), and resolves to this site.
 pub fn local_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or("/")
-        .to_string()
+    let local = |n: &&str| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+            && url::Url::parse("http://danvan.invalid/")
+                .and_then(|base| base.join(n))
+                .is_ok_and(|u| u.host_str() == Some("danvan.invalid"))
+    };
+    next.filter(local).unwrap_or("/").to_string()
 }
 
 #[derive(Template, WebTemplate)]
@@ -297,4 +305,32 @@ pub async fn api_logout(State(state): State<AppState>, user: CurrentUser) -> Res
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = MeJson), (status = 401, body = crate::error::ErrorBody)), tag = "auth")]
 pub async fn api_me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<MeJson>, ApiError> {
     Ok(Json(me_json(&state, &user.user).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_next;
+
+    #[test]
+    fn only_a_local_path_is_a_place_to_return_to() {
+        for ok in ["/account", "/schemes/LA-KDV-2017-2020/units/80?period=2020", "/units/27931?on=2025-06-30"]
+        {
+            assert_eq!(local_next(Some(ok)), ok);
+        }
+        for bad in [
+            "/\t/evil.example/",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/\u{b}/evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "evil.example",
+            "/ /evil.example",
+            "",
+        ] {
+            assert_eq!(local_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(local_next(None), "/");
+    }
 }

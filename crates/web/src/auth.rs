@@ -412,22 +412,36 @@ pub async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Resp
                     .map(|(_, v)| v.into_owned())
             });
             let query = req.uri().query().map(str::to_string);
-            let resolved = async {
-                let code = params
-                    .get("code")
-                    .ok_or_else(|| WebError::Internal("unit route without {code}".into()))?;
-                let cx = CodeContext {
-                    path: &path,
-                    query: query.as_deref(),
-                    on: parse_on(on.as_deref())?,
-                    scheme: params.get("scheme").map(String::as_str),
-                    user: Some(&user),
-                };
-                let unit = resolve_code(&g.state, code, &cx).await?;
-                let ok = may(&g.state, &user, unit.id, action).await?;
-                Ok::<_, WebError>((unit, ok))
-            }
-            .await;
+            let resolved =
+                async {
+                    let code = params
+                        .get("code")
+                        .ok_or_else(|| WebError::Internal("unit route without {code}".into()))?;
+                    let cx = CodeContext {
+                        path: &path,
+                        query: query.as_deref(),
+                        on: parse_on(on.as_deref())?,
+                        scheme: params.get("scheme").map(String::as_str),
+                        user: Some(&user),
+                    };
+                    let unit = resolve_code(&g.state, code, &cx).await?;
+                    // A scheme's routes reach only the units of its subtree, whoever asks.
+                    if let Some(scheme) = params.get("scheme") {
+                        let root =
+                            g.state.store.scheme_root_unit(scheme).await?.ok_or_else(|| {
+                                WebError::NotFound(format!("không có đề án mã \"{scheme}\""))
+                            })?;
+                        if !g.state.store.is_within(unit.id, root).await? {
+                            return Err(WebError::NotFound(format!(
+                                "{} không thuộc phạm vi đề án {scheme}",
+                                unit.name
+                            )));
+                        }
+                    }
+                    let ok = may(&g.state, &user, unit.id, action).await?;
+                    Ok::<_, WebError>((unit, ok))
+                }
+                .await;
             match resolved {
                 Ok((unit, true)) => {
                     req.extensions_mut().insert(ScopedUnit(unit));

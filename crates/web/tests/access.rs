@@ -204,6 +204,24 @@ async fn sign_in_and_out_with_server_side_sessions() {
     )
     .await;
     assert_eq!(evil.headers[header::LOCATION], "/");
+    // Issue 14, defect 2: a tab, newline or vertical tab after the slash (browsers drop them, so
+    // `/\t/evil.example` becomes `//evil.example`) goes home, signed in or signing in; never 500.
+    for next in ["%2F%09%2Fevil.example%2F", "%2F%0D%0A%2Fevil.example", "%2F%0B%2Fevil.example", "%2F%0A"] {
+        let form = format!("username=commune&password={}&next={next}", url_encode(PASSWORD));
+        let a = send(&w.app, Method::POST, "/login", None, Some((FORM, &form)), &[]).await;
+        assert_eq!(
+            (a.status, a.headers[header::LOCATION].to_str().unwrap()),
+            (StatusCode::SEE_OTHER, "/"),
+            "{next}"
+        );
+        let cookie = session_of(&a);
+        let a = send(&w.app, Method::GET, &format!("/login?next={next}"), Some(&cookie), None, &[]).await;
+        assert_eq!(
+            (a.status, a.headers[header::LOCATION].to_str().unwrap()),
+            (StatusCode::SEE_OTHER, "/"),
+            "{next}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -376,7 +394,8 @@ async fn cross_site_posts_are_refused_on_every_state_changing_route() {
 /// An (Hà Nội). Roles: A admin, P province, D district, C commune, V viewer; "*" everyone
 /// including anonymous visitors.
 const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
-    // method, path, allowed for `in`, for `district`, for `out`
+    // method, path, allowed for `in`, for `district`, for `out` (a scheme's unit routes answer
+    // 404 for `out`, a unit outside the scheme, to every signed-in user)
     ("GET", "/", "*", "*", "*"),
     ("GET", "/units", "*", "*", "*"),
     ("GET", "/units/{code}", "*", "*", "*"),
@@ -591,6 +610,15 @@ async fn matrix(w: World) {
                     a.status,
                     a.body.chars().take(200).collect::<String>()
                 );
+                // A scheme's routes refuse a unit outside the scheme (Hà Nội for Long An's
+                // scheme) with 404, whoever asks (issue 14, defect 3).
+                if *target == "out" && name.is_some() && path.contains("{scheme}") && path.contains("/units/")
+                {
+                    assert_eq!(a.status, StatusCode::NOT_FOUND, "{what}");
+                    assert!(a.body.contains("không thuộc phạm vi đề án"), "{what}");
+                    checked += 1;
+                    continue;
+                }
                 assert_eq!(!denied, expected, "{what}");
                 if !expected {
                     match name {
@@ -823,4 +851,63 @@ async fn a_dashboard_is_only_for_units_the_scheme_covers() {
             .await;
     assert_eq!(b.status, StatusCode::OK, "{}", b.body);
     assert!(b.body.contains("\"expected\":1"));
+}
+
+/// Issue 14, defect 3: a province user may not write a scheme's records for a unit of its own
+/// province that lies outside the scheme (it wrote them, 200/201, before).
+#[tokio::test]
+async fn a_schemes_routes_refuse_units_outside_the_scheme() {
+    danvan_store::testing::on_each_backend(|store| async move {
+        let w = World::with_store(store, AuthConfig::default()).await;
+        let hanoi = w.store.unit_by_code("01", None).await.unwrap().unwrap();
+        let new = NewUser {
+            username: "tinh.hanoi".into(),
+            display_name: "Hà Nội".into(),
+            password_hash: "x".into(),
+            role: Role::Province,
+            scope_unit_id: Some(hanoi.id),
+        };
+        let user = w.store.create_user(&Actor::system("t"), &new).await.unwrap();
+        let token = format!("tok-hanoi-{}", Utc::now().timestamp_nanos_opt().unwrap());
+        let now = Utc::now();
+        w.store.start_session(&user, &secret_hash(&token), "t", now, now + Duration::days(1)).await.unwrap();
+        let cookie = format!("danvan_session={token}");
+        let json = "application/json";
+        let base = "/api/v1/schemes/LA-KDV-2017-2020/units/00004";
+        for (method, path, body) in [
+            (
+                Method::PUT,
+                format!("{base}/reviews/2019"),
+                r#"{"version": 0, "values": {"1.1": {"yes": true}}}"#,
+            ),
+            (
+                Method::POST,
+                format!("{base}/plan/2019"),
+                r#"{"title": "Hội nghị", "start": "2019-03-01", "due": "2019-03-31"}"#,
+            ),
+            (Method::PUT, format!("{base}/roadmap"), r#"{"version": 0, "targets": {}}"#),
+            (Method::GET, format!("{base}/reviews/2019"), ""),
+        ] {
+            let body = (!body.is_empty()).then_some((json, body));
+            let a = send(&w.app, method.clone(), &path, Some(&cookie), body, &[]).await;
+            assert_eq!(a.status, StatusCode::NOT_FOUND, "{method} {path}: {}", a.body);
+            assert!(a.body.contains("không thuộc phạm vi đề án LA-KDV-2017-2020"), "{}", a.body);
+        }
+        let scheme = w.store.scheme("LA-KDV-2017-2020").await.unwrap().unwrap();
+        let unit = w.store.unit_by_code("00004", None).await.unwrap().unwrap();
+        assert!(w.store.review(scheme.id, unit.id, "2019").await.unwrap().is_none(), "nothing written");
+        // An unknown scheme is a plain 404 too.
+        let a = send(
+            &w.app,
+            Method::GET,
+            "/api/v1/schemes/NO-SUCH/units/00004/reviews/2019",
+            Some(&cookie),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND);
+        assert!(a.body.contains("không có đề án mã"), "{}", a.body);
+    })
+    .await;
 }
