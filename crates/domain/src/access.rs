@@ -207,6 +207,18 @@ mod tests {
             (Role::Viewer, Same, Edit, false),
             (Role::Viewer, Outside, Read, false),
             (Role::Admin, Outside, ManageUsers, true),
+            // Issue 14, item 13: every arm pinned.
+            (Role::District, Same, Audit, true),
+            (Role::District, Below, Audit, true),
+            (Role::Commune, Same, Audit, false),
+            (Role::Viewer, Same, Audit, false),
+            (Role::Province, Same, ReviewInbox, true),
+            (Role::District, Same, ReviewInbox, true),
+            (Role::Commune, Same, ReviewInbox, false),
+            (Role::Viewer, Same, ReviewInbox, false),
+            (Role::Province, Same, ManageSchemes, true),
+            (Role::District, Same, ManageSchemes, false),
+            (Role::Viewer, Below, Approve, false),
             // A former unit whose history went into the scope: read, never change.
             (Role::Province, Predecessor, Read, true),
             (Role::Province, Predecessor, Edit, false),
@@ -219,6 +231,24 @@ mod tests {
         for (role, relation, action, expected) in cases {
             assert_eq!(allowed(role, relation, action), expected, "{role:?} {relation:?} {action:?}");
         }
+    }
+
+    #[test]
+    fn password_length_bounds_are_10_and_256() {
+        assert!(check_password(&"a".repeat(9), "u").is_err());
+        assert!(check_password(&"a".repeat(10), "u").is_ok());
+        assert!(check_password(&"ă".repeat(256), "u").is_ok(), "characters, not bytes");
+        assert!(check_password(&"a".repeat(257), "u").is_err());
+    }
+
+    #[test]
+    fn roles_round_trip_through_their_stored_names() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(names, ["admin", "province", "district", "commune", "viewer"]);
+        assert_eq!(Role::parse("Admin"), None);
     }
 
     #[test]

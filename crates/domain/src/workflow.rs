@@ -140,6 +140,25 @@ mod tests {
     use State::*;
     use Transition::*;
 
+    /// Issue 14, item 13: who makes a transition (the unit, or its approver) and the names stored
+    /// in the database are pinned.
+    #[test]
+    fn who_makes_each_transition_and_the_stored_names() {
+        let by_unit: Vec<Transition> = Transition::ALL.into_iter().filter(|t| t.by_unit()).collect();
+        assert_eq!(by_unit, [Submit, Revise]);
+        for t in Transition::ALL {
+            assert_eq!(Transition::parse(t.as_str()), Some(t));
+        }
+        for s in State::ALL {
+            assert_eq!(State::parse(s.as_str()), Some(s));
+        }
+        let states: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(states, ["draft", "submitted", "approved", "returned"]);
+        let transitions: Vec<&str> = Transition::ALL.iter().map(|t| t.as_str()).collect();
+        assert_eq!(transitions, ["submit", "approve", "return", "reopen", "revise"]);
+        assert_eq!(State::parse("Draft"), None);
+    }
+
     #[test]
     fn the_whole_table() {
         for from in State::ALL {
