@@ -69,9 +69,9 @@ pub async fn run(store: &Store, command: UserCommand) -> anyhow::Result<()> {
             let user = find(store, &username).await?;
             let password = read_password()?;
             check_password(&password, &user.username).map_err(anyhow::Error::msg)?;
-            store.set_password(&actor, user.id, &hash_password(password).await?).await?;
+            let revoked = store.set_password(&actor, user.id, &hash_password(password).await?).await?;
             println!(
-                "Đã đặt mật khẩu mới cho {}; mọi phiên đăng nhập của người này đã kết thúc.",
+                "Đã đặt mật khẩu mới cho {}; mọi phiên đăng nhập của người này đã kết thúc, {revoked} mã truy cập API đã bị thu hồi.",
                 user.username
             );
         }

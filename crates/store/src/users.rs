@@ -200,7 +200,10 @@ impl Store {
     }
 
     /// Sets a new password hash and ends every session of the user.
-    pub async fn set_password(&self, actor: &Actor, id: i64, password_hash: &str) -> Result<()> {
+    /// Sets a user's password: ends every session of the user and revokes every personal API
+    /// token (a token must not outlive the password it was made under). Returns how many tokens
+    /// were revoked.
+    pub async fn set_password(&self, actor: &Actor, id: i64, password_hash: &str) -> Result<usize> {
         let user =
             self.user(id).await?.ok_or_else(|| StoreError::NotFound(format!("không có người dùng #{id}")))?;
         let now = Utc::now();
@@ -213,11 +216,20 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-            let event = NewEvent::new("password", "user", id).unit(user.scope_unit_id);
+            let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() as usize;
+            let mut event = NewEvent::new("password", "user", id).unit(user.scope_unit_id);
+            if revoked > 0 {
+                event.reason = Some(format!("thu hồi {revoked} mã truy cập API"));
+            }
             write_audit!(tx, actor, now, &[event]);
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(revoked)
+        })
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<User>> {

@@ -420,10 +420,15 @@ async fn sessions_expire_and_end() {
         assert!(!store.end_session(&Actor::user(u.id, "xa", None), "h2").await.unwrap());
         assert!(store.session_user("h2", t0, t0 - idle).await.unwrap().is_none());
 
-        // A new password, or disabling the user, ends every session.
+        // A new password, or disabling the user, ends every session; a new password also
+        // revokes every API token (issue 14, defect 6).
         store.start_session(&u, "h3", "a", t0, t0 + Duration::days(7)).await.unwrap();
-        store.set_password(&cli, u.id, "$argon2id$new").await.unwrap();
+        store.create_api_token(&cli, &u, "báo cáo", "tokhash-1").await.unwrap();
+        assert!(store.user_by_api_token("tokhash-1", t0).await.unwrap().is_some());
+        assert_eq!(store.set_password(&cli, u.id, "$argon2id$new").await.unwrap(), 1);
         assert!(store.session_user("h3", t0, t0 - idle).await.unwrap().is_none());
+        assert!(store.user_by_api_token("tokhash-1", t0).await.unwrap().is_none(), "the token is revoked");
+        assert!(store.api_tokens(u.id).await.unwrap()[0].revoked_at.is_some());
         assert_eq!(store.user_for_login("xa").await.unwrap().unwrap().1, "$argon2id$new");
         store.start_session(&u, "h4", "a", t0, t0 + Duration::days(7)).await.unwrap();
         let off = UserChange {

@@ -911,3 +911,62 @@ async fn a_schemes_routes_refuse_units_outside_the_scheme() {
     })
     .await;
 }
+
+/// Issue 14, defect 6: a token made under a password does not outlive it — neither a change by
+/// the user nor a reset by an administrator.
+#[tokio::test]
+async fn a_password_change_or_reset_revokes_the_users_api_tokens() {
+    let w = World::new().await;
+    let bearer_of = |created: &Answer| {
+        let token =
+            created.body.split("id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+        format!("Bearer {token}")
+    };
+    let me = |bearer: String| {
+        let app = w.app.clone();
+        async move {
+            send(&app, Method::GET, "/api/v1/me", None, None, &[("authorization", &bearer)]).await.status
+        }
+    };
+    // The user changes their own password.
+    let cookie = session_of(&login(&w.app, "district", PASSWORD).await);
+    let page = send(&w.app, Method::GET, "/account", Some(&cookie), None, &[]).await;
+    assert!(page.body.contains("thu hồi mọi mã truy cập API"), "the page says so");
+    let created =
+        send(&w.app, Method::POST, "/account/tokens", Some(&cookie), Some((FORM, "name=a")), &[]).await;
+    let bearer = bearer_of(&created);
+    assert_eq!(me(bearer.clone()).await, StatusCode::OK);
+    let new_password = "mật khẩu mới dài hơn";
+    let form = format!(
+        "current={}&new={}&confirm={}",
+        url_encode(PASSWORD),
+        url_encode(new_password),
+        url_encode(new_password)
+    );
+    let changed =
+        send(&w.app, Method::POST, "/account/password", Some(&cookie), Some((FORM, &form)), &[]).await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER);
+    assert_eq!(me(bearer).await, StatusCode::UNAUTHORIZED, "revoked with the change");
+
+    // An administrator resets another user's password.
+    let cookie = session_of(&login(&w.app, "commune", PASSWORD).await);
+    let created =
+        send(&w.app, Method::POST, "/account/tokens", Some(&cookie), Some((FORM, "name=b")), &[]).await;
+    let bearer = bearer_of(&created);
+    assert_eq!(me(bearer.clone()).await, StatusCode::OK);
+    let admin = w.session("admin").await;
+    let id = w.user("commune").id;
+    let form = format!("password={0}&confirm={0}", url_encode(new_password));
+    let reset = send(
+        &w.app,
+        Method::POST,
+        &format!("/admin/users/{id}/password"),
+        Some(&admin),
+        Some((FORM, &form)),
+        &[],
+    )
+    .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    assert!(reset.body.contains("mọi mã truy cập API"), "the page says so");
+    assert_eq!(me(bearer).await, StatusCode::UNAUTHORIZED, "revoked with the reset");
+}

@@ -140,8 +140,8 @@ password-confirm = New password again
 password-mismatch = The two new passwords differ.
 password-current-wrong = The current password is wrong.
 password-reset = Reset password
-password-reset-confirm = Resetting the password signs this user out everywhere. Continue?
-password-reset-done = Password reset; every session of the user has ended.
+password-reset-confirm = Resetting the password signs this user out everywhere and revokes their API tokens. Continue?
+password-reset-done = Password reset; every session and every API token of the user has ended.
 
 tokens-title = Personal API tokens
 tokens-intro = For programs: send the header Authorization: Bearer TOKEN. A token is shown once, when created.
@@ -547,3 +547,4 @@ users-move-confirm = Move this account to
 users-moved = The account was moved to the successor unit.
 users-no-successor = no single successor unit; change the scope by hand
 scheme-ended-badge = Ended · history
+password-change-note = Changing your password ends all your sessions and revokes all your API tokens.

@@ -140,8 +140,8 @@ password-confirm = Nhập lại mật khẩu mới
 password-mismatch = Hai lần nhập mật khẩu mới không khớp.
 password-current-wrong = Mật khẩu hiện tại không đúng.
 password-reset = Đặt lại mật khẩu
-password-reset-confirm = Đặt lại mật khẩu sẽ đăng xuất người dùng này khỏi mọi thiết bị. Tiếp tục?
-password-reset-done = Đã đặt lại mật khẩu; mọi phiên của người dùng đã kết thúc.
+password-reset-confirm = Đặt lại mật khẩu sẽ đăng xuất người dùng này khỏi mọi thiết bị và thu hồi mọi mã truy cập API của họ. Tiếp tục?
+password-reset-done = Đã đặt lại mật khẩu; mọi phiên đăng nhập và mọi mã truy cập API của người dùng đã kết thúc.
 
 tokens-title = Mã truy cập API cá nhân
 tokens-intro = Dùng cho chương trình, gửi kèm tiêu đề Authorization: Bearer MÃ. Mã chỉ hiện một lần khi tạo.
@@ -547,3 +547,4 @@ users-move-confirm = Chuyển tài khoản này sang
 users-moved = Đã chuyển tài khoản sang đơn vị kế thừa.
 users-no-successor = không có một đơn vị kế thừa duy nhất; sửa phạm vi bằng tay
 scheme-ended-badge = Đã kết thúc · lịch sử
+password-change-note = Đổi mật khẩu sẽ kết thúc mọi phiên đăng nhập và thu hồi mọi mã truy cập API của bạn.
