@@ -11,17 +11,31 @@ use icu_locale_core::locale;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
+/// Characters that show nothing and only make equal names differ: zero-width space, joiners,
+/// word joiner, byte-order mark.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
 /// Text in Unicode normalisation form C, trimmed, with inner runs of white space folded to one
-/// space. Every piece of text that enters the system passes through here.
+/// space, and without control or invisible characters (a NUL, for one, is refused by
+/// PostgreSQL). Every piece of text that enters the system passes through here.
 pub fn clean(input: &str) -> String {
-    let nfc: String = input.nfc().collect();
+    let kept: String =
+        input.chars().filter(|c| c.is_whitespace() || !(c.is_control() || invisible(*c))).collect();
+    let nfc: String = kept.nfc().collect();
     nfc.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Multi-line text (a report section) in NFC, with each line trimmed at its end and runs of
-/// blank lines kept to one.
+/// blank lines kept to one; control characters other than line breaks and tabs, and invisible
+/// characters, are removed.
 pub fn clean_multiline(input: &str) -> String {
-    let nfc: String = input.nfc().collect();
+    let kept: String = input
+        .chars()
+        .filter(|c| matches!(c, '\n' | '\r' | '\t') || !(c.is_control() || invisible(*c)))
+        .collect();
+    let nfc: String = kept.nfc().collect();
     let mut out: Vec<&str> = Vec::new();
     for line in nfc.lines().map(str::trim_end) {
         if line.is_empty() && out.last().is_none_or(|l| l.is_empty()) {
@@ -122,5 +136,15 @@ mod tests {
         let mut names = vec!["Đức Huệ", "Bến Lức", "Đức Hòa", "Cần Giuộc", "Châu Thành", "Cần Đước"];
         sort_vi_by(&mut names, |s| s);
         assert_eq!(names, ["Bến Lức", "Cần Đước", "Cần Giuộc", "Châu Thành", "Đức Hòa", "Đức Huệ"]);
+    }
+
+    /// Issue 14, defect 8 (and part of 11): a NUL answered 500 on PostgreSQL; zero-width spaces
+    /// made duplicates.
+    #[test]
+    fn control_and_invisible_characters_are_removed() {
+        assert_eq!(clean("Xã\u{0}  Hựu\u{200B} Thạnh\u{7}"), "Xã Hựu Thạnh");
+        assert_eq!(clean("a\tb\u{b}c\r\nd"), "a b c d");
+        assert_eq!(clean("\u{FEFF}Ấp 1"), "Ấp 1");
+        assert_eq!(clean_multiline("dòng\u{0} một\n\tdòng hai\u{200D}\r\n"), "dòng một\n\tdòng hai");
     }
 }

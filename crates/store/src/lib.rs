@@ -63,6 +63,15 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Whether a code from outside (a unit's, a scheme's, a tracking code) can name anything: a
+/// short run of ASCII letters, digits, `-` and `_`. Others (a NUL, which PostgreSQL refuses,
+/// or any other control character) name nothing, without a query.
+pub(crate) fn plain_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 64
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {

@@ -372,6 +372,9 @@ impl Store {
 
     /// The root unit of a scheme, by the scheme's code (one query, for checks on every request).
     pub async fn scheme_root_unit(&self, code: &str) -> Result<Option<i64>> {
+        if !crate::plain_code(code) {
+            return Ok(None);
+        }
         Ok(with_pool!(self, pool => {
             sqlx::query_scalar("SELECT root_unit_id FROM schemes WHERE code = $1")
                 .bind(code)
@@ -393,6 +396,9 @@ impl Store {
 
     /// A scheme with its task groups, targets and coverage goals.
     pub async fn scheme(&self, code: &str) -> Result<Option<StoredScheme>> {
+        if !crate::plain_code(code) {
+            return Ok(None);
+        }
         let (row, groups, targets, coverage) = with_pool!(self, pool => {
             let row: Option<SchemeRow> = sqlx::query_as(
                 "SELECT s.id, s.code, s.title, s.issuing_body, s.document_number, s.root_unit_id, u.code AS root_code, \

@@ -231,6 +231,9 @@ impl Store {
 
     /// Every unit bearing a code, in any period.
     pub async fn units_with_code(&self, code: &str) -> Result<Vec<Unit>> {
+        if !crate::plain_code(code) {
+            return Ok(Vec::new());
+        }
         let rows: Vec<UnitRow> = with_pool!(self, pool => {
             sqlx::query_as(&format!("SELECT {UNIT_COLUMNS} FROM units WHERE code = $1 ORDER BY id"))
                 .bind(code)

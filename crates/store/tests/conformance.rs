@@ -1991,6 +1991,11 @@ async fn a_scheme_starts_on_its_day_in_the_hierarchy_of_that_day() {
         assert_eq!(stored.root_unit_id, tay_ninh.id, "the root is today's Tây Ninh, not Long An");
         assert_eq!(store.scheme_root_unit("TN-KDV-2026-2030").await.unwrap(), Some(tay_ninh.id));
         assert_eq!(store.scheme_root_unit("KHONG-CO").await.unwrap(), None);
+        // A code with a NUL or other control character names nothing (PostgreSQL refuses NULs).
+        assert_eq!(store.scheme_root_unit("TN\0").await.unwrap(), None);
+        assert!(store.scheme("TN\0").await.unwrap().is_none());
+        assert!(store.units_with_code("80\0").await.unwrap().is_empty());
+        assert!(store.unit_by_code("\u{7}80", None).await.unwrap().is_none());
         // A scheme that starts before the new list is refused with the day.
         let early = text
             .replace("first_year = 2026", "first_year = 2025")

@@ -654,14 +654,16 @@ fn parse_day(raw: Option<&str>, end_of_day: bool) -> Result<Option<DateTime<Utc>
 
 /// Builds the audit filter of a request; a user who is not an admin sees only their scope.
 async fn audit_filter(state: &AppState, me: &User, q: &AuditQuery) -> Result<AuditFilter, WebError> {
+    // Cleaned like every text that comes in (a NUL would be refused by PostgreSQL).
+    let given = |v: &Option<String>| v.as_deref().map(text::clean).filter(|s| !s.is_empty());
     let mut f = AuditFilter {
-        entity_type: q.entity.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
-        entity_id: q.entity_id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+        entity_type: given(&q.entity),
+        entity_id: given(&q.entity_id),
         from: parse_day(q.from.as_deref(), false)?,
         to: parse_day(q.to.as_deref(), true)?,
         ..Default::default()
     };
-    if let Some(name) = q.user.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(name) = given(&q.user) {
         let user = state.store.user_by_username(&name.to_lowercase()).await?;
         // An unknown user matches nothing.
         f.actor_id = Some(user.map(|u| u.id).unwrap_or(-1));

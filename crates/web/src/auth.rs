@@ -518,7 +518,7 @@ pub async fn login(
     address: &str,
 ) -> Result<(User, String), LoginError> {
     let now = Utc::now();
-    let username = username.trim().to_lowercase();
+    let username = danvan_domain::text::clean(username).to_lowercase();
     let since = now - Duration::minutes(danvan_domain::access::THROTTLE_WINDOW_MINUTES);
     let (by_user, by_address) =
         state.store.login_failures_since(&username, address, since).await.map_err(LoginError::store)?;

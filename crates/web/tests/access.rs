@@ -970,3 +970,42 @@ async fn a_password_change_or_reset_revokes_the_users_api_tokens() {
     assert!(reset.body.contains("mọi mã truy cập API"), "the page says so");
     assert_eq!(me(bearer).await, StatusCode::UNAUTHORIZED, "revoked with the reset");
 }
+
+/// Issue 14, defect 8: a NUL in text answered 500 on PostgreSQL (login, unit search, public
+/// feedback…). Now it is removed or refused, on both databases, and nothing fails.
+#[tokio::test]
+async fn a_nul_in_text_is_never_a_server_error() {
+    danvan_store::testing::on_each_backend(|store| async move {
+        let w = World::with_store(store, AuthConfig::default()).await;
+        let json = "application/json";
+        let feedback = r#"{"unit": "27988", "category": "Khác", "content": "Đường\u0000 ngập", "name": "A\u0000B", "phone": "0912\u0000345678", "email": "a\u0000@b.vn", "hamlet": "Ấp\u00001"}"#;
+        let cases: Vec<(Method, String, Option<(&str, String)>)> = vec![
+            (Method::POST, "/login".into(), Some((FORM, format!("username=ad%00min&password={}", url_encode(PASSWORD))))),
+            (Method::POST, "/api/v1/auth/login".into(), Some((json, r#"{"username": "ad\u0000min", "password": "x"}"#.into()))),
+            (Method::GET, "/api/v1/units?q=%00hoa".into(), None),
+            (Method::GET, "/units?q=%00hoa".into(), None),
+            (Method::GET, "/api/v1/units/%00".into(), None),
+            (Method::GET, "/units/%00".into(), None),
+            (Method::POST, "/api/v1/public/feedback".into(), Some((json, feedback.into()))),
+            (Method::GET, "/feedback/track?code=PA-%00".into(), None),
+            (Method::GET, "/api/v1/public/feedback/PA-%00".into(), None),
+            (Method::GET, "/admin/audit?user=%00&unit=%00".into(), None),
+            (Method::GET, "/schemes/%00".into(), None),
+            (Method::GET, "/api/v1/schemes/%00".into(), None),
+            (Method::GET, "/api/v1/schemes/LA%00/units/80/dashboard".into(), None),
+            (Method::GET, "/schemes/LA-KDV-2017-2020/units/80%00".into(), None),
+        ];
+        let admin = w.session("admin").await;
+        for (method, path, body) in cases {
+            let body = body.as_ref().map(|(k, b)| (*k, b.as_str()));
+            let a = send(&w.app, method.clone(), &path, Some(&admin), body, &[]).await;
+            assert!(!a.status.is_server_error(), "{method} {path}: {} {}", a.status, a.body);
+        }
+        // The feedback was stored, without the NUL.
+        let hanoi_free = w.store.unit_by_code("27988", None).await.unwrap().unwrap();
+        let (list, _) = w.store.feedback_of(hanoi_free.id, None, 10, 0).await.unwrap();
+        assert_eq!(list.len(), 1);
+        assert!(!list[0].input.content.contains('\0') && list[0].input.content.contains("Đường ngập"), "{:?}", list[0].input.content);
+    })
+    .await;
+}
