@@ -971,6 +971,9 @@ async fn a_password_change_or_reset_revokes_the_users_api_tokens() {
     assert_eq!(me(bearer).await, StatusCode::UNAUTHORIZED, "revoked with the reset");
 }
 
+/// A request of a test: method, path, and a body with its content type.
+type Probe = (Method, String, Option<(&'static str, String)>);
+
 /// Issue 14, defect 8: a NUL in text answered 500 on PostgreSQL (login, unit search, public
 /// feedback…). Now it is removed or refused, on both databases, and nothing fails.
 #[tokio::test]
@@ -979,7 +982,7 @@ async fn a_nul_in_text_is_never_a_server_error() {
         let w = World::with_store(store, AuthConfig::default()).await;
         let json = "application/json";
         let feedback = r#"{"unit": "27988", "category": "Khác", "content": "Đường\u0000 ngập", "name": "A\u0000B", "phone": "0912\u0000345678", "email": "a\u0000@b.vn", "hamlet": "Ấp\u00001"}"#;
-        let cases: Vec<(Method, String, Option<(&str, String)>)> = vec![
+        let cases: Vec<Probe> = vec![
             (Method::POST, "/login".into(), Some((FORM, format!("username=ad%00min&password={}", url_encode(PASSWORD))))),
             (Method::POST, "/api/v1/auth/login".into(), Some((json, r#"{"username": "ad\u0000min", "password": "x"}"#.into()))),
             (Method::GET, "/api/v1/units?q=%00hoa".into(), None),
