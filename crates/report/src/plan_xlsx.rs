@@ -12,11 +12,14 @@ use danvan_domain::text;
 use rust_xlsxwriter::{Color, DataValidation, Format, FormatBorder, Workbook, XlsxError};
 
 pub use crate::xlsx::TemplateError;
-use crate::xlsx::{cell_name, cell_text, formula_cells, open, read_info, write_info, write_text};
+use crate::xlsx::{cell_name, cell_text, open, read_info, read_sheet, write_info, write_text};
 
 const SHEET: &str = "Kế hoạch";
 const FORMAT_TAG: &str = "danvan-plan/1";
 const FIRST_ROW: u32 = 4;
+/// The rows and columns a plan workbook may use: a year's plan is far smaller.
+const MAX_ROWS: u32 = 5_000;
+const MAX_COLS: u32 = 30;
 /// Empty rows offered for new activities.
 const SPARE_ROWS: u32 = 30;
 const HEADERS: [&str; 11] = [
@@ -208,22 +211,20 @@ pub fn read_plan(
         )));
     }
     let known: Vec<i64> = info.get("ids").unwrap_or("").split(';').filter_map(|s| s.parse().ok()).collect();
-    let formulas = formula_cells(&mut book, SHEET).map_err(TemplateError::Broken)?;
+    let range = read_sheet(&mut book, SHEET, MAX_ROWS, MAX_COLS)?;
+    let formulas = range.formula_cells();
     if !formulas.is_empty() {
         return Err(TemplateError::Cells(vec![format!(
             "các ô {} chứa công thức; tệp chỉ nhận giá trị nhập tay",
             formulas.join(", ")
         )]));
     }
-    let range = book
-        .worksheet_range(SHEET)
-        .map_err(|_| TemplateError::Broken("không đọc được nội dung bảng tính".into()))?;
     let mut problems = Vec::new();
     let mut rows = Vec::new();
     let mut seen = Vec::new();
-    let end = range.end().map_or(0, |(r, _)| r);
+    let end = range.last_row().unwrap_or(0);
     for r in FIRST_ROW..=end.max(FIRST_ROW) {
-        let at = |c: u16| range.get_value((r, u32::from(c)));
+        let at = |c: u16| range.get(r, c);
         let mut text = |c: u16| match cell_text(at(c)) {
             Ok(v) => v.unwrap_or_default(),
             Err(()) => {
@@ -398,6 +399,19 @@ mod tests {
             (None, "Đối thoại", Some(d(5, 1)), Some(d(6, 30)))
         );
         assert_eq!(back[2].status, "not_started");
+    }
+
+    /// Issue 14, defect 1: a plan workbook with one cell at XFD1048576 aborted the server.
+    #[test]
+    fn a_cell_far_outside_the_plan_is_refused_without_reading_the_extent() {
+        let x = workbook(vec![row(7, "Hội nghị")]);
+        for sheet in [1, 2] {
+            let hostile = crate::testing::add_far_cell(&x, sheet, "XFD1048576", 1_048_576);
+            match read_plan(&hostile, &def(), "27988", 2018, &STATUSES) {
+                Err(TemplateError::Tampered(m)) => assert!(m.contains("XFD1048576"), "{m}"),
+                other => panic!("sheet {sheet}: {other:?}"),
+            }
+        }
     }
 
     #[test]

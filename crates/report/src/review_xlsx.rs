@@ -17,7 +17,7 @@ use rust_xlsxwriter::{
 };
 
 pub use crate::xlsx::TemplateError;
-use crate::xlsx::{cell_name, cell_text, formula_cells, open, read_info, write_info, write_text, Info};
+use crate::xlsx::{cell_name, cell_text, open, read_info, read_sheet, write_info, write_text, Info};
 
 const MAIN_SHEET: &str = "Rà soát";
 const FORMAT_TAG: &str = "danvan-review-template/1";
@@ -326,7 +326,6 @@ pub fn read_review(
     if !book.sheet_names().iter().any(|n| n == MAIN_SHEET) {
         return Err(TemplateError::Foreign);
     }
-    let unreadable = |_| TemplateError::Broken("không đọc được nội dung bảng tính".into());
     let layout = Layout::parse(&read_info(&mut book, FORMAT_TAG)?)?;
     if layout.scheme != def.code || layout.unit != unit_code || layout.period != period {
         return Err(TemplateError::Misplaced(format!(
@@ -346,15 +345,17 @@ pub fn read_review(
         return Err(TemplateError::Outdated);
     }
 
-    let formulas = formula_cells(&mut book, MAIN_SHEET).map_err(TemplateError::Broken)?;
+    // Within the rows the template wrote (with room for a few added at the end) and its columns.
+    let rows = layout.targets.iter().map(|(_, _, r)| *r).chain(layout.sections).max().unwrap_or(0) + 100;
+    let main = read_sheet(&mut book, MAIN_SHEET, rows, u32::from(COL_NOTE) + 10)?;
+    let formulas = main.formula_cells();
     if !formulas.is_empty() {
         return Err(TemplateError::Cells(vec![format!(
             "các ô {} chứa công thức; mẫu chỉ nhận giá trị nhập tay",
             formulas.join(", ")
         )]));
     }
-    let main = book.worksheet_range(MAIN_SHEET).map_err(unreadable)?;
-    let at = |row: u32, col: u16| main.get_value((row, u32::from(col)));
+    let at = |row: u32, col: u16| main.get(row, col);
     let mut problems = Vec::new();
     let read = |problems: &mut Vec<String>, row: u32, col: u16, code: &str| match cell_text(at(row, col)) {
         Ok(v) => v,

@@ -59,6 +59,28 @@ pub fn edit_cell(xlsx: &[u8], sheet: usize, cell: &str, edit: Edit<'_>) -> Vec<u
     out.finish().expect("finish zip").into_inner()
 }
 
+/// Adds a cell far away — at `cell`, such as "XFD1048576" on row 1048576 — to worksheet `sheet`
+/// (1 for the first), the way a hostile file would: a 2 KB file whose extent is the whole sheet.
+pub fn add_far_cell(xlsx: &[u8], sheet: usize, cell: &str, row: u32) -> Vec<u8> {
+    let part = format!("xl/worksheets/sheet{sheet}.xml");
+    let mut zip = zip::ZipArchive::new(Cursor::new(xlsx)).expect("an xlsx file");
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).expect("a part");
+        let name = file.name().expect("a part name").to_string();
+        let mut content = Vec::new();
+        file.read_to_end(&mut content).expect("readable part");
+        if name == part {
+            let xml = String::from_utf8(content).expect("utf-8 xml");
+            let far = format!("<row r=\"{row}\"><c r=\"{cell}\"><v>1</v></c></row></sheetData>");
+            content = xml.replacen("</sheetData>", &far, 1).into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default()).expect("start part");
+        out.write_all(&content).expect("write part");
+    }
+    out.finish().expect("finish zip").into_inner()
+}
+
 /// The name of the cell in column `col` ('A' to 'G') on the row of target `code` in a review
 /// template, found the way a person finds it: by the code in column A.
 pub fn target_cell(xlsx: &[u8], code: &str, col: char) -> String {

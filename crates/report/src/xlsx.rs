@@ -113,6 +113,68 @@ impl Info {
     }
 }
 
+/// The most cells a sheet of ours may hold, whatever its rows and columns.
+const MAX_CELLS: usize = 100_000;
+
+/// A sheet read cell by cell into a sparse map. A dense range over the extent a file claims is
+/// never built: a 2 KB file with cells A1 and XFD1048576 would need half a terabyte. A cell
+/// beyond `max_rows` × `max_cols`, or more than [`MAX_CELLS`] cells, refuses the file.
+pub struct Sheet {
+    cells: std::collections::HashMap<(u32, u32), Data>,
+    formulas: Vec<(u32, u32)>,
+    last_row: Option<u32>,
+}
+
+impl Sheet {
+    pub fn get(&self, row: u32, col: u16) -> Option<&Data> {
+        self.cells.get(&(row, u32::from(col)))
+    }
+
+    /// The last row that holds a cell.
+    pub fn last_row(&self) -> Option<u32> {
+        self.last_row
+    }
+
+    /// The cells that hold formulas, by name, in sheet order.
+    pub fn formula_cells(&self) -> Vec<String> {
+        let mut at = self.formulas.clone();
+        at.sort();
+        at.into_iter().map(|(r, c)| cell_name(r, c as u16)).collect()
+    }
+}
+
+/// Reads a sheet of an uploaded workbook within bounds (see [`Sheet`]).
+pub fn read_sheet<R: std::io::Read + std::io::Seek>(
+    book: &mut Xlsx<R>,
+    name: &str,
+    max_rows: u32,
+    max_cols: u32,
+) -> Result<Sheet, TemplateError> {
+    let unreadable = || TemplateError::Broken("không đọc được nội dung bảng tính".into());
+    let mut reader = book.worksheet_cells_reader(name).map_err(|_| unreadable())?;
+    let mut sheet = Sheet { cells: Default::default(), formulas: Vec::new(), last_row: None };
+    while let Some(cell) = reader.next_cell_with_formula().map_err(|_| unreadable())? {
+        let (row, col) = cell.pos;
+        if row >= max_rows || col >= max_cols || sheet.cells.len() >= MAX_CELLS {
+            return Err(TemplateError::Tampered(format!(
+                "trang tính \"{name}\" có ô {} nằm ngoài vùng của mẫu ({} dòng × {} cột)",
+                cell_name(row.min(1_048_575), col.min(16_383) as u16),
+                max_rows,
+                max_cols
+            )));
+        }
+        if cell.formula.as_deref().is_some_and(|f| !f.trim().is_empty()) {
+            sheet.formulas.push((row, col));
+        }
+        let value = Data::from(cell.value);
+        if value != Data::Empty {
+            sheet.last_row = sheet.last_row.max(Some(row));
+            sheet.cells.insert((row, col), value);
+        }
+    }
+    Ok(sheet)
+}
+
 /// Reads the hidden sheet: `Foreign` without it or with another format tag, `Tampered` when
 /// its checksum does not match.
 pub fn read_info<R: std::io::Read + std::io::Seek>(
@@ -122,14 +184,12 @@ pub fn read_info<R: std::io::Read + std::io::Seek>(
     if !book.sheet_names().iter().any(|n| n == INFO_SHEET) {
         return Err(TemplateError::Foreign);
     }
-    let range = book
-        .worksheet_range(INFO_SHEET)
-        .map_err(|_| TemplateError::Broken("không đọc được nội dung bảng tính".into()))?;
+    let sheet = read_sheet(book, INFO_SHEET, 1_000, 2)?;
     let mut lines = Vec::new();
     let mut sum = None;
-    for row in range.rows() {
-        let key = row.first().map(|d| d.to_string()).unwrap_or_default();
-        let value = row.get(1).map(|d| d.to_string()).unwrap_or_default();
+    for row in 0..=sheet.last_row().unwrap_or(0) {
+        let text = |col: u16| sheet.get(row, col).map(|d| d.to_string()).unwrap_or_default();
+        let (key, value) = (text(0), text(1));
         if key == "checksum" {
             sum = Some(value);
         } else if !key.is_empty() {
@@ -188,20 +248,6 @@ pub fn cell_text(data: Option<&Data>) -> Result<Option<String>, ()> {
             return Err(())
         }
     })
-}
-
-/// The cells of a sheet that hold formulas, by name.
-pub fn formula_cells<R: std::io::Read + std::io::Seek>(
-    book: &mut Xlsx<R>,
-    sheet: &str,
-) -> Result<Vec<String>, String> {
-    let formulas = book.worksheet_formula(sheet).map_err(|_| "không đọc được trang tính".to_string())?;
-    let start = formulas.start().unwrap_or((0, 0));
-    Ok(formulas
-        .used_cells()
-        .filter(|(_, _, f)| !f.trim().is_empty())
-        .map(|(r, c, _)| cell_name(start.0 + r as u32, (start.1 + c as u32) as u16))
-        .collect())
 }
 
 #[cfg(test)]

@@ -243,9 +243,17 @@ pub async fn upload(
     let Some((_, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return refuse(page, vec![lang.t("import-missing")]);
     };
+    // Parsed off the async workers: a hostile workbook must not stall the server.
     let labels = statuses(lang);
-    let pairs: [(&str, &str); 4] = std::array::from_fn(|i| (labels[i].0, labels[i].1.as_str()));
-    let rows = match read_plan(&bytes, &scheme.def, &unit.code, year, &pairs) {
+    let (def, code) = (scheme.def.clone(), unit.code.clone());
+    let read = tokio::task::spawn_blocking(move || {
+        let pairs: [(&str, &str); 4] = std::array::from_fn(|i| (labels[i].0, labels[i].1.as_str()));
+        read_plan(&bytes, &def, &code, year, &pairs)
+    })
+    .await
+    .map_err(|e| WebError::Internal(Box::new(e)))
+    .in_lang(lang)?;
+    let rows = match read {
         Ok(r) => r,
         Err(e) => return refuse(page, vec![e.to_string()]),
     };

@@ -186,7 +186,13 @@ pub async fn upload(
     let Some((_, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return refuse(page, vec![lang.t("import-missing")]);
     };
-    let filled = match read_review(&bytes, &scheme.def, &unit.code, &key) {
+    // Parsed off the async workers: a hostile workbook must not stall the server.
+    let (def, code, period) = (scheme.def.clone(), unit.code.clone(), key.clone());
+    let read = tokio::task::spawn_blocking(move || read_review(&bytes, &def, &code, &period))
+        .await
+        .map_err(|e| WebError::Internal(Box::new(e)))
+        .in_lang(lang)?;
+    let filled = match read {
         Ok(f) => f,
         Err(e) => return refuse(page, vec![e.to_string()]),
     };

@@ -1568,3 +1568,34 @@ async fn every_main_page_with_its_css_and_js_weighs_under_60_kb_compressed() {
     }
     println!("{}", report.join("\n"));
 }
+
+/// Issue 14, defect 1: a small template with one more cell at XFD1048576, uploaded as a review
+/// or a plan, aborted the server. It is refused with the cell named, and the server answers on.
+#[tokio::test]
+async fn a_workbook_with_a_far_away_cell_is_refused_and_the_server_lives() {
+    use danvan_report::testing::add_far_cell;
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        for (sheet, name) in [
+            ("/schemes/LA-KDV-2017-2020/units/27931/reviews/2018/xlsx", "ra-soat.xlsx"),
+            ("/schemes/LA-KDV-2017-2020/units/27931/plan/2018/xlsx", "ke-hoach.xlsx"),
+        ] {
+            let (s, _, template) = w.send("haunghia", Method::GET, sheet, None).await;
+            assert_eq!(s, StatusCode::OK);
+            for part in [1, 2] {
+                let hostile = add_far_cell(&template, part, "XFD1048576", 1_048_576);
+                let (s, _, body) = w.multipart("haunghia", sheet, &[], name, &hostile).await;
+                let html = String::from_utf8(body).unwrap();
+                assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{sheet} part {part}: {html}");
+                assert!(html.contains("XFD1048576"), "{html}");
+            }
+        }
+        let (s, _, _) =
+            w.send("haunghia", Method::GET, "/schemes/LA-KDV-2017-2020/units/27931/reviews/2018", None).await;
+        assert_eq!(s, StatusCode::OK, "the server answers on");
+        let scheme = w.store.scheme("LA-KDV-2017-2020").await.unwrap().unwrap();
+        let unit = w.store.unit_by_code("27931", None).await.unwrap().unwrap();
+        assert!(w.store.review(scheme.id, unit.id, "2018").await.unwrap().is_none(), "nothing saved");
+    })
+    .await;
+}

@@ -4,7 +4,7 @@ use danvan_domain::scheme::{parse_scheme, SchemeDef};
 use danvan_domain::value::{Milli, RawValue, Value};
 
 use super::*;
-use crate::testing::{edit_cell, Edit};
+use crate::testing::{add_far_cell, edit_cell, Edit};
 
 const SAMPLE: &str = include_str!("../../../../data/schemes/long-an-2017-2020.sample.toml");
 
@@ -164,4 +164,24 @@ fn the_template_is_protected_and_formula_free() {
     let mut book = String::new();
     std::io::Read::read_to_string(&mut zip.by_name("xl/workbook.xml").unwrap(), &mut book).unwrap();
     assert!(book.contains("state=\"veryHidden\""), "the info sheet is very hidden");
+}
+
+/// Issue 14, defect 1: a 2 KB template with one more cell at XFD1048576 made the reader build a
+/// dense range over the whole sheet and the server abort (549,755,813,888 bytes). Every sheet is
+/// now read cell by cell within the template's bounds, and such a file is refused.
+#[test]
+fn a_cell_far_outside_the_template_is_refused_without_reading_the_extent() {
+    let def = scheme();
+    let clean = template(&def, BTreeMap::new());
+    for sheet in [1, 2] {
+        let hostile = add_far_cell(&clean, sheet, "XFD1048576", 1_048_576);
+        assert!(hostile.len() < clean.len() + 1024, "a small file");
+        match read_review(&hostile, &def, "27931", "2018") {
+            Err(TemplateError::Tampered(m)) => assert!(m.contains("XFD1048576"), "{m}"),
+            other => panic!("sheet {sheet}: {other:?}"),
+        }
+    }
+    // A few rows past the template, within bounds, are no problem.
+    let near = add_far_cell(&clean, 1, "H90", 90);
+    assert!(read_review(&near, &def, "27931", "2018").is_ok());
 }
