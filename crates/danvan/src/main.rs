@@ -392,6 +392,10 @@ async fn serve(store: Store, global: &Settings) -> anyhow::Result<()> {
 }
 
 async fn demo(global: &Settings) -> anyhow::Result<()> {
+    // Learn that the address is free before anything is wiped.
+    drop(std::net::TcpListener::bind(global.bind).with_context(|| {
+        format!("không lắng nghe được trên {}; bản trình diễn chưa xóa hay tạo gì", global.bind)
+    })?);
     // An explicit database (--database-url, DANVAN_DATABASE_URL or the config file) is used as
     // it is, and must be empty; otherwise a fresh demo.db in the data folder.
     let store = match &global.database_url {

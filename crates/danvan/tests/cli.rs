@@ -536,3 +536,24 @@ async fn the_demo_fills_the_database_it_is_given() {
     assert!(!again.status.success());
     assert!(stderr(&again).contains("đã có dữ liệu"), "{}", stderr(&again));
 }
+
+/// Issue 14, item 12: `demo` wiped `demo.db` before learning that its port was taken.
+#[test]
+fn the_demo_wipes_nothing_when_its_port_is_taken() {
+    let dir = tempfile_dir();
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("demo.db"), b"what was there").unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = Command::new(env!("CARGO_BIN_EXE_danvan"))
+        .args(["demo", "--bind", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(&data)
+        .env_remove("DANVAN_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("không lắng nghe được"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(data.join("demo.db")).unwrap(), b"what was there");
+}

@@ -246,7 +246,8 @@ pub struct MeetingInput {
     pub chair: String,
     #[serde(default)]
     pub content: String,
-    #[serde(default)]
+    /// As given (one per line); once stored, a meeting's conclusions are records of their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conclusions: Vec<String>,
     #[serde(default)]
     pub attendance: Vec<Attendance>,

@@ -187,6 +187,19 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the database takes writes: a write in a transaction that is rolled back (a
+    /// read-only or locked-out database fails here while `ping` still answers).
+    pub async fn ready(&self) -> Result<()> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO change_counters (name, n) VALUES ('ready-check', 0) ON CONFLICT (name) DO NOTHING")
+                .execute(&mut *tx)
+                .await?;
+            tx.rollback().await?;
+        });
+        Ok(())
+    }
+
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await)
     }

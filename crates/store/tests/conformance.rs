@@ -52,6 +52,7 @@ async fn migrations_are_applied_once() {
     on_each_backend(|store| async move {
         assert_eq!(store.migrate().await.unwrap(), 0, "a second run applies nothing");
         store.ping().await.unwrap();
+        store.ready().await.unwrap();
         assert!(matches!(store.kind(), BackendKind::Sqlite | BackendKind::Postgres));
     })
     .await;

@@ -764,10 +764,26 @@ pub async fn unit_history(
 pub async fn scheme_history(
     State(state): State<AppState>,
     ctx: PageCtx,
+    me: CurrentUser,
     Path(code): Path<String>,
 ) -> Result<HistoryPage, PageError> {
     let lang = ctx.lang;
     let scheme = crate::pages::find_scheme(&state, &code).await.in_lang(lang)?;
+    // Only users whose scope meets the scheme's subtree (or went into it) see its history.
+    let sees = match (me.user.role, me.user.scope_unit_id) {
+        (Role::Admin, _) => true,
+        (_, Some(scope)) => {
+            let root = scheme.root_unit_id;
+            scope == root
+                || state.store.is_within(scope, root).await.in_lang(lang)?
+                || state.store.is_within(root, scope).await.in_lang(lang)?
+                || state.store.is_predecessor_of(root, scope).await.in_lang(lang)?
+        }
+        (_, None) => false,
+    };
+    if !sees {
+        return Err(WebError::Forbidden("đề án này không thuộc phạm vi của bạn".into())).in_lang(lang);
+    }
     let events = state.store.entity_history("scheme", &scheme.id.to_string()).await.in_lang(lang)?;
     Ok(HistoryPage {
         layout: Layout::new(&ctx, &lang.t("history-title"), &format!("/schemes/{code}/history")),

@@ -403,8 +403,10 @@ pub struct MeetingJson {
     pub conclusions: Vec<danvan_store::Conclusion>,
 }
 
+/// The stored conclusions (with their ids) stand for the ones given: the key appears once.
 fn meeting_json(m: Meeting) -> MeetingJson {
-    MeetingJson { id: m.id, input: m.input, conclusions: m.conclusions }
+    let input = MeetingInput { conclusions: Vec::new(), ..m.input };
+    MeetingJson { id: m.id, input, conclusions: m.conclusions }
 }
 
 fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {

@@ -154,6 +154,7 @@ fn routes(state: AppState) -> Routes {
         .get("/schemes/{code}", Public, pages::scheme)
         .get("/lang/{code}", Public, pages::switch_lang)
         .get("/healthz", Public, pages::healthz)
+        .get("/readyz", Public, pages::readyz)
         .get("/static/style.css", Public, pages::stylesheet)
         .get("/static/app.js", Public, pages::script)
         .get("/login", Public, account::login_form)

@@ -637,6 +637,18 @@ pub async fn switch_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -
     ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
 }
 
+/// Ready to serve: the database takes writes (`/healthz` only says the process answers and the
+/// database reads).
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ready().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness check failed");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database does not take writes").into_response()
+        }
+    }
+}
+
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => "ok".into_response(),

@@ -402,6 +402,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET", "/schemes/{code}", "*", "*", "*"),
     ("GET", "/lang/{code}", "*", "*", "*"),
     ("GET", "/healthz", "*", "*", "*"),
+    ("GET", "/readyz", "*", "*", "*"),
     ("GET", "/static/style.css", "*", "*", "*"),
     ("GET", "/static/app.js", "*", "*", "*"),
     ("GET", "/login", "*", "*", "*"),
@@ -1011,4 +1012,19 @@ async fn a_nul_in_text_is_never_a_server_error() {
         assert!(!list[0].input.content.contains('\0') && list[0].input.content.contains("Đường ngập"), "{:?}", list[0].input.content);
     })
     .await;
+}
+
+/// Issue 14, item 12: a scheme's history was visible to users of other provinces.
+#[tokio::test]
+async fn a_schemes_history_is_for_the_users_of_its_units() {
+    let w = World::new().await;
+    for (who, expected) in
+        [("hanoi", StatusCode::FORBIDDEN), ("commune", StatusCode::OK), ("admin", StatusCode::OK)]
+    {
+        let cookie = w.session(who).await;
+        let a =
+            send(&w.app, Method::GET, "/schemes/LA-KDV-2017-2020/history", Some(&cookie), None, &[]).await;
+        assert_eq!(a.status, expected, "{who}");
+        assert!(!a.body.contains("Unknown localization key"), "{who}");
+    }
 }

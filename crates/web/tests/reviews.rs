@@ -1204,6 +1204,10 @@ async fn hamlets_meetings_and_conclusions_feed_the_computed_targets_of_a_review(
         // A conclusion becomes an activity of the 2018 plan in one step, once.
         let (_, m) = w.call("huuthanh", Method::GET, &format!("/api/v1/units/27988/meetings/{meeting_id}"), None).await;
         let first = m["conclusions"][0]["id"].as_i64().unwrap();
+        // Issue 14, item 12: the key appeared twice (the given lines, then the records).
+        let path = format!("/api/v1/units/27988/meetings/{meeting_id}");
+        let (_, _, raw) = w.send("huuthanh", Method::GET, &path, None).await;
+        assert_eq!(String::from_utf8(raw).unwrap().matches("\"conclusions\":").count(), 1);
         let make = [("scheme", "LA-KDV-2017-2020"), ("lead_org", "UBMTTQ"), ("responsible", ""), ("due", "2018-06-30")];
         let url = format!("/units/27988/meetings/{meeting_id}/conclusions/{first}/activity");
         let (s, headers, _) = w.send("huuthanh", Method::POST, &url, Some((FORM, form(&make)))).await;

@@ -548,3 +548,25 @@ users-moved = The account was moved to the successor unit.
 users-no-successor = no single successor unit; change the scope by hand
 scheme-ended-badge = Ended · history
 password-change-note = Changing your password ends all your sessions and revokes all your API tokens.
+
+# Audit: every action and entity the store records
+action-end = End
+action-note = Progress note
+action-sample = Sample data loaded
+action-status = Status change
+action-assign = Assign
+action-answer = Answer
+action-close = Close
+entity-activity = Activity
+entity-activity_file = Activity file
+entity-feedback = Citizen feedback
+entity-hamlet = Hamlet
+entity-meeting = Meeting
+entity-member = Bloc member
+entity-organisation = Member organisation
+entity-plan = Plan
+entity-province_settings = Province settings
+entity-roadmap = Roadmap
+entity-staffing_decision = Staffing decision
+entity-succession = Reorganisation link
+action-revise = Revise

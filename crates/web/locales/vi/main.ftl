@@ -548,3 +548,25 @@ users-moved = Đã chuyển tài khoản sang đơn vị kế thừa.
 users-no-successor = không có một đơn vị kế thừa duy nhất; sửa phạm vi bằng tay
 scheme-ended-badge = Đã kết thúc · lịch sử
 password-change-note = Đổi mật khẩu sẽ kết thúc mọi phiên đăng nhập và thu hồi mọi mã truy cập API của bạn.
+
+# Audit: every action and entity the store records
+action-end = Kết thúc
+action-note = Ghi tiến độ
+action-sample = Nạp dữ liệu mẫu
+action-status = Đổi trạng thái
+action-assign = Giao xử lý
+action-answer = Trả lời
+action-close = Đóng
+entity-activity = Hoạt động
+entity-activity_file = Tệp của hoạt động
+entity-feedback = Ý kiến, kiến nghị
+entity-hamlet = Ấp, khu phố
+entity-meeting = Cuộc họp
+entity-member = Thành viên khối
+entity-organisation = Tổ chức thành viên
+entity-plan = Kế hoạch
+entity-province_settings = Thiết lập của tỉnh
+entity-roadmap = Lộ trình
+entity-staffing_decision = Quyết định kiện toàn
+entity-succession = Liên kết sắp xếp đơn vị
+action-revise = Sửa đổi
