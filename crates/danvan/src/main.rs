@@ -67,6 +67,10 @@ struct Global {
     /// Send the session cookie only over HTTPS (set when served behind TLS).
     #[arg(long, global = true, env = "DANVAN_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// The address users reach the server at, behind a reverse proxy (e.g.
+    /// https://danvan.tayninh.gov.vn): browsers' forms are accepted from that origin only.
+    #[arg(long, global = true, env = "DANVAN_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 /// The settings in force, once every layer is applied.
@@ -76,6 +80,7 @@ struct Settings {
     bind: SocketAddr,
     log_format: String,
     secure_cookies: bool,
+    public_url: Option<url::Url>,
 }
 
 impl Settings {
@@ -105,6 +110,12 @@ impl Settings {
             bind,
             log_format,
             secure_cookies: g.secure_cookies || file.secure_cookies,
+            public_url: g
+                .public_url
+                .clone()
+                .or(file.public_url)
+                .map(|u| danvan_web::auth::parse_public_url(&u).map_err(anyhow::Error::msg))
+                .transpose()?,
         })
     }
 
@@ -126,6 +137,7 @@ struct ConfigFile {
     bind: Option<String>,
     log_format: Option<String>,
     secure_cookies: bool,
+    public_url: Option<String>,
 }
 
 impl ConfigFile {
@@ -151,8 +163,9 @@ impl ConfigFile {
                 "database_url" => out.database_url = Some(value),
                 "bind" => out.bind = Some(value),
                 "log_format" => out.log_format = Some(value),
+                "public_url" => out.public_url = Some(value),
                 other => bail!(
-                    "{}: khóa \"{other}\" không được biết (data_dir, database_url, bind, log_format, secure_cookies)",
+                    "{}: khóa \"{other}\" không được biết (data_dir, database_url, bind, log_format, secure_cookies, public_url)",
                     out.path
                 ),
             }
@@ -380,7 +393,11 @@ async fn serve(store: Store, global: &Settings) -> anyhow::Result<()> {
              danvan user add --username admin --role admin --password-stdin"
         );
     }
-    let auth = AuthConfig { secure_cookies: global.secure_cookies, ..AuthConfig::default() };
+    let auth = AuthConfig {
+        secure_cookies: global.secure_cookies,
+        public_url: global.public_url.clone(),
+        ..AuthConfig::default()
+    };
     let files = global.data_dir.join("files");
     let app = App::build(&Config { bind, auth, files }, store)
         .await

@@ -557,3 +557,20 @@ fn the_demo_wipes_nothing_when_its_port_is_taken() {
     assert!(stderr(&out).contains("không lắng nghe được"), "{}", stderr(&out));
     assert_eq!(std::fs::read(data.join("demo.db")).unwrap(), b"what was there");
 }
+
+/// `public_url` (flag, DANVAN_PUBLIC_URL or config file) must be a full http(s) address.
+#[test]
+fn a_public_url_that_is_not_an_address_is_refused() {
+    let dir = tempfile_dir();
+    let out = danvan(&sqlite_url(&dir), &["--public-url", "danvan.example.vn", "migrate"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("public_url \"danvan.example.vn\" phải là một địa chỉ đầy đủ"),
+        "{}",
+        stderr(&out)
+    );
+    let config = dir.join("danvan.toml");
+    std::fs::write(&config, "public_url = \"https://danvan.example.vn\"\n").unwrap();
+    let out = danvan(&sqlite_url(&dir), &["--config", config.to_str().unwrap(), "migrate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

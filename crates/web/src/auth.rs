@@ -36,11 +36,29 @@ pub struct AuthConfig {
     pub absolute: Duration,
     /// Send the session cookie only over HTTPS.
     pub secure_cookies: bool,
+    /// The address users reach the server at (behind a reverse proxy, the proxy's): when set,
+    /// a state-changing request's `Origin` must be exactly its scheme, host and port.
+    pub public_url: Option<url::Url>,
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        Self { idle: Duration::hours(4), absolute: Duration::days(7), secure_cookies: false }
+        Self {
+            idle: Duration::hours(4),
+            absolute: Duration::days(7),
+            secure_cookies: false,
+            public_url: None,
+        }
+    }
+}
+
+/// Reads a `public_url` setting: an absolute http(s) address.
+pub fn parse_public_url(raw: &str) -> Result<url::Url, String> {
+    match url::Url::parse(raw.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(u),
+        _ => Err(format!(
+            "public_url \"{raw}\" phải là một địa chỉ đầy đủ, ví dụ https://danvan.tayninh.gov.vn"
+        )),
     }
 }
 
@@ -456,9 +474,11 @@ pub async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Resp
 }
 
 /// Refuses state-changing requests sent by another site: `Sec-Fetch-Site` must be same-origin
-/// (or absent), and `Origin`, when sent, must be this host. Requests from non-browser clients
-/// carry neither header and pass.
-pub async fn csrf(req: Request, next: Next) -> Response {
+/// (or absent), and `Origin`, when sent, must be this site — the scheme, host and port of
+/// `public_url` when it is set (behind a reverse proxy the `Host` the server sees is not the
+/// one the browser used), else the request's own `Host`. Requests from non-browser clients carry
+/// neither header and pass.
+pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
     if safe {
         return next.run(req).await;
@@ -470,6 +490,10 @@ pub async fn csrf(req: Request, next: Next) -> Response {
     };
     let origin_ok = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         None => true,
+        Some(origin) if state.auth.public_url.is_some() => {
+            let public = state.auth.public_url.as_ref().map(url::Url::origin);
+            url::Url::parse(origin).is_ok_and(|o| Some(o.origin()) == public)
+        }
         Some(origin) => {
             let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
             url::Url::parse(origin)

@@ -450,8 +450,8 @@ pub fn router(state: AppState) -> Router {
     app.merge(docs)
         .fallback(pages::not_found)
         .with_state(state.clone())
-        .layer(axum::middleware::from_fn_with_state(state, auth::authenticate))
-        .layer(axum::middleware::from_fn(auth::csrf))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(axum::middleware::from_fn_with_state(state, auth::csrf))
         .layer(CatchPanicLayer::custom(|_| {
             error::WebError::Internal("handler panicked".into()).page(i18n::Lang::Vi)
         }))

@@ -1028,3 +1028,42 @@ async fn a_schemes_history_is_for_the_users_of_its_units() {
         assert!(!a.body.contains("Unknown localization key"), "{who}");
     }
 }
+
+/// Issue 14, defect 10: behind a reverse proxy the server sees the proxy's `Host`, so every
+/// browser POST was refused. With `public_url` set, `Origin` must be its scheme, host and port.
+#[tokio::test]
+async fn behind_a_proxy_forms_are_accepted_from_the_public_url_only() {
+    let login = format!("username=commune&password={}", url_encode(PASSWORD));
+    let post = |app: Router, origin: &'static str| {
+        let login = login.clone();
+        async move {
+            send(
+                &app,
+                Method::POST,
+                "/login",
+                None,
+                Some((FORM, &login)),
+                &[("origin", origin), ("host", "127.0.0.1:8080")],
+            )
+            .await
+            .status
+        }
+    };
+    let public = danvan_web::auth::parse_public_url("https://danvan.example.vn").unwrap();
+    let proxied = World::with_auth(AuthConfig { public_url: Some(public), ..AuthConfig::default() }).await;
+    assert_eq!(post(proxied.app.clone(), "https://danvan.example.vn").await, StatusCode::SEE_OTHER);
+    for other in [
+        "http://danvan.example.vn",
+        "https://danvan.example.vn:8443",
+        "https://evil.example",
+        "http://127.0.0.1:8080",
+    ] {
+        assert_eq!(post(proxied.app.clone(), other).await, StatusCode::FORBIDDEN, "{other}");
+    }
+    // Without it, the request's own Host decides (which is why a proxy needs the setting).
+    let direct = World::new().await;
+    assert_eq!(post(direct.app.clone(), "http://127.0.0.1:8080").await, StatusCode::SEE_OTHER);
+    assert_eq!(post(direct.app.clone(), "https://danvan.example.vn").await, StatusCode::FORBIDDEN);
+    assert!(danvan_web::auth::parse_public_url("danvan.example.vn").is_err());
+    assert!(danvan_web::auth::parse_public_url("ftp://danvan.example.vn").is_err());
+}
