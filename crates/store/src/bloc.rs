@@ -6,6 +6,7 @@ use danvan_domain::bloc::{BlocRole, MemberInput};
 use serde::Serialize;
 
 use crate::audit::{write_audit, Actor, NewEvent};
+use crate::WritePool;
 use crate::{on_unique, with_pool, Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -98,7 +99,7 @@ impl Store {
         }
         let now = Utc::now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO organisations (province_id, name, position) VALUES ($1, $2, 100) RETURNING id",
             )
@@ -124,7 +125,7 @@ impl Store {
     ) -> Result<Decision> {
         let now = Utc::now();
         let id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO staffing_decisions (unit_id, number, decided_on, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
             )
@@ -174,7 +175,7 @@ impl Store {
         self.decision_of_unit(unit_id, decision_id).await?;
         let now = Utc::now();
         let id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO members (unit_id, full_name, position, organisation, role, phone, trained, trained_on, from_date, \
                  decision_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
@@ -233,7 +234,7 @@ impl Store {
         self.decision_of_unit(before.unit_id, decision_id).await?;
         let now = Utc::now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE members SET to_date = $1, end_reason = $2, end_decision_id = $3, updated_at = $4 WHERE id = $5")
                 .bind(to)
                 .bind(reason)

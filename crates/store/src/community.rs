@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::audit::{write_audit, Actor, NewEvent};
 use crate::plans::json_list;
+use crate::WritePool;
 use crate::{on_unique, with_pool, Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -223,7 +224,7 @@ impl Store {
         let before = self.feedback_answer_days(Some(province_id)).await?;
         let now = Utc::now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO province_settings (province_id, feedback_answer_days) VALUES ($1, $2) \
                  ON CONFLICT (province_id) DO UPDATE SET feedback_answer_days = $2",
@@ -279,7 +280,7 @@ impl Store {
         }
         let now = Utc::now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut events = Vec::new();
             for h in list {
                 let (leader, deputies, members, decision, formed) = team_columns(&h.team);
@@ -316,7 +317,7 @@ impl Store {
         let now = Utc::now();
         let (leader, deputies, members, decision, formed) = team_columns(&input.team);
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE hamlets SET name = $1, kind = $2, team_leader = $3, team_deputies = $4, team_members = $5, \
                  team_decision = $6, team_formed_on = $7, updated_at = $8 WHERE id = $9",
@@ -346,7 +347,7 @@ impl Store {
     pub async fn add_meeting(&self, actor: &Actor, unit_id: i64, input: &MeetingInput) -> Result<Meeting> {
         let now = Utc::now();
         let id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO meetings (unit_id, kind, held_on, place, chair, content, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
@@ -491,7 +492,7 @@ impl Store {
         let now = received_at;
         let due = danvan_domain::feedback::due_on(now.with_timezone(&VIETNAM).date_naive(), answer_days);
         let id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO feedback (unit_id, code, name, phone, email, hamlet, category, content, status, received_at, \
                  due_on, address_hash, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'received', $9, $10, $11, $9) RETURNING id",
@@ -619,7 +620,7 @@ impl Store {
             }
         };
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(
                 "UPDATE feedback SET status = $1, organisation = $2, answer = $3, answered_at = $4, closed_at = $5, \
                  version = version + 1, updated_at = $6 WHERE id = $7 AND version = $8",

@@ -97,6 +97,29 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`): a deferred transaction that reads and then writes must upgrade its lock, and
+/// when another connection writes meanwhile SQLite answers "database is locked" at once instead
+/// of waiting out the busy timeout. PostgreSQL's plain `BEGIN` needs no such care.
+pub(crate) trait WritePool {
+    type Db: sqlx::Database;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, Self::Db>>;
+}
+
+impl WritePool for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl WritePool for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.begin().await
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
@@ -191,7 +214,7 @@ impl Store {
     /// read-only or locked-out database fails here while `ping` still answers).
     pub async fn ready(&self) -> Result<()> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO change_counters (name, n) VALUES ('ready-check', 0) ON CONFLICT (name) DO NOTHING")
                 .execute(&mut *tx)
                 .await?;

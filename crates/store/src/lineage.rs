@@ -9,6 +9,7 @@ use danvan_domain::units::{Unit, UnitLevel};
 
 use crate::audit::{write_audit, Actor, NewEvent};
 use crate::units::{to_units, UnitRow, UNIT_COLUMNS};
+use crate::WritePool;
 use crate::{with_pool, ImportSummary, Result, Store, StoreError};
 
 /// A unit on the other side of a succession, with how and when.
@@ -153,7 +154,7 @@ impl Store {
         let mut summary = ImportSummary::default();
         let now = chrono::Utc::now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let existing: Vec<LinkRow> = sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM unit_successions"))
                 .fetch_all(&mut *tx)
                 .await?;

@@ -6,6 +6,7 @@ use danvan_domain::plan::{next_year, ActivityInput, ActivityStatus};
 use serde::Serialize;
 
 use crate::audit::{write_audit, Actor, NewEvent};
+use crate::WritePool;
 use crate::{with_pool, Result, Store, StoreError};
 
 /// Inserts an activity in a transaction of either backend; the new id.
@@ -208,7 +209,7 @@ impl Store {
     ) -> Result<Activity> {
         let now = Utc::now();
         let id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id = insert_activity!(tx, scheme_id, unit_id, year, input, ActivityStatus::NotStarted, now);
             let event = NewEvent::new("create", "activity", id).unit(Some(unit_id)).after(input);
             write_audit!(tx, actor, now, &[event]);
@@ -231,7 +232,7 @@ impl Store {
     ) -> Result<Activity> {
         let now = Utc::now();
         let id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let linked: Option<Option<i64>> = sqlx::query_scalar(
                 "SELECT c.activity_id FROM meeting_conclusions c JOIN meetings m ON m.id = c.meeting_id                  WHERE c.id = $1 AND m.unit_id = $2",
             )
@@ -283,7 +284,7 @@ impl Store {
         }
         let now = Utc::now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(
                 "UPDATE activities SET title = $1, description = $2, targets = $3, lead_org = $4, supporting_orgs = $5, \
                  responsible = $6, start_date = $7, due_date = $8, version = version + 1, updated_at = $9 \
@@ -336,7 +337,7 @@ impl Store {
         let reason = (status == ActivityStatus::Cancelled).then_some(reason).flatten();
         let now = Utc::now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(
                 "UPDATE activities SET status = $1, cancel_reason = $2, version = version + 1, updated_at = $3 \
                  WHERE id = $4 AND version = $5",
@@ -371,7 +372,7 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("không có hoạt động #{id}")))?;
         let now = Utc::now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM activity_notes WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM activity_files WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
             sqlx::query("UPDATE meeting_conclusions SET activity_id = NULL WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
@@ -397,7 +398,7 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("không có hoạt động #{id}")))?;
         let now = Utc::now();
         let note_id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let note_id: i64 = sqlx::query_scalar(
                 "INSERT INTO activity_notes (activity_id, on_date, text, created_at, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
@@ -465,7 +466,7 @@ impl Store {
         }
         let now = Utc::now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut events = Vec::new();
             for a in &open {
                 let mut input = a.input.clone();
@@ -525,7 +526,7 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("không có hoạt động #{activity_id}")))?;
         let now = Utc::now();
         let id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let used: Option<i64> = sqlx::query_scalar("SELECT CAST(SUM(size) AS BIGINT) FROM activity_files WHERE activity_id = $1")
                 .bind(activity_id)
                 .fetch_one(&mut *tx)
@@ -589,7 +590,7 @@ impl Store {
         let unit_id = self.activity(f.activity_id).await?.map(|a| a.unit_id);
         let now = Utc::now();
         let shared = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM activity_files WHERE id = $1").bind(id).execute(&mut *tx).await?;
             let others: i64 = sqlx::query_scalar(
                 crate::FILE_USERS,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{write_audit, Actor, NewEvent};
 use crate::workflow::{Doc, Step};
+use crate::WritePool;
 use crate::{on_unique, with_pool, Result, Store, StoreError};
 
 /// The narrative sections of a review report.
@@ -222,7 +223,7 @@ impl Store {
         let narrative =
             serde_json::to_string(&Narrative::default()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO reviews (scheme_id, unit_id, period, state, version, narrative, late, created_at, updated_at) \
                  VALUES ($1, $2, $3, 'draft', 1, $4, $5, $6, $6) RETURNING id",
@@ -274,7 +275,7 @@ impl Store {
         let narrative_json =
             serde_json::to_string(narrative).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let ids: Vec<(i64, String)> = sqlx::query_as("SELECT id, code FROM targets WHERE scheme_id = $1")
                 .bind(before.scheme_id)
                 .fetch_all(&mut *tx)
@@ -608,7 +609,7 @@ impl Store {
                 review.values.into_iter().filter_map(|(code, e)| Some((code, e.value?))).collect();
             let met = met_marks(&schemes[scheme_id].def.targets, &values);
             with_pool!(self, pool => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 sqlx::query("UPDATE reviews SET met = $1 WHERE id = $2 AND state = 'approved'")
                     .bind(&met)
                     .bind(id)
@@ -697,7 +698,7 @@ impl Store {
         }
         let now = Utc::now();
         let id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let known: Option<i64> = sqlx::query_scalar("SELECT id FROM targets WHERE scheme_id = $1 AND code = $2")
                 .bind(review.scheme_id)
                 .bind(&new.target_code)
@@ -780,7 +781,7 @@ impl Store {
         }
         let now = Utc::now();
         let shared = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM evidence WHERE id = $1").bind(id).execute(&mut *tx).await?;
             let others: i64 = sqlx::query_scalar(
                 crate::FILE_USERS,

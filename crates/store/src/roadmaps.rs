@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::audit::{write_audit, Actor, NewEvent};
 use crate::workflow::{Doc, Step};
+use crate::WritePool;
 use crate::{on_unique, with_pool, Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -139,7 +140,7 @@ impl Store {
         let now = Utc::now();
         let text = plan_text(plan)?;
         let id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO roadmaps (scheme_id, unit_id, state, version, plan, late, created_at, updated_at) \
                  VALUES ($1, $2, 'draft', 1, $3, $4, $5, $5) RETURNING id",
@@ -186,7 +187,7 @@ impl Store {
         let now = Utc::now();
         let text = plan_text(plan)?;
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query("UPDATE roadmaps SET plan = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4")
                 .bind(&text)
                 .bind(now)

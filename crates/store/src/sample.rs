@@ -12,6 +12,7 @@ use danvan_domain::workflow::State;
 use crate::audit::{write_audit, Actor, NewEvent};
 use crate::plans::json_list;
 use crate::reviews::columns;
+use crate::WritePool;
 use crate::{with_pool, Result, Store, StoreError};
 
 /// One generated review.
@@ -61,7 +62,7 @@ impl Store {
         let now = Utc::now();
         let narrative = r#"{"results":"","limitations":"","next_tasks":""}"#;
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let targets: HashMap<String, i64> =
                 sqlx::query_as::<_, (i64, String)>("SELECT id, code FROM targets WHERE scheme_id = $1")
                     .bind(scheme_id)
@@ -156,7 +157,7 @@ impl Store {
             .collect::<Result<_>>()?;
         let now = Utc::now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roadmaps WHERE scheme_id = $1")
                 .bind(scheme_id)
                 .fetch_one(&mut *tx)
@@ -205,7 +206,7 @@ impl Store {
     ) -> Result<usize> {
         let now = Utc::now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM activities WHERE scheme_id = $1")
                 .bind(scheme_id)
                 .fetch_one(&mut *tx)

@@ -9,6 +9,7 @@ use danvan_domain::scheme::{
 use danvan_domain::units::UnitLevel;
 
 use crate::audit::{write_audit, Actor, NewEvent};
+use crate::WritePool;
 use crate::{on_unique, with_pool, Result, Store, StoreError};
 
 /// A scheme as stored.
@@ -121,7 +122,7 @@ impl Store {
         let before = self.scheme(&def.code).await?;
         let before = before.map(|s| s.def);
         let result = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM schemes WHERE code = $1")
                 .bind(&def.code)
                 .fetch_optional(&mut *tx)

@@ -7,6 +7,7 @@ use danvan_domain::text;
 use danvan_domain::units::{pick_version, short_name, Unit, UnitLevel, UnitList};
 
 use crate::audit::{write_audit, Actor, NewEvent};
+use crate::WritePool;
 use crate::{with_pool, Result, Store, StoreError};
 
 #[derive(sqlx::FromRow, serde::Serialize)]
@@ -91,7 +92,7 @@ impl Store {
         let mut events = Vec::new();
         let now = chrono::Utc::now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let existing: Vec<UnitRow> = sqlx::query_as(&format!("SELECT {UNIT_COLUMNS} FROM units"))
                 .fetch_all(&mut *tx)
                 .await?;

@@ -5,6 +5,7 @@ use danvan_domain::access::Role;
 use serde::Serialize;
 
 use crate::audit::{write_audit, Actor, NewEvent};
+use crate::WritePool;
 use crate::{on_unique, with_pool, Result, Store, StoreError};
 
 /// A user as the rest of the system sees it (never with the password hash).
@@ -127,7 +128,7 @@ impl Store {
         let now = Utc::now();
         let scope = if new.role == Role::Admin { None } else { new.scope_unit_id };
         let user = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO users (username, display_name, password_hash, role, scope_unit_id, active, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
@@ -174,7 +175,7 @@ impl Store {
         }
         let now = Utc::now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE users SET display_name = $1, role = $2, scope_unit_id = $3, active = $4, updated_at = $5 WHERE id = $6",
             )
@@ -208,7 +209,7 @@ impl Store {
             self.user(id).await?.ok_or_else(|| StoreError::NotFound(format!("không có người dùng #{id}")))?;
         let now = Utc::now();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
                 .bind(password_hash)
                 .bind(now)
@@ -320,7 +321,7 @@ impl Store {
     ) -> Result<()> {
         let actor = Actor::user(user.id, &user.username, Some(address.to_string()));
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, address) \
                  VALUES ($1, $2, $3, $3, $4, $5)",
@@ -388,7 +389,7 @@ impl Store {
     pub async fn end_session(&self, actor: &Actor, token_hash: &str) -> Result<bool> {
         let now = Utc::now();
         let ended = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let user_id: Option<i64> = sqlx::query_scalar("DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id")
                 .bind(token_hash)
                 .fetch_optional(&mut *tx)
@@ -433,7 +434,7 @@ impl Store {
         let username: String = username.chars().take(64).collect();
         let actor = Actor { user_id: None, name: username.clone(), address: Some(address.to_string()) };
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO login_failures (username, address, at) VALUES ($1, $2, $3)")
                 .bind(&username)
                 .bind(address)
@@ -477,7 +478,7 @@ impl Store {
     ) -> Result<i64> {
         let now = Utc::now();
         let id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
             )
@@ -523,7 +524,7 @@ impl Store {
     pub async fn revoke_api_token(&self, actor: &Actor, user_id: i64, token_id: i64) -> Result<bool> {
         let now = Utc::now();
         let revoked = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
             )

@@ -9,6 +9,7 @@ use danvan_domain::workflow::{apply, State, Transition};
 
 use crate::audit::{write_audit, Actor, NewEvent};
 use crate::reviews::columns;
+use crate::WritePool;
 use crate::{with_pool, Result, Store, StoreError};
 
 /// Which kind of document a step applies to.
@@ -79,7 +80,7 @@ impl Store {
         let table = doc.table();
         let id = before.id;
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = match transition {
                 Transition::Submit => {
                     sqlx::query(&format!(
