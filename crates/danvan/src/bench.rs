@@ -2,8 +2,8 @@
 //! list, the sample scheme's targets over the whole country, seeded reviews for 2017-2020),
 //! serves it from a separate `danvan serve` process, and measures the full requests of the
 //! national, province, district and commune dashboards, the national Excel export, the floor
-//! (the same roll-up as one hand-written SQL query), the server's peak memory, and a bounded
-//! load with wrk or oha. It prints a table; nothing here asserts on time.
+//! (the same roll-up as one hand-written SQL query), 32 clients saving reviews at once for 10 s,
+//! the server's peak memory, and a bounded load with wrk or oha. It prints a table; nothing here asserts on time.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -289,6 +289,105 @@ pub struct Lists<'a> {
     pub reform_map: &'a [u8],
 }
 
+/// How many clients write at once, and for how long.
+const WRITERS: usize = 32;
+const WRITE_SECONDS: u64 = 10;
+
+/// Makes a review editable for each of `n` communes under a unit in a period (creating,
+/// returning or reopening it); answers their codes.
+async fn editable_reviews(
+    store: &Store,
+    actor: &Actor,
+    scheme: &danvan_store::StoredScheme,
+    under: i64,
+    period: &danvan_domain::period::Period,
+    n: usize,
+) -> anyhow::Result<Vec<String>> {
+    use danvan_domain::workflow::{State, Transition};
+    let ids = store.units_within(under, UnitLevel::Commune, period.end()).await?;
+    let mut codes = Vec::new();
+    for id in ids.into_iter().take(n) {
+        let unit = store.unit(id).await?.context("đơn vị đo không có")?;
+        match store.review(scheme.id, id, &period.to_string()).await? {
+            None => {
+                store.create_review(actor, scheme.id, id, &period.to_string()).await?;
+            }
+            Some(r) => {
+                let step = match r.state {
+                    State::Approved => Some((Transition::Reopen, Some("đo ghi đồng thời"))),
+                    State::Submitted => Some((Transition::Return, Some("đo ghi đồng thời"))),
+                    State::Draft | State::Returned => None,
+                };
+                if let Some((step, reason)) = step {
+                    store.transition_review(actor, r.id, None, step, reason, false).await?;
+                }
+            }
+        }
+        codes.push(unit.code);
+    }
+    if codes.len() < n {
+        bail!("chỉ có {} xã để đo ghi đồng thời, cần {n}", codes.len());
+    }
+    Ok(codes)
+}
+
+/// What the concurrent writers did.
+struct Written {
+    per_second: f64,
+    errors: usize,
+    timing: Timing,
+}
+
+/// One client per code saves that unit's review again and again for [`WRITE_SECONDS`], each
+/// save naming the version the last one returned. Any answer but 200 is an error.
+async fn concurrent_writes(
+    base: &str,
+    cookie: &str,
+    period: &str,
+    codes: &[String],
+) -> anyhow::Result<Written> {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(WRITE_SECONDS);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for code in codes {
+        let url = format!("{base}/api/v1/schemes/{BENCH_SCHEME}/units/{code}/reviews/{period}");
+        let (client, cookie) = (client.clone(), cookie.to_string());
+        tasks.push(tokio::spawn(async move {
+            let current: serde_json::Value =
+                client.get(&url).header(reqwest::header::COOKIE, &cookie).send().await?.json().await?;
+            let mut version = current["version"].as_i64().unwrap_or(0);
+            let (mut times, mut errors, mut n) = (Vec::new(), 0_usize, 0_u64);
+            while Instant::now() < deadline {
+                n += 1;
+                let body = serde_json::json!({
+                    "version": version,
+                    "narrative": {"results": format!("Lần lưu thứ {n}"), "limitations": "", "next_tasks": ""},
+                });
+                let sent = Instant::now();
+                let res =
+                    client.put(&url).header(reqwest::header::COOKIE, &cookie).json(&body).send().await?;
+                let status = res.status();
+                let answer: serde_json::Value = res.json().await.unwrap_or_default();
+                times.push(sent.elapsed());
+                match answer["version"].as_i64() {
+                    Some(v) if status.is_success() => version = v,
+                    _ => errors += 1,
+                }
+            }
+            Ok::<_, anyhow::Error>((times, errors))
+        }));
+    }
+    let (mut times, mut errors) = (Vec::new(), 0);
+    for task in tasks {
+        let (t, e) = task.await??;
+        times.extend(t);
+        errors += e;
+    }
+    let per_second = times.len() as f64 / started.elapsed().as_secs_f64();
+    Ok(Written { per_second, errors, timing: Timing::of(times) })
+}
+
 pub async fn run(opts: Options, lists: Lists<'_>, sample_scheme: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(&opts.data_dir)
         .with_context(|| format!("không tạo được thư mục {}", opts.data_dir.display()))?;
@@ -390,6 +489,7 @@ async fn measure(
             },
         )
         .await?;
+    let writers = editable_reviews(&store, &actor, &scheme, province.id, &period, WRITERS).await?;
     store.close().await;
 
     let server = start_server(url, &opts.data_dir).await?;
@@ -478,6 +578,23 @@ async fn measure(
         p50: ms(x.p50),
         p95: ms(x.p95),
         budget: Some((3000.0, x.max)),
+    });
+
+    // Writers: each saves its own review as fast as the server answers, all at once.
+    let written = concurrent_writes(&server.base, &cookie, &period.to_string(), &writers).await?;
+    if written.errors > 0 {
+        over.push(format!("{} lần ghi lỗi khi {WRITERS} người cùng ghi", written.errors));
+    }
+    lines.push(Line {
+        what: format!(
+            "Ghi đồng thời: {WRITERS} người × {WRITE_SECONDS} s lưu bản rà soát — {:.0} lần ghi/s, {} lỗi {}",
+            written.per_second,
+            written.errors,
+            if written.errors == 0 { "✓" } else { "✗" }
+        ),
+        p50: ms(written.timing.p50),
+        p95: ms(written.timing.p95),
+        budget: None,
     });
 
     // The floor: the national roll-up as one hand-written query, through the same driver.

@@ -87,6 +87,9 @@ pub enum Action {
     Audit,
     /// See the inbox of submitted items awaiting approval in the unit's subtree.
     ReviewInbox,
+    /// See the contact details (name, phone, email) citizens left with their feedback: only the
+    /// staff who handle it — the commune, and the district or province it may be handed to.
+    Contacts,
 }
 
 /// The one authorisation rule. `relation` is where the unit acted on stands relative to the
@@ -113,6 +116,7 @@ pub fn allowed(role: Role, relation: Relation, action: Action) -> bool {
         (Role::Province | Role::District, Approve) => relation == Below,
         (Role::District, Audit) => true,
         (Role::Province | Role::District, ReviewInbox) => true,
+        (Role::Province | Role::District | Role::Commune, Contacts) => true,
         (Role::Commune, Edit) => true,
         _ => false,
     }
@@ -165,16 +169,43 @@ pub fn check_password(password: &str, username: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Login throttling: after this many failures for one username, or [`MAX_FAILURES_PER_ADDRESS`]
-/// from one address, within [`THROTTLE_WINDOW_MINUTES`], further attempts are refused until the
-/// window has passed since the last failure.
-pub const MAX_FAILURES_PER_USERNAME: usize = 5;
-pub const MAX_FAILURES_PER_ADDRESS: usize = 20;
-pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+/// Failed logins counted within [`THROTTLE_WINDOW_MINUTES`] before an attempt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginFailures {
+    /// For this username from this address.
+    pub pair: usize,
+    /// For this username from any address.
+    pub username: usize,
+    /// From this address for any username.
+    pub address: usize,
+}
 
-/// Whether a login may be attempted, given the failures counted within the window.
-pub fn login_throttled(failures_for_username: usize, failures_from_address: usize) -> bool {
-    failures_for_username >= MAX_FAILURES_PER_USERNAME || failures_from_address >= MAX_FAILURES_PER_ADDRESS
+/// Login throttling, keyed so that nobody can lock the real user out:
+///
+/// - a username and an address together: [`MAX_FAILURES_PER_PAIR`] failures stop that pair
+///   (guessing one password from one place);
+/// - a username from anywhere: [`MAX_FAILURES_PER_USERNAME`] failures stop it from addresses
+///   it has never signed in from (guessing from many places);
+/// - an address for any username: [`MAX_FAILURES_PER_ADDRESS`] failures stop it for usernames
+///   that never signed in from there (trying many accounts from one place, or a proxy in front).
+///
+/// An address a user has signed in from successfully (within [`KNOWN_ADDRESS_DAYS`]) is known
+/// for that user: only the pair limit applies there. Each limit lifts when the window has
+/// passed since the failures it counts.
+pub const MAX_FAILURES_PER_PAIR: usize = 5;
+pub const MAX_FAILURES_PER_USERNAME: usize = 20;
+pub const MAX_FAILURES_PER_ADDRESS: usize = 50;
+pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+pub const KNOWN_ADDRESS_DAYS: i64 = 90;
+
+/// Whether a login may be attempted, given the failures within the window and whether the user
+/// has signed in from this address before.
+pub fn login_throttled(failures: LoginFailures, known_address: bool) -> bool {
+    if failures.pair >= MAX_FAILURES_PER_PAIR {
+        return true;
+    }
+    !known_address
+        && (failures.username >= MAX_FAILURES_PER_USERNAME || failures.address >= MAX_FAILURES_PER_ADDRESS)
 }
 
 #[cfg(test)]
@@ -206,6 +237,14 @@ mod tests {
             (Role::Viewer, Below, Read, true),
             (Role::Viewer, Same, Edit, false),
             (Role::Viewer, Outside, Read, false),
+            (Role::Commune, Same, Contacts, true),
+            (Role::District, Below, Contacts, true),
+            (Role::Province, Below, Contacts, true),
+            (Role::Viewer, Same, Contacts, false),
+            (Role::Viewer, Below, Contacts, false),
+            (Role::Commune, Outside, Contacts, false),
+            (Role::Commune, Predecessor, Contacts, false),
+            (Role::Admin, Below, Contacts, true),
             (Role::Admin, Outside, ManageUsers, true),
             // Issue 14, item 13: every arm pinned.
             (Role::District, Same, Audit, true),
@@ -273,8 +312,19 @@ mod tests {
 
     #[test]
     fn throttling_limits() {
-        assert!(!login_throttled(4, 19));
-        assert!(login_throttled(5, 0));
-        assert!(login_throttled(0, 20));
+        let f = |pair, username, address| LoginFailures { pair, username, address };
+        // Below every limit.
+        assert!(!login_throttled(f(4, 19, 49), false));
+        // The pair limit holds even at a known address.
+        assert!(login_throttled(f(5, 5, 5), false));
+        assert!(login_throttled(f(5, 5, 5), true));
+        // Many addresses against one user: strangers stop, the user's own address does not.
+        assert!(login_throttled(f(0, 20, 0), false));
+        assert!(!login_throttled(f(0, 20, 0), true));
+        assert!(!login_throttled(f(0, 1000, 0), true));
+        // One address against many users (a proxy): stops only usernames new to it.
+        assert!(login_throttled(f(0, 0, 50), false));
+        assert!(!login_throttled(f(0, 0, 50), true));
+        assert!(!login_throttled(f(4, 0, 49), false));
     }
 }

@@ -76,6 +76,48 @@ pub fn parse_phone(raw: &str) -> Result<String, String> {
     }
 }
 
+/// A phone number with its middle hidden, as records that outlive the need to call keep it
+/// (the audit log): the first three and the last three digits stay, "0912345678" → "091****678".
+/// Anything shorter than seven characters is hidden whole.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() < 7 {
+        return "*".repeat(chars.len());
+    }
+    let (head, rest) = chars.split_at(3);
+    let (middle, tail) = rest.split_at(rest.len() - 3);
+    head.iter().chain(std::iter::repeat_n(&'*', middle.len())).chain(tail).collect()
+}
+
+/// Hides the middle of every string under a key named "phone", at any depth of a JSON text
+/// (an audit record's before or after). Text that is not JSON is returned as it is.
+pub fn mask_phones_in_json(json: &str) -> String {
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    match v {
+                        serde_json::Value::String(s) if k == "phone" => *s = mask_phone(s),
+                        other => walk(other),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    if !json.contains("\"phone\"") {
+        return json.to_string();
+    }
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(mut v) => {
+            walk(&mut v);
+            v.to_string()
+        }
+        Err(_) => json.to_string(),
+    }
+}
+
 /// A membership as a person writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberInput {
@@ -148,6 +190,24 @@ pub fn serves_on(from: NaiveDate, to: Option<NaiveDate>, on: NaiveDate) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phones_are_masked_in_the_middle() {
+        assert_eq!(mask_phone("0912345678"), "091****678");
+        assert_eq!(mask_phone("02723822123"), "027*****123");
+        assert_eq!(mask_phone("12345"), "*****");
+        let json = r#"{"full_name":"Nguyễn Văn A","phone":"0912345678","nested":[{"phone":"02723822123"}],"phones":"x"}"#;
+        let masked = mask_phones_in_json(json);
+        assert!(!masked.contains("0912345678") && !masked.contains("02723822123"), "{masked}");
+        assert!(
+            masked.contains("091****678")
+                && masked.contains("027*****123")
+                && masked.contains("Nguyễn Văn A")
+        );
+        assert!(masked.contains(r#""phones":"x""#));
+        assert_eq!(mask_phones_in_json(r#"{"phone":null}"#), r#"{"phone":null}"#);
+        assert_eq!(mask_phones_in_json("not json \"phone\""), "not json \"phone\"");
+    }
 
     #[test]
     fn phones_in_every_common_writing() {

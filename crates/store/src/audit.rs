@@ -2,6 +2,7 @@
 //! function that changes data writes its events in the same transaction as the change.
 
 use chrono::{DateTime, Utc};
+use danvan_domain::bloc::mask_phones_in_json;
 use serde::Serialize;
 
 use crate::{with_pool, Result, Store};
@@ -56,13 +57,16 @@ impl NewEvent {
         self
     }
 
+    /// The state before the change. Phone numbers are kept masked (the audit log outlives the
+    /// need to call anyone, and more people read it than handle the records).
     pub fn before<T: Serialize>(mut self, v: &T) -> Self {
-        self.before = serde_json::to_string(v).ok();
+        self.before = serde_json::to_string(v).ok().map(|j| mask_phones_in_json(&j));
         self
     }
 
+    /// The state after the change, phone numbers masked.
     pub fn after<T: Serialize>(mut self, v: &T) -> Self {
-        self.after = serde_json::to_string(v).ok();
+        self.after = serde_json::to_string(v).ok().map(|j| mask_phones_in_json(&j));
         self
     }
 }
@@ -136,6 +140,16 @@ pub struct AuditPage {
 const AUDIT_COLUMNS: &str = "id, at, actor_id, actor, action, entity_type, entity_id, unit_id, before_json, \
                              after_json, reason, address";
 
+impl AuditEvent {
+    /// The event as it may be shown: phone numbers masked, also in events recorded before
+    /// masking began.
+    fn masked(mut self) -> Self {
+        self.before_json = self.before_json.map(|j| mask_phones_in_json(&j));
+        self.after_json = self.after_json.map(|j| mask_phones_in_json(&j));
+        self
+    }
+}
+
 impl Store {
     /// Events matching a filter, newest first.
     pub async fn audit_events(&self, f: &AuditFilter, limit: usize, offset: usize) -> Result<AuditPage> {
@@ -175,7 +189,7 @@ impl Store {
                 .await?;
             (events, total)
         });
-        Ok(AuditPage { events, total: total as usize })
+        Ok(AuditPage { events: events.into_iter().map(AuditEvent::masked).collect(), total: total as usize })
     }
 
     /// The history of one entity, oldest first.
@@ -189,7 +203,7 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        Ok(rows)
+        Ok(rows.into_iter().map(AuditEvent::masked).collect())
     }
 
     /// How many events the log holds (for tests and the admin view).

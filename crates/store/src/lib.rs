@@ -46,7 +46,12 @@ pub use users::{ApiToken, NewUser, Session, User, UserChange};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("lỗi cơ sở dữ liệu: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// The database is busy with other writers (SQLite's lock held past the busy timeout, a
+    /// PostgreSQL serialization failure or deadlock, no free connection): nothing was written,
+    /// and the same request may be sent again in a moment.
+    #[error("cơ sở dữ liệu đang bận, xin thử lại sau giây lát")]
+    Busy,
     #[error("lỗi chuyển đổi cơ sở dữ liệu: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("địa chỉ cơ sở dữ liệu không hợp lệ: {0}")]
@@ -62,6 +67,36 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if is_busy(&err) {
+            Self::Busy
+        } else {
+            Self::Database(err)
+        }
+    }
+}
+
+/// Whether a database error means "busy, try again" rather than a fault: SQLite's BUSY (5),
+/// BUSY_SNAPSHOT (517), LOCKED (6) and their extended codes; PostgreSQL's serialization failure
+/// (40001), deadlock (40P01) and lock not available (55P03); and a pool with no free connection.
+pub fn is_busy(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or("");
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // SQLite: the primary result code is the low byte of the extended one.
+                code.parse::<i64>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+            } else {
+                matches!(code, "40001" | "40P01" | "55P03")
+            }
+        }
+        _ => false,
+    }
+}
 
 /// Whether a code from outside (a unit's, a scheme's, a tracking code) can name anything: a
 /// short run of ASCII letters, digits, `-` and `_`. Others (a NUL, which PostgreSQL refuses,
@@ -259,6 +294,6 @@ impl Store {
 pub(crate) fn on_unique(err: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
     match &err {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message()),
-        _ => StoreError::Database(err),
+        _ => StoreError::from(err),
     }
 }

@@ -1,7 +1,7 @@
 //! Users, sessions, personal API tokens and failed logins.
 
 use chrono::{DateTime, Utc};
-use danvan_domain::access::Role;
+use danvan_domain::access::{LoginFailures, Role};
 use serde::Serialize;
 
 use crate::audit::{write_audit, Actor, NewEvent};
@@ -338,6 +338,16 @@ impl Store {
                 .bind(user.id)
                 .execute(&mut *tx)
                 .await?;
+            // The address is known for this user from now on (login throttling).
+            sqlx::query(
+                "INSERT INTO login_addresses (user_id, address, last_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id, address) DO UPDATE SET last_at = excluded.last_at",
+            )
+            .bind(user.id)
+            .bind(address)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
             let event = NewEvent::new("login", "user", user.id).unit(user.scope_unit_id);
             write_audit!(tx, actor, now, &[event]);
             tx.commit().await?;
@@ -447,16 +457,18 @@ impl Store {
         Ok(())
     }
 
-    /// Failed logins since a time: for this username, and from this address.
+    /// Failed logins since a time: for this username from this address, for this username from
+    /// anywhere, and from this address for any username.
     pub async fn login_failures_since(
         &self,
         username: &str,
         address: &str,
         since: DateTime<Utc>,
-    ) -> Result<(usize, usize)> {
-        let (by_user, by_address): (i64, i64) = with_pool!(self, pool => {
+    ) -> Result<LoginFailures> {
+        let (pair, by_user, by_address): (i64, i64, i64) = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT (SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $3), \
+                "SELECT (SELECT COUNT(*) FROM login_failures WHERE username = $1 AND address = $2 AND at > $3), \
+                        (SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $3), \
                         (SELECT COUNT(*) FROM login_failures WHERE address = $2 AND at > $3)",
             )
             .bind(username)
@@ -465,7 +477,24 @@ impl Store {
             .fetch_one(pool)
             .await?
         });
-        Ok((by_user as usize, by_address as usize))
+        Ok(LoginFailures { pair: pair as usize, username: by_user as usize, address: by_address as usize })
+    }
+
+    /// Whether the user of this username has signed in successfully from this address since a
+    /// time.
+    pub async fn signed_in_from(&self, username: &str, address: &str, since: DateTime<Utc>) -> Result<bool> {
+        let n: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM login_addresses a JOIN users u ON u.id = a.user_id \
+                 WHERE u.username = $1 AND a.address = $2 AND a.last_at > $3",
+            )
+            .bind(username)
+            .bind(address)
+            .bind(since)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(n > 0)
     }
 
     /// Creates a personal API token for a user; returns its id.

@@ -324,7 +324,7 @@ async fn a_scheme_must_apply_below_its_root() {
 // ---- accounts and audit --------------------------------------------------------------------
 
 use chrono::{Duration, Utc};
-use danvan_domain::access::Role;
+use danvan_domain::access::{LoginFailures, Role};
 use danvan_store::{AuditFilter, NewUser, UserChange};
 
 fn new_user(username: &str, role: Role, scope: Option<i64>) -> NewUser {
@@ -480,13 +480,23 @@ async fn api_tokens_and_failed_logins() {
         store.record_login_failure("other", "10.0.0.9", t0).await.unwrap();
         store.record_login_failure("xa", "10.0.0.8", t0 - Duration::minutes(30)).await.unwrap();
         let since = t0 - Duration::minutes(15);
-        assert_eq!(store.login_failures_since("xa", "10.0.0.9", since).await.unwrap(), (3, 4));
-        assert_eq!(store.login_failures_since("xa", "10.0.0.8", since).await.unwrap(), (3, 0));
+        let f = |pair, username, address| LoginFailures { pair, username, address };
+        assert_eq!(store.login_failures_since("xa", "10.0.0.9", since).await.unwrap(), f(3, 3, 4));
+        assert_eq!(store.login_failures_since("xa", "10.0.0.8", since).await.unwrap(), f(0, 3, 0));
+        assert_eq!(store.login_failures_since("other", "10.0.0.8", since).await.unwrap(), f(0, 1, 0));
         // Housekeeping forgets old failures, not recent ones.
         let hour = t0 - Duration::hours(1);
-        assert_eq!(store.login_failures_since("xa", "10.0.0.8", hour).await.unwrap(), (4, 1));
+        assert_eq!(store.login_failures_since("xa", "10.0.0.8", hour).await.unwrap(), f(1, 4, 1));
         assert_eq!(store.purge_login_failures(t0 - Duration::minutes(20)).await.unwrap(), 1);
-        assert_eq!(store.login_failures_since("xa", "10.0.0.8", hour).await.unwrap(), (3, 0));
+        assert_eq!(store.login_failures_since("xa", "10.0.0.8", hour).await.unwrap(), f(0, 3, 0));
+        // A successful sign-in makes its address known for that user, and only that user.
+        let day = t0 - Duration::days(1);
+        assert!(!store.signed_in_from(&u.username, "10.0.0.1", day).await.unwrap());
+        store.start_session(&u, "s1", "10.0.0.1", t0, t0 + Duration::days(7)).await.unwrap();
+        assert!(store.signed_in_from(&u.username, "10.0.0.1", day).await.unwrap());
+        assert!(!store.signed_in_from(&u.username, "10.0.0.1", t0 + Duration::days(8)).await.unwrap());
+        assert!(!store.signed_in_from(&u.username, "10.0.0.77", day).await.unwrap());
+        assert!(!store.signed_in_from("other", "10.0.0.1", day).await.unwrap());
     })
     .await;
 }
@@ -646,6 +656,76 @@ fn entries(list: &[(&str, Option<Value>, Option<&str>)]) -> BTreeMap<String, Ent
             (code.to_string(), Entry { value: value.clone(), note: note.map(str::to_string) })
         })
         .collect()
+}
+
+/// Issue 14, defect 4: on SQLite, 16 clients writing at once got "database is locked" (500)
+/// where a transaction that had read upgraded its lock, and same-version saves got 500 instead of
+/// a conflict. Every write now either lands or is a conflict, on both databases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_land_or_conflict_never_fail() {
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let scheme = store.import_scheme(&cli, &parse_scheme(SCHEME).unwrap(), SCHEME).await.unwrap().id;
+        let communes = ["27695", "27637", "27640", "27643", "27619", "27496", "27494"];
+        let mut reviews = Vec::new();
+        for i in 0..16 {
+            let unit = unit_id(&store, communes[i % communes.len()]).await;
+            let period = (2017 + i / communes.len()).to_string();
+            reviews.push(store.create_review(&cli, scheme, unit, &period).await.unwrap().id);
+        }
+        let narrative = Narrative::default();
+        // 16 writers, each saving its own review ten times, all at once.
+        let mut writers = Vec::new();
+        for (w, id) in reviews.iter().copied().enumerate() {
+            let store = store.clone();
+            let narrative = narrative.clone();
+            writers.push(tokio::spawn(async move {
+                let actor = Actor::system("writer");
+                for n in 0..10_i64 {
+                    let values = entries(&[(
+                        "2.2",
+                        Some(Value::Count { count: Milli((w as i64 * 100 + n) * 1000) }),
+                        None,
+                    )]);
+                    store.save_review(&actor, id, n + 1, &values, &narrative).await?;
+                }
+                Ok::<_, StoreError>(())
+            }));
+        }
+        // Meanwhile 8 clients save the same review from the same version: one wins.
+        let shared = reviews[0];
+        let base = store.create_review(&cli, scheme, unit_id(&store, "27695").await, "2020").await.unwrap();
+        let mut racers = Vec::new();
+        for r in 0..8_i64 {
+            let store = store.clone();
+            let narrative = narrative.clone();
+            let id = base.id;
+            racers.push(tokio::spawn(async move {
+                let values = entries(&[("2.2", Some(Value::Count { count: Milli(r * 1000) }), None)]);
+                store.save_review(&Actor::system("racer"), id, 1, &values, &narrative).await.map(|_| ())
+            }));
+        }
+        for w in writers {
+            w.await.unwrap().expect("every write of a lone writer lands");
+        }
+        let (mut won, mut conflicts) = (0, 0);
+        for r in racers {
+            match r.await.unwrap() {
+                Ok(()) => won += 1,
+                Err(StoreError::Conflict(_)) => conflicts += 1,
+                Err(other) => panic!("a racing save must land or conflict, got: {other:?}"),
+            }
+        }
+        assert_eq!((won, conflicts), (1, 7));
+        assert_eq!(store.review_by_id(base.id).await.unwrap().unwrap().version, 2);
+        let last = store.review_by_id(shared).await.unwrap().unwrap();
+        assert_eq!(
+            (last.version, last.values["2.2"].value.clone()),
+            (11, Some(Value::Count { count: Milli(9_000) }))
+        );
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -2034,4 +2114,54 @@ async fn users_of_ended_units_are_found_by_day() {
         assert!(store.users_of_ended_units(day(2025, 6, 30)).await.unwrap().is_empty(), "not ended yet");
     })
     .await;
+}
+
+// ---- busy databases ------------------------------------------------------------------------
+
+/// Issue 14, defect 4: a database busy with another writer is "busy, try again" (the web layer
+/// answers 503 with Retry-After), never an internal error; other errors stay what they are.
+#[tokio::test]
+async fn a_busy_database_is_told_apart_from_a_fault() {
+    use sqlx::Connection;
+    // SQLite: a second writer while the first holds the lock, with no busy timeout to wait out.
+    let dir = danvan_store::testing::tempfile_dir();
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.join("busy.db"))
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .busy_timeout(std::time::Duration::ZERO);
+    let mut first = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+    let mut second = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+    sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY)").execute(&mut first).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut first).await.unwrap();
+    let err = sqlx::query("BEGIN IMMEDIATE").execute(&mut second).await.unwrap_err();
+    assert!(danvan_store::is_busy(&err), "{err}");
+    assert!(matches!(StoreError::from(err), StoreError::Busy));
+    sqlx::query("INSERT INTO t (id) VALUES (1)").execute(&mut first).await.unwrap();
+    sqlx::query("COMMIT").execute(&mut first).await.unwrap();
+    let dup = sqlx::query("INSERT INTO t (id) VALUES (1)").execute(&mut second).await.unwrap_err();
+    assert!(!danvan_store::is_busy(&dup));
+    assert!(matches!(StoreError::from(dup), StoreError::Database(_)));
+
+    // PostgreSQL: a lock not obtained within lock_timeout.
+    let Some(server) = danvan_store::testing::pg_server() else { return };
+    let db = danvan_store::testing::TestDb::create(&server).await;
+    {
+        let mut first = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        let mut second = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::query("CREATE TABLE t (id BIGINT PRIMARY KEY)").execute(&mut first).await.unwrap();
+        sqlx::query("BEGIN").execute(&mut first).await.unwrap();
+        sqlx::query("LOCK TABLE t IN ACCESS EXCLUSIVE MODE").execute(&mut first).await.unwrap();
+        sqlx::query("SET lock_timeout = '50ms'").execute(&mut second).await.unwrap();
+        let err = sqlx::query("INSERT INTO t (id) VALUES (1)").execute(&mut second).await.unwrap_err();
+        assert!(danvan_store::is_busy(&err), "{err}");
+        assert!(matches!(StoreError::from(err), StoreError::Busy));
+        sqlx::query("INSERT INTO t (id) VALUES (1)").execute(&mut first).await.unwrap();
+        sqlx::query("COMMIT").execute(&mut first).await.unwrap();
+        let dup = sqlx::query("INSERT INTO t (id) VALUES (1)").execute(&mut second).await.unwrap_err();
+        assert!(!danvan_store::is_busy(&dup));
+        let _ = first.close().await;
+        let _ = second.close().await;
+    }
+    db.drop_db().await;
 }

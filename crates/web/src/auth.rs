@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::RequestExt;
@@ -179,6 +179,17 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     req.extensions_mut().insert(MaybeUser(current));
     req.extensions_mut().insert(SampleData(state.sample));
     next.run(req).await
+}
+
+/// What a signed-in user is answered is theirs alone: no browser or proxy keeps it
+/// (`Cache-Control: no-store`), unless the handler said otherwise (the stylesheet, the script).
+pub async fn private_answers(req: Request, next: Next) -> Response {
+    let signed_in = matches!(req.extensions().get::<MaybeUser>(), Some(MaybeUser(Some(_))));
+    let mut res = next.run(req).await;
+    if signed_in && !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
 }
 
 /// The signed-in user, if any.
@@ -544,9 +555,16 @@ pub async fn login(
     let now = Utc::now();
     let username = danvan_domain::text::clean(username).to_lowercase();
     let since = now - Duration::minutes(danvan_domain::access::THROTTLE_WINDOW_MINUTES);
-    let (by_user, by_address) =
+    let failures =
         state.store.login_failures_since(&username, address, since).await.map_err(LoginError::store)?;
-    if danvan_domain::access::login_throttled(by_user, by_address) {
+    let known_since = now - Duration::days(danvan_domain::access::KNOWN_ADDRESS_DAYS);
+    // Asked only when a limit other than the pair's is reached: most logins need no such query.
+    let throttled = danvan_domain::access::login_throttled(failures, false)
+        && danvan_domain::access::login_throttled(
+            failures,
+            state.store.signed_in_from(&username, address, known_since).await.map_err(LoginError::store)?,
+        );
+    if throttled {
         return Err(LoginError::Throttled);
     }
     let found = state.store.user_for_login(&username).await.map_err(LoginError::store)?;
@@ -588,7 +606,7 @@ impl LoginError {
         match self {
             Self::Invalid => StatusCode::UNAUTHORIZED,
             Self::Throttled => StatusCode::TOO_MANY_REQUESTS,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(e) => e.status(),
         }
     }
 

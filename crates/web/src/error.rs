@@ -31,6 +31,9 @@ pub enum WebError {
     /// A code that names several units, none chosen by the context: the caller picks one.
     #[error("mã \"{code}\" chỉ nhiều đơn vị ở các thời kỳ khác nhau; hãy chọn một")]
     Ambiguous { code: String, choices: Vec<UnitChoice> },
+    /// The database is busy: nothing was done; the client may retry after a moment.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("lỗi hệ thống")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -41,6 +44,7 @@ impl From<StoreError> for WebError {
             StoreError::NotFound(m) => Self::NotFound(m),
             StoreError::Conflict(m) => Self::Conflict(m),
             StoreError::Invalid(m) => Self::BadRequest(m),
+            busy @ StoreError::Busy => Self::Unavailable(busy.to_string()),
             other => Self::Internal(Box::new(other)),
         }
     }
@@ -58,6 +62,7 @@ impl WebError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Ambiguous { .. } => StatusCode::MULTIPLE_CHOICES,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -100,6 +105,7 @@ impl WebError {
             StatusCode::UNAUTHORIZED => (lang.t("error-401-title"), String::new()),
             StatusCode::INTERNAL_SERVER_ERROR => (lang.t("error-500-title"), lang.t("error-500-text")),
             StatusCode::MULTIPLE_CHOICES => (lang.t("error-300-title"), lang.t("error-300-text")),
+            StatusCode::SERVICE_UNAVAILABLE => (lang.t("error-503-title"), String::new()),
             _ => (lang.t("error-400-title"), String::new()),
         };
         let detail = match &self {
@@ -115,8 +121,19 @@ impl WebError {
             detail,
             choices,
         };
-        render(page, status)
+        with_retry_after(render(page, status))
     }
+}
+
+/// Seconds a client should wait before sending again a request the busy database refused.
+pub const RETRY_AFTER_SECS: u32 = 2;
+
+/// A 503 answer tells when to try again; other answers pass unchanged.
+fn with_retry_after(mut res: Response) -> Response {
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, RETRY_AFTER_SECS.into());
+    }
+    res
 }
 
 /// One of the units a code names: what it is called, when it existed, and a link to it.
@@ -206,7 +223,7 @@ impl IntoResponse for ApiError {
             error: self.0.public_message(Lang::Vi),
             choices: self.0.choices(),
         };
-        (status, Json(body)).into_response()
+        with_retry_after((status, Json(body)).into_response())
     }
 }
 
@@ -251,5 +268,23 @@ mod tests {
         let body = String::from_utf8(to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
         assert!(!body.contains("secret cause"));
         assert!(body.contains("\"status\":500"));
+    }
+
+    /// Issue 14, defect 4: a busy database answered 500; it is 503 with Retry-After, as a page
+    /// and as JSON.
+    #[tokio::test]
+    async fn a_busy_database_answers_503_with_retry_after() {
+        for res in [
+            WebError::from(StoreError::Busy).page(Lang::Vi),
+            ApiError::from(StoreError::Busy).into_response(),
+        ] {
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(res.headers()[axum::http::header::RETRY_AFTER], RETRY_AFTER_SECS.to_string().as_str());
+            let body = String::from_utf8(to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+            assert!(body.contains("đang bận"), "{body}");
+        }
+        // Other answers carry no Retry-After.
+        let res = WebError::Conflict("x".into()).page(Lang::Vi);
+        assert!(!res.headers().contains_key(axum::http::header::RETRY_AFTER));
     }
 }

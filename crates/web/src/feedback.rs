@@ -346,7 +346,9 @@ pub async fn track(
 
 // ---- staff ---------------------------------------------------------------------------------
 
-/// A feedback as staff see it (with the citizen's contact, within scope only).
+/// A feedback as staff see it. The citizen's name, phone and email only for the staff who
+/// handle it (commune, district, province; never a viewer): otherwise null, and
+/// `contacts_hidden` says so.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct FeedbackJson {
     pub id: i64,
@@ -354,6 +356,7 @@ pub struct FeedbackJson {
     pub name: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
+    pub contacts_hidden: bool,
     pub hamlet: Option<String>,
     pub category: String,
     pub content: String,
@@ -367,16 +370,23 @@ pub struct FeedbackJson {
     pub version: i64,
 }
 
-fn feedback_json(f: Feedback) -> FeedbackJson {
+/// Whether a user sees the contact details citizens left with a unit's feedback.
+async fn sees_contacts(state: &AppState, user: &CurrentUser, unit: &Unit) -> Result<bool, WebError> {
+    may(state, &user.user, unit.id, Action::Contacts).await
+}
+
+fn feedback_json(f: Feedback, contacts: bool) -> FeedbackJson {
     let answered = f.answered_at.map(|a| a.with_timezone(&VIETNAM).date_naive());
+    let shown = |v: Option<String>| v.filter(|_| contacts);
     FeedbackJson {
         id: f.id,
         overdue: is_overdue(f.status, f.due_on, today()),
         answered_on_time: answered.map(|a| a <= f.due_on),
         code: f.code,
-        name: f.input.name,
-        phone: f.input.phone,
-        email: f.input.email,
+        name: shown(f.input.name),
+        phone: shown(f.input.phone),
+        email: shown(f.input.email),
+        contacts_hidden: !contacts,
         hamlet: f.input.hamlet,
         category: f.input.category,
         content: f.input.content,
@@ -410,13 +420,15 @@ fn status_filter(s: Option<&str>) -> Result<Option<FeedbackStatus>, WebError> {
     responses((status = 200, body = [FeedbackJson]), (status = 403, body = ErrorBody)), tag = "feedback")]
 pub async fn api_inbox(
     AxState(state): AxState<AppState>,
+    user: CurrentUser,
     ScopedUnit(unit): ScopedUnit,
     Query(q): Query<InboxQuery>,
 ) -> Result<Json<Vec<FeedbackJson>>, ApiError> {
     let status = status_filter(q.status.as_deref())?;
     let page = q.page.unwrap_or(1).max(1);
     let (list, _) = state.store.feedback_of(unit.id, status, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    Ok(Json(list.into_iter().map(feedback_json).collect()))
+    let contacts = sees_contacts(&state, &user, &unit).await?;
+    Ok(Json(list.into_iter().map(|f| feedback_json(f, contacts)).collect()))
 }
 
 async fn feedback_in(state: &AppState, unit: &Unit, id: i64) -> Result<Feedback, WebError> {
@@ -484,7 +496,7 @@ async fn api_step(
     body: StepBody,
 ) -> Result<Response, ApiError> {
     Ok(match step(&state, &user, &unit, id, kind, &body).await? {
-        Ok(f) => Json(feedback_json(f)).into_response(),
+        Ok(f) => Json(feedback_json(f, sees_contacts(&state, &user, &unit).await?)).into_response(),
         Err(p) => unprocessable(p),
     })
 }
@@ -648,7 +660,7 @@ async fn item_page(
         status_label: status_label(lang, f.status),
         received: lang.date(f.received_at.with_timezone(&VIETNAM).date_naive()),
         due: lang.date(f.due_on),
-        item: feedback_json(f),
+        item: feedback_json(f, sees_contacts(state, user, unit).await?),
         organisations: state.store.organisations(province_of(state, unit).await?).await?,
         editable: !closed && may(state, &user.user, unit.id, Action::Edit).await?,
         problems,

@@ -25,6 +25,7 @@ pub mod community;
 pub mod dashboard;
 pub mod error;
 pub mod feedback;
+pub mod files;
 pub mod i18n;
 pub mod pages;
 pub mod plan_sheet;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub auth: AuthConfig,
     /// Where uploaded files are kept (named by their SHA-256).
     pub files: std::path::PathBuf,
+    /// Orders uploads and deletions of kept files (see [`files`]).
+    pub file_lock: files::FileLock,
     /// The database holds generated sample data (read when the app is built).
     pub sample: bool,
     /// The dashboards' units and marks, kept while their change counters stand.
@@ -59,6 +62,7 @@ impl AppState {
             store,
             auth: AuthConfig::default(),
             files: std::env::temp_dir().join("danvan-files"),
+            file_lock: Default::default(),
             sample: false,
             cache: Default::default(),
         }
@@ -447,9 +451,12 @@ pub fn router(state: AppState) -> Router {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP_DOCS),
     ));
-    app.merge(docs)
+    let hsts = state.auth.secure_cookies;
+    let app = app
+        .merge(docs)
         .fallback(pages::not_found)
         .with_state(state.clone())
+        .layer(axum::middleware::from_fn(auth::private_answers))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn_with_state(state, auth::csrf))
         .layer(CatchPanicLayer::custom(|_| {
@@ -476,7 +483,16 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(30),
         ))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http());
+    // Served over HTTPS (secure cookies): browsers are told to come back over HTTPS only.
+    if hsts {
+        app.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ))
+    } else {
+        app
+    }
 }
 
 /// The Content-Security-Policy of every page: no inline script, nothing from elsewhere.
@@ -527,6 +543,10 @@ impl App {
     /// at start and every hour.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let state = self.state.clone();
+        let swept = files::sweep_temporary(&state.files);
+        if swept > 0 {
+            tracing::info!(swept, "temporary files left by an interrupted upload removed");
+        }
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(3600));
             loop {

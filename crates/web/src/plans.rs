@@ -898,8 +898,9 @@ pub async fn upload_file(
     let Some((name, bytes)) = upload.file else {
         return Err(WebError::BadRequest(lang.t("evidence-missing"))).in_lang(lang);
     };
-    let file = crate::review_pages::store_file(&state, lang, &name, &bytes).await.in_lang(lang)?;
+    let (file, hold) = crate::files::keep(&state, lang, &name, &bytes).await.in_lang(lang)?;
     state.store.add_activity_file(&user.actor(), id, &file, MAX_ACTIVITY_BYTES).await.in_lang(lang)?;
+    drop(hold);
     Ok(Redirect::to(&format!("/schemes/{}/units/{code}/activities/{id}?done=file", scheme.def.code))
         .into_response())
 }
@@ -930,10 +931,7 @@ pub async fn download_file(
     let lang = ctx.lang;
     let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
     let f = file_in(&state, &scheme, &unit, id, file).await.in_lang(lang)?;
-    let bytes = tokio::fs::read(crate::review_pages::file_path(&state, &f.sha256))
-        .await
-        .map_err(|e| WebError::Internal(Box::new(e)))
-        .in_lang(lang)?;
+    let bytes = crate::files::read(&state, &f.sha256).await.in_lang(lang)?;
     Ok(crate::review_pages::attachment(&f.content_type, &f.filename, bytes))
 }
 
@@ -947,9 +945,10 @@ pub async fn delete_file(
     let lang = ctx.lang;
     let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
     let f = file_in(&state, &scheme, &unit, id, file).await.in_lang(lang)?;
-    if !state.store.remove_activity_file(&user.actor(), f.id).await.in_lang(lang)? {
-        let _ = tokio::fs::remove_file(crate::review_pages::file_path(&state, &f.sha256)).await;
-    }
+    let actor = user.actor();
+    crate::files::release(&state, &f.sha256, state.store.remove_activity_file(&actor, f.id))
+        .await
+        .in_lang(lang)?;
     Ok(Redirect::to(&format!("/schemes/{}/units/{code}/activities/{id}?done=file-deleted", scheme.def.code))
         .into_response())
 }

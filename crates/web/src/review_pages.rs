@@ -700,10 +700,6 @@ async fn review_of(
     Ok((scheme, review))
 }
 
-pub(crate) fn file_path(state: &AppState, sha256: &str) -> std::path::PathBuf {
-    state.files.join(&sha256[..2]).join(sha256)
-}
-
 /// What a multipart form carried: its text fields, and its one file (name and bytes).
 pub(crate) struct Upload {
     pub fields: BTreeMap<String, String>,
@@ -758,47 +754,6 @@ pub(crate) fn attachment(content_type: &str, filename: &str, bytes: Vec<u8>) -> 
         .into_response()
 }
 
-/// Checks an uploaded evidence file (not empty, at most 10 MB, a kind told from its content)
-/// and keeps its bytes under the data folder, named by their SHA-256.
-pub(crate) async fn store_file(
-    state: &AppState,
-    lang: Lang,
-    name: &str,
-    bytes: &[u8],
-) -> Result<danvan_store::NewFile, WebError> {
-    use danvan_domain::evidence::{safe_filename, sniff, MAX_FILE_BYTES};
-    if bytes.is_empty() {
-        return Err(WebError::BadRequest(lang.t("evidence-missing")));
-    }
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(WebError::PayloadTooLarge(lang.t("evidence-too-large")));
-    }
-    let Some(kind) = sniff(bytes) else {
-        return Err(WebError::UnsupportedMedia(lang.t("evidence-kind")));
-    };
-    let sha256: String = {
-        use sha2::Digest;
-        sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-    };
-    let path = file_path(state, &sha256);
-    if !path.exists() {
-        let write = async {
-            let dir = path.parent().ok_or_else(|| std::io::Error::other("no folder"))?;
-            tokio::fs::create_dir_all(dir).await?;
-            let tmp = dir.join(format!(".{sha256}.{}", std::process::id()));
-            tokio::fs::write(&tmp, bytes).await?;
-            tokio::fs::rename(&tmp, &path).await
-        };
-        write.await.map_err(|e| WebError::Internal(Box::new(e)))?;
-    }
-    Ok(danvan_store::NewFile {
-        filename: safe_filename(name, kind),
-        content_type: kind.content_type().into(),
-        size: bytes.len() as i64,
-        sha256,
-    })
-}
-
 /// Uploads an evidence file for a target (multipart: `target`, `file`). The kind is read from
 /// the content; files over 10 MB, or past 50 MB for the review, are refused.
 pub async fn upload_evidence(
@@ -818,7 +773,7 @@ pub async fn upload_evidence(
     let (Some(target), Some((name, bytes))) = (target, file) else {
         return Err(WebError::BadRequest(lang.t("evidence-missing"))).in_lang(lang);
     };
-    let file = store_file(&state, lang, &name, &bytes).await.in_lang(lang)?;
+    let (file, hold) = crate::files::keep(&state, lang, &name, &bytes).await.in_lang(lang)?;
     let new = danvan_store::NewEvidence {
         target_code: target,
         filename: file.filename,
@@ -831,6 +786,7 @@ pub async fn upload_evidence(
         .add_evidence(&user.actor(), review.id, &new, danvan_domain::evidence::MAX_REVIEW_BYTES)
         .await
         .in_lang(lang)?;
+    drop(hold);
     Ok(Redirect::to(&format!(
         "/schemes/{scheme}/units/{code}/reviews/{period}?done=evidence#t-{}",
         new.target_code
@@ -864,10 +820,7 @@ pub async fn download_evidence(
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
     let ev = evidence_in(&state, &unit, &scheme, &period, id).await.in_lang(lang)?;
-    let bytes = tokio::fs::read(file_path(&state, &ev.sha256))
-        .await
-        .map_err(|e| WebError::Internal(Box::new(e)))
-        .in_lang(lang)?;
+    let bytes = crate::files::read(&state, &ev.sha256).await.in_lang(lang)?;
     Ok(attachment(&ev.content_type, &ev.filename, bytes))
 }
 
@@ -880,10 +833,10 @@ pub async fn delete_evidence(
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
     let ev = evidence_in(&state, &unit, &scheme, &period, id).await.in_lang(lang)?;
-    let shared = state.store.remove_evidence(&user.actor(), ev.id).await.in_lang(lang)?;
-    if !shared {
-        let _ = tokio::fs::remove_file(file_path(&state, &ev.sha256)).await;
-    }
+    let actor = user.actor();
+    crate::files::release(&state, &ev.sha256, state.store.remove_evidence(&actor, ev.id))
+        .await
+        .in_lang(lang)?;
     Ok(Redirect::to(&format!(
         "/schemes/{scheme}/units/{code}/reviews/{period}?done=evidence-deleted#t-{}",
         ev.target_code

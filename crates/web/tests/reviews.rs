@@ -426,6 +426,48 @@ async fn evidence_is_checked_kept_and_served_only_within_scope() {
     .await;
 }
 
+/// Issue 14, defect 5: files are kept by content, and when one commune deleted its evidence
+/// while another uploaded the same bytes, the bytes went and the other's download answered 500.
+/// Forty rounds of exactly that, at once: every download still answers with the bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shared_bytes_survive_a_deletion_racing_an_upload() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let mut reviews = Vec::new();
+        for (who, unit) in [("haunghia", "27931"), ("huuthanh", "27988")] {
+            let path = format!("{BASE}/{unit}/reviews/2018");
+            assert_eq!(w.call(who, Method::PUT, &path, Some(json!({"version": 0}))).await.0, StatusCode::OK);
+            let id = w.store.unit_by_code(unit, None).await.unwrap().unwrap().id;
+            reviews.push(w.store.review(1, id, "2018").await.unwrap().unwrap().id);
+        }
+        let evidence_url = |unit: &str, id: i64| {
+            format!("/schemes/LA-KDV-2017-2020/units/{unit}/reviews/2018/evidence/{id}")
+        };
+        for round in 0..40 {
+            let bytes = [PDF, format!("\n% round {round}\n").as_bytes()].concat();
+            assert_eq!(w.upload("haunghia", "27931", "1.3", "a.pdf", &bytes).await.0, StatusCode::SEE_OTHER);
+            let theirs = w.store.evidence_of(reviews[0]).await.unwrap().pop().unwrap();
+            let delete_url = format!("{}/delete", evidence_url("27931", theirs.id));
+            let delete = w.send("haunghia", Method::POST, &delete_url, None);
+            let upload = w.upload("huuthanh", "27988", "1.3", "b.pdf", &bytes);
+            let ((deleted, _, _), (uploaded, _)) = tokio::join!(delete, upload);
+            assert_eq!((deleted, uploaded), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER), "round {round}");
+            let ours = w.store.evidence_of(reviews[1]).await.unwrap().pop().unwrap();
+            assert_eq!(ours.sha256, theirs.sha256);
+            let (status, _, got) =
+                w.send("huuthanh", Method::GET, &evidence_url("27988", ours.id), None).await;
+            assert_eq!(status, StatusCode::OK, "round {round}: the shared bytes are gone");
+            assert_eq!(got, bytes, "round {round}");
+            // Deleting the last reference removes the bytes.
+            w.send("huuthanh", Method::POST, &format!("{}/delete", evidence_url("27988", ours.id)), None)
+                .await;
+        }
+        assert!(w.store.evidence_of(reviews[0]).await.unwrap().is_empty());
+        assert!(w.store.evidence_of(reviews[1]).await.unwrap().is_empty());
+    })
+    .await;
+}
+
 /// The hidden fields of the preview's confirm form, decoded.
 fn hidden_fields(html: &str) -> Vec<(String, String)> {
     let unescape = |s: &str| {

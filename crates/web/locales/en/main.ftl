@@ -87,6 +87,7 @@ cumulative = cumulative
 
 error-title = Error
 error-300-title = This code names several units
+error-503-title = The system is busy
 error-300-text = This code was used by different units in different periods (before and after a reorganisation). Choose the one you need:
 error-404-title = Page not found
 error-404-text = The page or record you asked for does not exist or has moved.
@@ -463,6 +464,8 @@ feedback-hamlet = Hamlet
 feedback-contact = Contact (optional)
 feedback-contact-note = Only commune staff can see it; it is never shown publicly.
 feedback-name = Full name
+feedback-contacts = Sender's contact
+feedback-contacts-hidden = Only the staff who handle feedback (commune, district, province) see the citizen's name, phone and email.
 feedback-send = Send
 feedback-sent = We received your message. Tracking code:
 feedback-keep-code = Keep this code to see the answer.

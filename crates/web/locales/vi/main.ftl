@@ -87,6 +87,7 @@ cumulative = cộng dồn
 
 error-title = Lỗi
 error-300-title = Mã đơn vị chỉ nhiều đơn vị
+error-503-title = Hệ thống đang bận
 error-300-text = Mã này được dùng cho nhiều đơn vị ở các thời kỳ khác nhau (trước và sau sắp xếp). Hãy chọn đơn vị bạn cần:
 error-404-title = Không tìm thấy trang
 error-404-text = Trang hoặc dữ liệu bạn tìm không có hoặc đã được chuyển đi.
@@ -463,6 +464,8 @@ feedback-hamlet = Ấp, khu phố
 feedback-contact = Thông tin liên hệ (không bắt buộc)
 feedback-contact-note = Chỉ cán bộ xã xem được; không bao giờ hiện công khai.
 feedback-name = Họ và tên
+feedback-contacts = Liên hệ của người gửi
+feedback-contacts-hidden = Chỉ cán bộ xử lý ý kiến (xã, huyện, tỉnh) được xem họ tên, điện thoại và email của người dân.
 feedback-send = Gửi ý kiến
 feedback-sent = Đã nhận ý kiến của bạn. Mã theo dõi:
 feedback-keep-code = Hãy ghi lại mã này để xem câu trả lời.

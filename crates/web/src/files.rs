@@ -1,0 +1,189 @@
+//! The file keeper: uploaded files kept under the data folder, named by their SHA-256, so that
+//! the same bytes uploaded twice (by two units, or as evidence and as an activity file) are kept
+//! once and shared.
+//!
+//! Sharing makes deletion delicate: bytes may go only when no row refers to them, and an upload
+//! of the same bytes may be between writing them and recording its row. So an upload holds the
+//! keeper's lock (shared) from writing the bytes until its row is committed, and a deletion holds
+//! it (exclusive) from removing its row — which tells whether other rows still refer to the
+//! bytes — until the bytes are gone. Bytes are written to a temporary file that is renamed into
+//! place, and the temporary file is removed when writing fails; leftovers of a crash are swept at
+//! start.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::{OwnedRwLockReadGuard, RwLock};
+
+use crate::error::WebError;
+use crate::i18n::Lang;
+
+/// The folder files are kept in, and the lock that orders uploads and deletions.
+#[derive(Clone, Debug, Default)]
+pub struct FileLock(Arc<RwLock<()>>);
+
+/// Held by an upload until its row is recorded: no deletion removes bytes meanwhile.
+pub struct Hold(#[allow(dead_code)] OwnedRwLockReadGuard<()>);
+
+/// Where the bytes of a SHA-256 are kept under `root`.
+pub fn path_of(root: &Path, sha256: &str) -> PathBuf {
+    root.join(&sha256[..2]).join(sha256)
+}
+
+/// Writes bytes to `path` through a temporary file beside it, renamed into place; on any
+/// failure the temporary file is removed and the path is left as it was.
+pub async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = path.parent().ok_or_else(|| std::io::Error::other("no folder"))?;
+    tokio::fs::create_dir_all(dir).await?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+    let written = async {
+        let mut file = tokio::fs::File::create(&tmp).await?;
+        tokio::io::AsyncWriteExt::write_all(&mut file, bytes).await?;
+        file.sync_all().await?;
+        drop(file);
+        tokio::fs::rename(&tmp, path).await
+    }
+    .await;
+    if written.is_err() {
+        let _ = tokio::fs::remove_file(&tmp).await;
+    }
+    written
+}
+
+/// Checks an uploaded file (not empty, at most 10 MB, a kind told from its content) and keeps
+/// its bytes. The answer's [`Hold`] must be kept until the row that refers to the bytes is
+/// committed.
+pub(crate) async fn keep(
+    state: &crate::AppState,
+    lang: Lang,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(danvan_store::NewFile, Hold), WebError> {
+    use danvan_domain::evidence::{safe_filename, sniff, MAX_FILE_BYTES};
+    if bytes.is_empty() {
+        return Err(WebError::BadRequest(lang.t("evidence-missing")));
+    }
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(WebError::PayloadTooLarge(lang.t("evidence-too-large")));
+    }
+    let Some(kind) = sniff(bytes) else {
+        return Err(WebError::UnsupportedMedia(lang.t("evidence-kind")));
+    };
+    let sha256: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let hold = Hold(state.file_lock.0.clone().read_owned().await);
+    let path = path_of(&state.files, &sha256);
+    // Bytes already kept are not written again, but they must be whole: a file of another
+    // length (cut short by a full disk before this keeper existed) is replaced.
+    let whole = tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64);
+    if !whole {
+        write_atomically(&path, bytes).await.map_err(|e| WebError::Internal(Box::new(e)))?;
+    }
+    let file = danvan_store::NewFile {
+        filename: safe_filename(name, kind),
+        content_type: kind.content_type().into(),
+        size: bytes.len() as i64,
+        sha256,
+    };
+    Ok((file, hold))
+}
+
+/// Removes a row that refers to kept bytes (`remove` answers whether other rows still refer to
+/// them) and then, if none does, the bytes.
+pub(crate) async fn release<F>(state: &crate::AppState, sha256: &str, remove: F) -> Result<(), WebError>
+where
+    F: std::future::Future<Output = danvan_store::Result<bool>>,
+{
+    let _exclusive = state.file_lock.0.write().await;
+    let shared = remove.await?;
+    if !shared {
+        match tokio::fs::remove_file(path_of(&state.files, sha256)).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(error = %e, "a file no longer used could not be removed"),
+        }
+    }
+    Ok(())
+}
+
+/// The bytes of a kept file. Missing bytes (removed by hand, a lost disk) are an internal
+/// error, logged.
+pub(crate) async fn read(state: &crate::AppState, sha256: &str) -> Result<Vec<u8>, WebError> {
+    tokio::fs::read(path_of(&state.files, sha256)).await.map_err(|e| WebError::Internal(Box::new(e)))
+}
+
+/// Removes the temporary files that a crash left behind (older than an hour, so that another
+/// server writing into the same folder is not disturbed); answers how many.
+pub fn sweep_temporary(root: &Path) -> usize {
+    let Ok(dirs) = std::fs::read_dir(root) else { return 0 };
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let mut removed = 0;
+    for dir in dirs.flatten().filter(|d| d.file_type().is_ok_and(|t| t.is_dir())) {
+        let Ok(files) = std::fs::read_dir(dir.path()) else { continue };
+        for f in files.flatten() {
+            let name = f.file_name();
+            let temporary = name.to_str().is_some_and(|n| n.starts_with('.'));
+            let old = f.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < hour_ago);
+            if temporary && old && std::fs::remove_file(f.path()).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp() -> PathBuf {
+        danvan_store::testing::tempfile_dir()
+    }
+
+    /// Issue 14, defect 5: a write that fails leaves no temporary file behind, and leaves what
+    /// was at the path as it was.
+    #[tokio::test]
+    async fn a_failed_write_leaves_nothing_behind() {
+        let root = temp();
+        let sha = "ab".to_string() + &"0".repeat(62);
+        let path = path_of(&root, &sha);
+        // The path is taken by a folder with something in it: the rename fails.
+        std::fs::create_dir_all(path.join("x")).unwrap();
+        assert!(write_atomically(&path, b"%PDF-1.4 bytes").await.is_err());
+        let left: Vec<String> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, vec![sha.clone()], "only the folder that was there");
+        // A write that succeeds leaves the bytes and nothing else.
+        let other = path_of(&root, &("ab".to_string() + &"1".repeat(62)));
+        write_atomically(&other, b"bytes").await.unwrap();
+        assert_eq!(std::fs::read(&other).unwrap(), b"bytes");
+        assert_eq!(std::fs::read_dir(other.parent().unwrap()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn old_temporary_files_are_swept_and_kept_files_are_not() {
+        let root = temp();
+        let dir = root.join("ef");
+        std::fs::create_dir_all(&dir).unwrap();
+        let kept = dir.join("ef".to_string() + &"2".repeat(62));
+        let stale = dir.join(".efsomething.123.0.tmp");
+        let fresh = dir.join(".effresh.123.1.tmp");
+        for p in [&kept, &stale, &fresh] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        for p in [&kept, &stale] {
+            std::fs::File::options().write(true).open(p).unwrap().set_modified(two_hours_ago).unwrap();
+        }
+        assert_eq!(sweep_temporary(&root), 1);
+        assert!(kept.exists() && fresh.exists() && !stale.exists());
+    }
+}
