@@ -164,6 +164,12 @@ impl MemberInput {
         if out.full_name.is_empty() {
             problems.push("cần ghi họ và tên".into());
         }
+        let days = [("ngày bắt đầu", Some(out.from)), ("ngày tập huấn", out.trained_on)];
+        for (what, day) in days {
+            if let Some(Err(e)) = day.map(|d| crate::period::check_day(what, d)) {
+                problems.push(e);
+            }
+        }
         if out.organisation.is_empty() {
             problems.push("cần ghi tổ chức thành viên".into());
         }

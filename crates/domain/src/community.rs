@@ -87,6 +87,9 @@ impl TeamInput {
         if leader.is_empty() {
             problems.push("tổ dân vận cần có tổ trưởng".into());
         }
+        if let Err(e) = crate::period::check_day("ngày thành lập", self.formed_on) {
+            problems.push(e);
+        }
         too_long(&mut problems, "tên tổ trưởng", &leader, 100);
         for d in &deputies {
             too_long(&mut problems, "tên tổ phó", d, 100);
@@ -139,16 +142,35 @@ pub fn parse_hamlet_csv(bytes: &[u8]) -> Result<Vec<HamletInput>, Vec<String>> {
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                problems.push(format!("dòng {line}: {e}"));
+                problems.push(format!("dòng {}: {e}", i + 2));
                 continue;
             }
         };
+        // The line the record starts on (a quoted cell may span lines).
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(i + 2);
         let get = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").to_string();
         if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        // No cell of a hamlet list holds a line break: one that does began with a quote that
+        // was never closed and swallowed the lines after it.
+        if record.iter().any(|c| c.contains(['\n', '\r'])) {
+            problems.push(format!(
+                "dòng {line}: dấu ngoặc kép (\") mở mà không đóng, ô kéo dài sang các dòng sau"
+            ));
+            continue;
+        }
+        let extra_empty = record.iter().skip(header.len()).all(|c| c.trim().is_empty());
+        if record.len() < header.len() || !extra_empty {
+            problems.push(format!(
+                "dòng {line}: có {} cột, cần {} cột như dòng tiêu đề ({})",
+                record.len(),
+                header.len(),
+                header.join(",")
+            ));
             continue;
         }
         let leader = get(col("to_truong"));
@@ -179,7 +201,7 @@ pub fn parse_hamlet_csv(bytes: &[u8]) -> Result<Vec<HamletInput>, Vec<String>> {
         let input = HamletInput { name: get(Some(name_col)), kind: get(col("loai")), team };
         match input.cleaned() {
             Ok(h) => {
-                if !seen.insert(h.name.to_lowercase()) {
+                if !seen.insert(text::name_key(&h.name)) {
                     problems.push(format!("dòng {line}: \"{}\" trùng với một dòng trước", h.name));
                 }
                 out.push(h);
@@ -278,6 +300,9 @@ impl MeetingInput {
         if conclusions.len() > 50 {
             problems.push("tối đa 50 kết luận mỗi cuộc họp".into());
         }
+        if let Err(e) = crate::period::check_day("ngày họp", self.held_on) {
+            problems.push(e);
+        }
         if self.held_on > today {
             problems.push(format!("ngày họp {} chưa đến", self.held_on.format("%d/%m/%Y")));
         }
@@ -366,6 +391,28 @@ mod tests {
         assert!(parse_hamlet_csv("loai\nẤp\n".as_bytes()).unwrap_err()[0].contains("thiếu cột"));
         let dup = "ten\nẤp Một\nẤp  một\n";
         assert!(parse_hamlet_csv(dup.as_bytes()).unwrap_err()[0].contains("trùng"));
+    }
+
+    /// Issue 14, defect 11: a line with 3 of 7 columns, an unclosed quote, and "Hoà"/"Hòa" (or
+    /// a zero-width space) making two hamlets of one were all accepted.
+    #[test]
+    fn hamlet_csv_refuses_short_lines_open_quotes_and_one_name_written_twice() {
+        const HEAD: &str = "ten,loai,to_truong,to_pho,so_thanh_vien,quyet_dinh,ngay_thanh_lap\n";
+        let short = format!("{HEAD}Ấp 1,,Nguyễn Văn A,Lê B,9,12/QĐ-UBND,01/03/2018\nẤp 2,Ấp,Trần C\n");
+        let err = parse_hamlet_csv(short.as_bytes()).unwrap_err();
+        assert_eq!(err.len(), 1, "{err:?}");
+        assert!(err[0].starts_with("dòng 3:") && err[0].contains("có 3 cột, cần 7"), "{err:?}");
+        // Trailing empty cells (as spreadsheets write them) are fine; more filled cells are not.
+        assert!(parse_hamlet_csv(format!("{HEAD}Ấp 1,,,,,,,,\n").as_bytes()).is_ok());
+        let long = format!("{HEAD}Ấp 1,,,,,,,x\n");
+        assert!(parse_hamlet_csv(long.as_bytes()).unwrap_err()[0].contains("có 8 cột"));
+        let open = format!("{HEAD}Ấp 1,,,,,,\n\"Ấp 2,,,,,,\nẤp 3,,,,,,\n");
+        let err = parse_hamlet_csv(open.as_bytes()).unwrap_err();
+        assert!(err[0].starts_with("dòng 3:") && err[0].contains("ngoặc kép"), "{err:?}");
+        let tones = format!("{HEAD}Ấp Hòa Bình,,,,,,\nẤp Hoà Bình,,,,,,\nẤp\u{200B} Hòa Bình,,,,,,\n");
+        let err = parse_hamlet_csv(tones.as_bytes()).unwrap_err();
+        assert_eq!(err.len(), 2, "{err:?}");
+        assert!(err.iter().all(|e| e.contains("trùng")), "{err:?}");
     }
 
     #[test]

@@ -43,10 +43,26 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// A PDF by its structure, not only its first five bytes: `%PDF-` and a version (`1.7`), the
+/// end-of-file marker `%%EOF` within the last kilobyte (every PDF writer ends its trailer so), and
+/// no HTML where a browser sniffing the start would find it ("%PDF-" followed by a web page is
+/// not a PDF).
+fn looks_like_pdf(bytes: &[u8]) -> bool {
+    let version =
+        bytes.get(5..8).is_some_and(|v| v[0].is_ascii_digit() && v[1] == b'.' && v[2].is_ascii_digit());
+    if !bytes.starts_with(b"%PDF-") || !version {
+        return false;
+    }
+    let tail = &bytes[bytes.len().saturating_sub(1024)..];
+    let head = bytes[..bytes.len().min(1024)].to_ascii_lowercase();
+    let html = [&b"<html"[..], b"<script", b"<!doctype", b"<body", b"<iframe", b"<svg"];
+    contains(tail, b"%%EOF") && !html.iter().any(|m| contains(&head, m))
+}
+
 /// What a file is, from its first bytes (and, for Office files, the names inside the zip).
 /// Anything else — executables, scripts, archives, HTML — is `None`.
 pub fn sniff(bytes: &[u8]) -> Option<EvidenceKind> {
-    if bytes.starts_with(b"%PDF-") {
+    if looks_like_pdf(bytes) {
         Some(EvidenceKind::Pdf)
     } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Some(EvidenceKind::Jpeg)
@@ -89,7 +105,7 @@ mod tests {
 
     #[test]
     fn kinds_come_from_content() {
-        assert_eq!(sniff(b"%PDF-1.7\n..."), Some(EvidenceKind::Pdf));
+        assert_eq!(sniff(b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"), Some(EvidenceKind::Pdf));
         assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Some(EvidenceKind::Jpeg));
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0"), Some(EvidenceKind::Png));
         assert_eq!(
@@ -102,6 +118,21 @@ mod tests {
         assert_eq!(sniff(b"\x7fELF"), None);
         assert_eq!(sniff(b"<html><script>"), None);
         assert_eq!(sniff(b""), None);
+    }
+
+    /// Issue 14, defect 11: "%PDF-" followed by HTML passed as a PDF.
+    #[test]
+    fn a_pdf_needs_its_version_and_its_end_and_no_web_page_inside() {
+        assert_eq!(sniff(b"%PDF-<html><script>alert(1)</script></html>"), None);
+        assert_eq!(sniff(b"%PDF-1.4\n<!DOCTYPE html><body>x</body>\n%%EOF\n"), None);
+        assert_eq!(sniff(b"%PDF-1.4\n1 0 obj << >> endobj\n"), None, "cut short: no %%EOF");
+        assert_eq!(sniff(b"%PDF-x.y\n%%EOF\n"), None);
+        // %%EOF far from the end (bytes appended after the PDF) is not a PDF's end.
+        let mut padded = b"%PDF-1.4\n%%EOF\n".to_vec();
+        padded.extend(std::iter::repeat_n(b' ', 2000));
+        assert_eq!(sniff(&padded), None);
+        // A few bytes after %%EOF (a newline, an incremental-save comment) are usual.
+        assert_eq!(sniff(b"%PDF-1.4\n%%EOF\r\n% round 3\n"), Some(EvidenceKind::Pdf));
     }
 
     #[test]

@@ -124,13 +124,35 @@ impl fmt::Display for Period {
     }
 }
 
-/// Every period of a scheme, in order. The first is the baseline's.
-/// A day as people type it: `2019-06-01` (ISO, as date inputs send it) or `01/06/2019`.
+/// A day as people type it: `2019-06-01` (ISO, as date inputs send it) or `01/06/2019`, within
+/// [`FIRST_DAY`]–[`LAST_DAY`].
 pub fn parse_day(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y")).ok()
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
+        .ok()
+        .filter(|d| day_in_range(*d))
 }
 
+/// The days anything recorded may fall on: a member's service, a meeting, a note, an activity.
+/// A year 0, a negative year or year 10000 is a typing mistake, never a record.
+pub const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a real day");
+pub const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(2100, 12, 31).expect("a real day");
+
+pub fn day_in_range(day: NaiveDate) -> bool {
+    (FIRST_DAY..=LAST_DAY).contains(&day)
+}
+
+/// Checks a day given in a record; the message names the field ("ngày họp").
+pub fn check_day(what: &str, day: NaiveDate) -> Result<NaiveDate, String> {
+    if day_in_range(day) {
+        Ok(day)
+    } else {
+        Err(format!("{what} {day} nằm ngoài khoảng cho phép (01/01/1900 – 31/12/2100)"))
+    }
+}
+
+/// Every period of a scheme, in order. The first is the baseline's.
 pub fn scheme_periods(scheme: &SchemeDef) -> Vec<Period> {
     let parts: &[u8] = match scheme.period {
         PeriodType::Year => &[0],
@@ -147,6 +169,21 @@ pub fn scheme_periods(scheme: &SchemeDef) -> Vec<Period> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_are_bounded_to_1900_through_2100() {
+        for ok in ["1900-01-01", "2019-06-01", "01/06/2019", "2100-12-31"] {
+            assert!(parse_day(ok).is_some(), "{ok}");
+        }
+        for bad in ["0000-01-01", "-0001-01-01", "+10000-01-01", "1899-12-31", "2101-01-01", "31/12/1899"] {
+            assert!(parse_day(bad).is_none(), "{bad}");
+        }
+        let d = |y| NaiveDate::from_ymd_opt(y, 1, 1).unwrap();
+        assert_eq!(check_day("ngày họp", d(2020)), Ok(d(2020)));
+        let e = check_day("ngày họp", d(0)).unwrap_err();
+        assert!(e.starts_with("ngày họp") && e.contains("1900") && e.contains("2100"), "{e}");
+        assert!(check_day("x", d(-1)).is_err() && check_day("x", d(10000)).is_err());
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -113,6 +113,11 @@ impl ActivityInput {
         if out.lead_org.is_empty() {
             problems.push("cần ghi tổ chức chủ trì".to_string());
         }
+        for (what, day) in [("ngày bắt đầu", out.start), ("hạn hoàn thành", out.due)] {
+            if let Err(e) = crate::period::check_day(what, day) {
+                problems.push(e);
+            }
+        }
         for (what, v) in [("tổ chức chủ trì", &out.lead_org), ("người phụ trách", &out.responsible)]
         {
             if v.chars().count() > MAX_SHORT {

@@ -94,7 +94,13 @@ impl Store {
 
     /// Adds an organisation to a province's list.
     pub async fn add_organisation(&self, actor: &Actor, province_id: i64, name: &str) -> Result<()> {
-        if self.organisations(Some(province_id)).await?.iter().any(|n| n == name) {
+        let key = danvan_domain::text::name_key(name);
+        if self
+            .organisations(Some(province_id))
+            .await?
+            .iter()
+            .any(|n| danvan_domain::text::name_key(n) == key)
+        {
             return Err(StoreError::Conflict(format!("danh sách đã có \"{name}\"")));
         }
         let now = Utc::now();

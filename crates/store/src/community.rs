@@ -268,13 +268,11 @@ impl Store {
     /// Adds hamlets to a commune (input already checked), all or none: a name the commune
     /// already has refuses the whole list.
     pub async fn add_hamlets(&self, actor: &Actor, unit_id: i64, list: &[HamletInput]) -> Result<usize> {
+        use danvan_domain::text::name_key;
         let existing: Vec<String> =
-            self.hamlets_of(unit_id).await?.into_iter().map(|h| h.input.name.to_lowercase()).collect();
-        let taken: Vec<&str> = list
-            .iter()
-            .filter(|h| existing.contains(&h.name.to_lowercase()))
-            .map(|h| h.name.as_str())
-            .collect();
+            self.hamlets_of(unit_id).await?.into_iter().map(|h| name_key(&h.input.name)).collect();
+        let taken: Vec<&str> =
+            list.iter().filter(|h| existing.contains(&name_key(&h.name))).map(|h| h.name.as_str()).collect();
         if !taken.is_empty() {
             return Err(StoreError::Conflict(format!("xã đã có: {}", taken.join(", "))));
         }
@@ -314,6 +312,11 @@ impl Store {
             .hamlet(id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("không có ấp, khu phố #{id}")))?;
+        let key = danvan_domain::text::name_key(&input.name);
+        let others = self.hamlets_of(before.unit_id).await?;
+        if others.iter().any(|h| h.id != id && danvan_domain::text::name_key(&h.input.name) == key) {
+            return Err(StoreError::Conflict(format!("xã đã có \"{}\"", input.name)));
+        }
         let now = Utc::now();
         let (leader, deputies, members, decision, formed) = team_columns(&input.team);
         with_pool!(self, pool => {

@@ -162,6 +162,9 @@ pub async fn api_end_member(
     Json(body): Json<EndBody>,
 ) -> Result<Response, ApiError> {
     member_in(&state, &unit, id).await?;
+    if let Err(e) = danvan_domain::period::check_day("ngày thôi", body.to) {
+        return Ok(unprocessable(vec![e]));
+    }
     let reason = body.reason.as_deref().map(text::clean).filter(|r| !r.is_empty());
     match state.store.end_member(&user.actor(), id, body.to, reason.as_deref(), body.decision_id).await {
         Ok(m) => Ok(Json(member_json(&m)).into_response()),

@@ -464,9 +464,11 @@ async fn step(
         "assign" => {
             let org = text::clean(&body.text);
             let known = state.store.organisations(province_of(state, unit).await?).await?;
-            if !known.contains(&org) {
+            // The name as the list writes it, whatever the tone placement or case typed.
+            let key = text::name_key(&org);
+            let Some(org) = known.into_iter().find(|k| text::name_key(k) == key) else {
                 return Ok(Err(vec![format!("\"{org}\" không có trong danh sách tổ chức thành viên")]));
-            }
+            };
             FeedbackStep::Assign(org)
         }
         "answer" => {

@@ -256,7 +256,7 @@ pub async fn api_note(
 ) -> Result<Response, ApiError> {
     let scheme = find_scheme(&state, &scheme).await?;
     activity_in(&state, &scheme, &unit, id).await?;
-    match note_text(&body.text) {
+    match danvan_domain::period::check_day("ngày ghi", body.on).and_then(|_| note_text(&body.text)) {
         Ok(t) => {
             let n = state.store.add_activity_note(&user.actor(), id, body.on, &t).await?;
             Ok((StatusCode::CREATED, Json(n)).into_response())
