@@ -1222,6 +1222,11 @@ async fn the_bloc_keeps_its_members_over_time() {
             store.add_organisation(&cli, long_an, "UBMTTQ").await,
             Err(StoreError::Conflict(_))
         ));
+        // One name however its tones are placed or its letters cased (issue 14, defect 11).
+        for same in ["Hội nông dân", "Hội Người Cao Tuổi", "Hội Người cao tuổi\u{200B}"] {
+            let again = store.add_organisation(&cli, long_an, same).await;
+            assert!(matches!(again, Err(StoreError::Conflict(_))), "{same}: {again:?}");
+        }
         let la = store.organisations(Some(long_an)).await.unwrap();
         assert_eq!((la.len(), la.last().map(String::as_str)), (11, Some("Hội Người cao tuổi")));
         assert_eq!(store.organisations(Some(unit_id(&store, "01").await)).await.unwrap().len(), 10);
@@ -1388,6 +1393,21 @@ async fn hamlets_meetings_and_feedback_are_kept_and_audited() {
             store.update_hamlet(&cli, hamlets[1].id, &hamlet("Ấp 1", None)).await,
             Err(StoreError::Conflict(_))
         ));
+        // Old and new tone placement name one hamlet (issue 14, defect 11).
+        store.add_hamlets(&cli, huu_thanh, &[hamlet("Ấp Hòa Bình", None)]).await.unwrap();
+        let again = store.add_hamlets(&cli, huu_thanh, &[hamlet("Ấp Hoà Bình", None)]).await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        let renamed = store.update_hamlet(&cli, hamlets[1].id, &hamlet("ấp hoà bình", None)).await;
+        assert!(matches!(renamed, Err(StoreError::Conflict(_))), "{renamed:?}");
+        let hb = store
+            .hamlets_of(huu_thanh)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|h| h.input.name == "Ấp Hòa Bình")
+            .unwrap();
+        let same = store.update_hamlet(&cli, hb.id, &hamlet("Ấp Hoà Bình", None)).await.unwrap();
+        assert_eq!(same.input.name, "Ấp Hoà Bình", "a hamlet may take its own name in another spelling");
 
         // A meeting with attendance and conclusions; one conclusion becomes an activity.
         let a = store

@@ -22,6 +22,8 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 use utoipa::OpenApi;
 
+mod common;
+
 const SAMPLE: &str = include_str!("../../../data/schemes/long-an-2017-2020.sample.toml");
 const UNITS: &str = include_str!("../../../data/units-2024-three-level.csv");
 const SCHEME: &str = "LA-KDV-2017-2020";
@@ -115,18 +117,7 @@ impl World {
         name: &str,
         bytes: &[u8],
     ) -> Answer {
-        let boundary = "XbatteryX";
-        let mut body = Vec::new();
-        for (k, v) in fields {
-            body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                    .as_bytes(),
-            );
-        }
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let kind = format!("multipart/form-data; boundary={boundary}");
+        let (kind, body) = common::multipart_form(fields, name, bytes);
         self.send(&Method::POST, uri, Some(cookie), Some((&kind, body))).await
     }
 }

@@ -15,6 +15,8 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+mod common;
+
 const SAMPLE: &str = include_str!("../../../data/schemes/long-an-2017-2020.sample.toml");
 const UNITS: &str = include_str!("../../../data/units-2024-three-level.csv");
 const BASE: &str = "/api/v1/schemes/LA-KDV-2017-2020/units";
@@ -79,19 +81,8 @@ impl World {
         name: &str,
         bytes: &[u8],
     ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-        let boundary = "XdanvanX";
-        let mut body = Vec::new();
-        for (k, v) in fields {
-            body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                    .as_bytes(),
-            );
-        }
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        self.send(who, Method::POST, uri, Some((&format!("multipart/form-data; boundary={boundary}"), body)))
-            .await
+        let (kind, body) = common::multipart_form(fields, name, bytes);
+        self.send(who, Method::POST, uri, Some((&kind, body))).await
     }
 
     /// A request as a signed-in user (anonymous when `who` is empty); the status, headers and
@@ -360,8 +351,10 @@ async fn evidence_is_checked_kept_and_served_only_within_scope() {
         assert_eq!(w.store.evidence_of(review.id).await.unwrap().len(), 1);
 
         // 50 MB per review: four more files of 10 MB fit, the fifth does not.
-        let mut big = PDF.to_vec();
-        big.resize(10 * 1_000_000, b' ');
+        // 10 MB: a PDF whose body (before its trailer) is padded.
+        let mut big = b"%PDF-1.4\n%".to_vec();
+        big.resize(10 * 1_000_000 - PDF.len(), b' ');
+        big.extend_from_slice(PDF);
         for i in 0..4 {
             let (s, body) = w.upload("huuthanh", "27988", "1.3", &format!("phụ lục {i}.pdf"), &big).await;
             assert_eq!(s, StatusCode::SEE_OTHER, "file {i}: {body}");
