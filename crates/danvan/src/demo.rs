@@ -285,7 +285,7 @@ pub async fn fill_sample(
         scheme_periods(&scheme.def).into_iter().next().ok_or_else(|| anyhow::anyhow!("đề án không có kỳ"))?;
     let units = store.units_within(scheme.root_unit_id, scheme.def.applies_to, first.end()).await?;
     // Nothing is reported for a period that has not started yet.
-    let today = danvan_web::reviews::today();
+    let today = danvan_web::shell::today();
     let mut list = sample_reviews(&scheme.def, &units, seed);
     list.retain(|r| {
         danvan_domain::period::Period::parse(&r.period, scheme.def.period).is_ok_and(|p| p.start() <= today)

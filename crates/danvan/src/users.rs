@@ -33,7 +33,7 @@ pub async fn run(store: &Store, command: UserCommand) -> anyhow::Result<()> {
                 (_, Some(code)) => {
                     // The unit of the day given, else the only unit of the code, else today's.
                     let all = store.units_with_code(code.trim()).await?;
-                    let day = on.unwrap_or_else(danvan_web::reviews::today);
+                    let day = on.unwrap_or_else(danvan_web::shell::today);
                     let found = match (on, all.as_slice()) {
                         (None, [one]) => Some(one),
                         _ => all.iter().find(|u| u.valid_on(day)),

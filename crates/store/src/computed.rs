@@ -120,6 +120,35 @@ impl Store {
         })
     }
 
+    /// A review's values as they stand now: computed targets counted from the records live,
+    /// but in an approved review, which keeps the values frozen at its approval.
+    pub async fn values_now(
+        &self,
+        scheme: &StoredScheme,
+        unit_id: i64,
+        period: &Period,
+        review: Option<&crate::Review>,
+    ) -> Result<BTreeMap<String, crate::Entry>> {
+        let mut values = review.map(|r| r.values.clone()).unwrap_or_default();
+        if review.is_some_and(|r| r.state == danvan_domain::workflow::State::Approved) {
+            return Ok(values);
+        }
+        for (code, value) in self.computed_values(scheme, unit_id, period).await? {
+            let entry = values.entry(code).or_insert(crate::Entry { value: None, note: None });
+            entry.value = value;
+        }
+        Ok(values)
+    }
+
+    /// The roadmap in force for a unit in a scheme (its approved version), if any.
+    pub async fn plan_in_force(
+        &self,
+        scheme_id: i64,
+        unit_id: i64,
+    ) -> Result<Option<danvan_domain::roadmap::Roadmap>> {
+        Ok(self.roadmap(scheme_id, unit_id).await?.and_then(|r| r.in_force))
+    }
+
     /// The computed targets of a scheme for a unit and period, by target code.
     pub async fn computed_values(
         &self,

@@ -986,6 +986,9 @@ async fn roadmaps_share_the_workflow_and_keep_the_approved_plan_in_force() {
         let again =
             store.transition_roadmap(&cli, r.id, None, Transition::Approve, None, false).await.unwrap();
         assert_eq!(again.in_force.unwrap().planned("1.1", 2018), Some(45.0));
+        let in_force = store.plan_in_force(scheme, huu_thanh).await.unwrap().unwrap();
+        assert_eq!(in_force.planned("1.1", 2018), Some(45.0));
+        assert!(store.plan_in_force(scheme, unit_id(&store, "27637").await).await.unwrap().is_none());
 
         // Reopening by the approver (with a reason) takes it out of force.
         assert!(store
@@ -1826,6 +1829,12 @@ async fn computed_targets_count_the_records_and_freeze_at_approval() {
         let kept = store.review_by_id(r.id).await.unwrap().unwrap();
         assert_eq!(kept.values["1.1"].value, Some(Value::Count { count: Milli(4000) }));
         assert_eq!(kept.values["1.3"].value, ratio(2, 4));
+        // What a page shows now: the frozen values of the approved review, the live ones without.
+        let shown = store.values_now(&scheme, unit, &p2019, Some(&kept)).await.unwrap();
+        assert_eq!(shown["1.1"].value, Some(Value::Count { count: Milli(4000) }));
+        let unreported = store.values_now(&scheme, unit, &p2019, None).await.unwrap();
+        assert_eq!(unreported["1.1"].value, Some(Value::Count { count: Milli(5000) }));
+        assert_eq!(unreported["1.3"].value, ratio(3, 5));
         let rolled = store.review_values_within(scheme.id, unit, "2019", &[State::Approved]).await.unwrap();
         assert!(rolled
             .iter()

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::shell::auth::AuthConfig;
 use axum::http::{header, HeaderValue};
 use axum::Router;
 use danvan_store::Store;
@@ -15,425 +16,45 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-pub mod account;
-pub mod admin;
-pub mod api;
-pub mod auth;
+pub mod accounts;
+pub mod audit;
 pub mod bloc;
-pub mod cache;
 pub mod community;
 pub mod dashboard;
-pub mod error;
 pub mod feedback;
-pub mod files;
-pub mod i18n;
-pub mod pages;
-pub mod plan_sheet;
+pub mod openapi;
 pub mod plans;
-pub mod review_pages;
-pub mod review_sheet;
 pub mod reviews;
 pub mod roadmaps;
+pub mod schemes;
+pub mod shell;
+pub mod site;
+pub mod units;
 
-use auth::{Access, AuthConfig, Guard};
-use axum::handler::Handler;
-use axum::http::Method;
-use axum::routing::{on, MethodFilter};
-use danvan_domain::access::Action;
+pub use shell::{AppState, RouteInfo, Routes};
+// The paths other crates and the tests name.
+pub use shell::{auth, error, files, i18n};
 
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub auth: AuthConfig,
-    /// Where uploaded files are kept (named by their SHA-256).
-    pub files: std::path::PathBuf,
-    /// Orders uploads and deletions of kept files (see [`files`]).
-    pub file_lock: files::FileLock,
-    /// The database holds generated sample data (read when the app is built).
-    pub sample: bool,
-    /// The dashboards' units and marks, kept while their change counters stand.
-    pub cache: std::sync::Arc<cache::Cache>,
-}
-
-impl AppState {
-    /// A state with default settings and files in a folder of the system's temporary folder.
-    pub fn new(store: Store) -> Self {
-        Self {
-            store,
-            auth: AuthConfig::default(),
-            files: std::env::temp_dir().join("danvan-files"),
-            file_lock: Default::default(),
-            sample: false,
-            cache: Default::default(),
-        }
-    }
-}
-
-/// The largest request body, but for uploads.
-const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
-
-/// A route as the authorisation matrix sees it: method, path, and who may use it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteInfo {
-    pub method: Method,
-    pub path: &'static str,
-    pub access: Access,
-}
-
-/// Builds the router and, beside it, the list of every route with its access rule. Each route
-/// is registered with its rule, and the rule's guard wraps its handler: no route without one.
-struct Routes {
-    state: AppState,
-    router: Router<AppState>,
-    info: Vec<RouteInfo>,
-}
-
-impl Routes {
-    fn add<H, T>(self, method: Method, path: &'static str, access: Access, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.add_limited(method, path, access, handler, DEFAULT_BODY_LIMIT)
-    }
-
-    /// A route whose requests may carry up to `limit` bytes (uploads).
-    fn add_limited<H, T>(
-        mut self,
-        method: Method,
-        path: &'static str,
-        access: Access,
-        handler: H,
-        limit: usize,
-    ) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
-        let guard = Guard { state: self.state.clone(), access };
-        let route = on(filter, handler)
-            .layer(axum::extract::DefaultBodyLimit::max(limit))
-            .route_layer(axum::middleware::from_fn_with_state(guard, auth::guard));
-        self.router = self.router.route(path, route);
-        self.info.push(RouteInfo { method, path, access });
-        self
-    }
-
-    fn get<H: Handler<T, AppState>, T: 'static>(
-        self,
-        path: &'static str,
-        access: Access,
-        handler: H,
-    ) -> Self {
-        self.add(Method::GET, path, access, handler)
-    }
-
-    fn post<H: Handler<T, AppState>, T: 'static>(
-        self,
-        path: &'static str,
-        access: Access,
-        handler: H,
-    ) -> Self {
-        self.add(Method::POST, path, access, handler)
-    }
-
-    fn put<H: Handler<T, AppState>, T: 'static>(
-        self,
-        path: &'static str,
-        access: Access,
-        handler: H,
-    ) -> Self {
-        self.add(Method::PUT, path, access, handler)
-    }
-}
-
+/// Every route of every area, each registered with its access rule.
 fn routes(state: AppState) -> Routes {
-    use Access::*;
-    Routes { state, router: Router::new(), info: Vec::new() }
-        // Public: the schemes, the hierarchy, signing in.
-        .get("/", Public, pages::home)
-        .get("/units", Public, pages::units)
-        .get("/units/{code}", Public, pages::unit)
-        .get("/schemes/{code}", Public, pages::scheme)
-        .get("/lang/{code}", Public, pages::switch_lang)
-        .get("/healthz", Public, pages::healthz)
-        .get("/readyz", Public, pages::readyz)
-        .get("/static/style.css", Public, pages::stylesheet)
-        .get("/static/app.js", Public, pages::script)
-        .get("/login", Public, account::login_form)
-        .post("/login", Public, account::login_submit)
-        .get("/api/v1/units", Public, api::search_units)
-        .get("/api/v1/units/{code}", Public, api::get_unit)
-        .get("/api/v1/units/{code}/children", Public, api::get_children)
-        .get("/api/v1/units/{code}/lineage", Public, api::get_lineage)
-        .get("/api/v1/schemes", Public, api::list_schemes)
-        .get("/api/v1/schemes/{code}", Public, api::get_scheme)
-        .post("/api/v1/auth/login", Public, account::api_login)
-        // Citizens' feedback: the only anonymous writes.
-        .get("/feedback/track", Public, feedback::track)
-        .get("/feedback/{code}", Public, feedback::form)
-        .add_limited(Method::POST, "/feedback/{code}", Public, feedback::send, feedback::MAX_PUBLIC_BODY)
-        .add_limited(
-            Method::POST,
-            "/api/v1/public/feedback",
-            Public,
-            feedback::api_submit,
-            feedback::MAX_PUBLIC_BODY,
-        )
-        .get("/api/v1/public/feedback/{code}", Public, feedback::api_status)
-        // Signed in: one's own account.
-        .post("/logout", SignedIn, account::logout)
-        .get("/account", SignedIn, account::account)
-        .post("/account/password", SignedIn, account::change_password)
-        .post("/account/tokens", SignedIn, account::create_token)
-        .post("/account/tokens/{id}/revoke", SignedIn, account::revoke_token)
-        .post("/api/v1/auth/logout", SignedIn, account::api_logout)
-        .get("/api/v1/me", SignedIn, account::api_me)
-        .get("/schemes/{code}/history", SignedIn, admin::scheme_history)
-        // What a unit records: the unit must be in the user's scope.
-        .get("/units/{code}/history", Unit(Action::Read), admin::unit_history)
-        .get("/api/v1/units/{code}/history", Unit(Action::Read), admin::api_unit_history)
-        // The bloc of a commune.
-        .get("/units/{code}/bloc", Unit(Action::Read), bloc::show)
-        .post("/units/{code}/bloc/members", Unit(Action::Edit), bloc::add_member)
-        .post("/units/{code}/bloc/members/{id}/end", Unit(Action::Edit), bloc::end_member)
-        .post("/units/{code}/bloc/decisions", Unit(Action::Edit), bloc::add_decision)
-        .get("/api/v1/units/{code}/bloc", Unit(Action::Read), bloc::api_bloc)
-        .post("/api/v1/units/{code}/bloc/members", Unit(Action::Edit), bloc::api_add_member)
-        .post("/api/v1/units/{code}/bloc/members/{id}/end", Unit(Action::Edit), bloc::api_end_member)
-        .get("/units/{code}/hamlets", Unit(Action::Read), community::hamlets)
-        .post("/units/{code}/hamlets", Unit(Action::Edit), community::add_hamlet)
-        .post("/units/{code}/hamlets/{id}", Unit(Action::Edit), community::update_hamlet)
-        .add_limited(
-            Method::POST,
-            "/units/{code}/hamlets/import",
-            Unit(Action::Edit),
-            community::import_hamlets,
-            community::MAX_CSV_BYTES + 16 * 1024,
-        )
-        .get("/api/v1/units/{code}/hamlets", Unit(Action::Read), community::api_hamlets)
-        .post("/api/v1/units/{code}/hamlets", Unit(Action::Edit), community::api_add_hamlets)
-        .put("/api/v1/units/{code}/hamlets/{id}", Unit(Action::Edit), community::api_update_hamlet)
-        .get("/units/{code}/meetings", Unit(Action::Read), community::meetings)
-        .post("/units/{code}/meetings", Unit(Action::Edit), community::add_meeting)
-        .get("/units/{code}/meetings/{id}", Unit(Action::Read), community::show_meeting)
-        .post(
-            "/units/{code}/meetings/{id}/conclusions/{conclusion}/activity",
-            Unit(Action::Edit),
-            community::conclusion_to_activity,
-        )
-        .get("/api/v1/units/{code}/meetings", Unit(Action::Read), community::api_meetings)
-        .post("/api/v1/units/{code}/meetings", Unit(Action::Edit), community::api_add_meeting)
-        .get("/api/v1/units/{code}/meetings/{id}", Unit(Action::Read), community::api_meeting)
-        .post(
-            "/api/v1/units/{code}/meetings/{id}/conclusions/{conclusion}/activity",
-            Unit(Action::Edit),
-            community::api_conclusion_activity,
-        )
-        .get("/units/{code}/feedback", Unit(Action::Read), feedback::inbox)
-        .get("/units/{code}/feedback/{id}", Unit(Action::Read), feedback::item)
-        .post("/units/{code}/feedback/{id}", Unit(Action::Edit), feedback::act)
-        .get("/api/v1/units/{code}/feedback", Unit(Action::Read), feedback::api_inbox)
-        .post("/api/v1/units/{code}/feedback/{id}/assign", Unit(Action::Edit), feedback::api_assign)
-        .post("/api/v1/units/{code}/feedback/{id}/answer", Unit(Action::Edit), feedback::api_answer)
-        .post("/api/v1/units/{code}/feedback/{id}/close", Unit(Action::Edit), feedback::api_close)
-        // A province's member organisations and feedback deadline.
-        .get("/units/{code}/organisations", Unit(Action::Read), community::organisations)
-        .post("/units/{code}/organisations", Unit(Action::Edit), community::update_organisations)
-        .get("/api/v1/units/{code}/organisations", Unit(Action::Read), community::api_settings)
-        .post("/api/v1/units/{code}/organisations", Unit(Action::Edit), community::api_add_organisation)
-        .put("/api/v1/units/{code}/organisations", Unit(Action::Edit), community::api_put_settings)
-        .get(
-            "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}",
-            Unit(Action::Read),
-            reviews::get_review,
-        )
-        .put(
-            "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}",
-            Unit(Action::Edit),
-            reviews::put_review,
-        )
-        .post(
-            "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/submit",
-            Unit(Action::Edit),
-            reviews::submit_review,
-        )
-        .post(
-            "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/approve",
-            Unit(Action::Approve),
-            reviews::approve_review,
-        )
-        .post(
-            "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/return",
-            Unit(Action::Approve),
-            reviews::return_review,
-        )
-        .post(
-            "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/reopen",
-            Unit(Action::Approve),
-            reviews::reopen_review,
-        )
-        .get("/api/v1/schemes/{scheme}/units/{code}/rollup", Unit(Action::Read), reviews::rollup)
-        .get("/schemes/{scheme}/units/{code}", Unit(Action::Read), dashboard::show)
-        .get("/schemes/{scheme}/units/{code}/matrix.xlsx", Unit(Action::Read), dashboard::matrix_xlsx)
-        .get("/schemes/{scheme}/units/{code}/matrix.csv", Unit(Action::Read), dashboard::matrix_csv)
-        .get("/schemes/{scheme}/units/{code}/print", Unit(Action::Read), dashboard::print)
-        .get("/schemes/{scheme}/units/{code}/report.docx", Unit(Action::Read), dashboard::report_docx)
-        .get("/api/v1/schemes/{scheme}/units/{code}/dashboard", Unit(Action::Read), dashboard::api_dashboard)
-        .get("/api/v1/schemes/{scheme}/units/{code}/roadmap", Unit(Action::Read), roadmaps::get_roadmap)
-        .put("/api/v1/schemes/{scheme}/units/{code}/roadmap", Unit(Action::Edit), roadmaps::put_roadmap)
-        .post(
-            "/api/v1/schemes/{scheme}/units/{code}/roadmap/submit",
-            Unit(Action::Edit),
-            roadmaps::submit_roadmap,
-        )
-        .post(
-            "/api/v1/schemes/{scheme}/units/{code}/roadmap/revise",
-            Unit(Action::Edit),
-            roadmaps::revise_roadmap,
-        )
-        .post(
-            "/api/v1/schemes/{scheme}/units/{code}/roadmap/approve",
-            Unit(Action::Approve),
-            roadmaps::approve_roadmap,
-        )
-        .post(
-            "/api/v1/schemes/{scheme}/units/{code}/roadmap/return",
-            Unit(Action::Approve),
-            roadmaps::return_roadmap,
-        )
-        .post(
-            "/api/v1/schemes/{scheme}/units/{code}/roadmap/reopen",
-            Unit(Action::Approve),
-            roadmaps::reopen_roadmap,
-        )
-        .get("/schemes/{scheme}/units/{code}/roadmap", Unit(Action::Read), roadmaps::show)
-        .post("/schemes/{scheme}/units/{code}/roadmap", Unit(Action::Edit), roadmaps::submit_form)
-        .post("/schemes/{scheme}/units/{code}/roadmap/decide", Unit(Action::Approve), roadmaps::decide)
-        .get("/schemes/{scheme}/units/{code}/roadmap/history", Unit(Action::Read), roadmaps::history)
-        .get("/schemes/{scheme}/units/{code}/roadmaps", Unit(Action::Read), plans::overview)
-        // Implementation plans.
-        .get("/api/v1/schemes/{scheme}/units/{code}/plan/{year}", Unit(Action::Read), plans::api_list)
-        .post("/api/v1/schemes/{scheme}/units/{code}/plan/{year}", Unit(Action::Edit), plans::api_create)
-        .get("/api/v1/schemes/{scheme}/units/{code}/activities/{id}", Unit(Action::Read), plans::api_get)
-        .put("/api/v1/schemes/{scheme}/units/{code}/activities/{id}", Unit(Action::Edit), plans::api_update)
-        .add(
-            Method::DELETE,
-            "/api/v1/schemes/{scheme}/units/{code}/activities/{id}",
-            Unit(Action::Edit),
-            plans::api_delete,
-        )
-        .post(
-            "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/status",
-            Unit(Action::Edit),
-            plans::api_status,
-        )
-        .post(
-            "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/notes",
-            Unit(Action::Edit),
-            plans::api_note,
-        )
-        .get("/schemes/{scheme}/units/{code}/plan/{year}", Unit(Action::Read), plans::show_plan)
-        .post("/schemes/{scheme}/units/{code}/plan/{year}", Unit(Action::Edit), plans::add_activity)
-        .post("/schemes/{scheme}/units/{code}/plan/{year}/copy", Unit(Action::Edit), plans::copy_plan)
-        .get("/schemes/{scheme}/units/{code}/plan/{year}/xlsx", Unit(Action::Read), plan_sheet::download)
-        .add_limited(
-            Method::POST,
-            "/schemes/{scheme}/units/{code}/plan/{year}/xlsx",
-            Unit(Action::Edit),
-            plan_sheet::upload,
-            review_sheet::MAX_TEMPLATE_BYTES + 64 * 1024,
-        )
-        .post("/schemes/{scheme}/units/{code}/plan/{year}/import", Unit(Action::Edit), plan_sheet::apply)
-        .get("/schemes/{scheme}/units/{code}/activities/{id}", Unit(Action::Read), plans::show_activity)
-        .post("/schemes/{scheme}/units/{code}/activities/{id}", Unit(Action::Edit), plans::update_activity)
-        .post(
-            "/schemes/{scheme}/units/{code}/activities/{id}/status",
-            Unit(Action::Edit),
-            plans::change_status,
-        )
-        .post("/schemes/{scheme}/units/{code}/activities/{id}/notes", Unit(Action::Edit), plans::add_note)
-        .post(
-            "/schemes/{scheme}/units/{code}/activities/{id}/delete",
-            Unit(Action::Edit),
-            plans::delete_activity,
-        )
-        .add_limited(
-            Method::POST,
-            "/schemes/{scheme}/units/{code}/activities/{id}/files",
-            Unit(Action::Edit),
-            plans::upload_file,
-            danvan_domain::evidence::MAX_FILE_BYTES + 64 * 1024,
-        )
-        .get(
-            "/schemes/{scheme}/units/{code}/activities/{id}/files/{file}",
-            Unit(Action::Read),
-            plans::download_file,
-        )
-        .post(
-            "/schemes/{scheme}/units/{code}/activities/{id}/files/{file}/delete",
-            Unit(Action::Edit),
-            plans::delete_file,
-        )
-        // Review pages.
-        .get("/schemes/{scheme}/units/{code}/reviews", Unit(Action::Read), review_pages::list)
-        .get("/schemes/{scheme}/units/{code}/reviews/{period}", Unit(Action::Read), review_pages::show)
-        .post(
-            "/schemes/{scheme}/units/{code}/reviews/{period}",
-            Unit(Action::Edit),
-            review_pages::submit_form,
-        )
-        .get(
-            "/schemes/{scheme}/units/{code}/reviews/{period}/xlsx",
-            Unit(Action::Read),
-            review_sheet::download,
-        )
-        .add_limited(
-            Method::POST,
-            "/schemes/{scheme}/units/{code}/reviews/{period}/xlsx",
-            Unit(Action::Edit),
-            review_sheet::upload,
-            review_sheet::MAX_TEMPLATE_BYTES + 64 * 1024,
-        )
-        .post(
-            "/schemes/{scheme}/units/{code}/reviews/{period}/decide",
-            Unit(Action::Approve),
-            review_pages::decide,
-        )
-        .get(
-            "/schemes/{scheme}/units/{code}/reviews/{period}/history",
-            Unit(Action::Read),
-            review_pages::history,
-        )
-        .add_limited(
-            Method::POST,
-            "/schemes/{scheme}/units/{code}/reviews/{period}/evidence",
-            Unit(Action::Edit),
-            review_pages::upload_evidence,
-            danvan_domain::evidence::MAX_FILE_BYTES + 64 * 1024,
-        )
-        .get(
-            "/schemes/{scheme}/units/{code}/reviews/{period}/evidence/{id}",
-            Unit(Action::Read),
-            review_pages::download_evidence,
-        )
-        .post(
-            "/schemes/{scheme}/units/{code}/reviews/{period}/evidence/{id}/delete",
-            Unit(Action::Edit),
-            review_pages::delete_evidence,
-        )
-        .get("/schemes/{scheme}/inbox", Own(Action::ReviewInbox), review_pages::inbox)
-        .post("/schemes/{scheme}/inbox", Own(Action::ReviewInbox), review_pages::bulk_approve)
-        // Administration; handlers narrow to the target's scope.
-        .get("/admin/users", Own(Action::ManageUsers), admin::users)
-        .get("/admin/users/new", Own(Action::ManageUsers), admin::new_user)
-        .post("/admin/users", Own(Action::ManageUsers), admin::create_user)
-        .get("/admin/users/{id}", Own(Action::ManageUsers), admin::edit_user)
-        .post("/admin/users/{id}", Own(Action::ManageUsers), admin::update_user)
-        .post("/admin/users/{id}/password", Own(Action::ManageUsers), admin::reset_password)
-        .post("/admin/users/{id}/move", Own(Action::ManageUsers), admin::move_user)
-        .get("/admin/audit", Own(Action::Audit), admin::audit)
+    let mut r = Routes::new(state);
+    for area in [
+        site::routes,
+        units::routes,
+        schemes::routes,
+        accounts::routes,
+        feedback::routes,
+        bloc::routes,
+        community::routes,
+        reviews::routes,
+        dashboard::routes,
+        roadmaps::routes,
+        plans::routes,
+        audit::routes,
+    ] {
+        r = area(r);
+    }
+    r
 }
 
 /// Every route of the application with its access rule (for the authorisation matrix).
@@ -443,9 +64,9 @@ pub fn route_table(state: AppState) -> Vec<RouteInfo> {
 
 /// Every route of the application.
 pub fn router(state: AppState) -> Router {
-    let app = routes(state.clone()).router.nest("/api/v1", Router::new().fallback(api::not_found));
+    let app = routes(state.clone()).router.nest("/api/v1", Router::new().fallback(openapi::not_found));
     let docs: Router<AppState> = Router::from(
-        SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()),
+        SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi::ApiDoc::openapi()),
     )
     .layer(SetResponseHeaderLayer::overriding(
         header::CONTENT_SECURITY_POLICY,
@@ -454,7 +75,7 @@ pub fn router(state: AppState) -> Router {
     let hsts = state.auth.secure_cookies;
     let app = app
         .merge(docs)
-        .fallback(pages::not_found)
+        .fallback(site::not_found)
         .with_state(state.clone())
         .layer(axum::middleware::from_fn(auth::private_answers))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))

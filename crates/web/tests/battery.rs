@@ -399,7 +399,7 @@ async fn every_write_route_survives_the_bad_input_battery() {
         let w = World::new(store).await;
         let admin = w.session("admin").await;
         let ids = seed(&w, &admin).await;
-        let doc = danvan_web::api::ApiDoc::openapi();
+        let doc = danvan_web::openapi::ApiDoc::openapi();
         let mut routes = Vec::new();
         for (path, item) in &doc.paths.paths {
             for (method, op) in [("post", &item.post), ("put", &item.put), ("delete", &item.delete), ("patch", &item.patch)] {

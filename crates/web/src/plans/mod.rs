@@ -2,8 +2,14 @@
 //! and carrying over activities), an activity's page (edit, status, progress notes), and the
 //! district's view of its communes' roadmaps and overdue activities.
 
-use std::collections::BTreeMap;
+pub mod sheet;
 
+use crate::shell::auth::{may, CurrentUser, ScopedUnit};
+use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
+use crate::shell::i18n::Lang;
+use crate::shell::AppState;
+use crate::shell::{find_scheme, Layout, PageCtx};
+use crate::shell::{today, unprocessable};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State as AxState};
@@ -17,15 +23,12 @@ use danvan_domain::text;
 use danvan_domain::units::Unit;
 use danvan_store::{Activity, StoredScheme};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-use crate::auth::{may, CurrentUser, ScopedUnit};
-use crate::error::{ApiError, ErrorBody, InLang, PageError, WebError};
-use crate::i18n::Lang;
-use crate::pages::{find_scheme, Layout, PageCtx};
-use crate::reviews::{today, unprocessable};
-use crate::AppState;
-
+use crate::shell::auth::Access;
+use crate::shell::Routes;
+use axum::http::Method;
 /// The standard member organisations of a commune's bloc, offered when typing.
 pub use danvan_domain::bloc::STANDARD_ORGANISATIONS as ORGANISATIONS;
 
@@ -632,7 +635,7 @@ pub async fn show_activity(
     user: CurrentUser,
     ScopedUnit(unit): ScopedUnit,
     Path((scheme, _code, id)): Path<(String, String, i64)>,
-    Query(q): Query<crate::review_pages::MessageQuery>,
+    Query(q): Query<crate::shell::MessageQuery>,
 ) -> Result<ActivityPage, PageError> {
     let lang = ctx.lang;
     let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
@@ -813,7 +816,7 @@ pub async fn overview(
     let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
     let now = today();
     // The units as they were within the scheme's years (a 2017-2020 scheme: before the reform).
-    let year = crate::roadmaps::current_year(&scheme.def);
+    let year = crate::shell::current_year(&scheme.def);
     let on = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(now).min(now);
     let ids = state.store.units_within(unit.id, scheme.def.applies_to, on).await.in_lang(lang)?;
     let roadmaps: BTreeMap<i64, danvan_store::RoadmapSummary> = state
@@ -894,11 +897,11 @@ pub async fn upload_file(
     let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
     activity_in(&state, &scheme, &unit, id).await.in_lang(lang)?;
     let too_big = || WebError::PayloadTooLarge(lang.t("evidence-too-large"));
-    let upload = crate::review_pages::read_multipart(multipart, too_big).await.in_lang(lang)?;
+    let upload = crate::shell::files::read_multipart(multipart, too_big).await.in_lang(lang)?;
     let Some((name, bytes)) = upload.file else {
         return Err(WebError::BadRequest(lang.t("evidence-missing"))).in_lang(lang);
     };
-    let (file, hold) = crate::files::keep(&state, lang, &name, &bytes).await.in_lang(lang)?;
+    let (file, hold) = crate::shell::files::keep(&state, lang, &name, &bytes).await.in_lang(lang)?;
     state.store.add_activity_file(&user.actor(), id, &file, MAX_ACTIVITY_BYTES).await.in_lang(lang)?;
     drop(hold);
     Ok(Redirect::to(&format!("/schemes/{}/units/{code}/activities/{id}?done=file", scheme.def.code))
@@ -931,8 +934,8 @@ pub async fn download_file(
     let lang = ctx.lang;
     let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
     let f = file_in(&state, &scheme, &unit, id, file).await.in_lang(lang)?;
-    let bytes = crate::files::read(&state, &f.sha256).await.in_lang(lang)?;
-    Ok(crate::review_pages::attachment(&f.content_type, &f.filename, bytes))
+    let bytes = crate::shell::files::read(&state, &f.sha256).await.in_lang(lang)?;
+    Ok(crate::shell::files::attachment(&f.content_type, &f.filename, bytes))
 }
 
 pub async fn delete_file(
@@ -946,9 +949,77 @@ pub async fn delete_file(
     let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
     let f = file_in(&state, &scheme, &unit, id, file).await.in_lang(lang)?;
     let actor = user.actor();
-    crate::files::release(&state, &f.sha256, state.store.remove_activity_file(&actor, f.id))
+    crate::shell::files::release(&state, &f.sha256, state.store.remove_activity_file(&actor, f.id))
         .await
         .in_lang(lang)?;
     Ok(Redirect::to(&format!("/schemes/{}/units/{code}/activities/{id}?done=file-deleted", scheme.def.code))
         .into_response())
+}
+
+/// The routes of this area, each with its access rule.
+pub fn routes(r: Routes) -> Routes {
+    r.get("/schemes/{scheme}/units/{code}/roadmaps", Access::Unit(Action::Read), overview)
+        // Implementation plans.
+        .get("/api/v1/schemes/{scheme}/units/{code}/plan/{year}", Access::Unit(Action::Read), api_list)
+        .post("/api/v1/schemes/{scheme}/units/{code}/plan/{year}", Access::Unit(Action::Edit), api_create)
+        .get("/api/v1/schemes/{scheme}/units/{code}/activities/{id}", Access::Unit(Action::Read), api_get)
+        .put("/api/v1/schemes/{scheme}/units/{code}/activities/{id}", Access::Unit(Action::Edit), api_update)
+        .add(
+            Method::DELETE,
+            "/api/v1/schemes/{scheme}/units/{code}/activities/{id}",
+            Access::Unit(Action::Edit),
+            api_delete,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/status",
+            Access::Unit(Action::Edit),
+            api_status,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/notes",
+            Access::Unit(Action::Edit),
+            api_note,
+        )
+        .get("/schemes/{scheme}/units/{code}/plan/{year}", Access::Unit(Action::Read), show_plan)
+        .post("/schemes/{scheme}/units/{code}/plan/{year}", Access::Unit(Action::Edit), add_activity)
+        .post("/schemes/{scheme}/units/{code}/plan/{year}/copy", Access::Unit(Action::Edit), copy_plan)
+        .get("/schemes/{scheme}/units/{code}/plan/{year}/xlsx", Access::Unit(Action::Read), sheet::download)
+        .add_limited(
+            Method::POST,
+            "/schemes/{scheme}/units/{code}/plan/{year}/xlsx",
+            Access::Unit(Action::Edit),
+            sheet::upload,
+            crate::shell::files::MAX_TEMPLATE_BYTES + 64 * 1024,
+        )
+        .post("/schemes/{scheme}/units/{code}/plan/{year}/import", Access::Unit(Action::Edit), sheet::apply)
+        .get("/schemes/{scheme}/units/{code}/activities/{id}", Access::Unit(Action::Read), show_activity)
+        .post("/schemes/{scheme}/units/{code}/activities/{id}", Access::Unit(Action::Edit), update_activity)
+        .post(
+            "/schemes/{scheme}/units/{code}/activities/{id}/status",
+            Access::Unit(Action::Edit),
+            change_status,
+        )
+        .post("/schemes/{scheme}/units/{code}/activities/{id}/notes", Access::Unit(Action::Edit), add_note)
+        .post(
+            "/schemes/{scheme}/units/{code}/activities/{id}/delete",
+            Access::Unit(Action::Edit),
+            delete_activity,
+        )
+        .add_limited(
+            Method::POST,
+            "/schemes/{scheme}/units/{code}/activities/{id}/files",
+            Access::Unit(Action::Edit),
+            upload_file,
+            danvan_domain::evidence::MAX_FILE_BYTES + 64 * 1024,
+        )
+        .get(
+            "/schemes/{scheme}/units/{code}/activities/{id}/files/{file}",
+            Access::Unit(Action::Read),
+            download_file,
+        )
+        .post(
+            "/schemes/{scheme}/units/{code}/activities/{id}/files/{file}/delete",
+            Access::Unit(Action::Edit),
+            delete_file,
+        )
 }

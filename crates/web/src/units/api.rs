@@ -1,88 +1,15 @@
-//! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`.
+//! The units of the API: one unit, its children, its lineage, a search.
 
+use crate::shell::error::{ApiError, ErrorBody, WebError};
+use crate::shell::parse_on;
+use crate::shell::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::NaiveDate;
 use danvan_domain::lineage::{a_day_of, versions_in_context};
-use danvan_domain::scheme::{SchemeDef, Target};
 use danvan_domain::units::Unit;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, OpenApi, ToSchema};
-
-use crate::error::{ApiError, ErrorBody, WebError};
-use crate::pages::parse_on;
-use crate::AppState;
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "danvan API",
-        description = "Đề án, chỉ tiêu và đơn vị hành chính / schemes, targets and administrative units"
-    ),
-    paths(
-        get_unit,
-        get_children,
-        get_lineage,
-        search_units,
-        list_schemes,
-        get_scheme,
-        crate::account::api_login,
-        crate::account::api_logout,
-        crate::account::api_me,
-        crate::admin::api_unit_history,
-        crate::reviews::get_review,
-        crate::reviews::put_review,
-        crate::reviews::submit_review,
-        crate::reviews::approve_review,
-        crate::reviews::return_review,
-        crate::reviews::reopen_review,
-        crate::reviews::rollup,
-        crate::dashboard::api_dashboard,
-        crate::roadmaps::get_roadmap,
-        crate::roadmaps::put_roadmap,
-        crate::roadmaps::submit_roadmap,
-        crate::roadmaps::revise_roadmap,
-        crate::roadmaps::approve_roadmap,
-        crate::roadmaps::return_roadmap,
-        crate::roadmaps::reopen_roadmap,
-        crate::bloc::api_bloc,
-        crate::bloc::api_add_member,
-        crate::bloc::api_end_member,
-        crate::community::api_hamlets,
-        crate::community::api_add_hamlets,
-        crate::community::api_update_hamlet,
-        crate::community::api_meetings,
-        crate::community::api_meeting,
-        crate::community::api_add_meeting,
-        crate::community::api_conclusion_activity,
-        crate::community::api_settings,
-        crate::community::api_add_organisation,
-        crate::community::api_put_settings,
-        crate::feedback::api_submit,
-        crate::feedback::api_status,
-        crate::feedback::api_inbox,
-        crate::feedback::api_assign,
-        crate::feedback::api_answer,
-        crate::feedback::api_close,
-        crate::plans::api_list,
-        crate::plans::api_create,
-        crate::plans::api_get,
-        crate::plans::api_update,
-        crate::plans::api_delete,
-        crate::plans::api_status,
-        crate::plans::api_note,
-    ),
-    components(schemas(
-        UnitJson,
-        UnitListJson,
-        LineageJson,
-        LinkedUnitJson,
-        SchemeSummaryJson,
-        SchemeJson,
-        ErrorBody
-    ))
-)]
-pub struct ApiDoc;
+use utoipa::{IntoParams, ToSchema};
 
 /// An administrative unit.
 #[derive(Serialize, Deserialize, ToSchema, Debug, PartialEq)]
@@ -148,7 +75,7 @@ async fn find_unit(state: &AppState, code: &str, on: Option<&str>, path: &str) -
         }
         many => Err(ApiError(WebError::Ambiguous {
             code: code.to_string(),
-            choices: crate::auth::choices(many, path, None),
+            choices: crate::shell::auth::choices(many, path, None),
         })),
     }
 }
@@ -156,7 +83,7 @@ async fn find_unit(state: &AppState, code: &str, on: Option<&str>, path: &str) -
 /// The day whose units are the children of a unit: the one asked for, else today when the unit
 /// exists today, else a day it existed.
 pub fn children_day(unit: &Unit, on: Option<NaiveDate>) -> NaiveDate {
-    let today = crate::reviews::today();
+    let today = crate::shell::today();
     on.unwrap_or_else(|| if unit.valid_on(today) { today } else { a_day_of(unit).unwrap_or(today) })
 }
 
@@ -291,62 +218,4 @@ pub async fn search_units(
         .map(|u| UnitJson::new(u, u.parent_id.and_then(|p| parents.get(&p)).map(|p| p.code.clone())))
         .collect();
     Ok(Json(UnitListJson { total: found.total, page, per_page, units }))
-}
-
-#[derive(Serialize, Deserialize, ToSchema, Debug)]
-pub struct SchemeSummaryJson {
-    pub code: String,
-    pub title: String,
-    pub issuing_body: String,
-    pub first_year: i32,
-    pub last_year: i32,
-    /// The targets are a sample (chỉ tiêu mẫu) to be replaced by the province's own.
-    pub sample: bool,
-    pub target_count: i64,
-}
-
-/// Every scheme.
-#[utoipa::path(get, path = "/api/v1/schemes", responses((status = 200, body = [SchemeSummaryJson])), tag = "schemes")]
-pub async fn list_schemes(State(state): State<AppState>) -> Result<Json<Vec<SchemeSummaryJson>>, ApiError> {
-    let schemes = state.store.schemes().await?;
-    Ok(Json(
-        schemes
-            .into_iter()
-            .map(|s| SchemeSummaryJson {
-                code: s.code,
-                title: s.title,
-                issuing_body: s.issuing_body,
-                first_year: s.first_year,
-                last_year: s.last_year,
-                sample: s.sample,
-                target_count: s.target_count,
-            })
-            .collect(),
-    ))
-}
-
-/// A scheme with its task groups and targets, as its file defines it.
-#[derive(Serialize, Deserialize, ToSchema, Debug)]
-pub struct SchemeJson {
-    #[schema(value_type = Object)]
-    #[serde(flatten)]
-    pub def: SchemeDef,
-    /// Each target's criterion for one unit, as officials write it ("≥ 80%"), by target code.
-    pub criteria: std::collections::BTreeMap<String, String>,
-}
-
-/// One scheme by its code.
-#[utoipa::path(get, path = "/api/v1/schemes/{code}", params(("code" = String, Path, description = "Scheme code")),
-    responses((status = 200, body = SchemeJson), (status = 404, body = ErrorBody)), tag = "schemes")]
-pub async fn get_scheme(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-) -> Result<Json<SchemeJson>, ApiError> {
-    let scheme = crate::pages::find_scheme(&state, &code).await?;
-    let criteria = scheme.def.targets.iter().map(|t: &Target| (t.code.clone(), t.criterion_text())).collect();
-    Ok(Json(SchemeJson { def: scheme.def, criteria }))
-}
-
-pub async fn not_found() -> ApiError {
-    ApiError(WebError::NotFound("không có địa chỉ API này".into()))
 }

@@ -2,6 +2,13 @@
 //! from a CSV list), meetings with attendance and conclusions (a conclusion becomes a plan
 //! activity in one step), and a province's own member organisations and feedback deadline.
 
+use crate::shell::auth::{may, CurrentUser, ScopedUnit};
+use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
+use crate::shell::files::read_multipart;
+use crate::shell::parse_date;
+use crate::shell::AppState;
+use crate::shell::{today, unprocessable};
+use crate::shell::{Layout, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, Path, Query, State as AxState};
@@ -20,22 +27,13 @@ use danvan_store::{Hamlet, Meeting, MeetingSummary, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{may, CurrentUser, ScopedUnit};
-use crate::error::{ApiError, ErrorBody, InLang, PageError, WebError};
-use crate::i18n::Lang;
-use crate::pages::{Layout, PageCtx};
-use crate::plans::parse_date;
-use crate::review_pages::read_multipart;
-use crate::reviews::{today, unprocessable};
-use crate::AppState;
-
+use crate::shell::auth::Access;
+use crate::shell::done_message;
+use crate::shell::province_of;
+use crate::shell::Routes;
+use axum::http::Method;
 /// The largest hamlet list accepted (CSV).
 pub const MAX_CSV_BYTES: usize = 512 * 1024;
-
-/// The province a unit belongs to (itself for a province).
-pub(crate) async fn province_of(state: &AppState, unit: &Unit) -> Result<Option<i64>, WebError> {
-    Ok(state.store.lineage(unit.id).await?.into_iter().find(|u| u.level == UnitLevel::Province).map(|u| u.id))
-}
 
 fn commune_only(unit: &Unit) -> Result<(), WebError> {
     if unit.level == UnitLevel::Commune {
@@ -203,7 +201,7 @@ async fn hamlets_page(
         action: path,
         unit_name: unit.name.clone(),
         unit_base: format!("/units/{}", unit.code),
-        unit_q: crate::pages::unit_query(unit),
+        unit_q: crate::shell::unit_query(unit),
         with_team: hamlets.iter().filter(|h| h.input.team.is_some()).count(),
         rows: hamlets
             .into_iter()
@@ -236,13 +234,6 @@ pub struct DoneQuery {
     pub done: Option<String>,
     pub year: Option<String>,
     pub on: Option<String>,
-}
-
-/// The confirmation a page shows after `?done=…` (only simple keys are looked up).
-pub(crate) fn done_message(lang: Lang, prefix: &str, done: Option<&str>) -> String {
-    done.filter(|d| d.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        .map(|d| lang.t(&format!("{prefix}-done-{d}")))
-        .unwrap_or_default()
 }
 
 pub async fn hamlets(
@@ -513,7 +504,7 @@ async fn conclusion_activity(
     let Some(c) = meeting.conclusions.iter().find(|c| c.id == conclusion_id) else {
         return Err(WebError::NotFound(format!("cuộc họp không có kết luận #{conclusion_id}")));
     };
-    let scheme = crate::pages::find_scheme(state, &body.scheme).await?;
+    let scheme = crate::shell::find_scheme(state, &body.scheme).await?;
     if !state.store.is_within(unit.id, scheme.root_unit_id).await? {
         return Ok(Err(vec![format!("đề án {} không áp dụng cho {}", scheme.def.code, unit.name)]));
     }
@@ -634,7 +625,7 @@ async fn meetings_page(
         action: path,
         unit_name: unit.name.clone(),
         unit_base: format!("/units/{}", unit.code),
-        unit_q: crate::pages::unit_query(unit),
+        unit_q: crate::shell::unit_query(unit),
         year,
         editable: may(state, &user.user, unit.id, Action::Edit).await?,
         kinds: MeetingKind::ALL.iter().map(|k| (k.as_str(), kind_label(k.as_str()))).collect(),
@@ -1071,4 +1062,43 @@ pub async fn update_organisations(
             Ok(refused(page))
         }
     }
+}
+
+/// The routes of this area, each with its access rule.
+pub fn routes(r: Routes) -> Routes {
+    r.get("/units/{code}/hamlets", Access::Unit(Action::Read), hamlets)
+        .post("/units/{code}/hamlets", Access::Unit(Action::Edit), add_hamlet)
+        .post("/units/{code}/hamlets/{id}", Access::Unit(Action::Edit), update_hamlet)
+        .add_limited(
+            Method::POST,
+            "/units/{code}/hamlets/import",
+            Access::Unit(Action::Edit),
+            import_hamlets,
+            MAX_CSV_BYTES + 16 * 1024,
+        )
+        .get("/api/v1/units/{code}/hamlets", Access::Unit(Action::Read), api_hamlets)
+        .post("/api/v1/units/{code}/hamlets", Access::Unit(Action::Edit), api_add_hamlets)
+        .put("/api/v1/units/{code}/hamlets/{id}", Access::Unit(Action::Edit), api_update_hamlet)
+        .get("/units/{code}/meetings", Access::Unit(Action::Read), meetings)
+        .post("/units/{code}/meetings", Access::Unit(Action::Edit), add_meeting)
+        .get("/units/{code}/meetings/{id}", Access::Unit(Action::Read), show_meeting)
+        .post(
+            "/units/{code}/meetings/{id}/conclusions/{conclusion}/activity",
+            Access::Unit(Action::Edit),
+            conclusion_to_activity,
+        )
+        .get("/api/v1/units/{code}/meetings", Access::Unit(Action::Read), api_meetings)
+        .post("/api/v1/units/{code}/meetings", Access::Unit(Action::Edit), api_add_meeting)
+        .get("/api/v1/units/{code}/meetings/{id}", Access::Unit(Action::Read), api_meeting)
+        .post(
+            "/api/v1/units/{code}/meetings/{id}/conclusions/{conclusion}/activity",
+            Access::Unit(Action::Edit),
+            api_conclusion_activity,
+        )
+        // A province's member organisations and feedback deadline.
+        .get("/units/{code}/organisations", Access::Unit(Action::Read), organisations)
+        .post("/units/{code}/organisations", Access::Unit(Action::Edit), update_organisations)
+        .get("/api/v1/units/{code}/organisations", Access::Unit(Action::Read), api_settings)
+        .post("/api/v1/units/{code}/organisations", Access::Unit(Action::Edit), api_add_organisation)
+        .put("/api/v1/units/{code}/organisations", Access::Unit(Action::Edit), api_put_settings)
 }

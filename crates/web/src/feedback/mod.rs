@@ -2,6 +2,13 @@
 //! anonymous writes in the system — and the commune staff's inbox. Public pages and answers
 //! never show a citizen's name, phone or email.
 
+use crate::shell::auth::{client_address, may, CurrentUser, ScopedUnit};
+use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
+use crate::shell::i18n::Lang;
+use crate::shell::AppState;
+use crate::shell::{done_message, province_of};
+use crate::shell::{today, unprocessable};
+use crate::shell::{Layout, PageCtx, Pager};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State as AxState};
@@ -20,18 +27,15 @@ use danvan_store::{Feedback, FeedbackStep, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{client_address, may, CurrentUser, ScopedUnit};
-use crate::community::{done_message, province_of};
-use crate::error::{ApiError, ErrorBody, InLang, PageError, WebError};
-use crate::i18n::Lang;
-use crate::pages::{Layout, PageCtx, Pager};
-use crate::reviews::{today, unprocessable};
-use crate::AppState;
-
+use crate::shell::auth::Access;
+use crate::shell::Routes;
+use axum::http::Method;
 /// At most this many feedbacks from one address per hour.
 pub const PER_HOUR: i64 = 5;
+
 /// The largest public request body.
 pub const MAX_PUBLIC_BODY: usize = 32 * 1024;
+
 const PAGE_SIZE: usize = 25;
 
 /// The address a request comes from, hashed: the rate limit counts by it, nobody reads it.
@@ -616,7 +620,7 @@ pub async fn inbox(
         action: path,
         unit_name: unit.name.clone(),
         unit_base: format!("/units/{}", unit.code),
-        unit_q: crate::pages::unit_query(&unit),
+        unit_q: crate::shell::unit_query(&unit),
         public_href: format!("/feedback/{}", unit.code),
         total,
         statuses: FeedbackStatus::ALL.iter().map(|s| (s.as_str(), status_label(lang, *s))).collect(),
@@ -716,4 +720,22 @@ pub async fn act(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
+}
+
+/// The routes of this area, each with its access rule.
+pub fn routes(r: Routes) -> Routes {
+    r
+        // Citizens' feedback: the only anonymous writes.
+        .get("/feedback/track", Access::Public, track)
+        .get("/feedback/{code}", Access::Public, form)
+        .add_limited(Method::POST, "/feedback/{code}", Access::Public, send, MAX_PUBLIC_BODY)
+        .add_limited(Method::POST, "/api/v1/public/feedback", Access::Public, api_submit, MAX_PUBLIC_BODY)
+        .get("/api/v1/public/feedback/{code}", Access::Public, api_status)
+        .get("/units/{code}/feedback", Access::Unit(Action::Read), inbox)
+        .get("/units/{code}/feedback/{id}", Access::Unit(Action::Read), item)
+        .post("/units/{code}/feedback/{id}", Access::Unit(Action::Edit), act)
+        .get("/api/v1/units/{code}/feedback", Access::Unit(Action::Read), api_inbox)
+        .post("/api/v1/units/{code}/feedback/{id}/assign", Access::Unit(Action::Edit), api_assign)
+        .post("/api/v1/units/{code}/feedback/{id}/answer", Access::Unit(Action::Edit), api_answer)
+        .post("/api/v1/units/{code}/feedback/{id}/close", Access::Unit(Action::Edit), api_close)
 }

@@ -2,8 +2,11 @@
 //! against its goal, the ranking of child units, lagging units, the trend over periods, a
 //! units × targets matrix and a map. Live: computed from the approved reviews on every request.
 
-use std::collections::{BTreeMap, HashMap};
-
+use crate::shell::auth::ScopedUnit;
+use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
+use crate::shell::AppState;
+use crate::shell::{scheme_and_period, today};
+use crate::shell::{Layout, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State as AxState};
@@ -15,14 +18,12 @@ use danvan_domain::period::{scheme_periods, Period};
 use danvan_domain::units::{Unit, UnitLevel};
 use danvan_store::StoredScheme;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
-use crate::auth::ScopedUnit;
-use crate::error::{ApiError, ErrorBody, InLang, PageError, WebError};
-use crate::pages::{Layout, PageCtx};
-use crate::reviews::{scheme_and_period, today};
-use crate::AppState;
-
+use crate::shell::auth::Access;
+use crate::shell::Routes;
+use danvan_domain::access::Action;
 #[derive(Deserialize, Default)]
 pub struct DashboardQuery {
     /// 2018, 2018-H1…; the latest period that has ended by default.
@@ -34,7 +35,7 @@ pub struct DashboardQuery {
 
 impl DashboardQuery {
     fn units_on(&self) -> Result<Option<NaiveDate>, WebError> {
-        crate::pages::parse_on(self.units.as_deref())
+        crate::shell::parse_on(self.units.as_deref())
     }
 }
 
@@ -351,7 +352,7 @@ struct Grouping {
 /// The children of the hierarchy the figures were reported in.
 fn as_reported(
     root: &Unit,
-    tree: &crate::cache::UnitTree,
+    tree: &crate::shell::cache::UnitTree,
     subtree: &[&Unit],
     reporting: &[&Unit],
     reporting_level: UnitLevel,
@@ -384,8 +385,8 @@ fn as_reported(
 /// (itself when none does); on the national dashboard, under that unit's province.
 fn under_later_units(
     root: &Unit,
-    tree: &crate::cache::UnitTree,
-    later: &crate::cache::UnitTree,
+    tree: &crate::shell::cache::UnitTree,
+    later: &crate::shell::cache::UnitTree,
     reporting: &[&Unit],
     regrouping: &Regrouping,
 ) -> Grouping {
@@ -459,7 +460,7 @@ async fn resolve(
     match period.map(str::trim).filter(|p| !p.is_empty()) {
         Some(p) => scheme_and_period(state, scheme, p).await,
         None => {
-            let scheme = crate::pages::find_scheme(state, scheme).await?;
+            let scheme = crate::shell::find_scheme(state, scheme).await?;
             let period = default_period(&scheme)
                 .ok_or_else(|| WebError::NotFound("đề án chưa có kỳ báo cáo".into()))?;
             Ok((scheme, period))
@@ -752,7 +753,7 @@ pub async fn matrix_xlsx(
         .map_err(|e| WebError::Internal(Box::new(e)))
         .in_lang(ctx.lang)?;
     let name = format!("chi-tieu-{}-{}.xlsx", unit.code, d.period);
-    Ok(crate::review_pages::attachment(
+    Ok(crate::shell::files::attachment(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         &name,
         bytes,
@@ -770,13 +771,13 @@ pub async fn matrix_csv(
     let (scheme, d) = figures(&state, &scheme, &unit, &q).await.in_lang(ctx.lang)?;
     let bytes = with_matrix(&scheme, &d, danvan_report::matrix::matrix_csv);
     let name = format!("chi-tieu-{}-{}.csv", unit.code, d.period);
-    Ok(crate::review_pages::attachment("text/csv; charset=utf-8", &name, bytes))
+    Ok(crate::shell::files::attachment("text/csv; charset=utf-8", &name, bytes))
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard_print.html")]
 pub struct PrintPage {
-    lang: crate::i18n::Lang,
+    lang: crate::shell::i18n::Lang,
     d: DashboardJson,
     scheme_title: String,
     issuing_body: String,
@@ -853,10 +854,9 @@ pub async fn report_docx(
     let mut table = vec![head];
     let (parent_body, body, sections) = if unit.level == def.applies_to {
         let review = state.store.review(scheme.id, unit.id, &period.to_string()).await.in_lang(lang)?;
-        let values = crate::reviews::values_now(&state, &scheme, unit.id, &period, review.as_ref())
-            .await
-            .in_lang(lang)?;
-        let plan = crate::reviews::plan_in_force(&state, &scheme, unit.id).await.in_lang(lang)?;
+        let values =
+            state.store.values_now(&scheme, unit.id, &period, review.as_ref()).await.in_lang(lang)?;
+        let plan = state.store.plan_in_force(scheme.id, unit.id).await.in_lang(lang)?;
         let mut met = 0;
         for t in &def.targets {
             let v = values.get(&t.code).and_then(|e| e.value.as_ref());
@@ -865,7 +865,7 @@ pub async fn report_docx(
             table.push(vec![
                 t.code.clone(),
                 t.name.clone(),
-                crate::review_pages::show_value(lang, t, v),
+                crate::shell::format::show_value(lang, t, v),
                 pct0(a.percent),
                 a.status.label_vi().to_string(),
             ]);
@@ -957,9 +957,19 @@ pub async fn report_docx(
     let bytes = danvan_report::docx::report_docx(&doc)
         .map_err(|e| WebError::Internal(Box::new(std::io::Error::other(e))))
         .in_lang(lang)?;
-    Ok(crate::review_pages::attachment(
+    Ok(crate::shell::files::attachment(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         &format!("bao-cao-{}-{}.docx", unit.code, d.period),
         bytes,
     ))
+}
+
+/// The routes of this area, each with its access rule.
+pub fn routes(r: Routes) -> Routes {
+    r.get("/schemes/{scheme}/units/{code}", Access::Unit(Action::Read), show)
+        .get("/schemes/{scheme}/units/{code}/matrix.xlsx", Access::Unit(Action::Read), matrix_xlsx)
+        .get("/schemes/{scheme}/units/{code}/matrix.csv", Access::Unit(Action::Read), matrix_csv)
+        .get("/schemes/{scheme}/units/{code}/print", Access::Unit(Action::Read), print)
+        .get("/schemes/{scheme}/units/{code}/report.docx", Access::Unit(Action::Read), report_docx)
+        .get("/api/v1/schemes/{scheme}/units/{code}/dashboard", Access::Unit(Action::Read), api_dashboard)
 }

@@ -1,6 +1,13 @@
 //! Signing in and out, one's own account (password, personal API tokens), and the same for API
 //! clients.
 
+use crate::shell::auth::{
+    clear_session_cookie, client_address, hash_password, login, new_secret, secret_hash, session_cookie,
+    verify_password, Credential, CurrentUser, LoginError,
+};
+use crate::shell::error::{ApiError, InLang, PageError, WebError};
+use crate::shell::AppState;
+use crate::shell::{Layout, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -11,14 +18,6 @@ use danvan_domain::access::check_password;
 use danvan_store::{ApiToken, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-use crate::auth::{
-    clear_session_cookie, client_address, hash_password, login, new_secret, secret_hash, session_cookie,
-    verify_password, Credential, CurrentUser, LoginError,
-};
-use crate::error::{ApiError, InLang, PageError, WebError};
-use crate::pages::{Layout, PageCtx};
-use crate::AppState;
 
 /// Only a local path may be a place to return to after login: one that starts with a single
 /// `/`, holds no control character, white space or backslash (browsers drop tabs and newlines,
@@ -100,7 +99,7 @@ pub async fn login_submit(
 pub async fn logout(State(state): State<AppState>, user: CurrentUser) -> Response {
     if let Credential::Session(hash) = &user.credential {
         if let Err(e) = state.store.end_session(&user.actor(), hash).await {
-            return WebError::from(e).page(crate::i18n::Lang::Vi);
+            return WebError::from(e).page(crate::shell::i18n::Lang::Vi);
         }
     }
     ([(header::SET_COOKIE, clear_session_cookie())], Redirect::to("/")).into_response()
@@ -269,7 +268,7 @@ async fn me_json(state: &AppState, user: &User) -> Result<MeJson, ApiError> {
 
 /// Sign in; the answer sets the same session cookie a browser gets.
 #[utoipa::path(post, path = "/api/v1/auth/login", request_body = LoginBody,
-    responses((status = 200, body = MeJson), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)), tag = "auth")]
+    responses((status = 200, body = MeJson), (status = 401, body = crate::shell::error::ErrorBody), (status = 429, body = crate::shell::error::ErrorBody)), tag = "auth")]
 pub async fn api_login(
     State(state): State<AppState>,
     extensions: axum::http::Extensions,
@@ -283,7 +282,7 @@ pub async fn api_login(
         }
         Err(LoginError::Internal(e)) => Err(ApiError(e)),
         Err(e) => {
-            let message = crate::i18n::Lang::Vi.t(e.message_key());
+            let message = crate::shell::i18n::Lang::Vi.t(e.message_key());
             Err(ApiError(match e {
                 LoginError::Throttled => WebError::TooManyRequests(message),
                 _ => WebError::Unauthorized(message),
@@ -293,7 +292,7 @@ pub async fn api_login(
 }
 
 /// Sign out: ends the session on the server.
-#[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204), (status = 401, body = crate::error::ErrorBody)), tag = "auth")]
+#[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204), (status = 401, body = crate::shell::error::ErrorBody)), tag = "auth")]
 pub async fn api_logout(State(state): State<AppState>, user: CurrentUser) -> Result<Response, ApiError> {
     if let Credential::Session(hash) = &user.credential {
         state.store.end_session(&user.actor(), hash).await?;
@@ -302,7 +301,7 @@ pub async fn api_logout(State(state): State<AppState>, user: CurrentUser) -> Res
 }
 
 /// Who am I.
-#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = MeJson), (status = 401, body = crate::error::ErrorBody)), tag = "auth")]
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = MeJson), (status = 401, body = crate::shell::error::ErrorBody)), tag = "auth")]
 pub async fn api_me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<MeJson>, ApiError> {
     Ok(Json(me_json(&state, &user.user).await?))
 }

@@ -8,7 +8,7 @@ use axum::Json;
 use danvan_store::StoreError;
 use serde::Serialize;
 
-use crate::i18n::Lang;
+use crate::shell::i18n::Lang;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -114,7 +114,7 @@ impl WebError {
         };
         let choices = self.choices();
         let page = ErrorPage {
-            layout: crate::pages::Layout::bare(lang, &title, "/"),
+            layout: crate::shell::Layout::bare(lang, &title, "/"),
             status: status.as_u16(),
             title,
             text,
@@ -152,7 +152,7 @@ pub struct UnitChoice {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
-    layout: crate::pages::Layout,
+    layout: crate::shell::Layout,
     status: u16,
     title: String,
     text: String,
@@ -161,20 +161,20 @@ struct ErrorPage {
 }
 
 /// The plain page of a status, in the frame of the request's user.
-pub fn error_page_in(ctx: &crate::pages::PageCtx, status: StatusCode) -> Response {
+pub fn error_page_in(ctx: &crate::shell::PageCtx, status: StatusCode) -> Response {
     let (title, text) = match status {
         StatusCode::FORBIDDEN => (ctx.lang.t("error-403-title"), ctx.lang.t("error-403-text")),
         _ => (ctx.lang.t("error-404-title"), ctx.lang.t("error-404-text")),
     };
-    render_error(crate::pages::Layout::new(ctx, &title, "/"), status, title, text, String::new())
+    render_error(crate::shell::Layout::new(ctx, &title, "/"), status, title, text, String::new())
 }
 
 pub fn error_page(lang: Lang, status: StatusCode, title: String, text: String, detail: String) -> Response {
-    render_error(crate::pages::Layout::bare(lang, &title, "/"), status, title, text, detail)
+    render_error(crate::shell::Layout::bare(lang, &title, "/"), status, title, text, detail)
 }
 
 fn render_error(
-    layout: crate::pages::Layout,
+    layout: crate::shell::Layout,
     status: StatusCode,
     title: String,
     text: String,

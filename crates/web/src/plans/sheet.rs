@@ -2,6 +2,12 @@
 //! new activity and every change, confirm to apply. Nothing changes before the confirmation;
 //! the confirmation is checked again in full, and refused whole if any activity changed since.
 
+use crate::shell::auth::{CurrentUser, ScopedUnit};
+use crate::shell::error::{InLang, PageError, WebError};
+use crate::shell::files::{attachment, read_multipart, Upload};
+use crate::shell::i18n::Lang;
+use crate::shell::AppState;
+use crate::shell::{Layout, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State as AxState};
@@ -12,13 +18,6 @@ use danvan_domain::plan::{ActivityInput, ActivityStatus};
 use danvan_report::plan_xlsx::{plan_workbook, read_plan, PlanRow, PlanSheet};
 use danvan_store::{Activity, StoredScheme};
 use serde::{Deserialize, Serialize};
-
-use crate::auth::{CurrentUser, ScopedUnit};
-use crate::error::{InLang, PageError, WebError};
-use crate::i18n::Lang;
-use crate::pages::{Layout, PageCtx};
-use crate::review_pages::{attachment, read_multipart, Upload};
-use crate::AppState;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -50,7 +49,7 @@ pub async fn download(
     Path((scheme, _code, year)): Path<(String, String, i32)>,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
-    let scheme = crate::plans::scheme_and_year(&state, &scheme, year).await.in_lang(lang)?;
+    let scheme = super::scheme_and_year(&state, &scheme, year).await.in_lang(lang)?;
     let list = state.store.activities_of(scheme.id, unit.id, year).await.in_lang(lang)?;
     let labels = statuses(lang);
     let sheet = PlanSheet {
@@ -222,7 +221,7 @@ pub async fn upload(
     multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
-    let scheme = crate::plans::scheme_and_year(&state, &scheme, year).await.in_lang(lang)?;
+    let scheme = super::scheme_and_year(&state, &scheme, year).await.in_lang(lang)?;
     let plan_href = format!("/schemes/{}/units/{code}/plan/{year}", scheme.def.code);
     let mut page = PlanImportPage {
         layout: Layout::new(&ctx, &lang.t("plan-import-title"), &format!("{plan_href}/xlsx")),
@@ -285,7 +284,7 @@ pub async fn apply(
     Form(form): Form<ApplyForm>,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
-    let scheme = crate::plans::scheme_and_year(&state, &scheme, year).await.in_lang(lang)?;
+    let scheme = super::scheme_and_year(&state, &scheme, year).await.in_lang(lang)?;
     let ops: Vec<ImportOp> = serde_json::from_str(&form.payload)
         .map_err(|_| WebError::BadRequest("dữ liệu xác nhận không hợp lệ; hãy tải tệp lên lại".into()))
         .in_lang(lang)?;

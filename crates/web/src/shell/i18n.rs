@@ -99,8 +99,8 @@ mod tests {
                 .filter(|k| !k.starts_with('#'))
                 .collect()
         };
-        let vi = keys(include_str!("../locales/vi/main.ftl"));
-        let en = keys(include_str!("../locales/en/main.ftl"));
+        let vi = keys(include_str!("../../locales/vi/main.ftl"));
+        let en = keys(include_str!("../../locales/en/main.ftl"));
         assert_eq!(vi, en);
         assert_eq!(Lang::Vi.t("nav-units"), "Đơn vị hành chính");
         assert_eq!(Lang::En.t("nav-units"), "Administrative units");

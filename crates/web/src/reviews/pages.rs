@@ -1,8 +1,20 @@
 //! The review pages: a unit's reviews by period, the review form (phone-sized), the read view
 //! with achievement badges and history, and the approver's inbox with bulk approval.
 
-use std::collections::BTreeMap;
-
+use super::api::{change_state, save, SaveBody, ValueJson, Which};
+use crate::shell::auth::{may, CurrentUser, ScopedUnit};
+use crate::shell::error::{InLang, PageError, WebError};
+use crate::shell::files::attachment;
+use crate::shell::files::read_multipart;
+use crate::shell::files::Upload;
+use crate::shell::format::show_milli;
+use crate::shell::format::show_value;
+use crate::shell::i18n::Lang;
+use crate::shell::AppState;
+use crate::shell::DecideForm;
+use crate::shell::MessageQuery;
+use crate::shell::{scheme_and_period, Outcome};
+use crate::shell::{Layout, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State as AxState};
@@ -15,14 +27,7 @@ use danvan_domain::period::scheme_periods;
 use danvan_domain::scheme::Source;
 use danvan_domain::workflow::{State, Transition};
 use danvan_store::{Narrative, Review, StoredScheme};
-use serde::Deserialize;
-
-use crate::auth::{may, may_own, CurrentUser, ScopedUnit};
-use crate::error::{InLang, PageError, WebError};
-use crate::i18n::Lang;
-use crate::pages::{Layout, PageCtx};
-use crate::reviews::{change_state, save, scheme_and_period, Outcome, SaveBody, ValueJson, Which};
-use crate::AppState;
+use std::collections::BTreeMap;
 
 fn status_label(lang: Lang, state: Option<State>) -> String {
     lang.t(&format!("review-state-{}", state.map(State::as_str).unwrap_or("not_started")))
@@ -55,7 +60,7 @@ pub async fn list(
     Path((scheme, code)): Path<(String, String)>,
 ) -> Result<ReviewsPage, PageError> {
     let lang = ctx.lang;
-    let scheme = crate::pages::find_scheme(&state, &scheme).await.in_lang(lang)?;
+    let scheme = crate::shell::find_scheme(&state, &scheme).await.in_lang(lang)?;
     let existing = state.store.reviews_within(scheme.id, unit.id, None).await.in_lang(lang)?;
     let rows = scheme_periods(&scheme.def)
         .into_iter()
@@ -153,28 +158,6 @@ pub struct ReviewPage {
     history_href: String,
     /// Whether the review exists (files can be attached only then).
     started: bool,
-}
-
-fn show_milli(m: danvan_domain::value::Milli) -> String {
-    danvan_domain::scheme::format_number(m.as_f64())
-}
-
-/// A value as people read it: "8/10", "2", "Có", "Khá"; empty when there is none.
-pub(crate) fn show_value(
-    lang: Lang,
-    t: &danvan_domain::scheme::Target,
-    value: Option<&danvan_domain::value::Value>,
-) -> String {
-    use danvan_domain::value::Value;
-    match value {
-        Some(Value::Ratio { numerator, denominator }) => {
-            format!("{}/{}", show_milli(*numerator), show_milli(*denominator))
-        }
-        Some(Value::Count { count }) => show_milli(*count),
-        Some(Value::YesNo { yes }) => lang.t(if *yes { "yes" } else { "no" }),
-        Some(Value::Level { grade }) => t.grades.get(*grade).cloned().unwrap_or_default(),
-        None => String::new(),
-    }
 }
 
 /// The form's fields from a review, overlaid with what was typed (after a refused save).
@@ -312,8 +295,8 @@ async fn review_page(
         Some(r) => state.store.evidence_of(r.id).await?,
         None => Vec::new(),
     };
-    let plan = crate::reviews::plan_in_force(state, scheme, unit.id).await?;
-    let values = crate::reviews::values_now(state, scheme, unit.id, period, review).await?;
+    let plan = state.store.plan_in_force(scheme.id, unit.id).await?;
+    let values = state.store.values_now(scheme, unit.id, period, review).await?;
     Ok(ReviewPage {
         layout: Layout::new(ctx, &format!("{} · {period}", lang.t("review-title")), &path),
         history_href: review.map(|r| format!("{path}/history?id={}", r.id)).unwrap_or_default(),
@@ -341,7 +324,7 @@ async fn review_page(
             &evidence,
             &path,
             &|code| plan.as_ref().and_then(|p| p.planned(code, period.year)),
-            &|t| crate::reviews::records_href(t, &scheme.def.code, &unit.code, period.year),
+            &|t| super::api::records_href(t, &scheme.def.code, &unit.code, period.year),
         ),
         started: review.is_some(),
         narrative: typed
@@ -369,12 +352,6 @@ pub async fn show(
     review_page(&state, &ctx, &user, which, review.as_ref(), None, None, Vec::new(), message)
         .await
         .in_lang(lang)
-}
-
-#[derive(Deserialize)]
-pub struct MessageQuery {
-    /// What was just done: saved, submit, approve, return, reopen.
-    pub done: Option<String>,
 }
 
 /// Reads the form: `{code}.numerator`, `{code}.denominator`, `{code}.count`, `{code}.yes`
@@ -497,14 +474,6 @@ pub async fn submit_form(
     }
 }
 
-#[derive(Deserialize)]
-pub struct DecideForm {
-    pub intent: String,
-    #[serde(default)]
-    pub reason: String,
-    pub version: Option<i64>,
-}
-
 /// Approve, return or reopen, from the review page.
 pub async fn decide(
     AxState(state): AxState<AppState>,
@@ -562,7 +531,7 @@ pub async fn history(
         .in_lang(lang)?;
     let events = state.store.entity_history("review", &review.id.to_string()).await.in_lang(lang)?;
     let back = format!("/schemes/{}/units/{code}/reviews/{period}", scheme.def.code);
-    crate::admin::history_page(&state, &ctx, format!("{} · {period}", unit.name), back, events)
+    crate::shell::history::history_page(&state, &ctx, format!("{} · {period}", unit.name), back, events)
         .await
         .in_lang(lang)
         .map(IntoResponse::into_response)
@@ -599,7 +568,7 @@ async fn inbox_page(
     problems: Vec<String>,
 ) -> Result<InboxPage, WebError> {
     let lang = ctx.lang;
-    let scheme = crate::pages::find_scheme(state, scheme).await?;
+    let scheme = crate::shell::find_scheme(state, scheme).await?;
     let root = user.user.scope_unit_id.unwrap_or(scheme.root_unit_id);
     let submitted = state.store.reviews_within(scheme.id, root, Some(State::Submitted)).await?;
     let units = state.store.units_by_ids(&submitted.iter().map(|r| r.unit_id).collect::<Vec<_>>()).await?;
@@ -615,7 +584,7 @@ async fn inbox_page(
             unit: u.name.clone(),
             href: format!("/schemes/{}/units/{}/reviews/{}", scheme.def.code, u.code, r.period),
             period: r.period,
-            submitted: r.submitted_at.map(crate::admin::local).unwrap_or_default(),
+            submitted: r.submitted_at.map(crate::shell::history::local).unwrap_or_default(),
             late: r.late,
         });
     }
@@ -651,7 +620,7 @@ pub async fn bulk_approve(
     let lang = ctx.lang;
     let ids: Vec<i64> =
         pairs.iter().filter(|(k, _)| k == "review").filter_map(|(_, v)| v.parse().ok()).collect();
-    let scheme = crate::pages::find_scheme(&state, &scheme_code).await.in_lang(lang)?;
+    let scheme = crate::shell::find_scheme(&state, &scheme_code).await.in_lang(lang)?;
     let mut done = 0;
     let mut problems = Vec::new();
     for id in ids {
@@ -679,11 +648,6 @@ pub async fn bulk_approve(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
-/// Whether the signed-in user has an inbox at all (for the navigation).
-pub fn has_inbox(user: &CurrentUser) -> bool {
-    may_own(&user.user, Action::ReviewInbox)
-}
-
 // ---- evidence ------------------------------------------------------------------------------
 
 /// The review of the URL, which the evidence must belong to.
@@ -698,60 +662,6 @@ async fn review_of(
         WebError::NotFound(format!("chưa có bản rà soát kỳ {period}; hãy lưu bản nháp trước"))
     })?;
     Ok((scheme, review))
-}
-
-/// What a multipart form carried: its text fields, and its one file (name and bytes).
-pub(crate) struct Upload {
-    pub fields: BTreeMap<String, String>,
-    pub file: Option<(String, Vec<u8>)>,
-}
-
-/// Reads a multipart form with one file field named `file`. A body over the route's limit
-/// gives `too_big()`.
-pub(crate) async fn read_multipart(
-    mut multipart: axum::extract::Multipart,
-    too_big: impl Fn() -> WebError,
-) -> Result<Upload, WebError> {
-    let unreadable = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_big()
-        } else {
-            WebError::BadRequest(format!("tệp gửi lên không đọc được: {e}"))
-        }
-    };
-    let mut upload = Upload { fields: BTreeMap::new(), file: None };
-    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
-        let name = field.name().unwrap_or("").to_string();
-        if name == "file" {
-            let filename = field.file_name().unwrap_or("").to_string();
-            upload.file = Some((filename, field.bytes().await.map_err(unreadable)?.to_vec()));
-        } else {
-            upload.fields.insert(name, field.text().await.map_err(unreadable)?);
-        }
-    }
-    Ok(upload)
-}
-
-/// A file to download, always as an attachment, under a name safe in every browser.
-pub(crate) fn attachment(content_type: &str, filename: &str, bytes: Vec<u8>) -> Response {
-    let encoded: String =
-        url::form_urlencoded::byte_serialize(filename.as_bytes()).collect::<String>().replace('+', "%20");
-    let ascii: String = filename
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
-        .collect();
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-            ),
-            (axum::http::header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
-        bytes,
-    )
-        .into_response()
 }
 
 /// Uploads an evidence file for a target (multipart: `target`, `file`). The kind is read from
@@ -773,7 +683,7 @@ pub async fn upload_evidence(
     let (Some(target), Some((name, bytes))) = (target, file) else {
         return Err(WebError::BadRequest(lang.t("evidence-missing"))).in_lang(lang);
     };
-    let (file, hold) = crate::files::keep(&state, lang, &name, &bytes).await.in_lang(lang)?;
+    let (file, hold) = crate::shell::files::keep(&state, lang, &name, &bytes).await.in_lang(lang)?;
     let new = danvan_store::NewEvidence {
         target_code: target,
         filename: file.filename,
@@ -820,7 +730,7 @@ pub async fn download_evidence(
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
     let ev = evidence_in(&state, &unit, &scheme, &period, id).await.in_lang(lang)?;
-    let bytes = crate::files::read(&state, &ev.sha256).await.in_lang(lang)?;
+    let bytes = crate::shell::files::read(&state, &ev.sha256).await.in_lang(lang)?;
     Ok(attachment(&ev.content_type, &ev.filename, bytes))
 }
 
@@ -834,7 +744,7 @@ pub async fn delete_evidence(
     let lang = ctx.lang;
     let ev = evidence_in(&state, &unit, &scheme, &period, id).await.in_lang(lang)?;
     let actor = user.actor();
-    crate::files::release(&state, &ev.sha256, state.store.remove_evidence(&actor, ev.id))
+    crate::shell::files::release(&state, &ev.sha256, state.store.remove_evidence(&actor, ev.id))
         .await
         .in_lang(lang)?;
     Ok(Redirect::to(&format!(

@@ -2,8 +2,15 @@
 //! every change against the current draft, and confirm to apply it through the review form.
 //! A file that is broken, foreign, tampered with or for another review changes nothing.
 
-use std::collections::BTreeMap;
-
+use super::api::{check_save, SaveBody, ValueJson};
+use crate::shell::auth::ScopedUnit;
+use crate::shell::error::{InLang, PageError, WebError};
+use crate::shell::files::{attachment, read_multipart, Upload};
+use crate::shell::format::show_value;
+use crate::shell::i18n::Lang;
+use crate::shell::scheme_and_period;
+use crate::shell::AppState;
+use crate::shell::{Layout, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State as AxState};
@@ -12,17 +19,8 @@ use axum::response::{IntoResponse, Response};
 use danvan_domain::scheme::Source;
 use danvan_report::{read_review, review_template, FilledReview, ReviewSheet};
 use danvan_store::{Entry, Narrative};
+use std::collections::BTreeMap;
 
-use crate::auth::ScopedUnit;
-use crate::error::{InLang, PageError, WebError};
-use crate::i18n::Lang;
-use crate::pages::{Layout, PageCtx};
-use crate::review_pages::{attachment, read_multipart, show_value, Upload};
-use crate::reviews::{check_save, scheme_and_period, SaveBody, ValueJson};
-use crate::AppState;
-
-/// The most an uploaded template may weigh; a filled one is a few dozen kilobytes.
-pub const MAX_TEMPLATE_BYTES: usize = 5 * 1024 * 1024;
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Downloads the review's template, filled with the current draft.

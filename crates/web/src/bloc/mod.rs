@@ -1,6 +1,13 @@
 //! The bloc of a commune: its members as on any date, their history, re-staffing decisions.
 //! Phones are shown only here, to signed-in users with the unit in scope.
 
+use crate::shell::auth::{may, CurrentUser, ScopedUnit};
+use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
+use crate::shell::i18n::Lang;
+use crate::shell::parse_date;
+use crate::shell::AppState;
+use crate::shell::{today, unprocessable};
+use crate::shell::{Layout, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State as AxState};
@@ -16,14 +23,8 @@ use danvan_store::{Decision, Member};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{may, CurrentUser, ScopedUnit};
-use crate::error::{ApiError, ErrorBody, InLang, PageError, WebError};
-use crate::i18n::Lang;
-use crate::pages::{Layout, PageCtx};
-use crate::plans::parse_date;
-use crate::reviews::{today, unprocessable};
-use crate::AppState;
-
+use crate::shell::auth::Access;
+use crate::shell::Routes;
 #[derive(Deserialize, Default)]
 pub struct OnQuery {
     /// The day the bloc is shown as it was (today by default).
@@ -240,12 +241,12 @@ async fn page(
 ) -> Result<BlocPage, WebError> {
     let lang = ctx.lang;
     let path = format!("/units/{}/bloc", unit.code);
-    let province = crate::community::province_of(state, unit).await?;
+    let province = crate::shell::province_of(state, unit).await?;
     Ok(BlocPage {
         layout: Layout::new(ctx, &format!("{} · {}", lang.t("bloc-title"), unit.name), &path),
         action: path,
         unit_base: format!("/units/{}", unit.code),
-        unit_q: crate::pages::unit_query(unit),
+        unit_q: crate::shell::unit_query(unit),
         unit_name: unit.name.clone(),
         on: on.to_string(),
         on_label: lang.date(on),
@@ -436,4 +437,17 @@ pub async fn add_decision(
     }
     state.store.add_decision(&user.actor(), unit.id, &number, on).await.in_lang(ctx.lang)?;
     Ok(Redirect::to(&format!("/units/{}/bloc?done=decision", unit.code)).into_response())
+}
+
+/// The routes of this area, each with its access rule.
+pub fn routes(r: Routes) -> Routes {
+    r
+        // The bloc of a commune.
+        .get("/units/{code}/bloc", Access::Unit(Action::Read), show)
+        .post("/units/{code}/bloc/members", Access::Unit(Action::Edit), add_member)
+        .post("/units/{code}/bloc/members/{id}/end", Access::Unit(Action::Edit), end_member)
+        .post("/units/{code}/bloc/decisions", Access::Unit(Action::Edit), add_decision)
+        .get("/api/v1/units/{code}/bloc", Access::Unit(Action::Read), api_bloc)
+        .post("/api/v1/units/{code}/bloc/members", Access::Unit(Action::Edit), api_add_member)
+        .post("/api/v1/units/{code}/bloc/members/{id}/end", Access::Unit(Action::Edit), api_end_member)
 }

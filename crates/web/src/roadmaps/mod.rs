@@ -3,8 +3,12 @@
 //! roadmaps and overdue activities. The workflow is the reviews' own (`Outcome`, the store's
 //! shared workflow step).
 
-use std::collections::BTreeMap;
-
+use crate::shell::auth::{may, CurrentUser, ScopedUnit};
+use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
+use crate::shell::i18n::Lang;
+use crate::shell::AppState;
+use crate::shell::{find_scheme, Layout, PageCtx};
+use crate::shell::{today, unprocessable, Outcome, TransitionBody};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
@@ -20,15 +24,12 @@ use danvan_domain::units::Unit;
 use danvan_domain::workflow::{State, Transition};
 use danvan_store::{StoredRoadmap, StoredScheme};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-use crate::auth::{may, CurrentUser, ScopedUnit};
-use crate::error::{ApiError, ErrorBody, InLang, PageError, WebError};
-use crate::i18n::Lang;
-use crate::pages::{find_scheme, Layout, PageCtx};
-use crate::reviews::{today, unprocessable, Outcome, TransitionBody};
-use crate::AppState;
-
+use crate::shell::auth::Access;
+use crate::shell::current_year;
+use crate::shell::Routes;
 /// The baseline of a unit: its first review under the scheme (its period, and each target's
 /// measure in it).
 pub async fn baseline(
@@ -281,24 +282,28 @@ transition_handler!(
     "/api/v1/schemes/{scheme}/units/{code}/roadmap/submit",
     "Submits a roadmap; every target must be planned for every year."
 );
+
 transition_handler!(
     approve_roadmap,
     Transition::Approve,
     "/api/v1/schemes/{scheme}/units/{code}/roadmap/approve",
     "Approves a roadmap: its plan goes in force for the achievement engine."
 );
+
 transition_handler!(
     return_roadmap,
     Transition::Return,
     "/api/v1/schemes/{scheme}/units/{code}/roadmap/return",
     "Returns a submitted roadmap with a reason."
 );
+
 transition_handler!(
     reopen_roadmap,
     Transition::Reopen,
     "/api/v1/schemes/{scheme}/units/{code}/roadmap/reopen",
     "Reopens an approved roadmap with a reason; its plan goes out of force."
 );
+
 transition_handler!(
     revise_roadmap,
     Transition::Revise,
@@ -357,12 +362,6 @@ pub struct RoadmapPage {
     message: String,
     history_href: String,
     plan_href: String,
-}
-
-/// This year, within the scheme's years (the plan a page opens on).
-pub fn current_year(def: &danvan_domain::scheme::SchemeDef) -> i32 {
-    use chrono::Datelike;
-    today().year().clamp(def.first_year, def.last_year)
 }
 
 fn show_planned(lang: Lang, t: &danvan_domain::scheme::Target, v: f64) -> String {
@@ -508,7 +507,7 @@ pub async fn show(
     user: CurrentUser,
     ScopedUnit(unit): ScopedUnit,
     Path((scheme, _code)): Path<(String, String)>,
-    axum::extract::Query(q): axum::extract::Query<crate::review_pages::MessageQuery>,
+    axum::extract::Query(q): axum::extract::Query<crate::shell::MessageQuery>,
 ) -> Result<RoadmapPage, PageError> {
     let lang = ctx.lang;
     let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
@@ -626,7 +625,7 @@ pub async fn decide(
     user: CurrentUser,
     ScopedUnit(unit): ScopedUnit,
     Path((scheme, _code)): Path<(String, String)>,
-    Form(form): Form<crate::review_pages::DecideForm>,
+    Form(form): Form<crate::shell::DecideForm>,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
     let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
@@ -669,8 +668,43 @@ pub async fn history(
     let events = state.store.entity_history("roadmap", &r.id.to_string()).await.in_lang(lang)?;
     let back = format!("/schemes/{}/units/{code}/roadmap", scheme.def.code);
     let heading = format!("{} · {}", unit.name, lang.t("roadmap-title"));
-    crate::admin::history_page(&state, &ctx, heading, back, events)
+    crate::shell::history::history_page(&state, &ctx, heading, back, events)
         .await
         .in_lang(lang)
         .map(IntoResponse::into_response)
+}
+
+/// The routes of this area, each with its access rule.
+pub fn routes(r: Routes) -> Routes {
+    r.get("/api/v1/schemes/{scheme}/units/{code}/roadmap", Access::Unit(Action::Read), get_roadmap)
+        .put("/api/v1/schemes/{scheme}/units/{code}/roadmap", Access::Unit(Action::Edit), put_roadmap)
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/roadmap/submit",
+            Access::Unit(Action::Edit),
+            submit_roadmap,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/roadmap/revise",
+            Access::Unit(Action::Edit),
+            revise_roadmap,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/roadmap/approve",
+            Access::Unit(Action::Approve),
+            approve_roadmap,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/roadmap/return",
+            Access::Unit(Action::Approve),
+            return_roadmap,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/roadmap/reopen",
+            Access::Unit(Action::Approve),
+            reopen_roadmap,
+        )
+        .get("/schemes/{scheme}/units/{code}/roadmap", Access::Unit(Action::Read), show)
+        .post("/schemes/{scheme}/units/{code}/roadmap", Access::Unit(Action::Edit), submit_form)
+        .post("/schemes/{scheme}/units/{code}/roadmap/decide", Access::Unit(Action::Approve), decide)
+        .get("/schemes/{scheme}/units/{code}/roadmap/history", Access::Unit(Action::Read), history)
 }

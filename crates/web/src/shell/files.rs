@@ -10,13 +10,18 @@
 //! place, and the temporary file is removed when writing fails; leftovers of a crash are swept at
 //! start.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use axum::response::IntoResponse;
 use std::sync::Arc;
 
 use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
-use crate::error::WebError;
-use crate::i18n::Lang;
+use crate::shell::error::WebError;
+use crate::shell::i18n::Lang;
+use axum::http::StatusCode;
+use axum::response::Response;
 
 /// The folder files are kept in, and the lock that orders uploads and deletions.
 #[derive(Clone, Debug, Default)]
@@ -136,6 +141,63 @@ pub fn sweep_temporary(root: &Path) -> usize {
     }
     removed
 }
+
+/// What a multipart form carried: its text fields, and its one file (name and bytes).
+pub(crate) struct Upload {
+    pub fields: BTreeMap<String, String>,
+    pub file: Option<(String, Vec<u8>)>,
+}
+
+/// Reads a multipart form with one file field named `file`. A body over the route's limit
+/// gives `too_big()`.
+pub(crate) async fn read_multipart(
+    mut multipart: axum::extract::Multipart,
+    too_big: impl Fn() -> WebError,
+) -> Result<Upload, WebError> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_big()
+        } else {
+            WebError::BadRequest(format!("tệp gửi lên không đọc được: {e}"))
+        }
+    };
+    let mut upload = Upload { fields: BTreeMap::new(), file: None };
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            let filename = field.file_name().unwrap_or("").to_string();
+            upload.file = Some((filename, field.bytes().await.map_err(unreadable)?.to_vec()));
+        } else {
+            upload.fields.insert(name, field.text().await.map_err(unreadable)?);
+        }
+    }
+    Ok(upload)
+}
+
+/// A file to download, always as an attachment, under a name safe in every browser.
+pub(crate) fn attachment(content_type: &str, filename: &str, bytes: Vec<u8>) -> Response {
+    let encoded: String =
+        url::form_urlencoded::byte_serialize(filename.as_bytes()).collect::<String>().replace('+', "%20");
+    let ascii: String = filename
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .collect();
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
+            (axum::http::header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The most an uploaded template may weigh; a filled one is a few dozen kilobytes.
+pub const MAX_TEMPLATE_BYTES: usize = 5 * 1024 * 1024;
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,13 @@
 //! The review API: read, save (with version checks), the workflow, and live roll-ups.
 
-use std::collections::BTreeMap;
-
+use crate::shell::auth::{CurrentUser, ScopedUnit};
+use crate::shell::error::{ApiError, ErrorBody, WebError};
+use crate::shell::scheme_and_period;
+use crate::shell::today;
+use crate::shell::unprocessable;
+use crate::shell::AppState;
+use crate::shell::Outcome;
+use crate::shell::TransitionBody;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State as AxState};
 use axum::http::StatusCode;
@@ -16,35 +22,12 @@ use danvan_domain::value::{check_value, RawValue, Value};
 use danvan_domain::workflow::{State, Transition};
 use danvan_store::{Entry, Narrative, Review, StoredScheme};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-use crate::auth::{CurrentUser, ScopedUnit};
-use crate::error::{ApiError, ErrorBody, WebError};
-use crate::AppState;
-
 const MAX_NOTE: usize = 2_000;
+
 const MAX_SECTION: usize = 20_000;
-
-/// Today in Vietnam (UTC+7), for deadlines.
-pub fn today() -> chrono::NaiveDate {
-    Utc::now().with_timezone(&danvan_domain::period::VIETNAM).date_naive()
-}
-
-pub async fn scheme_and_period(
-    state: &AppState,
-    code: &str,
-    period: &str,
-) -> Result<(StoredScheme, Period), WebError> {
-    let scheme = crate::pages::find_scheme(state, code).await?;
-    let p = Period::parse(period, scheme.def.period).map_err(WebError::BadRequest)?;
-    if p.year < scheme.def.first_year || p.year > scheme.def.last_year {
-        return Err(WebError::BadRequest(format!(
-            "kỳ {period} nằm ngoài thời gian đề án {}-{}",
-            scheme.def.first_year, scheme.def.last_year
-        )));
-    }
-    Ok((scheme, p))
-}
 
 /// A value as the API shows and takes it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -124,35 +107,6 @@ pub struct ReviewJson {
     pub submitted_at: Option<chrono::DateTime<Utc>>,
 }
 
-/// The plan in force for a unit (its approved roadmap), which the achievement engine uses.
-pub async fn plan_in_force(
-    state: &AppState,
-    scheme: &StoredScheme,
-    unit_id: i64,
-) -> Result<Option<danvan_domain::roadmap::Roadmap>, WebError> {
-    Ok(state.store.roadmap(scheme.id, unit_id).await?.and_then(|r| r.in_force))
-}
-
-/// A review's values as they stand now: computed targets counted from the records live, but
-/// in an approved review, which keeps the values frozen at its approval.
-pub(crate) async fn values_now(
-    state: &AppState,
-    scheme: &StoredScheme,
-    unit_id: i64,
-    period: &Period,
-    review: Option<&Review>,
-) -> Result<BTreeMap<String, Entry>, WebError> {
-    let mut values = review.map(|r| r.values.clone()).unwrap_or_default();
-    if review.is_some_and(|r| r.state == State::Approved) {
-        return Ok(values);
-    }
-    for (code, value) in state.store.computed_values(scheme, unit_id, period).await? {
-        let entry = values.entry(code).or_insert(Entry { value: None, note: None });
-        entry.value = value;
-    }
-    Ok(values)
-}
-
 /// Where the records a computed target is counted from are kept (empty for a reported one).
 pub(crate) fn records_href(t: &danvan_domain::scheme::Target, scheme: &str, unit: &str, year: i32) -> String {
     use danvan_domain::scheme::ComputedRule as R;
@@ -209,8 +163,8 @@ pub async fn get_review(
 ) -> Result<Json<ReviewJson>, ApiError> {
     let (scheme, period) = scheme_and_period(&state, &scheme, &period).await?;
     let review = state.store.review(scheme.id, unit.id, &period.to_string()).await?;
-    let plan = plan_in_force(&state, &scheme, unit.id).await?;
-    let values = values_now(&state, &scheme, unit.id, &period, review.as_ref()).await?;
+    let plan = state.store.plan_in_force(scheme.id, unit.id).await?;
+    let values = state.store.values_now(&scheme, unit.id, &period, review.as_ref()).await?;
     Ok(Json(review_json(&scheme, &period, review.as_ref(), &values, plan.as_ref())))
 }
 
@@ -287,11 +241,6 @@ pub(crate) fn check_save(
     Ok((entries, narrative))
 }
 
-pub(crate) fn unprocessable(problems: Vec<String>) -> Response {
-    let body = serde_json::json!({"status": 422, "error": problems.join("\n"), "problems": problems});
-    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
-}
-
 fn conflict(message: String, current: ReviewJson) -> Response {
     let body = serde_json::json!({"status": 409, "error": message, "current": current});
     (StatusCode::CONFLICT, Json(body)).into_response()
@@ -314,15 +263,6 @@ pub async fn put_review(
     Ok(outcome_json(&state, &scheme, &period, unit.id, outcome).await?)
 }
 
-/// What a save or a transition came to (of a review, or of a roadmap).
-pub enum Outcome<T = Review> {
-    Done(T),
-    /// Refused with these problems; nothing changed.
-    Invalid(Vec<String>),
-    /// Someone changed it in between; nothing changed. As it now is.
-    Conflict(String, Option<T>),
-}
-
 async fn outcome_json(
     state: &AppState,
     scheme: &StoredScheme,
@@ -330,15 +270,16 @@ async fn outcome_json(
     unit_id: i64,
     outcome: Outcome,
 ) -> Result<Response, WebError> {
-    let plan = plan_in_force(state, scheme, unit_id).await?;
+    let plan = state.store.plan_in_force(scheme.id, unit_id).await?;
     let json = |r: Option<&Review>, values| review_json(scheme, period, r, values, plan.as_ref());
     Ok(match outcome {
         Outcome::Done(r) => {
-            Json(json(Some(&r), &values_now(state, scheme, unit_id, period, Some(&r)).await?)).into_response()
+            Json(json(Some(&r), &state.store.values_now(scheme, unit_id, period, Some(&r)).await?))
+                .into_response()
         }
         Outcome::Invalid(problems) => unprocessable(problems),
         Outcome::Conflict(m, current) => {
-            let values = values_now(state, scheme, unit_id, period, current.as_ref()).await?;
+            let values = state.store.values_now(scheme, unit_id, period, current.as_ref()).await?;
             conflict(m, json(current.as_ref(), &values))
         }
     })
@@ -378,14 +319,6 @@ pub async fn save(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct TransitionBody {
-    /// Required to return or reopen.
-    pub reason: Option<String>,
-    /// The version the user saw, if they want the action refused when it changed since.
-    pub version: Option<i64>,
 }
 
 /// Which review: a scheme's, for a unit and a period.
@@ -479,18 +412,21 @@ transition_handler!(
     "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/submit",
     "Submits a review for approval; lists what is missing if it is incomplete."
 );
+
 transition_handler!(
     approve_review,
     Transition::Approve,
     "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/approve",
     "Approves a submitted review: it is locked and counts in official roll-ups."
 );
+
 transition_handler!(
     return_review,
     Transition::Return,
     "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/return",
     "Returns a submitted review to its unit, with a reason."
 );
+
 transition_handler!(
     reopen_review,
     Transition::Reopen,
@@ -622,7 +558,7 @@ pub async fn rollup(
     };
     let targets = to_json(rollups);
     // Under later units: each expected unit's own roll-up, regrouped by the lineage.
-    let units_on = crate::pages::parse_on(q.units.as_deref())?;
+    let units_on = crate::shell::parse_on(q.units.as_deref())?;
     let mut groups = Vec::new();
     if let Some(on) = units_on {
         let links: Vec<_> =

@@ -20,10 +20,10 @@ use danvan_domain::units::Unit;
 use danvan_store::{Actor, User};
 use sha2::{Digest, Sha256};
 
-use crate::error::{ApiError, UnitChoice, WebError};
-use crate::i18n::Lang;
-use crate::pages::parse_on;
-use crate::AppState;
+use crate::shell::error::{ApiError, UnitChoice, WebError};
+use crate::shell::i18n::Lang;
+use crate::shell::parse_on;
+use crate::shell::AppState;
 
 pub const SESSION_COOKIE: &str = "danvan_session";
 
@@ -268,8 +268,8 @@ pub fn deny_forbidden(path: &str, lang: Lang, user: &CurrentUser) -> Response {
     if is_api(path) {
         return ApiError(WebError::Forbidden("bạn không có quyền với dữ liệu này".into())).into_response();
     }
-    let ctx = crate::pages::PageCtx { lang, user: Some(user.clone()), sample: false };
-    crate::error::error_page_in(&ctx, StatusCode::FORBIDDEN)
+    let ctx = crate::shell::PageCtx { lang, user: Some(user.clone()), sample: false };
+    crate::shell::error::error_page_in(&ctx, StatusCode::FORBIDDEN)
 }
 
 /// Where a unit stands relative to a user's scope.
@@ -370,7 +370,7 @@ pub async fn resolve_code(state: &AppState, code: &str, cx: &CodeContext<'_>) ->
             related.insert(c.id, relation(state, user, c.id).await?);
         }
     }
-    let today = crate::reviews::today();
+    let today = crate::shell::today();
     let own = |u: &Unit| matches!(related.get(&u.id), Some(Relation::Same | Relation::Below));
     let former = |u: &Unit| matches!(related.get(&u.id), Some(Relation::Predecessor));
     let scheme_pref = |u: &Unit| in_scheme.contains(&u.id);
@@ -617,4 +617,9 @@ impl LoginError {
             Self::Internal(_) => "error-500-text",
         }
     }
+}
+
+/// Whether the signed-in user has an inbox at all (for the navigation).
+pub fn has_inbox(user: &CurrentUser) -> bool {
+    may_own(&user.user, Action::ReviewInbox)
 }

@@ -1,0 +1,169 @@
+//! The page frame every page is drawn in, its context, paging, and small forms and queries
+//! several areas share.
+
+use crate::shell::auth::{may_own, CurrentUser, MaybeUser};
+use crate::shell::error::WebError;
+use crate::shell::i18n::Lang;
+use chrono::NaiveDate;
+use danvan_domain::access::Action;
+use danvan_domain::units::Unit;
+use serde::Deserialize;
+
+/// The request as every page sees it: its language and its user.
+pub struct PageCtx {
+    pub lang: Lang,
+    pub user: Option<CurrentUser>,
+    /// The database holds sample data.
+    pub sample: bool,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageCtx {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = Lang::from_headers(&parts.headers);
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, s).await?;
+        let sample = parts.extensions.get::<crate::shell::auth::SampleData>().is_some_and(|s| s.0);
+        Ok(Self { lang, user, sample })
+    }
+}
+
+/// The signed-in user as the page frame shows them.
+pub struct NavUser {
+    pub display_name: String,
+    pub manages_users: bool,
+    pub audits: bool,
+}
+
+/// What every page's frame needs: language, user, title, and the current address (for the
+/// language switch).
+pub struct Layout {
+    pub lang: Lang,
+    pub title: String,
+    pub path: String,
+    pub user: Option<NavUser>,
+    /// Say on the page that its figures are sample data.
+    pub sample: bool,
+}
+
+impl Layout {
+    pub fn new(ctx: &PageCtx, title: &str, path: &str) -> Self {
+        let user = ctx.user.as_ref().map(|u| NavUser {
+            display_name: u.user.display_name.clone(),
+            manages_users: may_own(&u.user, Action::ManageUsers),
+            audits: may_own(&u.user, Action::Audit),
+        });
+        Self { lang: ctx.lang, title: title.to_string(), path: path.to_string(), user, sample: ctx.sample }
+    }
+
+    /// A frame without a user (error pages drawn outside a handler).
+    pub fn bare(lang: Lang, title: &str, path: &str) -> Self {
+        Self { lang, title: title.to_string(), path: path.to_string(), user: None, sample: false }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    pub fn date(&self, d: NaiveDate) -> String {
+        self.lang.date(d)
+    }
+
+    /// The link that switches to the other language and comes back here.
+    pub fn switch_href(&self) -> String {
+        let other = self.lang.t("lang-switch-code");
+        format!(
+            "/lang/{other}?next={}",
+            url::form_urlencoded::byte_serialize(self.path.as_bytes()).collect::<String>()
+        )
+    }
+}
+
+/// The address of a unit's page: a unit no longer in force is addressed on its last day, so
+/// that a code reused after the 2025 reform still leads to the right unit.
+/// The address of a unit's page: a unit that does not exist today is named by a day it did.
+pub fn unit_href(u: &Unit) -> String {
+    format!("/units/{}{}", u.code, unit_query(u))
+}
+
+/// The query that names a unit in its pages' addresses: `?on=` a day it existed when it does
+/// not exist today (its code may name another unit now), nothing otherwise.
+pub fn unit_query(u: &Unit) -> String {
+    if u.valid_on(crate::shell::today()) {
+        return String::new();
+    }
+    danvan_domain::lineage::a_day_of(u).map(|day| format!("?on={day}")).unwrap_or_default()
+}
+
+// ---- unit browser --------------------------------------------------------------------------
+
+pub const PAGE_SIZE: usize = 50;
+
+pub struct Pager {
+    pub label: String,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    pub fn new(lang: Lang, base: &str, page: usize, total: usize, size: usize) -> Option<Self> {
+        let pages = total.div_ceil(size).max(1);
+        if pages <= 1 {
+            return None;
+        }
+        let sep = if base.ends_with('?') {
+            ""
+        } else if base.contains('?') {
+            "&"
+        } else {
+            "?"
+        };
+        let link = |p: usize| format!("{base}{sep}page={p}");
+        Some(Self {
+            label: lang.t_args("pager-page", &[("page", page.to_string()), ("pages", pages.to_string())]),
+            prev: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OnQuery {
+    pub on: Option<String>,
+}
+
+/// A date from `?on=`, as yyyy-mm-dd or dd/mm/yyyy.
+pub fn parse_on(on: Option<&str>) -> Result<Option<NaiveDate>, WebError> {
+    let Some(raw) = on.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
+        .map(Some)
+        .map_err(|_| {
+            WebError::BadRequest(format!("ngày \"{raw}\" không hợp lệ; dùng dạng 2019-06-30 hoặc 30/06/2019"))
+        })
+}
+
+#[derive(Deserialize)]
+pub struct MessageQuery {
+    /// What was just done: saved, submit, approve, return, reopen.
+    pub done: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct DecideForm {
+    pub intent: String,
+    #[serde(default)]
+    pub reason: String,
+    pub version: Option<i64>,
+}
+
+/// The confirmation a page shows after `?done=…` (only simple keys are looked up).
+pub fn done_message(lang: Lang, prefix: &str, done: Option<&str>) -> String {
+    done.filter(|d| d.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(|d| lang.t(&format!("{prefix}-done-{d}")))
+        .unwrap_or_default()
+}
