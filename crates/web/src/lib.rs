@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::shell::auth::AuthConfig;
 use axum::http::{header, HeaderValue};
 use axum::Router;
 use danvan_store::Store;
@@ -15,6 +14,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
+
+use crate::shell::auth::AuthConfig;
 
 pub mod accounts;
 pub mod audit;

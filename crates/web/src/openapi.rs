@@ -1,8 +1,9 @@
 //! The OpenAPI document of the JSON API under `/api/v1` (served at `/api/openapi.json`), and
 //! the API's answer to an address that leads nowhere.
 
-use crate::shell::error::{ApiError, ErrorBody, WebError};
 use utoipa::OpenApi;
+
+use crate::shell::error::{ApiError, ErrorBody, WebError};
 
 #[derive(OpenApi)]
 #[openapi(

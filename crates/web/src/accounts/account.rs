@@ -1,13 +1,6 @@
 //! Signing in and out, one's own account (password, personal API tokens), and the same for API
 //! clients.
 
-use crate::shell::auth::{
-    clear_session_cookie, client_address, hash_password, login, new_secret, secret_hash, session_cookie,
-    verify_password, Credential, CurrentUser, LoginError,
-};
-use crate::shell::error::{ApiError, InLang, PageError, WebError};
-use crate::shell::AppState;
-use crate::shell::{Layout, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -18,6 +11,14 @@ use danvan_domain::access::check_password;
 use danvan_store::{ApiToken, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::shell::auth::{
+    clear_session_cookie, client_address, hash_password, login, new_secret, secret_hash, session_cookie,
+    verify_password, Credential, CurrentUser, LoginError,
+};
+use crate::shell::error::{ApiError, InLang, PageError, WebError};
+use crate::shell::AppState;
+use crate::shell::{Layout, PageCtx};
 
 /// Only a local path may be a place to return to after login: one that starts with a single
 /// `/`, holds no control character, white space or backslash (browsers drop tabs and newlines,
@@ -35,7 +36,7 @@ pub fn local_next(next: Option<&str>) -> String {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "login.html")]
+#[template(path = "accounts/login.html")]
 pub struct LoginPage {
     layout: Layout,
     next: String,
@@ -108,7 +109,7 @@ pub async fn logout(State(state): State<AppState>, user: CurrentUser) -> Respons
 // ---- my account ----------------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
-#[template(path = "account.html")]
+#[template(path = "accounts/account.html")]
 pub struct AccountPage {
     layout: Layout,
     user: User,

@@ -4,9 +4,10 @@
 pub mod account;
 pub mod users;
 
+use danvan_domain::access::Action;
+
 use crate::shell::auth::Access;
 use crate::shell::Routes;
-use danvan_domain::access::Action;
 
 /// The routes of this area, each with its access rule.
 pub fn routes(r: Routes) -> Routes {

@@ -1,13 +1,6 @@
 //! Administration of user accounts: list, create, change, reset a password, move an account
 //! whose unit a reorganisation ended. Each handler narrows to the users the actor may manage.
 
-use crate::shell::auth::{hash_password, may, may_own, CurrentUser};
-use crate::shell::error::{InLang, PageError, WebError};
-use crate::shell::history::event_rows;
-use crate::shell::history::local;
-use crate::shell::history::EventRow;
-use crate::shell::AppState;
-use crate::shell::{Layout, PageCtx, Pager};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -18,6 +11,14 @@ use danvan_domain::access::{check_password, may_grant, parse_username, Action, R
 use danvan_domain::text;
 use danvan_store::{NewUser, User, UserChange};
 use serde::Deserialize;
+
+use crate::shell::auth::{hash_password, may, may_own, CurrentUser};
+use crate::shell::error::{InLang, PageError, WebError};
+use crate::shell::history::event_rows;
+use crate::shell::history::local;
+use crate::shell::history::EventRow;
+use crate::shell::AppState;
+use crate::shell::{Layout, PageCtx, Pager};
 
 const PAGE_SIZE: usize = 50;
 
@@ -50,7 +51,7 @@ pub struct UserRow {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "users.html")]
+#[template(path = "accounts/users.html")]
 pub struct UsersPage {
     layout: Layout,
     users: Vec<UserRow>,
@@ -251,7 +252,7 @@ fn role_options(ctx: &PageCtx, granter: Role, selected: &str) -> Vec<RoleOption>
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "user_form.html")]
+#[template(path = "accounts/user_form.html")]
 pub struct UserFormPage {
     layout: Layout,
     /// None when creating.

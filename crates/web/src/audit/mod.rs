@@ -1,9 +1,5 @@
 //! The audit log, filtered and paged, within the reader's scope.
 
-use crate::shell::auth::{may, CurrentUser};
-use crate::shell::error::{InLang, PageError, WebError};
-use crate::shell::AppState;
-use crate::shell::{Layout, PageCtx, Pager};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -14,10 +10,15 @@ use danvan_store::{AuditFilter, User};
 use serde::Deserialize;
 
 use crate::shell::auth::Access;
+use crate::shell::auth::{may, CurrentUser};
+use crate::shell::error::{InLang, PageError, WebError};
 use crate::shell::history::event_rows;
 use crate::shell::history::EventRow;
+use crate::shell::AppState;
 use crate::shell::Routes;
 use crate::shell::PAGE_SIZE;
+use crate::shell::{Layout, PageCtx, Pager};
+
 #[derive(Deserialize, Default)]
 pub struct AuditQuery {
     pub user: Option<String>,
@@ -30,7 +31,7 @@ pub struct AuditQuery {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "audit.html")]
+#[template(path = "audit/audit.html")]
 pub struct AuditPage {
     layout: Layout,
     q: AuditQuery,

@@ -1,13 +1,6 @@
 //! The bloc of a commune: its members as on any date, their history, re-staffing decisions.
 //! Phones are shown only here, to signed-in users with the unit in scope.
 
-use crate::shell::auth::{may, CurrentUser, ScopedUnit};
-use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
-use crate::shell::i18n::Lang;
-use crate::shell::parse_date;
-use crate::shell::AppState;
-use crate::shell::{today, unprocessable};
-use crate::shell::{Layout, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State as AxState};
@@ -24,7 +17,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::shell::auth::Access;
+use crate::shell::auth::{may, CurrentUser, ScopedUnit};
+use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
+use crate::shell::i18n::Lang;
+use crate::shell::parse_date;
+use crate::shell::AppState;
 use crate::shell::Routes;
+use crate::shell::{today, unprocessable};
+use crate::shell::{Layout, PageCtx};
+
 #[derive(Deserialize, Default)]
 pub struct OnQuery {
     /// The day the bloc is shown as it was (today by default).
@@ -190,7 +191,7 @@ pub struct MemberRow {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "bloc.html")]
+#[template(path = "bloc/bloc.html")]
 pub struct BlocPage {
     layout: Layout,
     action: String,

@@ -2,16 +2,10 @@
 //! from a CSV list), meetings with attendance and conclusions (a conclusion becomes a plan
 //! activity in one step), and a province's own member organisations and feedback deadline.
 
-use crate::shell::auth::{may, CurrentUser, ScopedUnit};
-use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
-use crate::shell::files::read_multipart;
-use crate::shell::parse_date;
-use crate::shell::AppState;
-use crate::shell::{today, unprocessable};
-use crate::shell::{Layout, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, Path, Query, State as AxState};
+use axum::http::Method;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
@@ -28,10 +22,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::shell::auth::Access;
+use crate::shell::auth::{may, CurrentUser, ScopedUnit};
 use crate::shell::done_message;
+use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
+use crate::shell::files::read_multipart;
+use crate::shell::parse_date;
 use crate::shell::province_of;
+use crate::shell::AppState;
 use crate::shell::Routes;
-use axum::http::Method;
+use crate::shell::{today, unprocessable};
+use crate::shell::{Layout, PageCtx};
+
 /// The largest hamlet list accepted (CSV).
 pub const MAX_CSV_BYTES: usize = 512 * 1024;
 
@@ -166,7 +167,7 @@ pub struct HamletRow {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "hamlets.html")]
+#[template(path = "community/hamlets.html")]
 pub struct HamletsPage {
     layout: Layout,
     action: String,
@@ -567,7 +568,7 @@ pub struct AttendeeRow {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "meetings.html")]
+#[template(path = "community/meetings.html")]
 pub struct MeetingsPage {
     layout: Layout,
     action: String,
@@ -736,7 +737,7 @@ pub struct ConclusionRow {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "meeting.html")]
+#[template(path = "community/meeting.html")]
 pub struct MeetingPage {
     layout: Layout,
     action: String,
@@ -973,7 +974,7 @@ pub async fn api_put_settings(
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "organisations.html")]
+#[template(path = "community/organisations.html")]
 pub struct OrganisationsPage {
     layout: Layout,
     action: String,

@@ -2,28 +2,30 @@
 //! against its goal, the ranking of child units, lagging units, the trend over periods, a
 //! units × targets matrix and a map. Live: computed from the approved reviews on every request.
 
-use crate::shell::auth::ScopedUnit;
-use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
-use crate::shell::AppState;
-use crate::shell::{scheme_and_period, today};
-use crate::shell::{Layout, PageCtx};
+use std::collections::{BTreeMap, HashMap};
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State as AxState};
 use axum::Json;
 use chrono::NaiveDate;
+use danvan_domain::access::Action;
 use danvan_domain::achievement::{assess, lagging_reasons, marks_score, rank, MarksTally, Status};
 use danvan_domain::lineage::Regrouping;
 use danvan_domain::period::{scheme_periods, Period};
 use danvan_domain::units::{Unit, UnitLevel};
 use danvan_store::StoredScheme;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
 use crate::shell::auth::Access;
+use crate::shell::auth::ScopedUnit;
+use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
+use crate::shell::AppState;
 use crate::shell::Routes;
-use danvan_domain::access::Action;
+use crate::shell::{scheme_and_period, today};
+use crate::shell::{Layout, PageCtx};
+
 #[derive(Deserialize, Default)]
 pub struct DashboardQuery {
     /// 2018, 2018-H1…; the latest period that has ended by default.
@@ -494,7 +496,7 @@ pub struct MatrixRow {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "dashboard.html")]
+#[template(path = "dashboard/dashboard.html")]
 pub struct DashboardPage {
     layout: Layout,
     d: DashboardJson,
@@ -775,7 +777,7 @@ pub async fn matrix_csv(
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "dashboard_print.html")]
+#[template(path = "dashboard/dashboard_print.html")]
 pub struct PrintPage {
     lang: crate::shell::i18n::Lang,
     d: DashboardJson,

@@ -2,16 +2,10 @@
 //! anonymous writes in the system — and the commune staff's inbox. Public pages and answers
 //! never show a citizen's name, phone or email.
 
-use crate::shell::auth::{client_address, may, CurrentUser, ScopedUnit};
-use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
-use crate::shell::i18n::Lang;
-use crate::shell::AppState;
-use crate::shell::{done_message, province_of};
-use crate::shell::{today, unprocessable};
-use crate::shell::{Layout, PageCtx, Pager};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State as AxState};
+use axum::http::Method;
 use axum::http::{Extensions, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
@@ -28,8 +22,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::shell::auth::Access;
+use crate::shell::auth::{client_address, may, CurrentUser, ScopedUnit};
+use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
+use crate::shell::i18n::Lang;
+use crate::shell::AppState;
 use crate::shell::Routes;
-use axum::http::Method;
+use crate::shell::{done_message, province_of};
+use crate::shell::{today, unprocessable};
+use crate::shell::{Layout, PageCtx, Pager};
+
 /// At most this many feedbacks from one address per hour.
 pub const PER_HOUR: i64 = 5;
 
@@ -205,7 +206,7 @@ pub async fn api_status(
 // ---- the public pages ----------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
-#[template(path = "feedback_form.html")]
+#[template(path = "feedback/feedback_form.html")]
 pub struct FormPage {
     layout: Layout,
     action: String,
@@ -296,7 +297,7 @@ pub struct TrackQuery {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "feedback_status.html")]
+#[template(path = "feedback/feedback_status.html")]
 pub struct StatusPage {
     layout: Layout,
     code: String,
@@ -560,7 +561,7 @@ pub struct InboxRow {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "feedback_inbox.html")]
+#[template(path = "feedback/feedback_inbox.html")]
 pub struct InboxPage {
     layout: Layout,
     action: String,
@@ -631,7 +632,7 @@ pub async fn inbox(
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "feedback_item.html")]
+#[template(path = "feedback/feedback_item.html")]
 pub struct ItemPage {
     layout: Layout,
     action: String,

@@ -4,15 +4,12 @@
 
 pub mod sheet;
 
-use crate::shell::auth::{may, CurrentUser, ScopedUnit};
-use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
-use crate::shell::i18n::Lang;
-use crate::shell::AppState;
-use crate::shell::{find_scheme, Layout, PageCtx};
-use crate::shell::{today, unprocessable};
+use std::collections::BTreeMap;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State as AxState};
+use axum::http::Method;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
@@ -23,12 +20,17 @@ use danvan_domain::text;
 use danvan_domain::units::Unit;
 use danvan_store::{Activity, StoredScheme};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 use crate::shell::auth::Access;
+use crate::shell::auth::{may, CurrentUser, ScopedUnit};
+use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
+use crate::shell::i18n::Lang;
+use crate::shell::AppState;
 use crate::shell::Routes;
-use axum::http::Method;
+use crate::shell::{find_scheme, Layout, PageCtx};
+use crate::shell::{today, unprocessable};
+
 /// The standard member organisations of a commune's bloc, offered when typing.
 pub use danvan_domain::bloc::STANDARD_ORGANISATIONS as ORGANISATIONS;
 
@@ -306,7 +308,7 @@ pub struct PlanFilter {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "plan.html")]
+#[template(path = "plans/plan.html")]
 pub struct PlanPage {
     layout: Layout,
     action: String,
@@ -558,7 +560,7 @@ pub async fn copy_plan(
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "activity.html")]
+#[template(path = "plans/activity.html")]
 pub struct ActivityPage {
     layout: Layout,
     action: String,
@@ -794,7 +796,7 @@ pub struct OverdueRow {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "roadmaps.html")]
+#[template(path = "plans/roadmaps.html")]
 pub struct OverviewPage {
     layout: Layout,
     unit_name: String,

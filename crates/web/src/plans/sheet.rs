@@ -2,12 +2,6 @@
 //! new activity and every change, confirm to apply. Nothing changes before the confirmation;
 //! the confirmation is checked again in full, and refused whole if any activity changed since.
 
-use crate::shell::auth::{CurrentUser, ScopedUnit};
-use crate::shell::error::{InLang, PageError, WebError};
-use crate::shell::files::{attachment, read_multipart, Upload};
-use crate::shell::i18n::Lang;
-use crate::shell::AppState;
-use crate::shell::{Layout, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State as AxState};
@@ -18,6 +12,13 @@ use danvan_domain::plan::{ActivityInput, ActivityStatus};
 use danvan_report::plan_xlsx::{plan_workbook, read_plan, PlanRow, PlanSheet};
 use danvan_store::{Activity, StoredScheme};
 use serde::{Deserialize, Serialize};
+
+use crate::shell::auth::{CurrentUser, ScopedUnit};
+use crate::shell::error::{InLang, PageError, WebError};
+use crate::shell::files::{attachment, read_multipart, Upload};
+use crate::shell::i18n::Lang;
+use crate::shell::AppState;
+use crate::shell::{Layout, PageCtx};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -89,7 +90,7 @@ pub struct ChangeRow {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "plan_import.html")]
+#[template(path = "plans/plan_import.html")]
 pub struct PlanImportPage {
     layout: Layout,
     plan_href: String,

@@ -1,13 +1,7 @@
 //! The review API: read, save (with version checks), the workflow, and live roll-ups.
 
-use crate::shell::auth::{CurrentUser, ScopedUnit};
-use crate::shell::error::{ApiError, ErrorBody, WebError};
-use crate::shell::scheme_and_period;
-use crate::shell::today;
-use crate::shell::unprocessable;
-use crate::shell::AppState;
-use crate::shell::Outcome;
-use crate::shell::TransitionBody;
+use std::collections::BTreeMap;
+
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State as AxState};
 use axum::http::StatusCode;
@@ -22,8 +16,16 @@ use danvan_domain::value::{check_value, RawValue, Value};
 use danvan_domain::workflow::{State, Transition};
 use danvan_store::{Entry, Narrative, Review, StoredScheme};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
+
+use crate::shell::auth::{CurrentUser, ScopedUnit};
+use crate::shell::error::{ApiError, ErrorBody, WebError};
+use crate::shell::scheme_and_period;
+use crate::shell::today;
+use crate::shell::unprocessable;
+use crate::shell::AppState;
+use crate::shell::Outcome;
+use crate::shell::TransitionBody;
 
 const MAX_NOTE: usize = 2_000;
 

@@ -4,10 +4,11 @@ pub mod api;
 pub mod pages;
 pub mod sheet;
 
-use crate::shell::auth::Access;
-use crate::shell::Routes;
 use axum::http::Method;
 use danvan_domain::access::Action;
+
+use crate::shell::auth::Access;
+use crate::shell::Routes;
 
 /// The routes of this area, each with its access rule.
 pub fn routes(r: Routes) -> Routes {

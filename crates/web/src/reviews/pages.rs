@@ -1,6 +1,21 @@
 //! The review pages: a unit's reviews by period, the review form (phone-sized), the read view
 //! with achievement badges and history, and the approver's inbox with bulk approval.
 
+use std::collections::BTreeMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use danvan_domain::access::Action;
+use danvan_domain::achievement::assess;
+use danvan_domain::period::scheme_periods;
+use danvan_domain::scheme::Source;
+use danvan_domain::workflow::{State, Transition};
+use danvan_store::{Narrative, Review, StoredScheme};
+
 use super::api::{change_state, save, SaveBody, ValueJson, Which};
 use crate::shell::auth::{may, CurrentUser, ScopedUnit};
 use crate::shell::error::{InLang, PageError, WebError};
@@ -15,19 +30,6 @@ use crate::shell::DecideForm;
 use crate::shell::MessageQuery;
 use crate::shell::{scheme_and_period, Outcome};
 use crate::shell::{Layout, PageCtx};
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State as AxState};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
-use danvan_domain::access::Action;
-use danvan_domain::achievement::assess;
-use danvan_domain::period::scheme_periods;
-use danvan_domain::scheme::Source;
-use danvan_domain::workflow::{State, Transition};
-use danvan_store::{Narrative, Review, StoredScheme};
-use std::collections::BTreeMap;
 
 fn status_label(lang: Lang, state: Option<State>) -> String {
     lang.t(&format!("review-state-{}", state.map(State::as_str).unwrap_or("not_started")))
@@ -45,7 +47,7 @@ pub struct PeriodRow {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "reviews.html")]
+#[template(path = "reviews/reviews.html")]
 pub struct ReviewsPage {
     layout: Layout,
     unit_name: String,
@@ -132,7 +134,7 @@ pub struct GroupFields {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "review.html")]
+#[template(path = "reviews/review.html")]
 pub struct ReviewPage {
     layout: Layout,
     action: String,
@@ -549,7 +551,7 @@ pub struct InboxRow {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "inbox.html")]
+#[template(path = "reviews/inbox.html")]
 pub struct InboxPage {
     layout: Layout,
     scheme_code: String,

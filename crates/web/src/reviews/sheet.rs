@@ -2,6 +2,17 @@
 //! every change against the current draft, and confirm to apply it through the review form.
 //! A file that is broken, foreign, tampered with or for another review changes nothing.
 
+use std::collections::BTreeMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use danvan_domain::scheme::Source;
+use danvan_report::{read_review, review_template, FilledReview, ReviewSheet};
+use danvan_store::{Entry, Narrative};
+
 use super::api::{check_save, SaveBody, ValueJson};
 use crate::shell::auth::ScopedUnit;
 use crate::shell::error::{InLang, PageError, WebError};
@@ -11,15 +22,6 @@ use crate::shell::i18n::Lang;
 use crate::shell::scheme_and_period;
 use crate::shell::AppState;
 use crate::shell::{Layout, PageCtx};
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::extract::{Path, State as AxState};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use danvan_domain::scheme::Source;
-use danvan_report::{read_review, review_template, FilledReview, ReviewSheet};
-use danvan_store::{Entry, Narrative};
-use std::collections::BTreeMap;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -62,7 +64,7 @@ pub struct Change {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "review_import.html")]
+#[template(path = "reviews/review_import.html")]
 pub struct ImportPage {
     layout: Layout,
     unit_name: String,

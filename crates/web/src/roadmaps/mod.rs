@@ -3,12 +3,8 @@
 //! roadmaps and overdue activities. The workflow is the reviews' own (`Outcome`, the store's
 //! shared workflow step).
 
-use crate::shell::auth::{may, CurrentUser, ScopedUnit};
-use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
-use crate::shell::i18n::Lang;
-use crate::shell::AppState;
-use crate::shell::{find_scheme, Layout, PageCtx};
-use crate::shell::{today, unprocessable, Outcome, TransitionBody};
+use std::collections::BTreeMap;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
@@ -24,12 +20,18 @@ use danvan_domain::units::Unit;
 use danvan_domain::workflow::{State, Transition};
 use danvan_store::{StoredRoadmap, StoredScheme};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 use crate::shell::auth::Access;
+use crate::shell::auth::{may, CurrentUser, ScopedUnit};
 use crate::shell::current_year;
+use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
+use crate::shell::i18n::Lang;
+use crate::shell::AppState;
 use crate::shell::Routes;
+use crate::shell::{find_scheme, Layout, PageCtx};
+use crate::shell::{today, unprocessable, Outcome, TransitionBody};
+
 /// The baseline of a unit: its first review under the scheme (its period, and each target's
 /// measure in it).
 pub async fn baseline(
@@ -335,7 +337,7 @@ pub struct TargetRow {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "roadmap.html")]
+#[template(path = "roadmaps/roadmap.html")]
 pub struct RoadmapPage {
     layout: Layout,
     action: String,

@@ -1,12 +1,13 @@
 //! The schemes of the API.
 
-use crate::shell::error::{ApiError, ErrorBody};
-use crate::shell::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
 use danvan_domain::scheme::{SchemeDef, Target};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::shell::error::{ApiError, ErrorBody};
+use crate::shell::AppState;
 
 #[derive(Serialize, Deserialize, ToSchema, Debug)]
 pub struct SchemeSummaryJson {

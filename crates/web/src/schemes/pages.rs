@@ -1,5 +1,11 @@
 //! A scheme's page, and its history.
 
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use danvan_domain::access::Role;
+use danvan_domain::scheme::{Direction, SchemeDef, Source, Target, TargetKind};
+
 use crate::shell::auth::CurrentUser;
 use crate::shell::error::{InLang, PageError, WebError};
 use crate::shell::history::event_rows;
@@ -8,11 +14,6 @@ use crate::shell::i18n::Lang;
 use crate::shell::unit_href;
 use crate::shell::AppState;
 use crate::shell::{Layout, PageCtx};
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::extract::{Path, State};
-use danvan_domain::access::Role;
-use danvan_domain::scheme::{Direction, SchemeDef, Source, Target, TargetKind};
 
 // ---- scheme --------------------------------------------------------------------------------
 
@@ -35,7 +36,7 @@ pub struct GroupView {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "scheme.html")]
+#[template(path = "schemes/scheme.html")]
 pub struct SchemePage {
     layout: Layout,
     def: SchemeDef,

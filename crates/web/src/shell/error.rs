@@ -150,7 +150,7 @@ pub struct UnitChoice {
 }
 
 #[derive(Template)]
-#[template(path = "error.html")]
+#[template(path = "shell/error.html")]
 struct ErrorPage {
     layout: crate::shell::Layout,
     status: u16,

@@ -12,16 +12,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-use axum::response::IntoResponse;
 use std::sync::Arc;
 
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::response::Response;
 use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
 use crate::shell::error::WebError;
 use crate::shell::i18n::Lang;
-use axum::http::StatusCode;
-use axum::response::Response;
 
 /// The folder files are kept in, and the lock that orders uploads and deletions.
 #[derive(Clone, Debug, Default)]

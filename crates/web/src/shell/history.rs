@@ -1,13 +1,14 @@
 //! The history of a record or a unit, drawn from the audit log: who changed what, field by
 //! field.
 
-use crate::shell::error::WebError;
-use crate::shell::AppState;
-use crate::shell::{Layout, PageCtx};
 use askama::Template;
 use askama_web::WebTemplate;
 use chrono::{DateTime, Utc};
 use danvan_store::AuditEvent;
+
+use crate::shell::error::WebError;
+use crate::shell::AppState;
+use crate::shell::{Layout, PageCtx};
 
 /// Vietnam's time (UTC+7, no daylight saving) for showing times.
 pub fn local(at: DateTime<Utc>) -> String {
@@ -116,7 +117,7 @@ pub async fn event_rows(
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "history.html")]
+#[template(path = "shell/history.html")]
 pub struct HistoryPage {
     pub layout: Layout,
     pub heading: String,

@@ -1,13 +1,14 @@
 //! The page frame every page is drawn in, its context, paging, and small forms and queries
 //! several areas share.
 
-use crate::shell::auth::{may_own, CurrentUser, MaybeUser};
-use crate::shell::error::WebError;
-use crate::shell::i18n::Lang;
 use chrono::NaiveDate;
 use danvan_domain::access::Action;
 use danvan_domain::units::Unit;
 use serde::Deserialize;
+
+use crate::shell::auth::{may_own, CurrentUser, MaybeUser};
+use crate::shell::error::WebError;
+use crate::shell::i18n::Lang;
 
 /// The request as every page sees it: its language and its user.
 pub struct PageCtx {

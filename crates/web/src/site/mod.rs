@@ -1,9 +1,6 @@
 //! The site itself: the home page, the language switch, health, the stylesheet and script,
 //! the page for addresses that lead nowhere.
 
-use crate::shell::error::{InLang, PageError, WebError};
-use crate::shell::i18n::{Lang, LANG_COOKIE};
-use crate::shell::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -13,9 +10,13 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::shell::auth::Access;
+use crate::shell::error::{InLang, PageError, WebError};
+use crate::shell::i18n::{Lang, LANG_COOKIE};
+use crate::shell::AppState;
 use crate::shell::Layout;
 use crate::shell::PageCtx;
 use crate::shell::Routes;
+
 // ---- home ----------------------------------------------------------------------------------
 
 pub struct SchemeCard {
@@ -41,7 +42,7 @@ pub struct SchemeCard {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "home.html")]
+#[template(path = "site/home.html")]
 pub struct HomePage {
     layout: Layout,
     schemes: Vec<SchemeCard>,

@@ -1,8 +1,5 @@
 //! The units of the API: one unit, its children, its lineage, a search.
 
-use crate::shell::error::{ApiError, ErrorBody, WebError};
-use crate::shell::parse_on;
-use crate::shell::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::NaiveDate;
@@ -10,6 +7,10 @@ use danvan_domain::lineage::{a_day_of, versions_in_context};
 use danvan_domain::units::Unit;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+
+use crate::shell::error::{ApiError, ErrorBody, WebError};
+use crate::shell::parse_on;
+use crate::shell::AppState;
 
 /// An administrative unit.
 #[derive(Serialize, Deserialize, ToSchema, Debug, PartialEq)]

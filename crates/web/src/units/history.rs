@@ -1,16 +1,17 @@
 //! What was changed in a unit, from the audit log: as a page and in the API.
 
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
 use crate::shell::auth::ScopedUnit;
 use crate::shell::error::{ApiError, InLang, PageError};
 use crate::shell::history::event_rows;
 use crate::shell::history::HistoryPage;
 use crate::shell::AppState;
 use crate::shell::{Layout, PageCtx};
-use axum::extract::State;
-use axum::Json;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// The change history of a unit ("Lịch sử thay đổi").
 pub async fn unit_history(

@@ -5,9 +5,10 @@ pub mod api;
 pub mod history;
 pub mod pages;
 
+use danvan_domain::access::Action;
+
 use crate::shell::auth::Access;
 use crate::shell::Routes;
-use danvan_domain::access::Action;
 
 /// The routes of this area, each with its access rule.
 pub fn routes(r: Routes) -> Routes {

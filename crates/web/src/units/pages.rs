@@ -1,5 +1,13 @@
 //! The unit browser and a unit's page.
 
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use chrono::NaiveDate;
+use danvan_domain::lineage::versions_in_context;
+use danvan_domain::units::Unit;
+use serde::Deserialize;
+
 use crate::shell::error::{InLang, PageError, WebError};
 use crate::shell::i18n::Lang;
 use crate::shell::parse_on;
@@ -10,13 +18,6 @@ use crate::shell::OnQuery;
 use crate::shell::PageCtx;
 use crate::shell::Pager;
 use crate::shell::PAGE_SIZE;
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
-use chrono::NaiveDate;
-use danvan_domain::lineage::versions_in_context;
-use danvan_domain::units::Unit;
-use serde::Deserialize;
 
 /// A unit in a list.
 pub struct UnitItem {
@@ -79,7 +80,7 @@ pub struct RootGroup {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "units.html")]
+#[template(path = "units/units.html")]
 pub struct UnitsPage {
     layout: Layout,
     query: String,
@@ -150,7 +151,7 @@ pub struct OtherVersion {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "unit.html")]
+#[template(path = "units/unit.html")]
 pub struct UnitPage {
     layout: Layout,
     unit: Unit,
