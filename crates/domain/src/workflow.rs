@@ -134,11 +134,74 @@ pub fn missing_for_submit(
     out
 }
 
+/// Whether a unit of this level reports under a scheme that applies to `applies_to` (a
+/// scheme of communes takes no district's review or roadmap).
+pub fn check_reporting_level(
+    applies_to: crate::units::UnitLevel,
+    level: crate::units::UnitLevel,
+    unit_name: &str,
+) -> Result<(), String> {
+    if level == applies_to {
+        Ok(())
+    } else {
+        Err(format!("đề án áp dụng cho cấp {applies_to}, không cho {unit_name}"))
+    }
+}
+
+/// What a save means given whether the record exists: the first save (from version 0) starts
+/// it; later saves name the version they started from; a version for a record that does not
+/// exist finds nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveFrom {
+    /// Create the record (it starts at version 1), then save over that version.
+    Start,
+    /// Save over this version of the existing record.
+    Version(i64),
+    /// A version of something that was never started.
+    NotStarted,
+}
+
+pub fn save_from(exists: bool, version: i64) -> SaveFrom {
+    match (exists, version) {
+        (true, v) => SaveFrom::Version(v),
+        (false, 0) => SaveFrom::Start,
+        (false, _) => SaveFrom::NotStarted,
+    }
+}
+
+/// Whether a step records the submission as late: only a submission, only past the period's
+/// deadline (`deadline_days` after its end, counted in Vietnam).
+pub fn submitted_late(
+    t: Transition,
+    period: &crate::period::Period,
+    deadline_days: u32,
+    today: chrono::NaiveDate,
+) -> bool {
+    t == Transition::Submit && period.is_late(deadline_days, today)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use State::*;
     use Transition::*;
+
+    #[test]
+    fn who_reports_where_a_save_starts_and_what_is_late() {
+        use crate::units::UnitLevel;
+        assert!(check_reporting_level(UnitLevel::Commune, UnitLevel::Commune, "Xã A").is_ok());
+        let e = check_reporting_level(UnitLevel::Commune, UnitLevel::District, "Huyện Đức Hòa").unwrap_err();
+        assert!(e.contains("Huyện Đức Hòa"), "{e}");
+        assert_eq!(save_from(false, 0), SaveFrom::Start);
+        assert_eq!(save_from(false, 3), SaveFrom::NotStarted);
+        assert_eq!(save_from(true, 0), SaveFrom::Version(0), "a stale 0 is a conflict, not a new record");
+        assert_eq!(save_from(true, 4), SaveFrom::Version(4));
+        let p = crate::period::Period::year(2019);
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert!(!submitted_late(Submit, &p, 15, day(2020, 1, 15)));
+        assert!(submitted_late(Submit, &p, 15, day(2020, 1, 16)));
+        assert!(!submitted_late(Approve, &p, 15, day(2021, 1, 1)), "only a submission is late");
+    }
 
     /// Issue 14, item 13: who makes a transition (the unit, or its approver) and the names stored
     /// in the database are pinned.

@@ -903,7 +903,8 @@ pub async fn upload_file(
     let Some((name, bytes)) = upload.file else {
         return Err(WebError::BadRequest(lang.t("evidence-missing"))).in_lang(lang);
     };
-    let (file, hold) = crate::shell::files::keep(&state, lang, &name, &bytes).await.in_lang(lang)?;
+    let (file, hold) =
+        crate::shell::files::keep(&state.files, &state.file_lock, lang, &name, &bytes).await.in_lang(lang)?;
     state.store.add_activity_file(&user.actor(), id, &file, MAX_ACTIVITY_BYTES).await.in_lang(lang)?;
     drop(hold);
     Ok(Redirect::to(&format!("/schemes/{}/units/{code}/activities/{id}?done=file", scheme.def.code))
@@ -936,7 +937,7 @@ pub async fn download_file(
     let lang = ctx.lang;
     let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
     let f = file_in(&state, &scheme, &unit, id, file).await.in_lang(lang)?;
-    let bytes = crate::shell::files::read(&state, &f.sha256).await.in_lang(lang)?;
+    let bytes = crate::shell::files::read(&state.files, &f.sha256).await.in_lang(lang)?;
     Ok(crate::shell::files::attachment(&f.content_type, &f.filename, bytes))
 }
 
@@ -951,9 +952,14 @@ pub async fn delete_file(
     let scheme = find_scheme(&state, &scheme).await.in_lang(lang)?;
     let f = file_in(&state, &scheme, &unit, id, file).await.in_lang(lang)?;
     let actor = user.actor();
-    crate::shell::files::release(&state, &f.sha256, state.store.remove_activity_file(&actor, f.id))
-        .await
-        .in_lang(lang)?;
+    crate::shell::files::release(
+        &state.files,
+        &state.file_lock,
+        &f.sha256,
+        state.store.remove_activity_file(&actor, f.id),
+    )
+    .await
+    .in_lang(lang)?;
     Ok(Redirect::to(&format!("/schemes/{}/units/{code}/activities/{id}?done=file-deleted", scheme.def.code))
         .into_response())
 }

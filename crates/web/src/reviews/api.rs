@@ -13,7 +13,7 @@ use danvan_domain::period::Period;
 use danvan_domain::scheme::{Source, Target};
 use danvan_domain::text;
 use danvan_domain::value::{check_value, RawValue, Value};
-use danvan_domain::workflow::{State, Transition};
+use danvan_domain::workflow::{save_from, SaveFrom, State, Transition};
 use danvan_store::{Entry, Narrative, Review, StoredScheme};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -296,22 +296,20 @@ pub async fn save(
     unit: &danvan_domain::units::Unit,
     body: &SaveBody,
 ) -> Result<Outcome, WebError> {
-    if unit.level != scheme.def.applies_to {
-        return Err(WebError::BadRequest(format!(
-            "đề án áp dụng cho cấp {}, không cho {}",
-            scheme.def.applies_to, unit.name
-        )));
-    }
+    danvan_domain::workflow::check_reporting_level(scheme.def.applies_to, unit.level, &unit.name)
+        .map_err(WebError::BadRequest)?;
     let (entries, narrative) = match check_save(scheme, body) {
         Ok(ok) => ok,
         Err(problems) => return Ok(Outcome::Invalid(problems)),
     };
     let key = period.to_string();
     let actor = user.actor();
-    let (review, version) = match state.store.review(scheme.id, unit.id, &key).await? {
-        Some(r) => (r, body.version),
-        None if body.version == 0 => (state.store.create_review(&actor, scheme.id, unit.id, &key).await?, 1),
-        None => return Err(WebError::NotFound(format!("chưa có bản rà soát kỳ {key}"))),
+    let existing = state.store.review(scheme.id, unit.id, &key).await?;
+    let from = save_from(existing.is_some(), body.version);
+    let (review, version) = match (existing, from) {
+        (Some(r), SaveFrom::Version(v)) => (r, v),
+        (_, SaveFrom::Start) => (state.store.create_review(&actor, scheme.id, unit.id, &key).await?, 1),
+        _ => return Err(WebError::NotFound(format!("chưa có bản rà soát kỳ {key}"))),
     };
     match state.store.save_review(&actor, review.id, version, &entries, &narrative).await {
         Ok(saved) => Ok(Outcome::Done(saved)),
@@ -357,7 +355,7 @@ pub async fn change_state(
             return Ok(Outcome::Invalid(missing));
         }
     }
-    let late = t == Transition::Submit && period.is_late(scheme.def.report_deadline_days, today());
+    let late = danvan_domain::workflow::submitted_late(t, period, scheme.def.report_deadline_days, today());
     let reason = reason.map(text::clean);
     match state.store.transition_review(&user.actor(), review.id, version, t, reason.as_deref(), late).await {
         Ok(r) => Ok(Outcome::Done(r)),

@@ -685,7 +685,8 @@ pub async fn upload_evidence(
     let (Some(target), Some((name, bytes))) = (target, file) else {
         return Err(WebError::BadRequest(lang.t("evidence-missing"))).in_lang(lang);
     };
-    let (file, hold) = crate::shell::files::keep(&state, lang, &name, &bytes).await.in_lang(lang)?;
+    let (file, hold) =
+        crate::shell::files::keep(&state.files, &state.file_lock, lang, &name, &bytes).await.in_lang(lang)?;
     let new = danvan_store::NewEvidence {
         target_code: target,
         filename: file.filename,
@@ -732,7 +733,7 @@ pub async fn download_evidence(
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
     let ev = evidence_in(&state, &unit, &scheme, &period, id).await.in_lang(lang)?;
-    let bytes = crate::shell::files::read(&state, &ev.sha256).await.in_lang(lang)?;
+    let bytes = crate::shell::files::read(&state.files, &ev.sha256).await.in_lang(lang)?;
     Ok(attachment(&ev.content_type, &ev.filename, bytes))
 }
 
@@ -746,9 +747,14 @@ pub async fn delete_evidence(
     let lang = ctx.lang;
     let ev = evidence_in(&state, &unit, &scheme, &period, id).await.in_lang(lang)?;
     let actor = user.actor();
-    crate::shell::files::release(&state, &ev.sha256, state.store.remove_evidence(&actor, ev.id))
-        .await
-        .in_lang(lang)?;
+    crate::shell::files::release(
+        &state.files,
+        &state.file_lock,
+        &ev.sha256,
+        state.store.remove_evidence(&actor, ev.id),
+    )
+    .await
+    .in_lang(lang)?;
     Ok(Redirect::to(&format!(
         "/schemes/{scheme}/units/{code}/reviews/{period}?done=evidence-deleted#t-{}",
         ev.target_code

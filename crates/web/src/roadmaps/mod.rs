@@ -17,6 +17,7 @@ use danvan_domain::roadmap::{check, deadline, suggest, Roadmap, TargetPlan};
 use danvan_domain::scheme::{format_number, TargetKind};
 use danvan_domain::text;
 use danvan_domain::units::Unit;
+use danvan_domain::workflow::SaveFrom;
 use danvan_domain::workflow::{State, Transition};
 use danvan_store::{StoredRoadmap, StoredScheme};
 use serde::{Deserialize, Serialize};
@@ -133,22 +134,20 @@ pub async fn save(
     version: i64,
     plan: Roadmap,
 ) -> Result<Outcome<StoredRoadmap>, WebError> {
-    if unit.level != scheme.def.applies_to {
-        return Err(WebError::BadRequest(format!(
-            "đề án áp dụng cho cấp {}, không cho {}",
-            scheme.def.applies_to, unit.name
-        )));
-    }
+    danvan_domain::workflow::check_reporting_level(scheme.def.applies_to, unit.level, &unit.name)
+        .map_err(WebError::BadRequest)?;
     let plan = clean_plan(plan);
     let problems = check(&scheme.def, &plan, false);
     if !problems.is_empty() {
         return Ok(Outcome::Invalid(problems));
     }
     let actor = user.actor();
-    let result = match state.store.roadmap(scheme.id, unit.id).await? {
-        Some(r) => state.store.save_roadmap(&actor, r.id, version, &plan).await,
-        None if version == 0 => state.store.create_roadmap(&actor, scheme.id, unit.id, &plan).await,
-        None => return Err(WebError::NotFound("đơn vị chưa có lộ trình".into())),
+    let existing = state.store.roadmap(scheme.id, unit.id).await?;
+    let from = danvan_domain::workflow::save_from(existing.is_some(), version);
+    let result = match (existing, from) {
+        (Some(r), SaveFrom::Version(v)) => state.store.save_roadmap(&actor, r.id, v, &plan).await,
+        (_, SaveFrom::Start) => state.store.create_roadmap(&actor, scheme.id, unit.id, &plan).await,
+        _ => return Err(WebError::NotFound("đơn vị chưa có lộ trình".into())),
     };
     match result {
         Ok(r) => Ok(Outcome::Done(r)),

@@ -2,11 +2,13 @@
 //! check, and the one guard every route passes through. The decision itself is
 //! [`danvan_domain::access::allowed`]; this module only gathers its inputs.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::OnceLock;
-
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Request, State};
+pub use super::state::{parse_public_url, AuthConfig};
+pub use super::user::{client_address, may_own, Credential, CurrentUser, MaybeUser, SampleData};
+use crate::shell::error::{ApiError, UnitChoice, WebError};
+use crate::shell::i18n::Lang;
+use crate::shell::parse_on;
+use crate::shell::AppState;
+use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -17,50 +19,12 @@ use chrono::{Duration, Utc};
 use danvan_domain::access::{allowed, Action, Relation, Role};
 use danvan_domain::lineage::{a_day_of, resolve, version_label, versions_in_context, Resolved};
 use danvan_domain::units::Unit;
-use danvan_store::{Actor, User};
+use danvan_store::User;
 use sha2::{Digest, Sha256};
-
-use crate::shell::error::{ApiError, UnitChoice, WebError};
-use crate::shell::i18n::Lang;
-use crate::shell::parse_on;
-use crate::shell::AppState;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 pub const SESSION_COOKIE: &str = "danvan_session";
-
-/// Session lifetimes and cookie settings.
-#[derive(Debug, Clone)]
-pub struct AuthConfig {
-    /// A session unused for this long ends.
-    pub idle: Duration,
-    /// A session ends this long after login, used or not.
-    pub absolute: Duration,
-    /// Send the session cookie only over HTTPS.
-    pub secure_cookies: bool,
-    /// The address users reach the server at (behind a reverse proxy, the proxy's): when set,
-    /// a state-changing request's `Origin` must be exactly its scheme, host and port.
-    pub public_url: Option<url::Url>,
-}
-
-impl Default for AuthConfig {
-    fn default() -> Self {
-        Self {
-            idle: Duration::hours(4),
-            absolute: Duration::days(7),
-            secure_cookies: false,
-            public_url: None,
-        }
-    }
-}
-
-/// Reads a `public_url` setting: an absolute http(s) address.
-pub fn parse_public_url(raw: &str) -> Result<url::Url, String> {
-    match url::Url::parse(raw.trim()) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(u),
-        _ => Err(format!(
-            "public_url \"{raw}\" phải là một địa chỉ đầy đủ, ví dụ https://danvan.tayninh.gov.vn"
-        )),
-    }
-}
 
 /// A fresh random secret (session id or API token), as 64 hex digits.
 pub fn new_secret() -> Result<String, WebError> {
@@ -92,37 +56,6 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
     })
     .await
     .unwrap_or(false)
-}
-
-/// How the request proved who it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Credential {
-    /// A session cookie; the hash of its id.
-    Session(String),
-    /// A personal API token.
-    Token,
-}
-
-/// The signed-in user of a request.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub user: User,
-    pub credential: Credential,
-    pub address: String,
-}
-
-impl CurrentUser {
-    pub fn actor(&self) -> Actor {
-        Actor::user(self.user.id, &self.user.username, Some(self.address.clone()))
-    }
-}
-
-/// The client's address: the socket peer (a reverse proxy should pass its own logs).
-pub fn client_address(parts_ext: &axum::http::Extensions) -> String {
-    parts_ext
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -192,17 +125,6 @@ pub async fn private_answers(req: Request, next: Next) -> Response {
     res
 }
 
-/// The signed-in user, if any.
-#[derive(Debug, Clone)]
-pub struct MaybeUser(pub Option<CurrentUser>);
-
-impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<MaybeUser>().cloned().unwrap_or(MaybeUser(None)))
-    }
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
@@ -212,10 +134,6 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
         }
     }
 }
-
-/// Whether the database holds generated sample data (the demo): every page then says so.
-#[derive(Debug, Clone, Copy)]
-pub struct SampleData(pub bool);
 
 /// The unit a unit-scoped route acts on, resolved and authorised by the guard.
 #[derive(Debug, Clone)]
@@ -396,11 +314,6 @@ pub async fn resolve_code(state: &AppState, code: &str, cx: &CodeContext<'_>) ->
 /// Whether a user may do an action on a unit.
 pub async fn may(state: &AppState, user: &User, unit_id: i64, action: Action) -> Result<bool, WebError> {
     Ok(allowed(user.role, relation(state, user, unit_id).await?, action))
-}
-
-/// Whether a user may do an action on their own scope.
-pub fn may_own(user: &User, action: Action) -> bool {
-    allowed(user.role, Relation::Same, action)
 }
 
 #[derive(Clone)]
@@ -617,9 +530,4 @@ impl LoginError {
             Self::Internal(_) => "error-500-text",
         }
     }
-}
-
-/// Whether the signed-in user has an inbox at all (for the navigation).
-pub fn has_inbox(user: &CurrentUser) -> bool {
-    may_own(&user.user, Action::ReviewInbox)
 }

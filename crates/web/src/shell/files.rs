@@ -61,7 +61,8 @@ pub async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> 
 /// its bytes. The answer's [`Hold`] must be kept until the row that refers to the bytes is
 /// committed.
 pub(crate) async fn keep(
-    state: &crate::AppState,
+    root: &Path,
+    lock: &FileLock,
     lang: Lang,
     name: &str,
     bytes: &[u8],
@@ -80,8 +81,8 @@ pub(crate) async fn keep(
         use sha2::Digest;
         sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
     };
-    let hold = Hold(state.file_lock.0.clone().read_owned().await);
-    let path = path_of(&state.files, &sha256);
+    let hold = Hold(lock.0.clone().read_owned().await);
+    let path = path_of(root, &sha256);
     // Bytes already kept are not written again, but they must be whole: a file of another
     // length (cut short by a full disk before this keeper existed) is replaced.
     let whole = tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64);
@@ -99,14 +100,14 @@ pub(crate) async fn keep(
 
 /// Removes a row that refers to kept bytes (`remove` answers whether other rows still refer to
 /// them) and then, if none does, the bytes.
-pub(crate) async fn release<F>(state: &crate::AppState, sha256: &str, remove: F) -> Result<(), WebError>
+pub(crate) async fn release<F>(root: &Path, lock: &FileLock, sha256: &str, remove: F) -> Result<(), WebError>
 where
     F: std::future::Future<Output = danvan_store::Result<bool>>,
 {
-    let _exclusive = state.file_lock.0.write().await;
+    let _exclusive = lock.0.write().await;
     let shared = remove.await?;
     if !shared {
-        match tokio::fs::remove_file(path_of(&state.files, sha256)).await {
+        match tokio::fs::remove_file(path_of(root, sha256)).await {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => tracing::warn!(error = %e, "a file no longer used could not be removed"),
@@ -117,8 +118,8 @@ where
 
 /// The bytes of a kept file. Missing bytes (removed by hand, a lost disk) are an internal
 /// error, logged.
-pub(crate) async fn read(state: &crate::AppState, sha256: &str) -> Result<Vec<u8>, WebError> {
-    tokio::fs::read(path_of(&state.files, sha256)).await.map_err(|e| WebError::Internal(Box::new(e)))
+pub(crate) async fn read(root: &Path, sha256: &str) -> Result<Vec<u8>, WebError> {
+    tokio::fs::read(path_of(root, sha256)).await.map_err(|e| WebError::Internal(Box::new(e)))
 }
 
 /// Removes the temporary files that a crash left behind (older than an hour, so that another

@@ -1,86 +1,11 @@
 //! The page frame every page is drawn in, its context, paging, and small forms and queries
 //! several areas share.
 
-use chrono::NaiveDate;
-use danvan_domain::access::Action;
-use danvan_domain::units::Unit;
-use serde::Deserialize;
-
-use crate::shell::auth::{may_own, CurrentUser, MaybeUser};
 use crate::shell::error::WebError;
 use crate::shell::i18n::Lang;
-
-/// The request as every page sees it: its language and its user.
-pub struct PageCtx {
-    pub lang: Lang,
-    pub user: Option<CurrentUser>,
-    /// The database holds sample data.
-    pub sample: bool,
-}
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageCtx {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        s: &S,
-    ) -> Result<Self, Self::Rejection> {
-        let lang = Lang::from_headers(&parts.headers);
-        let MaybeUser(user) = MaybeUser::from_request_parts(parts, s).await?;
-        let sample = parts.extensions.get::<crate::shell::auth::SampleData>().is_some_and(|s| s.0);
-        Ok(Self { lang, user, sample })
-    }
-}
-
-/// The signed-in user as the page frame shows them.
-pub struct NavUser {
-    pub display_name: String,
-    pub manages_users: bool,
-    pub audits: bool,
-}
-
-/// What every page's frame needs: language, user, title, and the current address (for the
-/// language switch).
-pub struct Layout {
-    pub lang: Lang,
-    pub title: String,
-    pub path: String,
-    pub user: Option<NavUser>,
-    /// Say on the page that its figures are sample data.
-    pub sample: bool,
-}
-
-impl Layout {
-    pub fn new(ctx: &PageCtx, title: &str, path: &str) -> Self {
-        let user = ctx.user.as_ref().map(|u| NavUser {
-            display_name: u.user.display_name.clone(),
-            manages_users: may_own(&u.user, Action::ManageUsers),
-            audits: may_own(&u.user, Action::Audit),
-        });
-        Self { lang: ctx.lang, title: title.to_string(), path: path.to_string(), user, sample: ctx.sample }
-    }
-
-    /// A frame without a user (error pages drawn outside a handler).
-    pub fn bare(lang: Lang, title: &str, path: &str) -> Self {
-        Self { lang, title: title.to_string(), path: path.to_string(), user: None, sample: false }
-    }
-
-    pub fn t(&self, key: &str) -> String {
-        self.lang.t(key)
-    }
-
-    pub fn date(&self, d: NaiveDate) -> String {
-        self.lang.date(d)
-    }
-
-    /// The link that switches to the other language and comes back here.
-    pub fn switch_href(&self) -> String {
-        let other = self.lang.t("lang-switch-code");
-        format!(
-            "/lang/{other}?next={}",
-            url::form_urlencoded::byte_serialize(self.path.as_bytes()).collect::<String>()
-        )
-    }
-}
+use chrono::NaiveDate;
+use danvan_domain::units::Unit;
+use serde::Deserialize;
 
 /// The address of a unit's page: a unit no longer in force is addressed on its last day, so
 /// that a code reused after the 2025 reform still leads to the right unit.

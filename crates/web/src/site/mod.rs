@@ -59,7 +59,7 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePag
         Some(id) => state.store.unit(id).await.in_lang(lang)?,
         None => None,
     };
-    let inbox = ctx.user.as_ref().is_some_and(crate::shell::auth::has_inbox);
+    let inbox = ctx.user.as_ref().is_some_and(crate::shell::user::has_inbox);
     let my_bloc = my_unit
         .as_ref()
         .filter(|u| u.level == danvan_domain::units::UnitLevel::Commune)

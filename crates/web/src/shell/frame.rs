@@ -1,0 +1,78 @@
+//! The frame every page is drawn in: its language, its user, its title.
+
+use crate::shell::i18n::Lang;
+use crate::shell::user::{may_own, CurrentUser, MaybeUser};
+use chrono::NaiveDate;
+use danvan_domain::access::Action;
+
+/// The request as every page sees it: its language and its user.
+pub struct PageCtx {
+    pub lang: Lang,
+    pub user: Option<CurrentUser>,
+    /// The database holds sample data.
+    pub sample: bool,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageCtx {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = Lang::from_headers(&parts.headers);
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, s).await?;
+        let sample = parts.extensions.get::<crate::shell::user::SampleData>().is_some_and(|s| s.0);
+        Ok(Self { lang, user, sample })
+    }
+}
+
+/// The signed-in user as the page frame shows them.
+pub struct NavUser {
+    pub display_name: String,
+    pub manages_users: bool,
+    pub audits: bool,
+}
+
+/// What every page's frame needs: language, user, title, and the current address (for the
+/// language switch).
+pub struct Layout {
+    pub lang: Lang,
+    pub title: String,
+    pub path: String,
+    pub user: Option<NavUser>,
+    /// Say on the page that its figures are sample data.
+    pub sample: bool,
+}
+
+impl Layout {
+    pub fn new(ctx: &PageCtx, title: &str, path: &str) -> Self {
+        let user = ctx.user.as_ref().map(|u| NavUser {
+            display_name: u.user.display_name.clone(),
+            manages_users: may_own(&u.user, Action::ManageUsers),
+            audits: may_own(&u.user, Action::Audit),
+        });
+        Self { lang: ctx.lang, title: title.to_string(), path: path.to_string(), user, sample: ctx.sample }
+    }
+
+    /// A frame without a user (error pages drawn outside a handler).
+    pub fn bare(lang: Lang, title: &str, path: &str) -> Self {
+        Self { lang, title: title.to_string(), path: path.to_string(), user: None, sample: false }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    pub fn date(&self, d: NaiveDate) -> String {
+        self.lang.date(d)
+    }
+
+    /// The link that switches to the other language and comes back here.
+    pub fn switch_href(&self) -> String {
+        let other = self.lang.t("lang-switch-code");
+        format!(
+            "/lang/{other}?next={}",
+            url::form_urlencoded::byte_serialize(self.path.as_bytes()).collect::<String>()
+        )
+    }
+}

@@ -1,0 +1,93 @@
+//! The route builder: every route is registered with its access rule, and the rule's guard
+//! wraps its handler.
+
+/// The largest request body, but for uploads.
+const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+use crate::shell::auth::Access;
+use crate::shell::auth::Guard;
+use crate::shell::AppState;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::on;
+use axum::routing::MethodFilter;
+use axum::Router;
+
+/// A route as the authorisation matrix sees it: method, path, and who may use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteInfo {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Builds the router and, beside it, the list of every route with its access rule. Each route
+/// is registered with its rule, and the rule's guard wraps its handler: no route without one.
+pub struct Routes {
+    state: AppState,
+    pub(crate) router: Router<AppState>,
+    pub(crate) info: Vec<RouteInfo>,
+}
+
+impl Routes {
+    pub fn new(state: AppState) -> Self {
+        Self { state, router: Router::new(), info: Vec::new() }
+    }
+
+    pub fn add<H, T>(self, method: Method, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add_limited(method, path, access, handler, DEFAULT_BODY_LIMIT)
+    }
+
+    /// A route whose requests may carry up to `limit` bytes (uploads).
+    pub fn add_limited<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        handler: H,
+        limit: usize,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
+        let guard = Guard { state: self.state.clone(), access };
+        let route = on(filter, handler)
+            .layer(axum::extract::DefaultBodyLimit::max(limit))
+            .route_layer(axum::middleware::from_fn_with_state(guard, crate::shell::auth::guard));
+        self.router = self.router.route(path, route);
+        self.info.push(RouteInfo { method, path, access });
+        self
+    }
+
+    pub fn get<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::GET, path, access, handler)
+    }
+
+    pub fn post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::POST, path, access, handler)
+    }
+
+    pub fn put<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::PUT, path, access, handler)
+    }
+}

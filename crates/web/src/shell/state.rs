@@ -1,0 +1,67 @@
+//! The application's state, and the settings of authentication it carries.
+
+use chrono::Duration;
+use danvan_store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub auth: AuthConfig,
+    /// Where uploaded files are kept (named by their SHA-256).
+    pub files: std::path::PathBuf,
+    /// Orders uploads and deletions of kept files (see [`files`]).
+    pub file_lock: crate::shell::files::FileLock,
+    /// The database holds generated sample data (read when the app is built).
+    pub sample: bool,
+    /// The dashboards' units and marks, kept while their change counters stand.
+    pub cache: std::sync::Arc<crate::shell::cache::Cache>,
+}
+
+impl AppState {
+    /// A state with default settings and files in a folder of the system's temporary folder.
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            auth: AuthConfig::default(),
+            files: std::env::temp_dir().join("danvan-files"),
+            file_lock: Default::default(),
+            sample: false,
+            cache: Default::default(),
+        }
+    }
+}
+
+/// Session lifetimes and cookie settings.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// A session unused for this long ends.
+    pub idle: Duration,
+    /// A session ends this long after login, used or not.
+    pub absolute: Duration,
+    /// Send the session cookie only over HTTPS.
+    pub secure_cookies: bool,
+    /// The address users reach the server at (behind a reverse proxy, the proxy's): when set,
+    /// a state-changing request's `Origin` must be exactly its scheme, host and port.
+    pub public_url: Option<url::Url>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            idle: Duration::hours(4),
+            absolute: Duration::days(7),
+            secure_cookies: false,
+            public_url: None,
+        }
+    }
+}
+
+/// Reads a `public_url` setting: an absolute http(s) address.
+pub fn parse_public_url(raw: &str) -> Result<url::Url, String> {
+    match url::Url::parse(raw.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(u),
+        _ => Err(format!(
+            "public_url \"{raw}\" phải là một địa chỉ đầy đủ, ví dụ https://danvan.tayninh.gov.vn"
+        )),
+    }
+}
