@@ -4,10 +4,9 @@
 
 pub use super::state::{parse_public_url, AuthConfig};
 pub use super::user::{client_address, may_own, Credential, CurrentUser, MaybeUser, SampleData};
-use crate::shell::error::{ApiError, UnitChoice, WebError};
-use crate::shell::i18n::Lang;
-use crate::shell::parse_on;
-use crate::shell::AppState;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -21,8 +20,11 @@ use danvan_domain::lineage::{a_day_of, resolve, version_label, versions_in_conte
 use danvan_domain::units::Unit;
 use danvan_store::User;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::OnceLock;
+
+use crate::shell::error::{ApiError, UnitChoice, WebError};
+use crate::shell::i18n::Lang;
+use crate::shell::parse_on;
+use crate::shell::AppState;
 
 pub const SESSION_COOKIE: &str = "danvan_session";
 

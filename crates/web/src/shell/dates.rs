@@ -1,6 +1,7 @@
 //! Today, as Vietnam counts it, and the days people type.
 
 use chrono::Utc;
+
 pub use danvan_domain::period::parse_day as parse_date;
 
 /// Today in Vietnam (UTC+7), for deadlines.

@@ -1,9 +1,10 @@
 //! The frame every page is drawn in: its language, its user, its title.
 
-use crate::shell::i18n::Lang;
-use crate::shell::user::{may_own, CurrentUser, MaybeUser};
 use chrono::NaiveDate;
 use danvan_domain::access::Action;
+
+use crate::shell::i18n::Lang;
+use crate::shell::user::{may_own, CurrentUser, MaybeUser};
 
 /// The request as every page sees it: its language and its user.
 pub struct PageCtx {

@@ -1,11 +1,12 @@
 //! The page frame every page is drawn in, its context, paging, and small forms and queries
 //! several areas share.
 
-use crate::shell::error::WebError;
-use crate::shell::i18n::Lang;
 use chrono::NaiveDate;
 use danvan_domain::units::Unit;
 use serde::Deserialize;
+
+use crate::shell::error::WebError;
+use crate::shell::i18n::Lang;
 
 /// The address of a unit's page: a unit no longer in force is addressed on its last day, so
 /// that a code reused after the 2025 reform still leads to the right unit.

@@ -1,16 +1,18 @@
 //! The route builder: every route is registered with its access rule, and the rule's guard
 //! wraps its handler.
 
-/// The largest request body, but for uploads.
-const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
-use crate::shell::auth::Access;
-use crate::shell::auth::Guard;
-use crate::shell::AppState;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::on;
 use axum::routing::MethodFilter;
 use axum::Router;
+
+use crate::shell::auth::Access;
+use crate::shell::auth::Guard;
+use crate::shell::AppState;
+
+/// The largest request body, but for uploads.
+const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// A route as the authorisation matrix sees it: method, path, and who may use it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,10 +1,11 @@
 //! The user of a request, as the pages and the guard see it.
 
+use std::net::SocketAddr;
+
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use danvan_domain::access::{allowed, Action, Relation};
 use danvan_store::{Actor, User};
-use std::net::SocketAddr;
 
 /// The signed-in user of a request.
 #[derive(Debug, Clone)]
