@@ -169,15 +169,19 @@ pub fn save_from(exists: bool, version: i64) -> SaveFrom {
     }
 }
 
-/// Whether a step records the submission as late: only a submission, only past the period's
-/// deadline (`deadline_days` after its end, counted in Vietnam).
+/// Whether a step records the submission as late. Lateness belongs to the first submission for
+/// the period: a resubmission after a return or a reopening keeps that verdict
+/// (`first_submission_late`, `None` before the first one); a first submission is late past the
+/// period's deadline (`deadline_days` after its end, counted in Vietnam). Other steps are never
+/// late.
 pub fn submitted_late(
     t: Transition,
+    first_submission_late: Option<bool>,
     period: &crate::period::Period,
     deadline_days: u32,
     today: chrono::NaiveDate,
 ) -> bool {
-    t == Transition::Submit && period.is_late(deadline_days, today)
+    t == Transition::Submit && first_submission_late.unwrap_or_else(|| period.is_late(deadline_days, today))
 }
 
 #[cfg(test)]
@@ -198,9 +202,12 @@ mod tests {
         assert_eq!(save_from(true, 4), SaveFrom::Version(4));
         let p = crate::period::Period::year(2019);
         let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
-        assert!(!submitted_late(Submit, &p, 15, day(2020, 1, 15)));
-        assert!(submitted_late(Submit, &p, 15, day(2020, 1, 16)));
-        assert!(!submitted_late(Approve, &p, 15, day(2021, 1, 1)), "only a submission is late");
+        assert!(!submitted_late(Submit, None, &p, 15, day(2020, 1, 15)));
+        assert!(submitted_late(Submit, None, &p, 15, day(2020, 1, 16)));
+        assert!(!submitted_late(Approve, None, &p, 15, day(2021, 1, 1)), "only a submission is late");
+        // Issue 16, item 3: a resubmission keeps the verdict of the first submission.
+        assert!(!submitted_late(Submit, Some(false), &p, 15, day(2026, 12, 1)), "on time, reopened, resent");
+        assert!(submitted_late(Submit, Some(true), &p, 15, day(2020, 1, 2)), "late stays late");
     }
 
     /// Issue 14, item 13: who makes a transition (the unit, or its approver) and the names stored

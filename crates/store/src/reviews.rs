@@ -48,6 +48,8 @@ pub struct Review {
     /// By target code.
     pub values: BTreeMap<String, Entry>,
     pub submitted_at: Option<DateTime<Utc>>,
+    /// The first submission for the period: lateness is judged there once and for all.
+    pub first_submitted_at: Option<DateTime<Utc>>,
     pub late: bool,
     pub decided_at: Option<DateTime<Utc>>,
     pub decided_by: Option<i64>,
@@ -79,6 +81,7 @@ struct ReviewRow {
     version: i64,
     narrative: String,
     submitted_at: Option<DateTime<Utc>>,
+    first_submitted_at: Option<DateTime<Utc>>,
     late: bool,
     decided_at: Option<DateTime<Utc>>,
     decided_by: Option<i64>,
@@ -125,7 +128,7 @@ pub(crate) fn columns(v: &Option<Value>) -> Columns {
 }
 
 const REVIEW_COLUMNS: &str =
-    "id, scheme_id, unit_id, period, state, version, narrative, submitted_at, late, \
+    "id, scheme_id, unit_id, period, state, version, narrative, submitted_at, first_submitted_at, late, \
                               decided_at, decided_by, reason, updated_at";
 
 fn state_of(s: &str) -> Result<State> {
@@ -203,6 +206,7 @@ impl Store {
                 .map(|v| (v.code.clone(), Entry { value: v.value(), note: v.note.clone() }))
                 .collect(),
             submitted_at: row.submitted_at,
+            first_submitted_at: row.first_submitted_at,
             late: row.late,
             decided_at: row.decided_at,
             decided_by: row.decided_by,

@@ -73,7 +73,7 @@ impl Store {
                     .collect();
             for (i, (chunk, marks)) in list.chunks(CHUNK).zip(marks.chunks(CHUNK)).enumerate() {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO reviews (scheme_id, unit_id, period, state, version, narrative, submitted_at, late, \
+                    "INSERT INTO reviews (scheme_id, unit_id, period, state, version, narrative, submitted_at, first_submitted_at, late, \
                      decided_at, created_at, updated_at, met) ",
                 );
                 qb.push_values(chunk.iter().zip(marks), |mut b, (r, met)| {
@@ -85,6 +85,7 @@ impl Store {
                         .push_bind(r.state.as_str())
                         .push_bind(1_i64)
                         .push_bind(narrative)
+                        .push_bind(submitted)
                         .push_bind(submitted)
                         .push_bind(r.late)
                         .push_bind(decided)
@@ -170,7 +171,7 @@ impl Store {
             for chunk in plans.chunks(CHUNK) {
                 let mut qb = sqlx::QueryBuilder::new(
                     "INSERT INTO roadmaps (scheme_id, unit_id, state, version, plan, in_force, in_force_at, \
-                     submitted_at, late, decided_at, created_at, updated_at) ",
+                     submitted_at, first_submitted_at, late, decided_at, created_at, updated_at) ",
                 );
                 qb.push_values(chunk, |mut b, (unit, plan)| {
                     b.push_bind(scheme_id)
@@ -179,6 +180,7 @@ impl Store {
                         .push_bind(1_i64)
                         .push_bind(plan)
                         .push_bind(plan)
+                        .push_bind(now)
                         .push_bind(now)
                         .push_bind(now)
                         .push_bind(false)

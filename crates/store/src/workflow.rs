@@ -84,7 +84,8 @@ impl Store {
             let n = match transition {
                 Transition::Submit => {
                     sqlx::query(&format!(
-                        "UPDATE {table} SET state = $1, version = version + 1, submitted_at = $2, late = $3, updated_at = $2 \
+                        "UPDATE {table} SET state = $1, version = version + 1, submitted_at = $2, \
+                         first_submitted_at = COALESCE(first_submitted_at, $2), late = $3, updated_at = $2 \
                          WHERE id = $4 AND version = $5"
                     ))
                     .bind(next.as_str())

@@ -811,8 +811,16 @@ async fn reviews_save_with_versions_and_move_through_the_workflow() {
             (back.state, back.reason.as_deref(), back.decided_by),
             (State::Returned, Some("Thiếu minh chứng"), Some(approver.id))
         );
+        assert_eq!(back.first_submitted_at, sub.first_submitted_at, "a return keeps the first submission");
         store.save_review(&commune, r.id, back.version, &values, &narrative).await.unwrap();
-        store.transition_review(&commune, r.id, None, Transition::Submit, None, false).await.unwrap();
+        let resent =
+            store.transition_review(&commune, r.id, None, Transition::Submit, None, false).await.unwrap();
+        assert!(sub.first_submitted_at.is_some());
+        assert_eq!(
+            resent.first_submitted_at, sub.first_submitted_at,
+            "recorded once, at the first submission"
+        );
+        assert!(resent.submitted_at >= sub.submitted_at);
         let counter = danvan_store::marks_counter(scheme);
         let before = store.change_counters(&[&counter]).await.unwrap()[0];
         let ok =

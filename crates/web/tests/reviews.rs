@@ -419,6 +419,71 @@ async fn evidence_is_checked_kept_and_served_only_within_scope() {
     .await;
 }
 
+/// Issue 16, item 3: a review submitted on time, reopened by the district and sent again became
+/// late. Lateness belongs to the first submission for the period; the resubmission keeps it.
+#[tokio::test]
+async fn a_resubmission_keeps_the_first_submissions_lateness() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let path = format!("{BASE}/27988/reviews/2018");
+        let (s, _) = w
+            .call("huuthanh", Method::PUT, &path, Some(json!({"version": 0, "values": complete_values()})))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        for code in EVIDENCE_REQUIRED {
+            w.upload("huuthanh", "27988", code, &format!("minh chứng {code}.pdf"), PDF).await;
+        }
+        // The first submission was on time (as in January 2019; the store records what it is told).
+        let unit = w.store.unit_by_code("27988", None).await.unwrap().unwrap();
+        let review = w.store.review(1, unit.id, "2018").await.unwrap().unwrap();
+        let actor = Actor::system("test");
+        let sent = w
+            .store
+            .transition_review(
+                &actor,
+                review.id,
+                None,
+                danvan_domain::workflow::Transition::Submit,
+                None,
+                false,
+            )
+            .await
+            .unwrap();
+        assert!(!sent.late && sent.first_submitted_at.is_some());
+        for (who, step, body) in [
+            ("district", "approve", json!({})),
+            ("district", "reopen", json!({"reason": "Sửa số liệu 2.1"})),
+            ("huuthanh", "submit", json!({})),
+        ] {
+            let (s, r) = w.call(who, Method::POST, &format!("{path}/{step}"), Some(body)).await;
+            assert_eq!(s, StatusCode::OK, "{step}: {r}");
+        }
+        let (_, r) = w.call("huuthanh", Method::GET, &path, None).await;
+        assert_eq!((r["status"].as_str(), r["late"].as_bool()), (Some("submitted"), Some(false)), "{r}");
+        let again = w.store.review_by_id(review.id).await.unwrap().unwrap();
+        assert_eq!(
+            again.first_submitted_at, sent.first_submitted_at,
+            "the first submission is recorded once"
+        );
+        // A first submission past the deadline is late, and stays so after a return.
+        let other = format!("{BASE}/27988/reviews/2019");
+        w.call("huuthanh", Method::PUT, &other, Some(json!({"version": 0, "values": complete_values()})))
+            .await;
+        let r2019 = w.store.review(1, unit.id, "2019").await.unwrap().unwrap();
+        for code in EVIDENCE_REQUIRED {
+            let uri = "/schemes/LA-KDV-2017-2020/units/27988/reviews/2019/evidence";
+            w.multipart("huuthanh", uri, &[("target", code)], "a.pdf", PDF).await;
+        }
+        let (s, r) = w.call("huuthanh", Method::POST, &format!("{other}/submit"), Some(json!({}))).await;
+        assert_eq!((s, r["late"].as_bool()), (StatusCode::OK, Some(true)), "{r}");
+        w.call("district", Method::POST, &format!("{other}/return"), Some(json!({"reason": "Thiếu"}))).await;
+        let (_, r) = w.call("huuthanh", Method::POST, &format!("{other}/submit"), Some(json!({}))).await;
+        assert_eq!(r["late"].as_bool(), Some(true));
+        let _ = r2019;
+    })
+    .await;
+}
+
 /// Issue 14, defect 5: files are kept by content, and when one commune deleted its evidence
 /// while another uploaded the same bytes, the bytes went and the other's download answered 500.
 /// Forty rounds of exactly that, at once: every download still answers with the bytes.

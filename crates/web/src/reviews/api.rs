@@ -355,7 +355,9 @@ pub async fn change_state(
             return Ok(Outcome::Invalid(missing));
         }
     }
-    let late = danvan_domain::workflow::submitted_late(t, period, scheme.def.report_deadline_days, today());
+    let first = review.first_submitted_at.map(|_| review.late);
+    let late =
+        danvan_domain::workflow::submitted_late(t, first, period, scheme.def.report_deadline_days, today());
     let reason = reason.map(text::clean);
     match state.store.transition_review(&user.actor(), review.id, version, t, reason.as_deref(), late).await {
         Ok(r) => Ok(Outcome::Done(r)),
