@@ -419,6 +419,31 @@ async fn evidence_is_checked_kept_and_served_only_within_scope() {
     .await;
 }
 
+/// Issue 16, item 6: a PUT naming two targets wiped the other thirteen and answered 200. Only
+/// what a save names changes; `null` clears one target; an absent narrative is kept.
+#[tokio::test]
+async fn a_save_changes_only_what_it_names() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let path = format!("{BASE}/27988/reviews/2018");
+        let first = json!({"version": 0, "values": complete_values(), "narrative": {"results": "Kết quả", "limitations": "Hạn chế", "next_tasks": "Nhiệm vụ"}});
+        let (s, r) = w.call("huuthanh", Method::PUT, &path, Some(first)).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let two = json!({"version": r["version"], "values": {"1.2": {"count": 5}, "2.1": null}});
+        let (s, r) = w.call("huuthanh", Method::PUT, &path, Some(two)).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(r["values"]["1.2"]["count"], 5.0, "the named target changes");
+        assert!(r["values"]["2.1"].get("numerator").is_none(), "null clears: {}", r["values"]["2.1"]);
+        assert_eq!(r["values"]["5.2"]["numerator"], 1.0, "an unnamed target keeps its value");
+        assert_eq!(r["values"]["6.2"]["level"], "Hoàn thành tốt");
+        assert_eq!(r["narrative"]["results"], "Kết quả", "an absent narrative is kept");
+        let unit = w.store.unit_by_code("27988", None).await.unwrap().unwrap();
+        let stored = w.store.review(1, unit.id, "2018").await.unwrap().unwrap();
+        assert_eq!(stored.values.len(), complete_values().as_object().unwrap().len() - 1, "all but the cleared one");
+    })
+    .await;
+}
+
 /// Issue 16, item 3: a review submitted on time, reopened by the district and sent again became
 /// late. Lateness belongs to the first submission for the period; the resubmission keeps it.
 #[tokio::test]

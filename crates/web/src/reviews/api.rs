@@ -170,23 +170,32 @@ pub async fn get_review(
     Ok(Json(review_json(&scheme, &period, review.as_ref(), &values, plan.as_ref())))
 }
 
-/// The body of a save.
+/// The body of a save. Only what it names changes: a target absent from `values` keeps its
+/// value and note; `null` (or `{}`) for a target clears it; an absent `narrative` keeps the
+/// report's sections.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SaveBody {
     /// The version the editor started from (0 for a review not yet started).
     pub version: i64,
-    #[serde(default)]
+    /// By target code: the new value (and note), or `null` to clear it.
+    #[serde(default, deserialize_with = "values_or_null")]
     pub values: BTreeMap<String, ValueJson>,
     #[serde(default)]
-    #[schema(value_type = Object)]
-    pub narrative: Narrative,
+    #[schema(value_type = Option<Object>)]
+    pub narrative: Option<Narrative>,
+}
+
+/// `values` with `null` for a target read as an empty value (which clears it).
+fn values_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, ValueJson>, D::Error> {
+    let raw: BTreeMap<String, Option<ValueJson>> = Deserialize::deserialize(d)?;
+    Ok(raw.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect())
 }
 
 /// Checks a save: every value against its target, notes and sections within limits.
 pub(crate) fn check_save(
     scheme: &StoredScheme,
     body: &SaveBody,
-) -> Result<(BTreeMap<String, Entry>, Narrative), Vec<String>> {
+) -> Result<(BTreeMap<String, Entry>, Option<Narrative>), Vec<String>> {
     let mut problems = Vec::new();
     let mut entries = BTreeMap::new();
     for (code, v) in &body.values {
@@ -229,17 +238,19 @@ pub(crate) fn check_save(
         let s = text::clean_multiline(s);
         (s.chars().count() > MAX_SECTION).then(|| format!("phần \"{name}\" dài quá {MAX_SECTION} ký tự"))
     };
-    problems.extend(section("Kết quả", &body.narrative.results));
-    problems.extend(section("Hạn chế, nguyên nhân", &body.narrative.limitations));
-    problems.extend(section("Phương hướng, nhiệm vụ", &body.narrative.next_tasks));
+    if let Some(n) = &body.narrative {
+        problems.extend(section("Kết quả", &n.results));
+        problems.extend(section("Hạn chế, nguyên nhân", &n.limitations));
+        problems.extend(section("Phương hướng, nhiệm vụ", &n.next_tasks));
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
-    let narrative = Narrative {
-        results: text::clean_multiline(&body.narrative.results),
-        limitations: text::clean_multiline(&body.narrative.limitations),
-        next_tasks: text::clean_multiline(&body.narrative.next_tasks),
-    };
+    let narrative = body.narrative.as_ref().map(|n| Narrative {
+        results: text::clean_multiline(&n.results),
+        limitations: text::clean_multiline(&n.limitations),
+        next_tasks: text::clean_multiline(&n.next_tasks),
+    });
     Ok((entries, narrative))
 }
 
@@ -311,7 +322,11 @@ pub async fn save(
         (_, SaveFrom::Start) => (state.store.create_review(&actor, scheme.id, unit.id, &key).await?, 1),
         _ => return Err(WebError::NotFound(format!("chưa có bản rà soát kỳ {key}"))),
     };
-    match state.store.save_review(&actor, review.id, version, &entries, &narrative).await {
+    // What the body does not name stays as it was.
+    let mut merged = review.values.clone();
+    merged.extend(entries);
+    let narrative = narrative.unwrap_or_else(|| review.narrative.clone());
+    match state.store.save_review(&actor, review.id, version, &merged, &narrative).await {
         Ok(saved) => Ok(Outcome::Done(saved)),
         Err(danvan_store::StoreError::Invalid(m)) => Ok(Outcome::Invalid(vec![m])),
         Err(danvan_store::StoreError::Conflict(m)) => {

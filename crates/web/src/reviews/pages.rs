@@ -330,7 +330,7 @@ async fn review_page(
         ),
         started: review.is_some(),
         narrative: typed
-            .map(|b| b.narrative.clone())
+            .and_then(|b| b.narrative.clone())
             .or_else(|| review.map(|r| r.narrative.clone()))
             .unwrap_or_default(),
         problems,
@@ -392,7 +392,7 @@ fn read_form(pairs: &[(String, String)]) -> (SaveBody, Option<String>) {
             }
         }
     }
-    (SaveBody { version, values, narrative }, intent)
+    (SaveBody { version, values, narrative: Some(narrative) }, intent)
 }
 
 pub async fn submit_form(

@@ -96,7 +96,7 @@ fn form_fields(body: &SaveBody) -> Vec<(String, String)> {
         out.push((format!("{code}.level"), v.level.clone().unwrap_or_default()));
         out.push((format!("{code}.note"), v.note.clone().unwrap_or_default()));
     }
-    let n = &body.narrative;
+    let n = body.narrative.clone().unwrap_or_default();
     out.extend([
         ("results".to_string(), n.results.clone()),
         ("limitations".to_string(), n.limitations.clone()),
@@ -124,7 +124,7 @@ fn save_body(filled: FilledReview, version: i64) -> SaveBody {
         })
         .collect();
     let [results, limitations, next_tasks] = filled.narrative;
-    SaveBody { version, values, narrative: Narrative { results, limitations, next_tasks } }
+    SaveBody { version, values, narrative: Some(Narrative { results, limitations, next_tasks }) }
 }
 
 fn changes(
@@ -213,6 +213,7 @@ pub async fn upload(
     };
     let before_values = review.as_ref().map(|r| r.values.clone()).unwrap_or_default();
     let before = review.map(|r| r.narrative).unwrap_or_default();
+    let narrative = narrative.unwrap_or_else(|| before.clone());
     page.changes = changes(lang, &scheme, &before_values, &entries);
     for (label, old, new) in [
         ("review-results", &before.results, &narrative.results),
