@@ -191,11 +191,11 @@ fn values_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<Str
     Ok(raw.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect())
 }
 
+/// A save as checked: the entries it names, and its narrative when it has one.
+pub(crate) type CheckedSave = (BTreeMap<String, Entry>, Option<Narrative>);
+
 /// Checks a save: every value against its target, notes and sections within limits.
-pub(crate) fn check_save(
-    scheme: &StoredScheme,
-    body: &SaveBody,
-) -> Result<(BTreeMap<String, Entry>, Option<Narrative>), Vec<String>> {
+pub(crate) fn check_save(scheme: &StoredScheme, body: &SaveBody) -> Result<CheckedSave, Vec<String>> {
     let mut problems = Vec::new();
     let mut entries = BTreeMap::new();
     for (code, v) in &body.values {
