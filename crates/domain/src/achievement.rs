@@ -436,6 +436,75 @@ mod tests {
         assert_eq!(assess(&level, Some(&Value::Level { grade: 1 }), None).status, Status::Behind);
     }
 
+    /// Issue 16, item 14: rules the mutation run found unpinned.
+    #[test]
+    fn edges_of_the_rules_are_pinned() {
+        // 10/10 meets "≥ 95 %"; so does exactly the criterion.
+        let t = sample_target("2.1");
+        assert_eq!(assess(&t, Some(&ratio(10, 10)), None).status, Status::Achieved);
+        assert_eq!(assess(&t, Some(&ratio(19, 20)), None).percent, Some(100.0));
+        // A yes/no criterion of "no": a "no" meets it, a "yes" does not.
+        let mut no = sample_target("1.1");
+        no.criterion = Criterion::Answer(false);
+        assert!(meets(&no, &Value::YesNo { yes: false }));
+        assert!(!meets(&no, &Value::YesNo { yes: true }));
+        // Lower is better, at 0: the best there is.
+        assert_eq!(percent_of(Direction::Lower, 0.0, 5.0), 100.0);
+        assert_eq!(percent_of(Direction::Higher, 3.0, 0.0), 100.0);
+        assert_eq!(percent_of(Direction::Higher, 3.0, 1.0), 300.0);
+        assert_eq!(percent_of(Direction::Lower, 10.0, 5.0), 50.0);
+    }
+
+    /// Issue 16, item 14: the roll-ups of count, yes/no and level targets, and on time against
+    /// late, each asserted (the property tests use one ratio target only).
+    #[test]
+    fn rollups_of_every_kind_sum_their_own_slot() {
+        let result = |value: Value, status: Status, on_time: Option<bool>| UnitResult {
+            value: Some(value),
+            status,
+            on_time,
+        };
+        let count = sample_target("4.2");
+        let r = Rollup::of(
+            &count,
+            4,
+            &[
+                result(Value::Count { count: Milli(2000) }, Status::Achieved, Some(true)),
+                result(Value::Count { count: Milli(1500) }, Status::Behind, Some(false)),
+                result(Value::Count { count: Milli(500) }, Status::OnTrack, Some(false)),
+            ],
+        );
+        assert_eq!((r.expected, r.received, r.on_time, r.met, r.on_track), (4, 3, 1, 1, 1));
+        assert_eq!(r.sum, Milli(4000));
+        assert_eq!((r.yes, r.numerator, r.denominator), (0, Milli(0), Milli(0)));
+        let yes = sample_target("1.1");
+        let r = Rollup::of(
+            &yes,
+            3,
+            &[
+                result(Value::YesNo { yes: true }, Status::Achieved, Some(true)),
+                result(Value::YesNo { yes: false }, Status::Behind, Some(true)),
+                result(Value::YesNo { yes: true }, Status::Achieved, None),
+            ],
+        );
+        assert_eq!((r.yes, r.received, r.on_time, r.met), (2, 2, 2, 2));
+        let level = sample_target("3.4");
+        let r = Rollup::of(
+            &level,
+            3,
+            &[
+                result(Value::Level { grade: 0 }, Status::Behind, Some(false)),
+                result(Value::Level { grade: 3 }, Status::Achieved, Some(false)),
+                result(Value::Level { grade: 3 }, Status::Achieved, Some(true)),
+            ],
+        );
+        let mut expected = vec![0; level.grades.len()];
+        expected[0] = 1;
+        expected[3] = 2;
+        assert_eq!(r.grades, expected);
+        assert_eq!((r.on_time, r.received), (1, 3), "late reports are received, not on time");
+    }
+
     #[test]
     fn marks_tell_met_targets_and_give_the_same_score_as_the_statuses() {
         let targets = vec![sample_target("2.1"), sample_target("1.1"), sample_target("5.3")];

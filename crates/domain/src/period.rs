@@ -170,6 +170,24 @@ pub fn scheme_periods(scheme: &SchemeDef) -> Vec<Period> {
 mod tests {
     use super::*;
 
+    /// Issue 16, item 14: Vietnam is UTC+7 all year (no summer time): 17:00 UTC is already the
+    /// next day there.
+    #[test]
+    fn vietnam_is_seven_hours_ahead_of_utc() {
+        use chrono::{TimeZone, Utc};
+        assert_eq!(VIETNAM.local_minus_utc(), 7 * 3600);
+        let evening = Utc.with_ymd_and_hms(2019, 1, 15, 17, 0, 0).unwrap();
+        assert_eq!(
+            evening.with_timezone(&VIETNAM).date_naive(),
+            NaiveDate::from_ymd_opt(2019, 1, 16).unwrap()
+        );
+        let before = Utc.with_ymd_and_hms(2019, 1, 15, 16, 59, 59).unwrap();
+        assert_eq!(
+            before.with_timezone(&VIETNAM).date_naive(),
+            NaiveDate::from_ymd_opt(2019, 1, 15).unwrap()
+        );
+    }
+
     #[test]
     fn days_are_bounded_to_1900_through_2100() {
         for ok in ["1900-01-01", "2019-06-01", "01/06/2019", "2100-12-31"] {

@@ -255,6 +255,10 @@ mod tests {
             ("1,234,567", 1_234_567.0),
             ("-3", -3.0),
             ("7", 7.0),
+            // Issue 16, item 14: a decimal comma without thousands; a dot with other than three
+            // digits after it is a decimal point.
+            ("1234,5", 1234.5),
+            ("1234.56", 1234.56),
         ] {
             assert_eq!(parse_number(raw), Ok(v), "{raw}");
         }
@@ -270,6 +274,9 @@ mod tests {
             ",5",
             "5,",
             "1.23,4.5",
+            // Three digits after one dot would be thousands, but "1234" is no group of three:
+            // neither 1.234.567 nor 1234,567 can be told, so it is refused (issue 16, item 14).
+            "1234.567",
             "99999999999999999",
         ] {
             assert!(parse_number(raw).is_err(), "{raw} should be refused");
