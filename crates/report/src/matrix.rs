@@ -109,6 +109,7 @@ pub fn matrix_workbook(v: &MatrixView<'_>) -> Result<Vec<u8>, XlsxError> {
         }
     }
     ws.set_freeze_panes(4, 3)?;
+    print_setup(ws)?;
 
     for (gcode, gname) in v.groups {
         let cols: Vec<(usize, &MatrixTarget<'_>)> =
@@ -147,8 +148,20 @@ pub fn matrix_workbook(v: &MatrixView<'_>) -> Result<Vec<u8>, XlsxError> {
             }
         }
         ws.set_freeze_panes(4, 2)?;
+        print_setup(ws)?;
     }
     book.save_to_buffer()
+}
+
+/// How a sheet prints: A4 landscape, all columns on one page wide (as many pages tall as it
+/// takes), the title and the header row repeated on every page.
+fn print_setup(ws: &mut rust_xlsxwriter::Worksheet) -> Result<(), XlsxError> {
+    ws.set_paper_size(9);
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 3)?;
+    ws.set_margins(0.5, 0.5, 0.6, 0.6, 0.3, 0.3);
+    Ok(())
 }
 
 fn csv_field(s: &str) -> String {
@@ -255,6 +268,44 @@ mod tests {
             let read = crate::xlsx::read_sheet(&mut xlsx, sheet, 20_000, 200).unwrap();
             assert!(read.formula_cells().is_empty(), "{sheet}");
         }
+    }
+
+    /// Issue 16, item 10: the district matrix printed as 14 A4 pages with its columns split.
+    /// Every sheet prints A4 landscape, one page wide, with its header rows on every page.
+    #[test]
+    fn every_sheet_prints_a4_landscape_one_page_wide_with_its_titles() {
+        use std::io::Read;
+        let targets =
+            [MatrixTarget { code: "1.1", name: "Nghị quyết", group: "1", goal: None, coverage: None }];
+        let cov = [Some(80.0)];
+        let lines = [MatrixLine {
+            code: "802",
+            name: "Huyện Đức Hòa",
+            rank: 1,
+            score: None,
+            received: 1,
+            expected: 1,
+            coverage: &cov,
+        }];
+        let bytes = matrix_workbook(&view(&targets, &lines)).unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut part = |name: &str| {
+            let mut s = String::new();
+            zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+            s
+        };
+        for sheet in ["xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"] {
+            let xml = part(sheet);
+            assert!(xml.contains("<pageSetUpPr fitToPage=\"1\"/>"), "{sheet}: {xml}");
+            let setup = &xml[xml.find("<pageSetup").expect("a page setup")..];
+            let setup = &setup[..setup.find("/>").unwrap()];
+            for attr in ["paperSize=\"9\"", "orientation=\"landscape\"", "fitToHeight=\"0\""] {
+                assert!(setup.contains(attr), "{sheet}: {setup}");
+            }
+        }
+        let workbook = part("xl/workbook.xml");
+        assert_eq!(workbook.matches("_xlnm.Print_Titles").count(), 2, "{workbook}");
+        assert!(workbook.contains("'Tổng hợp'!$1:$4"), "{workbook}");
     }
 
     #[test]
