@@ -164,45 +164,64 @@ fn print_setup(ws: &mut rust_xlsxwriter::Worksheet) -> Result<(), XlsxError> {
     Ok(())
 }
 
-fn csv_field(s: &str) -> String {
-    let s = spreadsheet_safe(s);
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.into_owned()
+/// The two CSV files offered: the plain one (RFC 4180: `,` between fields, `.` in numbers) and
+/// the one Excel opens right in Vietnam (`;` between fields, `,` in numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvDialect {
+    Plain,
+    Vietnam,
+}
+
+impl CsvDialect {
+    fn separator(self) -> char {
+        match self {
+            Self::Plain => ',',
+            Self::Vietnam => ';',
+        }
+    }
+
+    fn field(self, s: &str) -> String {
+        let s = spreadsheet_safe(s);
+        if s.contains([self.separator(), '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.into_owned()
+        }
+    }
+
+    fn number(self, x: Option<f64>) -> String {
+        let text = x.map(|x| format!("{}", (x * 10.0).round() / 10.0)).unwrap_or_default();
+        match self {
+            Self::Plain => text,
+            Self::Vietnam => text.replace('.', ","),
+        }
     }
 }
 
-fn csv_number(x: Option<f64>) -> String {
-    x.map(|x| format!("{}", (x * 10.0).round() / 10.0)).unwrap_or_default()
-}
-
-/// The matrix as CSV, UTF-8 with a byte-order mark (so Excel reads the Vietnamese right): one
-/// line per unit, a column per target (percent of units meeting it).
-pub fn matrix_csv(v: &MatrixView<'_>) -> Vec<u8> {
+/// The matrix as CSV, UTF-8 with a byte-order mark (so Excel reads the Vietnamese right), with
+/// Vietnamese headers: one line per unit, a column per target (percent of units meeting it).
+pub fn matrix_csv(v: &MatrixView<'_>, dialect: CsvDialect) -> Vec<u8> {
+    let sep = dialect.separator().to_string();
     let mut out = String::from("\u{feff}");
-    let mut head = vec![
-        "hang".to_string(),
-        "ma".into(),
-        "don_vi".into(),
-        "ty_le_dat".into(),
-        "da_bao_cao".into(),
-        "phai_bao_cao".into(),
-    ];
-    head.extend(v.targets.iter().map(|t| csv_field(t.code)));
-    out.push_str(&head.join(","));
+    let mut head: Vec<String> =
+        ["Hạng", "Mã", "Đơn vị", "Tỷ lệ chỉ tiêu đạt (%)", "Đã báo cáo", "Phải báo cáo"]
+            .iter()
+            .map(|h| dialect.field(h))
+            .collect();
+    head.extend(v.targets.iter().map(|t| dialect.field(&format!("{} (%)", t.code))));
+    out.push_str(&head.join(&sep));
     out.push_str("\r\n");
     for l in v.lines {
         let mut row = vec![
             l.rank.to_string(),
-            csv_field(l.code),
-            csv_field(l.name),
-            csv_number(l.score),
+            dialect.field(l.code),
+            dialect.field(l.name),
+            dialect.number(l.score),
             l.received.to_string(),
             l.expected.to_string(),
         ];
-        row.extend(l.coverage.iter().map(|c| csv_number(*c)));
-        out.push_str(&row.join(","));
+        row.extend(l.coverage.iter().map(|c| dialect.number(*c)));
+        out.push_str(&row.join(&sep));
         out.push_str("\r\n");
     }
     out.into_bytes()
@@ -321,8 +340,40 @@ mod tests {
             expected: 1,
             coverage: &cov,
         }];
-        let csv = String::from_utf8(matrix_csv(&view(&targets, &lines))).unwrap();
-        assert!(csv.starts_with("\u{feff}hang,ma,don_vi"));
+        let csv = String::from_utf8(matrix_csv(&view(&targets, &lines), CsvDialect::Plain)).unwrap();
+        assert!(
+            csv.starts_with(
+                "\u{feff}Hạng,Mã,Đơn vị,Tỷ lệ chỉ tiêu đạt (%),Đã báo cáo,Phải báo cáo,1.1 (%)\r\n"
+            ),
+            "{csv}"
+        );
         assert!(csv.contains("2,27988,'=cmd|' /C calc'!A0,,1,1,33.3\r\n"), "{csv}");
+    }
+
+    /// Issue 16, item 11: headers in Vietnamese with diacritics, and the file Excel opens right
+    /// in Vietnam — `;` between fields, `,` in numbers, a field holding `;` quoted.
+    #[test]
+    fn csv_for_excel_in_vietnam_uses_semicolons_and_decimal_commas() {
+        let targets = [MatrixTarget { code: "1.1", name: "x", group: "1", goal: None, coverage: None }];
+        let cov = [Some(33.333)];
+        let lines = [MatrixLine {
+            code: "27988",
+            name: "Xã Hựu Thạnh; Đức Hòa",
+            rank: 1,
+            score: Some(62.55),
+            received: 1,
+            expected: 1,
+            coverage: &cov,
+        }];
+        let csv = String::from_utf8(matrix_csv(&view(&targets, &lines), CsvDialect::Vietnam)).unwrap();
+        assert!(
+            csv.starts_with(
+                "\u{feff}Hạng;Mã;Đơn vị;Tỷ lệ chỉ tiêu đạt (%);Đã báo cáo;Phải báo cáo;1.1 (%)\r\n"
+            ),
+            "{csv}"
+        );
+        assert!(csv.contains("1;27988;\"Xã Hựu Thạnh; Đức Hòa\";62,6;1;1;33,3\r\n"), "{csv}");
+        let plain = String::from_utf8(matrix_csv(&view(&targets, &lines), CsvDialect::Plain)).unwrap();
+        assert!(plain.contains("1,27988,Xã Hựu Thạnh; Đức Hòa,62.6,1,1,33.3\r\n"), "{plain}");
     }
 }

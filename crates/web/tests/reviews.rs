@@ -1559,8 +1559,22 @@ async fn dashboard_figures_equal_counts_made_from_the_reviews() {
         let (s, _, csv) =
             w.send("district", Method::GET, &format!("{files}/matrix.csv?period=2019"), None).await;
         let csv = text(&csv);
-        assert!(s == StatusCode::OK && csv.starts_with("\u{feff}hang,ma,don_vi"));
+        assert!(s == StatusCode::OK && csv.starts_with("\u{feff}Hạng,Mã,Đơn vị,"), "{csv}");
         assert_eq!(csv.lines().count(), 21);
+        // Issue 16, item 11: the file for Excel in Vietnam, and a commune's own row.
+        let (s, headers, vn) =
+            w.send("district", Method::GET, &format!("{files}/matrix.csv?period=2019&csv=vn"), None).await;
+        let vn = text(&vn);
+        assert!(s == StatusCode::OK && vn.starts_with("\u{feff}Hạng;Mã;Đơn vị;"), "{vn}");
+        assert_eq!(vn.lines().count(), 21);
+        assert!(vn.lines().skip(1).all(|l| !l.contains('.') || l.contains('"')), "decimal commas: {vn}");
+        assert!(headers[header::CONTENT_DISPOSITION].to_str().unwrap().contains("excel-vn"));
+        let own = "/schemes/LA-KDV-2017-2020/units/27988/matrix.csv?period=2019";
+        let (s, _, mine) = w.send("huuthanh", Method::GET, own, None).await;
+        let mine = text(&mine);
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(mine.lines().count(), 2, "the header and the commune's own row: {mine}");
+        assert!(mine.lines().nth(1).unwrap().starts_with("1,27988,"), "{mine}");
         let (s, _, print) =
             w.send("district", Method::GET, &format!("{files}/print?period=2019"), None).await;
         let print = text(&print);

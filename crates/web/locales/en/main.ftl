@@ -528,6 +528,7 @@ dashboard-provinces = Provinces
 dashboard-communes = Communes
 dashboard-print = Print view (A4)
 dashboard-docx = Draft report (Word)
+dashboard-csv-vn = CSV (Excel, Vietnamese settings)
 dashboard-title = Dashboard
 
 # Lineage across the 2025 reform

@@ -528,6 +528,7 @@ dashboard-provinces = Các tỉnh, thành phố
 dashboard-communes = Các xã, phường, thị trấn
 dashboard-print = Bản in (A4)
 dashboard-docx = Dự thảo báo cáo (Word)
+dashboard-csv-vn = CSV (Excel Việt Nam)
 dashboard-title = Bảng theo dõi
 
 # Lineage across the 2025 reform

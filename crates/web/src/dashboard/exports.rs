@@ -49,11 +49,23 @@ pub async fn matrix_csv(
     ScopedUnit(unit): ScopedUnit,
     Path((scheme, _code)): Path<(String, String)>,
     Query(q): Query<DashboardQuery>,
+    Query(format): Query<CsvQuery>,
 ) -> Result<axum::response::Response, PageError> {
+    use danvan_report::matrix::CsvDialect;
     let (scheme, d) = figures(&state, &scheme, &unit, &q).await.in_lang(ctx.lang)?;
-    let bytes = with_matrix(&scheme, &d, danvan_report::matrix::matrix_csv);
-    let name = format!("chi-tieu-{}-{}.csv", unit.code, d.period);
+    let (dialect, suffix) = match format.csv.as_deref() {
+        Some("vn") => (CsvDialect::Vietnam, "-excel-vn"),
+        _ => (CsvDialect::Plain, ""),
+    };
+    let bytes = with_matrix(&scheme, &d, |v| danvan_report::matrix::matrix_csv(v, dialect));
+    let name = format!("chi-tieu-{}-{}{suffix}.csv", unit.code, d.period);
     Ok(crate::shell::files::attachment("text/csv; charset=utf-8", &name, bytes))
+}
+
+/// Which CSV: `?csv=vn` for Excel in Vietnam (`;` and decimal commas), the plain file otherwise.
+#[derive(serde::Deserialize, Default)]
+pub struct CsvQuery {
+    pub csv: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]

@@ -243,6 +243,17 @@ pub(crate) fn with_matrix<T>(
         .collect();
     let mut children: Vec<&ChildFigure> = d.children.iter().collect();
     children.sort_by_key(|c| c.rank);
+    // A reporting unit (a commune) has no lines below it: its matrix is its own line.
+    let own: Vec<Option<f64>> = d.targets.iter().map(|t| t.coverage).collect();
+    let own_line = (children.is_empty() && d.expected > 0).then(|| MatrixLine {
+        code: &d.unit,
+        name: &d.unit_name,
+        rank: 1,
+        score: d.score,
+        received: d.received,
+        expected: d.expected,
+        coverage: &own,
+    });
     let lines: Vec<MatrixLine<'_>> = children
         .iter()
         .map(|c| MatrixLine {
@@ -254,6 +265,7 @@ pub(crate) fn with_matrix<T>(
             expected: c.expected,
             coverage: &c.coverage,
         })
+        .chain(own_line)
         .collect();
     f(&MatrixView {
         scheme_title: &scheme.def.title,
