@@ -1561,6 +1561,21 @@ async fn dashboard_figures_equal_counts_made_from_the_reviews() {
         let csv = text(&csv);
         assert!(s == StatusCode::OK && csv.starts_with("\u{feff}Hạng,Mã,Đơn vị,"), "{csv}");
         assert_eq!(csv.lines().count(), 21);
+        // Issue 16, item 2: a commune that has not reported shows a grey dash, not "0 % ▼".
+        let (s, _, page) = w.send("district", Method::GET, &format!("{files}?period=2019"), None).await;
+        let page = text(&page);
+        assert_eq!(s, StatusCode::OK);
+        let silent: Vec<&str> = page.split("<tr>").filter(|r| r.contains("<td>0/1</td>")).collect();
+        assert_eq!(silent.len(), 8, "eight communes sent nothing for 2019");
+        for row in &silent {
+            assert!(
+                row.contains("class=\"cell none\">—")
+                    && !row.contains("cell poor")
+                    && !row.contains("cell good"),
+                "{row}"
+            );
+        }
+        assert!(page.contains("chưa báo cáo, không phải 0 %"));
         // Issue 16, item 11: the file for Excel in Vietnam, and a commune's own row.
         let (s, headers, vn) =
             w.send("district", Method::GET, &format!("{files}/matrix.csv?period=2019&csv=vn"), None).await;

@@ -132,7 +132,7 @@ pub async fn show(
             href: child_href(&c.code),
             name: c.name.clone(),
             rank: c.rank,
-            score: pct(c.score),
+            score: if c.received == 0 { "—".into() } else { pct(c.score) },
             completeness: format!("{}/{}", c.received, c.expected),
             // Read under later units: "k/n" of the former units met the target.
             cells: c
@@ -141,9 +141,13 @@ pub async fn show(
                 .zip(&goals)
                 .enumerate()
                 .map(|(i, (v, g))| {
+                    // Nothing reported is not "0 % met": a grey dash, told apart in the legend.
+                    if c.received == 0 {
+                        return ("—".to_string(), "none");
+                    }
                     let text = match c.met.get(i) {
-                        Some(k) if c.received > 0 => format!("{k}/{}", c.received),
-                        _ => pct(*v),
+                        Some(k) => format!("{k}/{}", c.received),
+                        None => pct(*v),
                     };
                     (text, cell_class(*v, *g))
                 })
