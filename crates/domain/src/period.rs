@@ -136,8 +136,16 @@ pub fn parse_day(s: &str) -> Option<NaiveDate> {
 
 /// The days anything recorded may fall on: a member's service, a meeting, a note, an activity.
 /// A year 0, a negative year or year 10000 is a typing mistake, never a record.
-pub const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a real day");
-pub const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(2100, 12, 31).expect("a real day");
+pub const FIRST_DAY: NaiveDate = day_or_min(1900, 1, 1);
+pub const LAST_DAY: NaiveDate = day_or_min(2100, 12, 31);
+
+/// A day known at compile time, without a panic path (both days above are real ones).
+const fn day_or_min(y: i32, m: u32, d: u32) -> NaiveDate {
+    match NaiveDate::from_ymd_opt(y, m, d) {
+        Some(day) => day,
+        None => NaiveDate::MIN,
+    }
+}
 
 pub fn day_in_range(day: NaiveDate) -> bool {
     (FIRST_DAY..=LAST_DAY).contains(&day)

@@ -98,17 +98,21 @@ pub fn name_key(input: &str) -> String {
     out
 }
 
-static COLLATOR: LazyLock<CollatorBorrowed<'static>> = LazyLock::new(|| {
+static COLLATOR: LazyLock<Option<CollatorBorrowed<'static>>> = LazyLock::new(|| {
     let mut prefs = CollatorPreferences::from(locale!("vi"));
     prefs.numeric_ordering = Some(CollationNumericOrdering::True);
-    // The collation data for `vi` is compiled into the binary; failure here is a build defect.
-    Collator::try_new(prefs, CollatorOptions::default()).expect("compiled collation data for vi is present")
+    // The collation data for `vi` is compiled into the binary; should it ever be missing, lists
+    // fall back to the order of their folded text rather than stopping the server.
+    Collator::try_new(prefs, CollatorOptions::default()).ok()
 });
 
 /// Compares two texts in Vietnamese alphabetical order ("Dương" < "Đức", "Uy" < "Ưng",
 /// "Phường 2" < "Phường 10").
 pub fn compare_vi(a: &str, b: &str) -> Ordering {
-    COLLATOR.compare(a, b)
+    match COLLATOR.as_ref() {
+        Some(c) => c.compare(a, b),
+        None => fold(a).cmp(&fold(b)).then_with(|| a.cmp(b)),
+    }
 }
 
 /// Sorts items in Vietnamese alphabetical order of a key.
