@@ -44,8 +44,14 @@ impl Status {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Assessment {
     pub status: Status,
-    /// Percent of the criterion reached (100 and more when met), when it can be said.
-    pub percent: Option<f64>,
+    /// The value as its criterion is stated — a rate in percent for a ratio (94,9 against
+    /// "≥ 95 %"), a count for a count ("3" against "≥ 1 lần") — for numeric kinds.
+    pub value: Option<f64>,
+    /// The value an approved roadmap plans for the period, in the same unit.
+    pub planned: Option<f64>,
+    /// How much of the plan is reached, in percent (100 and more when reached): shown only as
+    /// "đạt … % kế hoạch", never as the rate itself.
+    pub percent_of_plan: Option<f64>,
 }
 
 fn at_least(direction: Direction, measure: f64, goal: f64) -> bool {
@@ -85,10 +91,12 @@ pub fn meets(target: &Target, value: &Value) -> bool {
 /// Assesses a value against its target and, when an approved roadmap plans a value for the
 /// period, against that plan (in the same unit as the measure: percent, count…).
 pub fn assess(target: &Target, value: Option<&Value>, planned: Option<f64>) -> Assessment {
-    let Some(value) = value else { return Assessment { status: Status::NotReported, percent: None } };
+    let Some(value) = value else {
+        return Assessment { status: Status::NotReported, value: None, planned, percent_of_plan: None };
+    };
     let measure = value.measure();
     let numeric = !matches!(value, Value::YesNo { .. } | Value::Level { .. });
-    let percent = numeric.then(|| percent_of(target.direction, measure, criterion_measure(target)));
+    let percent_of_plan = planned.filter(|_| numeric).map(|p| percent_of(target.direction, measure, p));
     let status = if meets(target, value) {
         Status::Achieved
     } else if planned.is_some_and(|p| at_least(target.direction, measure, p)) {
@@ -96,7 +104,7 @@ pub fn assess(target: &Target, value: Option<&Value>, planned: Option<f64>) -> A
     } else {
         Status::Behind
     };
-    Assessment { status, percent }
+    Assessment { status, value: numeric.then_some(measure), planned, percent_of_plan }
 }
 
 /// One unit's result for a target, as the roll-up takes it.
@@ -413,16 +421,25 @@ mod tests {
         assert_eq!(assess(&t, Some(&ratio(19, 20)), None).status, Status::Achieved);
         let behind = assess(&t, Some(&ratio(8, 10)), None);
         assert_eq!(behind.status, Status::Behind);
-        assert!((behind.percent.unwrap() - 80.0 / 95.0 * 100.0).abs() < 1e-9);
+        assert_eq!(behind.value, Some(80.0));
         assert_eq!(assess(&t, Some(&ratio(8, 10)), Some(75.0)).status, Status::OnTrack);
         assert_eq!(assess(&t, Some(&ratio(8, 10)), Some(85.0)).status, Status::Behind);
-        assert_eq!(assess(&t, None, Some(1.0)), Assessment { status: Status::NotReported, percent: None });
+        assert_eq!(
+            assess(&t, None, Some(1.0)),
+            Assessment {
+                status: Status::NotReported,
+                value: None,
+                planned: Some(1.0),
+                percent_of_plan: None
+            }
+        );
 
         let lower = sample_target("5.2"); // ratio ≤ 5%
         assert_eq!(assess(&lower, Some(&ratio(1, 50)), None).status, Status::Achieved);
         assert_eq!(assess(&lower, Some(&ratio(5, 50)), None).status, Status::Behind);
         assert_eq!(assess(&lower, Some(&ratio(5, 50)), Some(12.0)).status, Status::OnTrack);
-        assert_eq!(assess(&lower, Some(&ratio(5, 50)), None).percent, Some(50.0));
+        assert_eq!(assess(&lower, Some(&ratio(5, 50)), None).value, Some(10.0));
+        assert_eq!(assess(&lower, Some(&ratio(5, 50)), Some(12.0)).percent_of_plan, Some(120.0));
 
         let zero = sample_target("5.3"); // count ≤ 0
         assert_eq!(assess(&zero, Some(&Value::Count { count: Milli(0) }), None).status, Status::Achieved);
@@ -442,7 +459,7 @@ mod tests {
         // 10/10 meets "≥ 95 %"; so does exactly the criterion.
         let t = sample_target("2.1");
         assert_eq!(assess(&t, Some(&ratio(10, 10)), None).status, Status::Achieved);
-        assert_eq!(assess(&t, Some(&ratio(19, 20)), None).percent, Some(100.0));
+        assert_eq!(assess(&t, Some(&ratio(19, 20)), None).value, Some(95.0));
         // A yes/no criterion of "no": a "no" meets it, a "yes" does not.
         let mut no = sample_target("1.1");
         no.criterion = Criterion::Answer(false);
@@ -453,6 +470,36 @@ mod tests {
         assert_eq!(percent_of(Direction::Higher, 3.0, 0.0), 100.0);
         assert_eq!(percent_of(Direction::Higher, 3.0, 1.0), 300.0);
         assert_eq!(percent_of(Direction::Lower, 10.0, 5.0), 50.0);
+    }
+
+    /// Issue 16, item 1: the rate is shown as itself beside the criterion, never as a percent of
+    /// the criterion (1.234/1.300 against ≥ 95 % read "99,92 %", 16/16 "105,26 %", 3 times
+    /// against ≥ 1 "300 %"); a percent of the plan is its own, named figure.
+    #[test]
+    fn the_value_is_shown_as_itself_beside_its_criterion() {
+        let t = sample_target("2.1"); // ratio ≥ 95%
+        let a = assess(&t, Some(&ratio(1234, 1300)), None);
+        assert_eq!(a.status, Status::Behind);
+        assert_eq!(t.measure_text(a.value.unwrap()), "94,9%");
+        assert_eq!(t.criterion_text(), "≥ 95%");
+        assert_eq!(t.measure_text(assess(&t, Some(&ratio(16, 16)), None).value.unwrap()), "100%");
+        // 94,96 % is not rounded up to the 95 % it misses.
+        assert_eq!(t.measure_text(94.96), "94,9%");
+        let lower = sample_target("5.2"); // ratio ≤ 5%
+        assert_eq!(lower.measure_text(5.04), "5,1%");
+        let mut times = sample_target("5.3");
+        times.direction = Direction::Higher;
+        times.criterion = Criterion::Count(1.0);
+        times.unit_label = Some("lần".into());
+        let a = assess(&times, Some(&Value::Count { count: Milli(3000) }), None);
+        assert_eq!((a.status, times.measure_text(a.value.unwrap())), (Status::Achieved, "3 lần".to_string()));
+        assert_eq!(a.percent_of_plan, None);
+        // With a plan of 95 for the period, 1.234/1.300 reaches 99,9 % of the plan.
+        let planned = assess(&t, Some(&ratio(1234, 1300)), Some(95.0));
+        assert_eq!(planned.status, Status::Behind);
+        assert!((planned.percent_of_plan.unwrap() - 99.919).abs() < 0.001);
+        // Yes/no and level values have no number to show.
+        assert_eq!(assess(&sample_target("1.1"), Some(&Value::YesNo { yes: true }), Some(1.0)).value, None);
     }
 
     /// Issue 16, item 14: the roll-ups of count, yes/no and level targets, and on time against

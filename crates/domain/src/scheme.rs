@@ -243,6 +243,25 @@ impl Target {
             }
         }
     }
+
+    /// A measured value as its criterion states it: "94,9%" for a rate, "3 lần" for a count.
+    /// Rates keep one decimal, so 1.234/1.300 reads 94,9% and is not rounded up to the 95 % it
+    /// fails to reach (and a rate above a "≤" criterion is not rounded down to it).
+    pub fn measure_text(&self, measure: f64) -> String {
+        match &self.criterion {
+            Criterion::Percent(_) => {
+                let tenths = match self.direction {
+                    Direction::Higher => (measure * 10.0 + 1e-9).floor(),
+                    Direction::Lower => (measure * 10.0 - 1e-9).ceil(),
+                };
+                format!("{}%", format_number(tenths / 10.0))
+            }
+            _ => match &self.unit_label {
+                Some(u) => format!("{} {u}", format_number(measure)),
+                None => format_number(measure),
+            },
+        }
+    }
 }
 
 /// A number the Vietnamese way: "." between thousands, "," before decimals (1.234,5).

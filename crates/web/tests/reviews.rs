@@ -444,6 +444,34 @@ async fn a_save_changes_only_what_it_names() {
     .await;
 }
 
+/// Issue 16, item 1: 1.234/1.300 against "≥ 95 %" read "Chưa đạt · 99,92 %" — a percent of the
+/// criterion shown as if it were the rate. The API and the review page give the rate itself
+/// beside the criterion.
+#[tokio::test]
+async fn a_rate_is_shown_as_itself_beside_its_criterion() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let path = format!("{BASE}/27988/reviews/2018");
+        let body = json!({"version": 0, "values": {"2.1": {"numerator": 1234, "denominator": 1300}, "1.2": {"count": 3}}});
+        let (s, r) = w.call("huuthanh", Method::PUT, &path, Some(body)).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let v = &r["values"]["2.1"];
+        assert_eq!(v["achievement"], "behind");
+        assert!((v["value"].as_f64().unwrap() - 94.923).abs() < 0.001, "{v}");
+        assert_eq!(v["criterion"], "≥ 95%");
+        assert!(v.get("percent").is_none(), "no unnamed percent: {v}");
+        assert_eq!(r["values"]["1.2"]["value"], 3.0);
+        let (_, _, page) =
+            w.send("huuthanh", Method::GET, "/schemes/LA-KDV-2017-2020/units/27988/reviews/2018", None).await;
+        let page = String::from_utf8(page).unwrap();
+        let at = page.find("id=\"t-2.1\"").unwrap();
+        let field = &page[at..at + page[at..].find("</fieldset>").unwrap()];
+        assert!(field.contains("<span class=\"measured\">94,9%</span>"), "{field}");
+        assert!(!field.contains("99,92"), "{field}");
+    })
+    .await;
+}
+
 /// Issue 16, item 3: a review submitted on time, reopened by the district and sent again became
 /// late. Lateness belongs to the first submission for the period; the resubmission keeps it.
 #[tokio::test]

@@ -199,6 +199,7 @@ review-level = Grade
 review-note = Note
 review-evidence-required = evidence required
 review-computed = Computed from the bloc's records, updated as soon as they change; kept as it is once the review is approved.
+review-of-plan = { $percent }% of the plan
 review-computed-frozen = Computed value, kept as it was when the review was approved.
 review-computed-records = See the records
 review-narrative = Report

@@ -199,6 +199,7 @@ review-level = Mức xếp loại
 review-note = Ghi chú
 review-evidence-required = cần minh chứng
 review-computed = Tính tự động từ hồ sơ của khối, cập nhật ngay khi hồ sơ thay đổi; giữ nguyên khi bản rà soát được duyệt.
+review-of-plan = đạt { $percent }% kế hoạch
 review-computed-frozen = Giá trị tính tự động, giữ nguyên từ lúc bản rà soát được duyệt.
 review-computed-records = Xem hồ sơ
 review-narrative = Báo cáo

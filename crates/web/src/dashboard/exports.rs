@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State as AxState};
 use danvan_domain::achievement::{assess, Status};
 use danvan_domain::period::scheme_periods;
 use danvan_domain::units::UnitLevel;
+use danvan_domain::value::Value;
 
 use super::compute;
 use super::pages::figures;
@@ -144,8 +145,7 @@ pub async fn report_docx(
     let pct0 = |v: Option<f64>| {
         v.map(|v| format!("{}%", danvan_domain::scheme::format_number(v.round()))).unwrap_or_default()
     };
-    let head = ["Mã", "Chỉ tiêu", "Kết quả", "% so với chỉ tiêu", "Đánh giá"].map(String::from).to_vec();
-    let mut table = vec![head];
+    let mut table = Vec::new();
     let (parent_body, body, sections) = if unit.level == def.applies_to {
         let review = state.store.review(scheme.id, unit.id, &period.to_string()).await.in_lang(lang)?;
         let values =
@@ -156,11 +156,15 @@ pub async fn report_docx(
             let v = values.get(&t.code).and_then(|e| e.value.as_ref());
             let a = assess(t, v, plan.as_ref().and_then(|p| p.planned(&t.code, period.year)));
             met += usize::from(a.status == Status::Achieved);
+            let mut result = crate::shell::format::show_value(lang, t, v);
+            if let Some(m) = a.value.filter(|_| matches!(v, Some(Value::Ratio { .. }))) {
+                result = format!("{result} ({})", t.measure_text(m));
+            }
             table.push(vec![
                 t.code.clone(),
                 t.name.clone(),
-                crate::shell::format::show_value(lang, t, v),
-                pct0(a.percent),
+                t.criterion_text(),
+                result,
                 a.status.label_vi().to_string(),
             ]);
         }
@@ -189,8 +193,10 @@ pub async fn report_docx(
             table.push(vec![
                 t.code.clone(),
                 t.name.clone(),
-                format!("{}/{} đơn vị đạt", t.met, t.expected),
-                pct0(t.coverage),
+                t.goal
+                    .map(|g| format!("{}% đơn vị đạt", danvan_domain::scheme::format_number(g)))
+                    .unwrap_or_default(),
+                format!("{}/{} đơn vị đạt ({})", t.met, t.expected, pct0(t.coverage)),
                 verdict.to_string(),
             ]);
         }
@@ -234,6 +240,8 @@ pub async fn report_docx(
             ],
         )
     };
+    let head = ["Mã", "Chỉ tiêu", "Mức chỉ tiêu", "Kết quả", "Đánh giá"].map(String::from).to_vec();
+    table.insert(0, head);
     let sections: Vec<(&str, Vec<String>)> = sections.into_iter().collect();
     let doc = danvan_report::docx::ReportDoc {
         parent_body: &parent_body,

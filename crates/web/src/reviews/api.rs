@@ -36,14 +36,14 @@ const MAX_SECTION: usize = 20_000;
 pub struct ValueJson {
     /// Ratio targets: the numerator and the denominator (numbers, or text such as "1.234,5").
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<f64>)]
     pub numerator: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<f64>)]
     pub denominator: Option<serde_json::Value>,
-    /// Count targets.
+    /// Count targets (a number, or text such as "1.234,5").
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<f64>)]
     pub count: Option<serde_json::Value>,
     /// Yes/no targets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,9 +56,19 @@ pub struct ValueJson {
     /// In answers: achieved, on_track, behind or not_reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub achievement: Option<String>,
-    /// In answers: percent of the criterion reached.
+    /// In answers, for ratio and count targets: the value as the criterion states it (the
+    /// rate in percent for a ratio: 94.92 for 1.234/1.300; the count for a count).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub percent: Option<f64>,
+    pub value: Option<f64>,
+    /// In answers: the criterion as people read it ("≥ 95%", "≥ 1 lần", "Có").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criterion: Option<String>,
+    /// In answers: the value the approved roadmap plans for the period, when it plans one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned: Option<f64>,
+    /// In answers: percent of the planned value reached (not of the criterion).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent_of_plan: Option<f64>,
 }
 
 /// A JSON number or text, as text the number reader takes without ambiguity.
@@ -86,7 +96,10 @@ fn value_json(target: &Target, entry: &Entry, planned: Option<f64>) -> ValueJson
     }
     let a = assess(target, entry.value.as_ref(), planned);
     out.achievement = Some(a.status.as_str().into());
-    out.percent = a.percent;
+    out.value = a.value;
+    out.criterion = Some(target.criterion_text());
+    out.planned = a.planned;
+    out.percent_of_plan = a.percent_of_plan;
     out
 }
 

@@ -115,7 +115,10 @@ pub struct TargetField {
     pub note: String,
     pub status: String,
     pub status_class: String,
-    pub percent: String,
+    /// The value as the criterion states it ("94,9%", "3 lần"); empty for yes/no and levels.
+    pub measured: String,
+    /// Percent of the roadmap's plan for the period reached, when there is a plan.
+    pub of_plan: String,
     /// When someone else saved first: what they saved, if it differs.
     pub theirs: String,
     pub evidence: Vec<EvidenceLink>,
@@ -223,9 +226,13 @@ fn fields(
                         note: saved.and_then(|e| e.note.clone()).unwrap_or_default(),
                         status: lang.t(&format!("achievement-{}", a.status.as_str())),
                         status_class: a.status.as_str().into(),
-                        percent: a
-                            .percent
-                            .map(|p| format!("{}%", danvan_domain::scheme::format_number(p)))
+                        measured: a.value.map(|v| t.measure_text(v)).unwrap_or_default(),
+                        of_plan: a
+                            .percent_of_plan
+                            .map(|p| {
+                                let p = danvan_domain::scheme::format_number((p * 10.0).floor() / 10.0);
+                                lang.t_args("review-of-plan", &[("percent", p)])
+                            })
                             .unwrap_or_default(),
                         theirs: String::new(),
                         evidence: evidence
