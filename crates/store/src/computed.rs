@@ -121,7 +121,8 @@ impl Store {
     }
 
     /// A review's values as they stand now: computed targets counted from the records live,
-    /// but in an approved review, which keeps the values frozen at its approval.
+    /// but in a review that has been approved, which keeps the values frozen at its approval —
+    /// through a reopening too — until someone recomputes them (`recompute_review`).
     pub async fn values_now(
         &self,
         scheme: &StoredScheme,
@@ -130,7 +131,9 @@ impl Store {
         review: Option<&crate::Review>,
     ) -> Result<BTreeMap<String, crate::Entry>> {
         let mut values = review.map(|r| r.values.clone()).unwrap_or_default();
-        if review.is_some_and(|r| r.state == danvan_domain::workflow::State::Approved) {
+        if review
+            .is_some_and(|r| r.state == danvan_domain::workflow::State::Approved || r.frozen_at.is_some())
+        {
             return Ok(values);
         }
         for (code, value) in self.computed_values(scheme, unit_id, period).await? {

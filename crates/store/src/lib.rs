@@ -36,7 +36,10 @@ pub use bloc::{Decision, Member};
 pub use community::{Conclusion, Feedback, FeedbackStep, Hamlet, Meeting, MeetingSummary};
 pub use lineage::{LinkedUnit, UnitLineage};
 pub use plans::{Activity, ActivityFile, ActivityNote, NewFile};
-pub use reviews::{Entry, Evidence, Narrative, NewEvidence, Review, ReviewMarks, ReviewSummary, UnitValue};
+pub use reviews::{
+    planned_for, Entry, Evidence, JudgedPlan, Narrative, NewEvidence, Review, ReviewMarks, ReviewSummary,
+    UnitValue,
+};
 pub use roadmaps::{RoadmapSummary, StoredRoadmap};
 pub use sample::{SampleActivity, SampleReview};
 pub use schemes::{SchemeImport, SchemeSummary, StoredScheme};

@@ -35,7 +35,7 @@ pub struct Entry {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Review {
     pub id: i64,
     pub scheme_id: i64,
@@ -56,6 +56,52 @@ pub struct Review {
     /// The reason of the last return or reopening.
     pub reason: Option<String>,
     pub updated_at: DateTime<Utc>,
+    /// While approved: the roadmap it was judged against, frozen with the approval.
+    pub judged_plan: Option<JudgedPlan>,
+    /// When an approval first froze its computed values; from then on they change only when
+    /// someone recomputes them from the records.
+    pub frozen_at: Option<DateTime<Utc>>,
+}
+
+/// The roadmap an approved review was judged against: the version in force at the approval
+/// (none when no roadmap was in force) and what it planned for the review's period.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JudgedPlan {
+    /// The roadmap's version and when that version was approved.
+    pub version: Option<i64>,
+    pub approved_at: Option<DateTime<Utc>>,
+    /// By target code: the value planned for the period.
+    pub planned: BTreeMap<String, f64>,
+}
+
+impl Review {
+    /// The value planned for a target in this review's period: the plan frozen with the
+    /// approval while the review is approved, otherwise the roadmap in force now (`live`).
+    /// Reviews approved before plans were frozen (no record of one) take the live plan.
+    pub fn planned(&self, live: Option<&danvan_domain::roadmap::Roadmap>, code: &str) -> Option<f64> {
+        match (&self.judged_plan, self.state) {
+            (Some(judged), State::Approved) => judged.planned.get(code).copied(),
+            _ => live.and_then(|p| p.planned(code, self.year())),
+        }
+    }
+
+    /// The calendar year of the review's period ("2019", "2019-H1", "2019-05").
+    pub fn year(&self) -> i32 {
+        self.period.get(..4).and_then(|y| y.parse().ok()).unwrap_or_default()
+    }
+}
+
+/// The value planned for a target in a period, for a review that may not exist yet.
+pub fn planned_for(
+    review: Option<&Review>,
+    live: Option<&danvan_domain::roadmap::Roadmap>,
+    code: &str,
+    year: i32,
+) -> Option<f64> {
+    match review {
+        Some(r) => r.planned(live, code),
+        None => live.and_then(|p| p.planned(code, year)),
+    }
 }
 
 /// A review in a list.
@@ -87,6 +133,8 @@ struct ReviewRow {
     decided_by: Option<i64>,
     reason: Option<String>,
     updated_at: DateTime<Utc>,
+    judged_plan: Option<String>,
+    frozen_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -129,7 +177,7 @@ pub(crate) fn columns(v: &Option<Value>) -> Columns {
 
 const REVIEW_COLUMNS: &str =
     "id, scheme_id, unit_id, period, state, version, narrative, submitted_at, first_submitted_at, late, \
-                              decided_at, decided_by, reason, updated_at";
+                              decided_at, decided_by, reason, updated_at, judged_plan, frozen_at";
 
 fn state_of(s: &str) -> Result<State> {
     State::parse(s).ok_or_else(|| StoreError::Corrupt(format!("review state {s:?}")))
@@ -212,6 +260,13 @@ impl Store {
             decided_by: row.decided_by,
             reason: row.reason,
             updated_at: row.updated_at,
+            judged_plan: row
+                .judged_plan
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|_| StoreError::Corrupt(format!("review {} judged plan", row.id)))?,
+            frozen_at: row.frozen_at,
         })
     }
 
@@ -362,12 +417,14 @@ impl Store {
             ));
         }
         // Computed targets are frozen as they stand when the review is submitted and again when
-        // it is approved; an approved review keeps them.
-        let frozen = if matches!(transition, Transition::Submit | Transition::Approve) {
-            self.computed_for_review(before.scheme_id, before.unit_id, &before.period).await?
-        } else {
-            BTreeMap::new()
-        };
+        // it is approved; once approved, the review keeps them — through a reopening too — until
+        // someone recomputes them from the records (`recompute_review`).
+        let frozen =
+            if before.frozen_at.is_none() && matches!(transition, Transition::Submit | Transition::Approve) {
+                self.computed_for_review(before.scheme_id, before.unit_id, &before.period).await?
+            } else {
+                BTreeMap::new()
+            };
         // An approved review keeps which targets it meets, for the dashboards' roll-ups.
         let met = if transition == Transition::Approve {
             let scheme = self
@@ -386,10 +443,85 @@ impl Store {
         } else {
             None
         };
+        // An approved review is judged against the roadmap in force now, frozen with it.
+        let judged = if transition == Transition::Approve {
+            let roadmap = self.roadmap(before.scheme_id, before.unit_id).await?;
+            let year = before.year();
+            let judged = match roadmap.and_then(|r| Some((r.in_force_version, r.in_force_at, r.in_force?))) {
+                Some((version, approved_at, plan)) => JudgedPlan {
+                    version,
+                    approved_at,
+                    planned: plan
+                        .targets
+                        .keys()
+                        .filter_map(|code| Some((code.clone(), plan.planned(code, year)?)))
+                        .collect(),
+                },
+                None => JudgedPlan::default(),
+            };
+            Some(serde_json::to_string(&judged).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        } else {
+            None
+        };
         let step = Step { id, unit_id: before.unit_id, state: before.state, version: before.version };
-        let after = crate::workflow::After { late, frozen: &frozen, met: met.as_deref() };
+        let after =
+            crate::workflow::After { late, frozen: &frozen, met: met.as_deref(), judged: judged.as_deref() };
         self.workflow_step(Doc::Review, actor, step, transition, reason, after).await?;
         self.review_by_id(id).await?.ok_or_else(|| StoreError::NotFound(format!("rà soát #{id}")))
+    }
+
+    /// The plans the approved reviews of a subtree's units for a period were judged against,
+    /// by unit (reviews approved before plans were frozen are absent).
+    pub async fn judged_plans_within(
+        &self,
+        scheme_id: i64,
+        root_unit_id: i64,
+        period: &str,
+    ) -> Result<BTreeMap<i64, JudgedPlan>> {
+        let rows: Vec<(i64, i64, String)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "WITH RECURSIVE scope (id) AS ( \
+                   SELECT id FROM units WHERE id = $2 \
+                   UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) \
+                 SELECT id, unit_id, judged_plan FROM reviews \
+                 WHERE +scheme_id = $1 AND period = $3 AND state = 'approved' AND judged_plan IS NOT NULL \
+                   AND unit_id IN (SELECT id FROM scope)",
+            )
+            .bind(scheme_id)
+            .bind(root_unit_id)
+            .bind(period)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, unit, text)| {
+                let plan = serde_json::from_str(&text)
+                    .map_err(|_| StoreError::Corrupt(format!("review {id} judged plan")))?;
+                Ok((unit, plan))
+            })
+            .collect()
+    }
+
+    /// Recomputes the computed targets of an editable review from the records, as the user
+    /// asked after seeing old → new ("Tính lại từ hồ sơ"); `version` must be current. Audited
+    /// as an update of the review.
+    pub async fn recompute_review(&self, actor: &Actor, id: i64, version: i64) -> Result<Review> {
+        let before = self
+            .review_by_id(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("không có bản rà soát #{id}")))?;
+        let scheme = self
+            .scheme_by_id(before.scheme_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("đề án #{}", before.scheme_id)))?;
+        let period = danvan_domain::period::Period::parse(&before.period, scheme.def.period)
+            .map_err(StoreError::Corrupt)?;
+        let mut values = before.values.clone();
+        for (code, value) in self.computed_values(&scheme, before.unit_id, &period).await? {
+            let entry = values.entry(code).or_default();
+            entry.value = value;
+        }
+        self.save_review(actor, id, version, &values, &before.narrative).await
     }
 
     /// The reviews of units in a subtree (the unit itself included), optionally of one state,

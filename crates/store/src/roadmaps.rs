@@ -24,6 +24,8 @@ pub struct StoredRoadmap {
     /// The last approved plan, which the achievement engine uses.
     pub in_force: Option<Roadmap>,
     pub in_force_at: Option<DateTime<Utc>>,
+    /// The version the plan in force had when it was approved.
+    pub in_force_version: Option<i64>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub late: bool,
     pub decided_at: Option<DateTime<Utc>>,
@@ -55,6 +57,7 @@ struct Row {
     plan: String,
     in_force: Option<String>,
     in_force_at: Option<DateTime<Utc>>,
+    in_force_version: Option<i64>,
     submitted_at: Option<DateTime<Utc>>,
     late: bool,
     decided_at: Option<DateTime<Utc>>,
@@ -64,7 +67,7 @@ struct Row {
 }
 
 const COLUMNS: &str =
-    "id, scheme_id, unit_id, state, version, plan, in_force, in_force_at, submitted_at, late, \
+    "id, scheme_id, unit_id, state, version, plan, in_force, in_force_at, in_force_version, submitted_at, late, \
                        decided_at, decided_by, reason, updated_at";
 
 fn parse_plan(id: i64, text: &str) -> Result<Roadmap> {
@@ -88,6 +91,7 @@ impl TryFrom<Row> for StoredRoadmap {
             unit_id: r.unit_id,
             version: r.version,
             in_force_at: r.in_force_at,
+            in_force_version: r.in_force_version,
             submitted_at: r.submitted_at,
             late: r.late,
             decided_at: r.decided_at,
@@ -229,7 +233,7 @@ impl Store {
             return Err(stale(&before));
         }
         let step = Step { id, unit_id: before.unit_id, state: before.state, version: before.version };
-        let after = crate::workflow::After { late, frozen: &Default::default(), met: None };
+        let after = crate::workflow::After { late, frozen: &Default::default(), met: None, judged: None };
         self.workflow_step(Doc::Roadmap, actor, step, transition, reason, after).await?;
         self.roadmap_by_id(id).await?.ok_or_else(|| StoreError::NotFound(format!("lộ trình #{id}")))
     }

@@ -74,7 +74,7 @@ impl Store {
             for (i, (chunk, marks)) in list.chunks(CHUNK).zip(marks.chunks(CHUNK)).enumerate() {
                 let mut qb = sqlx::QueryBuilder::new(
                     "INSERT INTO reviews (scheme_id, unit_id, period, state, version, narrative, submitted_at, first_submitted_at, late, \
-                     decided_at, created_at, updated_at, met) ",
+                     decided_at, frozen_at, created_at, updated_at, met) ",
                 );
                 qb.push_values(chunk.iter().zip(marks), |mut b, (r, met)| {
                     let submitted = (r.state != State::Draft).then_some(now);
@@ -88,6 +88,7 @@ impl Store {
                         .push_bind(submitted)
                         .push_bind(submitted)
                         .push_bind(r.late)
+                        .push_bind(decided)
                         .push_bind(decided)
                         .push_bind(now)
                         .push_bind(now)
@@ -170,7 +171,7 @@ impl Store {
             }
             for chunk in plans.chunks(CHUNK) {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO roadmaps (scheme_id, unit_id, state, version, plan, in_force, in_force_at, \
+                    "INSERT INTO roadmaps (scheme_id, unit_id, state, version, plan, in_force, in_force_at, in_force_version, \
                      submitted_at, first_submitted_at, late, decided_at, created_at, updated_at) ",
                 );
                 qb.push_values(chunk, |mut b, (unit, plan)| {
@@ -181,6 +182,7 @@ impl Store {
                         .push_bind(plan)
                         .push_bind(plan)
                         .push_bind(now)
+                        .push_bind(1_i64)
                         .push_bind(now)
                         .push_bind(now)
                         .push_bind(false)
@@ -189,6 +191,34 @@ impl Store {
                         .push_bind(now);
                 });
                 qb.build().execute(&mut *tx).await?;
+            }
+            // The approved sample reviews were judged against these plans.
+            let approved: Vec<(i64, i64, String)> = sqlx::query_as(
+                "SELECT id, unit_id, period FROM reviews WHERE scheme_id = $1 AND state = 'approved'",
+            )
+            .bind(scheme_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let by_unit: HashMap<i64, &danvan_domain::roadmap::Roadmap> =
+                list.iter().map(|(unit, plan)| (*unit, plan)).collect();
+            for (review, unit, period) in approved {
+                let Some(plan) = by_unit.get(&unit) else { continue };
+                let year: i32 = period.get(..4).and_then(|y| y.parse().ok()).unwrap_or_default();
+                let judged = crate::reviews::JudgedPlan {
+                    version: Some(1),
+                    approved_at: Some(now),
+                    planned: plan
+                        .targets
+                        .keys()
+                        .filter_map(|code| Some((code.clone(), plan.planned(code, year)?)))
+                        .collect(),
+                };
+                let text = serde_json::to_string(&judged).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query("UPDATE reviews SET judged_plan = $1 WHERE id = $2")
+                    .bind(text)
+                    .bind(review)
+                    .execute(&mut *tx)
+                    .await?;
             }
             let event = NewEvent::new("sample", "scheme", scheme_id)
                 .after(&serde_json::json!({"roadmaps": list.len()}));

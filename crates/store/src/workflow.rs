@@ -49,6 +49,8 @@ pub(crate) struct After<'a> {
     pub late: bool,
     pub frozen: &'a BTreeMap<String, Option<Value>>,
     pub met: Option<&'a str>,
+    /// An approved review's judged plan (JSON of `JudgedPlan`).
+    pub judged: Option<&'a str>,
 }
 
 /// The document as it was when the step was asked for.
@@ -73,7 +75,7 @@ impl Store {
         reason: Option<&str>,
         after: After<'_>,
     ) -> Result<()> {
-        let After { late, frozen, met } = after;
+        let After { late, frozen, met, judged } = after;
         let next = apply(before.state, transition, reason).map_err(StoreError::Invalid)?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         let now = Utc::now();
@@ -132,14 +134,14 @@ impl Store {
             }
             match (doc, transition) {
                 (Doc::Roadmap, Transition::Approve) => {
-                    sqlx::query("UPDATE roadmaps SET in_force = plan, in_force_at = $1 WHERE id = $2")
+                    sqlx::query("UPDATE roadmaps SET in_force = plan, in_force_at = $1, in_force_version = version WHERE id = $2")
                         .bind(now)
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
                 }
                 (Doc::Roadmap, Transition::Reopen) => {
-                    sqlx::query("UPDATE roadmaps SET in_force = NULL, in_force_at = NULL WHERE id = $1")
+                    sqlx::query("UPDATE roadmaps SET in_force = NULL, in_force_at = NULL, in_force_version = NULL WHERE id = $1")
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
@@ -147,11 +149,18 @@ impl Store {
                 _ => {}
             }
             if doc == Doc::Review {
-                sqlx::query("UPDATE reviews SET met = $1 WHERE id = $2")
-                    .bind(if next == State::Approved { met } else { None })
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                let approved = next == State::Approved;
+                sqlx::query(
+                    "UPDATE reviews SET met = $1, judged_plan = $2, \
+                     frozen_at = CASE WHEN $3 THEN COALESCE(frozen_at, $4) ELSE frozen_at END WHERE id = $5",
+                )
+                .bind(if approved { met } else { None })
+                .bind(if approved { judged } else { None })
+                .bind(approved)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
                 let scheme: i64 = sqlx::query_scalar("SELECT scheme_id FROM reviews WHERE id = $1")
                     .bind(id)
                     .fetch_one(&mut *tx)

@@ -997,6 +997,24 @@ async fn roadmaps_share_the_workflow_and_keep_the_approved_plan_in_force() {
         let in_force = store.plan_in_force(scheme, huu_thanh).await.unwrap().unwrap();
         assert_eq!(in_force.planned("1.1", 2018), Some(45.0));
         assert!(store.plan_in_force(scheme, unit_id(&store, "27637").await).await.unwrap().is_none());
+        assert_eq!(again.in_force_version, Some(again.version));
+
+        // Issue 16, item 4: a review approved now is judged against this version, frozen with it.
+        let judged = store.create_review(&cli, scheme, huu_thanh, "2018").await.unwrap();
+        store.transition_review(&cli, judged.id, None, Transition::Submit, None, false).await.unwrap();
+        let judged =
+            store.transition_review(&cli, judged.id, None, Transition::Approve, None, false).await.unwrap();
+        let plan = judged.judged_plan.clone().unwrap();
+        assert_eq!((plan.version, plan.approved_at), (again.in_force_version, again.in_force_at));
+        assert_eq!(plan.planned.get("1.1"), Some(&45.0));
+        let within = store.judged_plans_within(scheme, unit_id(&store, "80").await, "2018").await.unwrap();
+        assert_eq!(within.get(&huu_thanh), Some(&plan));
+        assert!(store
+            .judged_plans_within(scheme, unit_id(&store, "80").await, "2019")
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(store.judged_plans_within(scheme, tan_an, "2018").await.unwrap().is_empty());
 
         // Reopening by the approver (with a reason) takes it out of force.
         assert!(store
@@ -1012,6 +1030,15 @@ async fn roadmaps_share_the_workflow_and_keep_the_approved_plan_in_force() {
             (State::Draft, None, Some("Sai số liệu gốc"))
         );
         assert!(store.plans_in_force_within(scheme, huu_thanh).await.unwrap().is_empty());
+        // The approved review keeps the plan that judged it; reopened, it takes what is in force.
+        let kept = store.review_by_id(judged.id).await.unwrap().unwrap();
+        assert_eq!(kept.planned(None, "1.1"), Some(45.0));
+        let kept = store
+            .transition_review(&cli, kept.id, None, Transition::Reopen, Some("Xem lại"), false)
+            .await
+            .unwrap();
+        assert_eq!((kept.judged_plan.as_ref(), kept.planned(None, "1.1")), (None, None));
+        assert!(store.judged_plans_within(scheme, huu_thanh, "2018").await.unwrap().is_empty());
 
         // Lists within a scope.
         store.create_roadmap(&cli, scheme, tan_an, &Roadmap::default()).await.unwrap();
@@ -1029,11 +1056,7 @@ async fn roadmaps_share_the_workflow_and_keep_the_approved_plan_in_force() {
             actions,
             ["create", "update", "submit", "approve", "revise", "update", "submit", "approve", "reopen"]
         );
-        let review = store.create_review(&cli, scheme, huu_thanh, "2018").await.unwrap();
-        assert!(store
-            .transition_review(&cli, review.id, None, Transition::Revise, None, false)
-            .await
-            .is_err());
+        assert!(store.transition_review(&cli, kept.id, None, Transition::Revise, None, false).await.is_err());
         // A scheme with roadmaps cannot be changed by re-import either.
         let again = SCHEME.replace("name = \"Tỷ lệ\"", "name = \"Tỷ lệ (khác)\"");
         assert!(store.import_scheme(&cli, &parse_scheme(&again).unwrap(), &again).await.is_err());
@@ -1847,6 +1870,32 @@ async fn computed_targets_count_the_records_and_freeze_at_approval() {
         assert!(rolled
             .iter()
             .any(|v| v.target == "1.1" && v.value == Some(Value::Count { count: Milli(4000) })));
+        // Issue 16, item 5: reopened and sent again, it keeps them; only a recomputation asked
+        // for changes them, and it is refused on a stale version.
+        assert!(kept.frozen_at.is_some());
+        let r = store
+            .transition_review(&cli, r.id, None, Transition::Reopen, Some("Sửa một số"), false)
+            .await
+            .unwrap();
+        let shown = store.values_now(&scheme, unit, &p2019, Some(&r)).await.unwrap();
+        assert_eq!(shown["1.1"].value, Some(Value::Count { count: Milli(4000) }), "a reopening keeps them");
+        let r = store.transition_review(&cli, r.id, None, Transition::Submit, None, false).await.unwrap();
+        assert_eq!(r.values["1.1"].value, Some(Value::Count { count: Milli(4000) }), "so does a submission");
+        let r = store
+            .transition_review(&cli, r.id, None, Transition::Return, Some("Tính lại"), false)
+            .await
+            .unwrap();
+        let stale = store.recompute_review(&cli, r.id, r.version - 1).await;
+        assert!(matches!(stale, Err(danvan_store::StoreError::Conflict(_))), "{stale:?}");
+        let r = store.recompute_review(&cli, r.id, r.version).await.unwrap();
+        assert_eq!(
+            (r.values["1.1"].value.clone(), r.values["1.3"].value.clone()),
+            (Some(Value::Count { count: Milli(5000) }), ratio(3, 5))
+        );
+        let r = store.transition_review(&cli, r.id, None, Transition::Submit, None, false).await.unwrap();
+        let r = store.transition_review(&cli, r.id, None, Transition::Approve, None, false).await.unwrap();
+        let refused = store.recompute_review(&cli, r.id, r.version).await;
+        assert!(matches!(refused, Err(danvan_store::StoreError::Invalid(_))), "approved: {refused:?}");
         let _ = member_ids;
     })
     .await;

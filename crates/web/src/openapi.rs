@@ -29,6 +29,8 @@ use crate::shell::error::{ApiError, ErrorBody, WebError};
         crate::reviews::api::return_review,
         crate::reviews::api::reopen_review,
         crate::reviews::api::rollup,
+        crate::reviews::api::get_recompute,
+        crate::reviews::api::post_recompute,
         crate::dashboard::api::api_dashboard,
         crate::roadmaps::api::get_roadmap,
         crate::roadmaps::api::put_roadmap,

@@ -444,6 +444,144 @@ async fn a_save_changes_only_what_it_names() {
     .await;
 }
 
+/// Issue 16, item 5: reopening an approved review to fix one number recomputed its computed
+/// targets from today's records without a word. They stay as frozen at the approval until the
+/// user asks to recompute, sees old → new, and confirms.
+#[tokio::test]
+async fn a_reopened_review_keeps_its_computed_values_until_recomputed() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let meeting = |day: &'static str| {
+            [("kind", "giao_ban"), ("held_on", day), ("place", "Hội trường"), ("content", "Giao ban")]
+        };
+        let (s, _, page) = w
+            .send(
+                "huuthanh",
+                Method::POST,
+                "/units/27988/meetings",
+                Some((FORM, form(&meeting("2018-04-05")))),
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{}", text(&page));
+        let review = format!("{BASE}/27988/reviews/2018");
+        let (s, r) = w
+            .call("huuthanh", Method::PUT, &review, Some(json!({"version": 0, "values": complete_values()})))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(r["computed_frozen"], false);
+        for t in EVIDENCE_REQUIRED {
+            assert_eq!(w.upload("huuthanh", "27988", t, "a.pdf", PDF).await.0, StatusCode::SEE_OTHER);
+        }
+        assert_eq!(
+            w.call("huuthanh", Method::POST, &format!("{review}/submit"), None).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            w.call("district", Method::POST, &format!("{review}/approve"), None).await.0,
+            StatusCode::OK
+        );
+        // A second meeting of 2018 is recorded after the approval, then the review is reopened.
+        let (s, _, _) = w
+            .send(
+                "huuthanh",
+                Method::POST,
+                "/units/27988/meetings",
+                Some((FORM, form(&meeting("2018-10-05")))),
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let (s, r) = w
+            .call(
+                "district",
+                Method::POST,
+                &format!("{review}/reopen"),
+                Some(json!({"reason": "Sửa chỉ tiêu 1.2"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(r["values"]["4.1"]["count"], 1.0, "kept as approved: {r}");
+        assert_eq!(r["computed_frozen"], true);
+        // Fixing one number and sending it again keeps it too.
+        let v = r["version"].as_i64().unwrap();
+        let (s, r) = w
+            .call(
+                "huuthanh",
+                Method::PUT,
+                &review,
+                Some(json!({"version": v, "values": {"1.2": {"count": 3}}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(r["values"]["4.1"]["count"], 1.0);
+        // The preview shows old → new and writes nothing.
+        let (s, p) = w.call("huuthanh", Method::GET, &format!("{review}/recompute"), None).await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        let c = p["changes"].as_array().unwrap().iter().find(|c| c["code"] == "4.1").unwrap().clone();
+        assert_eq!(
+            (c["old"].as_str(), c["new"].as_str(), c["changed"].as_bool()),
+            (Some("1"), Some("2"), Some(true)),
+            "{p}"
+        );
+        let (_, _, page) = w
+            .send(
+                "huuthanh",
+                Method::GET,
+                "/schemes/LA-KDV-2017-2020/units/27988/reviews/2018/recompute",
+                None,
+            )
+            .await;
+        let page = text(&page);
+        assert!(page.contains("id=\"recompute-apply\""), "{page}");
+        assert_eq!(w.call("huuthanh", Method::GET, &review, None).await.1["values"]["4.1"]["count"], 1.0);
+        // Another commune may not look; a stale version changes nothing.
+        assert_eq!(
+            w.call("haunghia", Method::GET, &format!("{review}/recompute"), None).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let version = p["version"].as_i64().unwrap();
+        let (s, _) = w
+            .call(
+                "huuthanh",
+                Method::POST,
+                &format!("{review}/recompute"),
+                Some(json!({"version": version - 1})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        // Confirmed through the page, the records' value is written.
+        let (s, headers, _) = w
+            .send(
+                "huuthanh",
+                Method::POST,
+                "/schemes/LA-KDV-2017-2020/units/27988/reviews/2018/recompute",
+                Some((FORM, form(&[("version", &version.to_string())]))),
+            )
+            .await;
+        assert_eq!(
+            (s, location(&headers).as_str()),
+            (StatusCode::SEE_OTHER, "/schemes/LA-KDV-2017-2020/units/27988/reviews/2018?done=recompute")
+        );
+        let (_, r) = w.call("huuthanh", Method::GET, &review, None).await;
+        assert_eq!(r["values"]["4.1"]["count"], 2.0, "{r}");
+        assert_eq!(r["values"]["1.2"]["count"], 3.0, "the fixed number stays");
+        // Approved, it cannot be recomputed (409: wrong state).
+        assert_eq!(
+            w.call("huuthanh", Method::POST, &format!("{review}/submit"), None).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            w.call("district", Method::POST, &format!("{review}/approve"), None).await.0,
+            StatusCode::OK
+        );
+        let v = w.call("huuthanh", Method::GET, &review, None).await.1["version"].clone();
+        let (s, _) = w
+            .call("huuthanh", Method::POST, &format!("{review}/recompute"), Some(json!({"version": v})))
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+    })
+    .await;
+}
+
 /// Issue 16, item 1: 1.234/1.300 against "≥ 95 %" read "Chưa đạt · 99,92 %" — a percent of the
 /// criterion shown as if it were the rate. The API and the review page give the rate itself
 /// beside the criterion.
@@ -743,7 +881,7 @@ async fn achievement(w: &World, review: &str) -> Value {
 }
 
 #[tokio::test]
-async fn an_approved_roadmap_makes_a_target_on_track_until_it_is_reopened() {
+async fn an_approved_review_is_judged_by_the_roadmap_in_force_at_its_approval() {
     on_each_backend(|store| async move {
         let w = World::new(store).await;
         let review = format!("{BASE}/27988/reviews/2018");
@@ -816,24 +954,59 @@ async fn an_approved_roadmap_makes_a_target_on_track_until_it_is_reopened() {
         let (s, body) = w.call("district", Method::POST, &format!("{roadmap}/approve"), None).await;
         assert_eq!(s, StatusCode::OK, "{body}");
         assert!(body["in_force"].is_object());
-        // 60% ≥ the 50% planned for 2018: on track, in the review and in every roll-up at once.
+        let first_version = body["version"].as_i64().unwrap();
+        // Issue 16, item 4: the review was approved before any roadmap: it keeps that verdict.
+        assert_eq!(achievement(&w, &review).await, "behind");
+        assert_eq!(on_track(&w.call("district", Method::GET, &rollup("802"), None).await.1), (0, 0));
+        // Reopened and approved again, it is judged against the roadmap now in force: 60% ≥ the
+        // 50% planned for 2018 is on track, in the review and in every roll-up at once.
+        let reopen = json!({"reason": "Đánh giá lại theo lộ trình"});
+        assert_eq!(
+            w.call("district", Method::POST, &format!("{review}/reopen"), Some(reopen)).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(achievement(&w, &review).await, "on_track", "a draft takes the plan in force");
+        assert_eq!(
+            w.call("huuthanh", Method::POST, &format!("{review}/submit"), None).await.0,
+            StatusCode::OK
+        );
+        let (s, body) = w.call("district", Method::POST, &format!("{review}/approve"), None).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["judged_by"]["roadmap_version"], first_version, "{body}");
         assert_eq!(achievement(&w, &review).await, "on_track");
         assert_eq!(on_track(&w.call("district", Method::GET, &rollup("802"), None).await.1), (0, 1));
         assert_eq!(on_track(&w.call("province", Method::GET, &rollup("80"), None).await.1), (0, 1));
 
-        // A revision keeps the approved plan in force; reopening takes it out.
+        // A revision raising the 2018 plan to 70% is approved: the approved 2018 review keeps the
+        // verdict of the version that judged it (it became "behind" before the fix).
         let (s, body) = w.call("huuthanh", Method::POST, &format!("{roadmap}/revise"), None).await;
         assert_eq!(s, StatusCode::OK, "{body}");
         assert_eq!(body["status"], "draft");
         assert_eq!(achievement(&w, &review).await, "on_track");
+        targets["2.1"]["planned"] = json!({"2017": 60, "2018": 70, "2019": 80, "2020": 95});
+        let v = body["version"].as_i64().unwrap();
+        let (s, body) =
+            w.call("huuthanh", Method::PUT, &roadmap, Some(json!({"version": v, "targets": targets}))).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
         assert_eq!(
             w.call("huuthanh", Method::POST, &format!("{roadmap}/submit"), None).await.0,
             StatusCode::OK
         );
-        assert_eq!(
-            w.call("district", Method::POST, &format!("{roadmap}/approve"), None).await.0,
-            StatusCode::OK
-        );
+        let (s, body) = w.call("district", Method::POST, &format!("{roadmap}/approve"), None).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["in_force"]["2.1"]["planned"]["2018"], 70.0);
+        let (_, r) = w.call("huuthanh", Method::GET, &review, None).await;
+        assert_eq!(r["achievement"]["2.1"], "on_track", "{r}");
+        assert_eq!(r["values"]["2.1"]["planned"], 50.0, "{r}");
+        assert_eq!(r["judged_by"]["roadmap_version"], first_version);
+        assert_eq!(on_track(&w.call("district", Method::GET, &rollup("802"), None).await.1), (0, 1));
+        let (_, _, page) =
+            w.send("huuthanh", Method::GET, "/schemes/LA-KDV-2017-2020/units/27988/reviews/2018", None).await;
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains(&format!("Đánh giá theo lộ trình phiên bản {first_version}")), "{page}");
+
+        // Reopening the roadmap takes its plan out of force for what is not approved yet; the
+        // approved review keeps its verdict.
         let (s, _) = w.call("district", Method::POST, &format!("{roadmap}/reopen"), Some(json!({}))).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a reason is needed");
         let (s, body) = w
@@ -846,8 +1019,15 @@ async fn an_approved_roadmap_makes_a_target_on_track_until_it_is_reopened() {
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         assert!(body["in_force"].is_null());
+        assert_eq!(achievement(&w, &review).await, "on_track");
+        assert_eq!(on_track(&w.call("district", Method::GET, &rollup("802"), None).await.1), (0, 1));
+        // Reopened, the review is judged against what is in force now: nothing.
+        let reopen = json!({"reason": "Lộ trình đang sửa"});
+        assert_eq!(
+            w.call("district", Method::POST, &format!("{review}/reopen"), Some(reopen)).await.0,
+            StatusCode::OK
+        );
         assert_eq!(achievement(&w, &review).await, "behind");
-        assert_eq!(on_track(&w.call("district", Method::GET, &rollup("802"), None).await.1), (0, 0));
         // Another commune sees none of it.
         assert_eq!(w.call("haunghia", Method::GET, &roadmap, None).await.0, StatusCode::FORBIDDEN);
     })

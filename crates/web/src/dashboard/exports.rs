@@ -154,7 +154,8 @@ pub async fn report_docx(
         let mut met = 0;
         for t in &def.targets {
             let v = values.get(&t.code).and_then(|e| e.value.as_ref());
-            let a = assess(t, v, plan.as_ref().and_then(|p| p.planned(&t.code, period.year)));
+            let a =
+                assess(t, v, danvan_store::planned_for(review.as_ref(), plan.as_ref(), &t.code, period.year));
             met += usize::from(a.status == Status::Achieved);
             let mut result = crate::shell::format::show_value(lang, t, v);
             if let Some(m) = a.value.filter(|_| matches!(v, Some(Value::Ratio { .. }))) {

@@ -120,6 +120,22 @@ pub struct ReviewJson {
     pub narrative: Narrative,
     pub reason: Option<String>,
     pub submitted_at: Option<chrono::DateTime<Utc>>,
+    /// While approved: the roadmap version it was judged against (frozen with the approval; a
+    /// later revision of the roadmap does not change its verdicts). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judged_by: Option<JudgedByJson>,
+    /// Computed targets are kept as frozen at the approval until someone recomputes them
+    /// (`…/recompute`); false while they are counted live from the records.
+    pub computed_frozen: bool,
+}
+
+/// The roadmap an approved review was judged against.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct JudgedByJson {
+    /// The roadmap's version; null when no roadmap was in force at the approval.
+    pub roadmap_version: Option<i64>,
+    /// When that version of the roadmap was approved.
+    pub roadmap_approved_at: Option<chrono::DateTime<Utc>>,
 }
 
 /// Where the records a computed target is counted from are kept (empty for a reported one).
@@ -142,7 +158,7 @@ pub fn review_json(
     values: &BTreeMap<String, Entry>,
     plan: Option<&danvan_domain::roadmap::Roadmap>,
 ) -> ReviewJson {
-    let planned = |code: &str| plan.and_then(|p| p.planned(code, period.year));
+    let planned = |code: &str| danvan_store::planned_for(review, plan, code, period.year);
     let targets = &scheme.def.targets;
     ReviewJson {
         version: review.map(|r| r.version).unwrap_or(0),
@@ -164,6 +180,11 @@ pub fn review_json(
         narrative: review.map(|r| r.narrative.clone()).unwrap_or_default(),
         reason: review.and_then(|r| r.reason.clone()),
         submitted_at: review.and_then(|r| r.submitted_at),
+        judged_by: review
+            .filter(|r| r.state == State::Approved)
+            .and_then(|r| r.judged_plan.as_ref())
+            .map(|j| JudgedByJson { roadmap_version: j.version, roadmap_approved_at: j.approved_at }),
+        computed_frozen: review.is_some_and(|r| r.state == State::Approved || r.frozen_at.is_some()),
     }
 }
 
@@ -553,7 +574,12 @@ pub async fn rollup(
     let reviews: Vec<UnitReview<'_>> =
         by_unit.iter().map(|(id, (late, values))| UnitReview { unit_id: *id, late: *late, values }).collect();
     let plans = state.store.plans_in_force_within(scheme.id, unit.id).await?;
-    let planned = |unit: i64, code: &str| plans.get(&unit).and_then(|p| p.planned(code, period.year));
+    // An approved review keeps the plan it was judged against; others take the plan in force.
+    let judged = state.store.judged_plans_within(scheme.id, unit.id, &period.to_string()).await?;
+    let planned = |unit: i64, code: &str| match judged.get(&unit) {
+        Some(j) => j.planned.get(code).copied(),
+        None => plans.get(&unit).and_then(|p| p.planned(code, period.year)),
+    };
     let rollups = rollup_targets(&scheme.def.targets, expected.len() as u64, &reviews, &planned);
     let goal_year = period.year;
     let to_json = |rollups: Vec<Rollup>| -> Vec<TargetRollupJson> {
@@ -638,4 +664,125 @@ pub async fn rollup(
         units_on,
         groups,
     }))
+}
+
+/// One computed target of a review before and after counting it again from the records.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RecomputeChange {
+    pub code: String,
+    pub name: String,
+    /// The value the review keeps now ("21/21"; empty when none).
+    pub old: String,
+    /// The value the records give now.
+    pub new: String,
+    pub changed: bool,
+}
+
+/// What recomputing a review's computed targets would change; nothing is written.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RecomputeJson {
+    /// The review's version, to name when applying.
+    pub version: i64,
+    /// Whether the review can be changed now (a draft or a returned review).
+    pub editable: bool,
+    pub changes: Vec<RecomputeChange>,
+}
+
+/// The body that applies a recomputation.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RecomputeBody {
+    /// The version the preview showed.
+    pub version: i64,
+}
+
+/// A review's computed targets, kept against counted again from the records.
+pub async fn recompute_preview(
+    state: &AppState,
+    which: Which<'_>,
+) -> Result<(Review, Vec<RecomputeChange>), WebError> {
+    let Which { scheme, period, unit } = which;
+    let key = period.to_string();
+    let review = state
+        .store
+        .review(scheme.id, unit.id, &key)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("chưa có bản rà soát kỳ {key}")))?;
+    let now = state.store.computed_values(scheme, unit.id, period).await?;
+    let lang = crate::shell::i18n::Lang::Vi;
+    let changes = scheme
+        .def
+        .targets
+        .iter()
+        .filter_map(|t| {
+            let new = now.get(&t.code)?;
+            let old = review.values.get(&t.code).and_then(|e| e.value.as_ref());
+            Some(RecomputeChange {
+                code: t.code.clone(),
+                name: t.name.clone(),
+                old: crate::shell::format::show_value(lang, t, old),
+                new: crate::shell::format::show_value(lang, t, new.as_ref()),
+                changed: old != new.as_ref(),
+            })
+        })
+        .collect();
+    Ok((review, changes))
+}
+
+/// Applies a recomputation: the computed targets take the values the records give now. Only a
+/// draft or returned review can change (409 otherwise, as for a stale version).
+pub async fn recompute(
+    state: &AppState,
+    user: &CurrentUser,
+    which: Which<'_>,
+    version: i64,
+) -> Result<Outcome, WebError> {
+    let (review, _) = recompute_preview(state, which).await?;
+    if !review.state.editable() {
+        let m = format!(
+            "bản rà soát đang ở trạng thái \"{}\"; chỉ tính lại được khi là bản nháp hoặc bị trả lại",
+            review.state.label_vi()
+        );
+        return Ok(Outcome::Conflict(m, Some(review)));
+    }
+    match state.store.recompute_review(&user.actor(), review.id, version).await {
+        Ok(r) => Ok(Outcome::Done(r)),
+        Err(danvan_store::StoreError::Conflict(m)) => {
+            Ok(Outcome::Conflict(m, state.store.review_by_id(review.id).await?))
+        }
+        Err(danvan_store::StoreError::Invalid(m)) => Ok(Outcome::Invalid(vec![m])),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What recomputing the review's computed targets from the records would change (old → new).
+/// A review once approved keeps the values frozen at its approval until this is applied.
+#[utoipa::path(get, path = "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/recompute",
+    params(("scheme" = String, Path), ("code" = String, Path), ("period" = String, Path)),
+    responses((status = 200, body = RecomputeJson), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), tag = "reviews")]
+pub async fn get_recompute(
+    AxState(state): AxState<AppState>,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code, period)): Path<(String, String, String)>,
+) -> Result<Json<RecomputeJson>, ApiError> {
+    let (scheme, period) = scheme_and_period(&state, &scheme, &period).await?;
+    let which = Which { scheme: &scheme, period: &period, unit: &unit };
+    let (review, changes) = recompute_preview(&state, which).await?;
+    Ok(Json(RecomputeJson { version: review.version, editable: review.state.editable(), changes }))
+}
+
+/// Recomputes the review's computed targets from the records ("Tính lại từ hồ sơ").
+#[utoipa::path(post, path = "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/recompute", request_body = RecomputeBody,
+    params(("scheme" = String, Path), ("code" = String, Path), ("period" = String, Path)),
+    responses((status = 200, body = ReviewJson), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), tag = "reviews")]
+pub async fn post_recompute(
+    AxState(state): AxState<AppState>,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code, period)): Path<(String, String, String)>,
+    Json(body): Json<RecomputeBody>,
+) -> Result<Response, ApiError> {
+    let (scheme, period) = scheme_and_period(&state, &scheme, &period).await?;
+    let which = Which { scheme: &scheme, period: &period, unit: &unit };
+    let outcome = recompute(&state, &user, which, body.version).await?;
+    Ok(outcome_json(&state, &scheme, &period, unit.id, outcome).await?)
 }

@@ -42,6 +42,16 @@ pub fn routes(r: Routes) -> Routes {
         Access::Unit(Action::Approve),
         api::reopen_review,
     )
+    .get(
+        "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/recompute",
+        Access::Unit(Action::Edit),
+        api::get_recompute,
+    )
+    .post(
+        "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/recompute",
+        Access::Unit(Action::Edit),
+        api::post_recompute,
+    )
     .get("/api/v1/schemes/{scheme}/units/{code}/rollup", Access::Unit(Action::Read), api::rollup)
     // Review pages.
     .get("/schemes/{scheme}/units/{code}/reviews", Access::Unit(Action::Read), pages::list)
@@ -59,6 +69,16 @@ pub fn routes(r: Routes) -> Routes {
         "/schemes/{scheme}/units/{code}/reviews/{period}/decide",
         Access::Unit(Action::Approve),
         pages::decide,
+    )
+    .get(
+        "/schemes/{scheme}/units/{code}/reviews/{period}/recompute",
+        Access::Unit(Action::Edit),
+        pages::recompute_page,
+    )
+    .post(
+        "/schemes/{scheme}/units/{code}/reviews/{period}/recompute",
+        Access::Unit(Action::Edit),
+        pages::recompute_form,
     )
     .get(
         "/schemes/{scheme}/units/{code}/reviews/{period}/history",

@@ -163,6 +163,12 @@ pub struct ReviewPage {
     history_href: String,
     /// Whether the review exists (files can be attached only then).
     started: bool,
+    /// While approved: which roadmap version judged it.
+    judged_by: String,
+    /// Whether computed targets are kept as frozen at an approval (not counted live).
+    computed_kept: bool,
+    /// Where to recompute them, when the user may (empty otherwise).
+    recompute_href: String,
 }
 
 /// The form's fields from a review, overlaid with what was typed (after a refused save).
@@ -332,10 +338,30 @@ async fn review_page(
             theirs,
             &evidence,
             &path,
-            &|code| plan.as_ref().and_then(|p| p.planned(code, period.year)),
+            &|code| danvan_store::planned_for(review, plan.as_ref(), code, period.year),
             &|t| super::api::records_href(t, &scheme.def.code, &unit.code, period.year),
         ),
         started: review.is_some(),
+        judged_by: match review.filter(|r| r.state == State::Approved).and_then(|r| r.judged_plan.as_ref()) {
+            Some(danvan_store::JudgedPlan { version: Some(v), approved_at, .. }) => lang.t_args(
+                "review-judged-by",
+                &[
+                    ("version", v.to_string()),
+                    (
+                        "date",
+                        approved_at.map(|d| lang.date(crate::shell::dates::vn_day(d))).unwrap_or_default(),
+                    ),
+                ],
+            ),
+            Some(_) => lang.t("review-judged-none"),
+            None => String::new(),
+        },
+        computed_kept: review.is_some_and(|r| r.frozen_at.is_some()),
+        recompute_href: if can_edit && review.is_some_and(|r| r.frozen_at.is_some() && r.state.editable()) {
+            format!("{path}/recompute")
+        } else {
+            String::new()
+        },
         narrative: typed
             .and_then(|b| b.narrative.clone())
             .or_else(|| review.map(|r| r.narrative.clone()))
@@ -767,4 +793,87 @@ pub async fn delete_evidence(
         ev.target_code
     ))
     .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reviews/recompute.html")]
+pub struct RecomputePage {
+    layout: Layout,
+    review_href: String,
+    action: String,
+    unit_name: String,
+    period: String,
+    version: i64,
+    editable: bool,
+    any_change: bool,
+    changes: Vec<super::api::RecomputeChange>,
+    problem: String,
+}
+
+async fn recompute_view(
+    state: &AppState,
+    ctx: &PageCtx,
+    which: Which<'_>,
+    problem: String,
+) -> Result<RecomputePage, WebError> {
+    let review_href =
+        format!("/schemes/{}/units/{}/reviews/{}", which.scheme.def.code, which.unit.code, which.period);
+    let unit_name = which.unit.name.clone();
+    let period = which.period.to_string();
+    let (review, changes) = super::api::recompute_preview(state, which).await?;
+    Ok(RecomputePage {
+        layout: Layout::new(ctx, &ctx.lang.t("recompute-title"), &review_href),
+        action: format!("{review_href}/recompute"),
+        review_href,
+        unit_name,
+        period,
+        version: review.version,
+        editable: review.state.editable(),
+        any_change: changes.iter().any(|c| c.changed),
+        changes,
+        problem,
+    })
+}
+
+/// "Tính lại từ hồ sơ": each computed target as the review keeps it and as the records give it
+/// now; nothing changes until the user confirms.
+pub async fn recompute_page(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code, period)): Path<(String, String, String)>,
+) -> Result<RecomputePage, PageError> {
+    let lang = ctx.lang;
+    let (scheme, period) = scheme_and_period(&state, &scheme, &period).await.in_lang(lang)?;
+    let which = Which { scheme: &scheme, period: &period, unit: &unit };
+    recompute_view(&state, &ctx, which, String::new()).await.in_lang(lang)
+}
+
+#[derive(serde::Deserialize)]
+pub struct RecomputeForm {
+    version: i64,
+}
+
+/// Applies the recomputation the user saw, then shows the review.
+pub async fn recompute_form(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, code, period)): Path<(String, String, String)>,
+    Form(form): Form<RecomputeForm>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let (scheme, period) = scheme_and_period(&state, &scheme, &period).await.in_lang(lang)?;
+    let which = || Which { scheme: &scheme, period: &period, unit: &unit };
+    let problem = match super::api::recompute(&state, &user, which(), form.version).await.in_lang(lang)? {
+        Outcome::Done(_) => {
+            let done = format!("/schemes/{}/units/{code}/reviews/{period}?done=recompute", scheme.def.code);
+            return Ok(Redirect::to(&done).into_response());
+        }
+        Outcome::Invalid(problems) => problems.join("; "),
+        Outcome::Conflict(m, _) => m,
+    };
+    let page = recompute_view(&state, &ctx, which(), problem).await.in_lang(lang)?;
+    Ok((StatusCode::CONFLICT, page).into_response())
 }
