@@ -5,7 +5,7 @@
 use danvan_domain::text::spreadsheet_safe;
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
-use crate::xlsx::write_text;
+use crate::xlsx::{print_setup, write_text};
 
 /// A target as the matrix shows it.
 pub struct MatrixTarget<'a> {
@@ -109,7 +109,7 @@ pub fn matrix_workbook(v: &MatrixView<'_>) -> Result<Vec<u8>, XlsxError> {
         }
     }
     ws.set_freeze_panes(4, 3)?;
-    print_setup(ws)?;
+    print_setup(ws, 3)?;
 
     for (gcode, gname) in v.groups {
         let cols: Vec<(usize, &MatrixTarget<'_>)> =
@@ -148,20 +148,9 @@ pub fn matrix_workbook(v: &MatrixView<'_>) -> Result<Vec<u8>, XlsxError> {
             }
         }
         ws.set_freeze_panes(4, 2)?;
-        print_setup(ws)?;
+        print_setup(ws, 3)?;
     }
     book.save_to_buffer()
-}
-
-/// How a sheet prints: A4 landscape, all columns on one page wide (as many pages tall as it
-/// takes), the title and the header row repeated on every page.
-fn print_setup(ws: &mut rust_xlsxwriter::Worksheet) -> Result<(), XlsxError> {
-    ws.set_paper_size(9);
-    ws.set_landscape();
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(0, 3)?;
-    ws.set_margins(0.5, 0.5, 0.6, 0.6, 0.3, 0.3);
-    Ok(())
 }
 
 /// The two CSV files offered: the plain one (RFC 4180: `,` between fields, `.` in numbers) and
@@ -293,7 +282,6 @@ mod tests {
     /// Every sheet prints A4 landscape, one page wide, with its header rows on every page.
     #[test]
     fn every_sheet_prints_a4_landscape_one_page_wide_with_its_titles() {
-        use std::io::Read;
         let targets =
             [MatrixTarget { code: "1.1", name: "Nghị quyết", group: "1", goal: None, coverage: None }];
         let cov = [Some(80.0)];
@@ -307,20 +295,9 @@ mod tests {
             coverage: &cov,
         }];
         let bytes = matrix_workbook(&view(&targets, &lines)).unwrap();
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-        let mut part = |name: &str| {
-            let mut s = String::new();
-            zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
-            s
-        };
+        let part = |name: &str| crate::xlsx::part_of(&bytes, name);
         for sheet in ["xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"] {
-            let xml = part(sheet);
-            assert!(xml.contains("<pageSetUpPr fitToPage=\"1\"/>"), "{sheet}: {xml}");
-            let setup = &xml[xml.find("<pageSetup").expect("a page setup")..];
-            let setup = &setup[..setup.find("/>").unwrap()];
-            for attr in ["paperSize=\"9\"", "orientation=\"landscape\"", "fitToHeight=\"0\""] {
-                assert!(setup.contains(attr), "{sheet}: {setup}");
-            }
+            crate::xlsx::assert_prints_a4_landscape_one_page_wide(&part(sheet));
         }
         let workbook = part("xl/workbook.xml");
         assert_eq!(workbook.matches("_xlnm.Print_Titles").count(), 2, "{workbook}");

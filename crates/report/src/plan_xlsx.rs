@@ -12,7 +12,7 @@ use danvan_domain::text;
 use rust_xlsxwriter::{Color, DataValidation, Format, FormatBorder, Workbook, XlsxError};
 
 pub use crate::xlsx::TemplateError;
-use crate::xlsx::{cell_name, cell_text, open, read_info, read_sheet, write_info, write_text};
+use crate::xlsx::{cell_name, cell_text, open, print_setup, read_info, read_sheet, write_info, write_text};
 
 const SHEET: &str = "Kế hoạch";
 const FORMAT_TAG: &str = "danvan-plan/1";
@@ -115,6 +115,7 @@ pub fn plan_workbook(sheet: &PlanSheet<'_>) -> Result<Vec<u8>, XlsxError> {
         ws.set_column_width(col as u16, width)?;
     }
     ws.set_freeze_panes(FIRST_ROW, 2)?;
+    print_setup(ws, FIRST_ROW - 1)?;
     let labels: Vec<&str> = sheet.statuses.iter().map(|(_, l)| *l).collect();
     let status_list = DataValidation::new()
         .allow_list_strings(&labels)?
@@ -375,6 +376,18 @@ mod tests {
             statuses: STATUSES,
         })
         .unwrap()
+    }
+
+    /// Issue 16, item 10: the plan workbook had no page setup.
+    #[test]
+    fn the_plan_prints_a4_landscape_one_page_wide_with_its_titles() {
+        let x = workbook(vec![row(7, "Hội nghị")]);
+        crate::xlsx::assert_prints_a4_landscape_one_page_wide(&crate::xlsx::part_of(
+            &x,
+            "xl/worksheets/sheet1.xml",
+        ));
+        let titles = crate::xlsx::part_of(&x, "xl/workbook.xml");
+        assert!(titles.contains("'Kế hoạch'!$1:$4"), "{titles}");
     }
 
     #[test]

@@ -17,7 +17,9 @@ use rust_xlsxwriter::{
 };
 
 pub use crate::xlsx::TemplateError;
-use crate::xlsx::{cell_name, cell_text, open, read_info, read_sheet, write_info, write_text, Info};
+use crate::xlsx::{
+    cell_name, cell_text, open, print_setup, read_info, read_sheet, write_info, write_text, Info,
+};
 
 const MAIN_SHEET: &str = "Rà soát";
 const FORMAT_TAG: &str = "danvan-review-template/1";
@@ -187,6 +189,7 @@ pub fn review_template(sheet: &ReviewSheet<'_>) -> Result<Vec<u8>, XlsxError> {
         write_text(main, 4, col as u16, h, &header)?;
     }
     main.set_freeze_panes(5, 2)?;
+    print_setup(main, 4)?;
 
     let yes_no = DataValidation::new()
         .allow_list_strings(&["Có", "Không"])?

@@ -206,6 +206,37 @@ pub fn read_info<R: std::io::Read + std::io::Seek>(
     Ok(info)
 }
 
+/// How a sheet prints: A4 landscape, all columns on one page wide (as many pages tall as it
+/// takes), rows 1 to `last_title_row + 1` (the title and the header row) repeated on every page.
+pub fn print_setup(ws: &mut Worksheet, last_title_row: u32) -> Result<(), XlsxError> {
+    ws.set_paper_size(9);
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, last_title_row)?;
+    ws.set_margins(0.5, 0.5, 0.6, 0.6, 0.3, 0.3);
+    Ok(())
+}
+
+/// One part of an xlsx file (its XML), for tests that read a workbook back.
+#[cfg(test)]
+pub(crate) fn part_of(bytes: &[u8], name: &str) -> String {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("an xlsx is a zip");
+    let mut s = String::new();
+    zip.by_name(name).expect("the part").read_to_string(&mut s).expect("UTF-8 XML");
+    s
+}
+
+/// Asserts that a sheet's XML prints A4 landscape, fitted one page wide.
+#[cfg(test)]
+pub(crate) fn assert_prints_a4_landscape_one_page_wide(xml: &str) {
+    assert!(xml.contains("<pageSetUpPr fitToPage=\"1\"/>"), "{xml}");
+    let setup = &xml[xml.find("<pageSetup").expect("a page setup")..];
+    let setup = &setup[..setup.find("/>").expect("a closed element")];
+    for attr in ["paperSize=\"9\"", "orientation=\"landscape\"", "fitToHeight=\"0\""] {
+        assert!(setup.contains(attr), "{setup}");
+    }
+}
+
 /// "E7" for row 6, column 4 (both from 0).
 pub fn cell_name(row: u32, col: u16) -> String {
     let mut col = u32::from(col) + 1;

@@ -185,3 +185,15 @@ fn a_cell_far_outside_the_template_is_refused_without_reading_the_extent() {
     let near = add_far_cell(&clean, 1, "H90", 90);
     assert!(read_review(&near, &def, "27931", "2018").is_ok());
 }
+
+/// Issue 16, item 10: the review template printed on Letter, portrait, columns split.
+#[test]
+fn the_template_prints_a4_landscape_one_page_wide_with_its_titles() {
+    let x = template(&scheme(), BTreeMap::new());
+    crate::xlsx::assert_prints_a4_landscape_one_page_wide(&crate::xlsx::part_of(
+        &x,
+        "xl/worksheets/sheet1.xml",
+    ));
+    let workbook = crate::xlsx::part_of(&x, "xl/workbook.xml");
+    assert!(workbook.contains("_xlnm.Print_Titles") && workbook.contains("!$1:$5"), "{workbook}");
+}
