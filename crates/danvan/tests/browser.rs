@@ -1190,3 +1190,135 @@ async fn todays_province_reads_the_old_history_under_todays_units() {
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();
 }
+
+/// Prints the current page to PDF through Chromium's DevTools (as `--print-to-pdf` does), with
+/// the page's own `@page` size.
+#[derive(Debug)]
+struct PrintToPdf;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for PrintToPdf {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({
+            "cmd": "Page.printToPDF",
+            "params": {"preferCSSPageSize": true, "printBackground": true}
+        });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// A command-line tool of poppler-utils, which strict mode requires.
+fn poppler(tool: &str) -> Option<std::path::PathBuf> {
+    let path = std::path::PathBuf::from(format!("/usr/bin/{tool}"));
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(!strict(), "{tool} is missing, and strict mode forbids skipping (apt-get install poppler-utils)");
+    None
+}
+
+/// Issue 16, item 9: the print view printed unstyled (its inline style was blocked by the
+/// app's own CSP) on US Letter in the default font. Printed by headless Chromium it is A4 with
+/// the two-column head of a Party document, in a serif face at 14 pt.
+#[tokio::test]
+async fn the_print_view_prints_on_a4_with_the_party_head() {
+    use base64::Engine;
+    let Some(d) = driver().await else { return };
+    let (base, stop) = demo_app_with(true).await;
+    let c = &d.client;
+    sign_in(c, &base, "tinh.longan").await;
+    c.goto(&format!("{base}/schemes/LA-KDV-2017-2020/units/80/print?period=2020")).await.unwrap();
+    let styled = c
+        .execute(
+            "const b = getComputedStyle(document.body), h = getComputedStyle(document.querySelector('.head'));\
+             return [b.fontFamily, b.fontSize, h.display, h.gridTemplateColumns.split(' ').length];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(styled[0].as_str().unwrap().contains("Times New Roman"), "{styled}");
+    assert_eq!(
+        (&styled[1], &styled[2], &styled[3]),
+        (&serde_json::json!("18.6667px"), &serde_json::json!("grid"), &serde_json::json!(2)),
+        "{styled}"
+    );
+    shot(c, "print-view-1280").await;
+    let answer = c.issue_cmd(PrintToPdf).await.unwrap();
+    let pdf = base64::engine::general_purpose::STANDARD.decode(answer["data"].as_str().unwrap()).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let file = screenshots().join("print-view.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    // Every page is A4 (595 × 842 pt; US Letter would be 612 × 792).
+    let text = String::from_utf8_lossy(&pdf);
+    let boxes: Vec<&str> = text.match_indices("/MediaBox").map(|(i, _)| &text[i..i + 40]).collect();
+    assert!(!boxes.is_empty(), "a page size");
+    for b in &boxes {
+        let nums: Vec<f64> = b[b.find('[').unwrap() + 1..b.find(']').unwrap()]
+            .split_whitespace()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        assert!((nums[2] - 595.0).abs() < 1.5 && (nums[3] - 842.0).abs() < 1.5, "A4, not Letter: {b}");
+    }
+    if let Some(pdftotext) = poppler("pdftotext") {
+        let out = Command::new(pdftotext)
+            .args(["-layout", "-f", "1", "-l", "1"])
+            .arg(&file)
+            .arg("-")
+            .output()
+            .unwrap();
+        let page = String::from_utf8(out.stdout).unwrap();
+        let head = page.lines().find(|l| l.contains("ĐẢNG CỘNG SẢN VIỆT NAM")).unwrap_or_default();
+        assert!(
+            head.contains("Ban Thường vụ Tỉnh ủy Long An"),
+            "the issuing body and the Party side by side: {page}"
+        );
+        assert!(page.contains("KẾT QUẢ THỰC HIỆN CHỈ TIÊU KỲ 2020"), "{page}");
+    }
+    if let Some(pdftoppm) = poppler("pdftoppm") {
+        let out = screenshots().join("print-view-page");
+        let ok = Command::new(pdftoppm)
+            .args(["-png", "-r", "60", "-f", "1", "-l", "1"])
+            .arg(&file)
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+    stop.send(()).ok();
+}
+
+/// Issue 16, item 5: an approved review, reopened, keeps its computed values; the commune
+/// recomputes them from its records after seeing old → new, on a phone-sized screen.
+#[tokio::test]
+async fn a_reopened_review_is_recomputed_after_seeing_old_and_new() {
+    let Some(d) = driver().await else { return };
+    let (base, stop) = demo_app_with(true).await;
+    let c = &d.client;
+    let review = format!("{base}/schemes/LA-KDV-2017-2020/units/27988/reviews/2020");
+    c.set_window_size(375, 800).await.unwrap();
+    sign_in(c, &base, "huyen.duchoa").await;
+    c.goto(&review).await.unwrap();
+    assert_eq!(text_of(c, "review-status").await, "Đã duyệt");
+    assert!(present(c, "review-judged-by").await, "which roadmap judged it");
+    type_in(c, "#decide-reason", "Sửa chỉ tiêu 1.2").await;
+    click_confirm_and_wait(c, Locator::Id("review-reopen")).await;
+    sign_out(c).await;
+    sign_in(c, &base, "xa.huuthanh").await;
+    c.goto(&review).await.unwrap();
+    let kept = text_of(c, "computed-3.2").await;
+    centred(c, "#t-3\\.2 a.recompute").await;
+    click_and_wait(c, Locator::Css("#t-3\\.2 a.recompute")).await;
+    let rows = texts(c, "#recompute-changes tbody tr").await;
+    assert!(
+        rows.iter().any(|r| r.starts_with("3.2") && r.contains(&kept.replace(' ', ""))),
+        "{rows:?} / {kept}"
+    );
+    shot(c, "review-recompute-375").await;
+    click_and_wait(c, Locator::Id("recompute-apply")).await;
+    assert_eq!(text_of(c, "review-message").await, "Đã tính lại các chỉ tiêu tự động từ hồ sơ.");
+    assert_eq!(text_of(c, "computed-3.2").await, "—", "the commune keeps no hamlet records in the demo yet");
+    stop.send(()).ok();
+}

@@ -453,6 +453,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET", "/readyz", "*", "*", "*"),
     ("GET", "/static/style.css", "*", "*", "*"),
     ("GET", "/static/app.js", "*", "*", "*"),
+    ("GET", "/static/print.css", "*", "*", "*"),
     ("GET", "/login", "*", "*", "*"),
     ("POST", "/login", "*", "*", "*"),
     ("GET", "/api/v1/units", "*", "*", "*"),

@@ -174,6 +174,15 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// The print view's stylesheet (A4, the Party's layout), a file so that the CSP stays strict.
+pub async fn print_stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/print.css"),
+    )
+        .into_response()
+}
+
 pub async fn script() -> Response {
     (
         [
@@ -199,4 +208,5 @@ pub fn routes(r: Routes) -> Routes {
         .get("/readyz", Access::Public, readyz)
         .get("/static/style.css", Access::Public, stylesheet)
         .get("/static/app.js", Access::Public, script)
+        .get("/static/print.css", Access::Public, print_stylesheet)
 }
