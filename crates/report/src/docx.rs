@@ -27,11 +27,131 @@ pub struct ReportDoc<'a> {
     pub subtitle: &'a str,
     /// Sections I–III: heading and paragraphs.
     pub sections: &'a [(&'a str, Vec<String>)],
-    pub appendix_title: &'a str,
-    /// The appendix table: a header row, then one row per target.
-    pub table: &'a [Vec<String>],
+    /// The appendices, each a title and a table (a header row, then one row per target).
+    pub tables: &'a [(String, Vec<Vec<String>>)],
+    /// The "Nơi nhận:" lines, the archive ("Lưu VT.") last.
+    pub recipients: &'a [String],
+    /// The signer block above the space for the signature and name ("T/M KHỐI DÂN VẬN",
+    /// "TRƯỞNG KHỐI").
+    pub signer: &'a [String],
     /// A line saying the figures are sample data, when they are.
     pub sample_note: Option<&'a str>,
+}
+
+/// Who issues a unit's report, how its number reads, who signs, and who receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer {
+    pub parent_body: String,
+    pub body: String,
+    pub number: String,
+    pub signer: Vec<String>,
+    pub recipients: Vec<String>,
+}
+
+/// The Party committee of a unit as documents name it: "Huyện ủy Đức Hòa", "Thị ủy Kiến
+/// Tường", "Thành ủy Tân An", "Tỉnh ủy Long An", "Đảng ủy xã Hựu Thạnh".
+pub fn committee(unit: &danvan_domain::units::Unit) -> String {
+    use danvan_domain::units::UnitLevel;
+    let name = &unit.short_name;
+    match (unit.level, unit.kind.as_str()) {
+        (UnitLevel::Commune, kind) => format!("Đảng ủy {} {name}", kind.to_lowercase()),
+        (_, "Thành phố") => format!("Thành ủy {name}"),
+        (_, "Thị xã") => format!("Thị ủy {name}"),
+        (UnitLevel::District, _) => format!("Huyện ủy {name}"),
+        _ => format!("Tỉnh ủy {name}"),
+    }
+}
+
+/// The letters of a committee in a document number: HU (Huyện ủy), ThU (Thị ủy), TU (Tỉnh ủy,
+/// Thành ủy).
+fn committee_letters(unit: &danvan_domain::units::Unit) -> &'static str {
+    use danvan_domain::units::UnitLevel;
+    match (unit.level, unit.kind.as_str()) {
+        (UnitLevel::District, "Thị xã") => "ThU",
+        (UnitLevel::District, "Thành phố") => "TU",
+        (UnitLevel::District, _) => "HU",
+        _ => "TU",
+    }
+}
+
+/// The day the two-level hierarchy began (no districts; the provinces' Ban Tuyên giáo và Dân
+/// vận in place of the districts' Ban Dân vận).
+fn after_reform(unit: &danvan_domain::units::Unit) -> bool {
+    unit.valid_from.is_some_and(|d| d >= danvan_domain::lineage::reform_date())
+}
+
+/// The issuer of a report by the level of the unit reporting: a commune's by its bloc, a
+/// district's by its Ban Dân vận, a province's by its Ban Thường vụ. `parent` is the unit
+/// above (the district before the reform, the province after it).
+pub fn issuer_of(unit: &danvan_domain::units::Unit, parent: Option<&danvan_domain::units::Unit>) -> Issuer {
+    use danvan_domain::units::UnitLevel;
+    let upper = |s: &str| s.to_uppercase();
+    let blank = "Số        ";
+    match unit.level {
+        UnitLevel::Commune => {
+            let mut recipients = Vec::new();
+            match parent {
+                Some(p) if p.level == UnitLevel::District => {
+                    recipients.push(format!("- Ban Dân vận {} (để báo cáo),", committee(p)));
+                }
+                Some(p) => {
+                    recipients.push(format!("- Ban Tuyên giáo và Dân vận {} (để báo cáo),", committee(p)));
+                }
+                None => {}
+            }
+            recipients.push(format!("- {} (để báo cáo),", committee(unit)));
+            recipients.push("- Lưu VT.".into());
+            Issuer {
+                parent_body: upper(&committee(unit)),
+                body: "KHỐI DÂN VẬN".into(),
+                number: format!("{blank}-BC/KDV"),
+                signer: vec!["T/M KHỐI DÂN VẬN".into(), "TRƯỞNG KHỐI".into()],
+                recipients,
+            }
+        }
+        UnitLevel::District => {
+            let province = parent.map(|p| format!("- Ban Dân vận {} (để báo cáo),", committee(p)));
+            Issuer {
+                parent_body: upper(&committee(unit)),
+                body: "BAN DÂN VẬN".into(),
+                number: format!("{blank}-BC/BDV{}", committee_letters(unit)),
+                signer: vec!["TRƯỞNG BAN".into()],
+                recipients: province
+                    .into_iter()
+                    .chain([format!("- Thường trực {} (để báo cáo),", committee(unit)), "- Lưu VT.".into()])
+                    .collect(),
+            }
+        }
+        UnitLevel::Province => {
+            let central = if after_reform(unit) {
+                "Ban Tuyên giáo và Dân vận Trung ương"
+            } else {
+                "Ban Dân vận Trung ương"
+            };
+            Issuer {
+                parent_body: format!("ĐẢNG BỘ {} {}", upper(&unit.kind), upper(&unit.short_name)),
+                body: upper(&committee(unit).replace(&format!(" {}", unit.short_name), "")),
+                number: format!("{blank}-BC/{}", committee_letters(unit)),
+                signer: vec!["T/M BAN THƯỜNG VỤ".into()],
+                recipients: vec![
+                    format!("- {central} (để báo cáo),"),
+                    "- Các đồng chí Tỉnh ủy viên,".into(),
+                    "- Lưu VT.".into(),
+                ],
+            }
+        }
+        _ => Issuer {
+            parent_body: "BAN CHẤP HÀNH TRUNG ƯƠNG".into(),
+            body: if after_reform(unit) {
+                "BAN TUYÊN GIÁO VÀ DÂN VẬN".into()
+            } else {
+                "BAN DÂN VẬN".into()
+            },
+            number: format!("{blank}-BC/BDVTW"),
+            signer: vec!["TRƯỞNG BAN".into()],
+            recipients: vec!["- Ban Bí thư (để báo cáo),".into(), "- Lưu VT.".into()],
+        },
+    }
 }
 
 const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
@@ -119,21 +239,54 @@ fn document_xml(d: &ReportDoc<'_>) -> String {
             body.push_str(&para("both", &run(p, false, false, false), true));
         }
     }
-    if !d.table.is_empty() {
+    // "Nơi nhận:" on the left, the signer on the right with room for the signature and name.
+    let small = |text: &str, bold: bool, italic: bool| {
+        format!(
+            "<w:r><w:rPr>{}{}<w:sz w:val=\"24\"/></w:rPr><w:t xml:space=\"preserve\">{}</w:t></w:r>",
+            if bold { "<w:b/>" } else { "" },
+            if italic { "<w:i/>" } else { "" },
+            escape(text)
+        )
+    };
+    let mut left = para("left", &small("Nơi nhận:", true, true), false);
+    for r in d.recipients {
+        left.push_str(&para("left", &small(r, false, false), false));
+    }
+    let mut right: String =
+        d.signer.iter().map(|l| para("center", &run(l, true, false, false), false)).collect();
+    for _ in 0..3 {
+        right.push_str(&para("center", "", false));
+    }
+    right.push_str(&para("center", &run("……………………………", false, false, false), false));
+    body.push_str(&para("left", "", false));
+    body.push_str(&table(
+        &[4300, 5054],
+        &[format!("<w:tr>{}{}</w:tr>", cell(4300, &left, false), cell(5054, &right, false))],
+        false,
+    ));
+    for (title, rows) in d.tables {
         body.push_str("<w:p><w:r><w:br w:type=\"page\"/></w:r></w:p>");
-        body.push_str(&para("center", &run(d.appendix_title, true, false, false), false));
-        let widths = [900, 4054, 1700, 1300, 1400];
-        let rows: Vec<String> = d
-            .table
+        body.push_str(&para("center", &run(title, true, false, false), false));
+        let columns = rows.first().map_or(0, Vec::len).max(2) as u32;
+        // The code narrow, the target's name wide, the rest shared.
+        let rest = (9354 - 700 - 3600) / (columns - 2).max(1);
+        let widths: Vec<u32> = (0..columns)
+            .map(|i| match i {
+                0 => 700,
+                1 => 3600,
+                _ => rest,
+            })
+            .collect();
+        let rows: Vec<String> = rows
             .iter()
             .enumerate()
             .map(|(i, r)| {
                 let cells: String = r
                     .iter()
-                    .zip(widths)
+                    .zip(&widths)
                     .map(|(t, w)| {
                         cell(
-                            w,
+                            *w,
                             &para(
                                 if i == 0 { "center" } else { "left" },
                                 &run(t, i == 0, false, false),
@@ -218,27 +371,34 @@ mod tests {
             ("II. HẠN CHẾ, NGUYÊN NHÂN", vec![]),
             ("III. PHƯƠNG HƯỚNG, NHIỆM VỤ", vec!["Tiếp tục.".to_string()]),
         ];
-        let table = vec![
+        let tables = vec![(
+            "PHỤ LỤC 1: NĂM 2019".to_string(),
             vec![
-                "Mã".into(),
-                "Chỉ tiêu".into(),
-                "Kết quả".into(),
-                "% so với chỉ tiêu".into(),
-                "Đánh giá".into(),
+                vec![
+                    "Mã".into(),
+                    "Chỉ tiêu".into(),
+                    "Mức chỉ tiêu".into(),
+                    "Kết quả".into(),
+                    "Đánh giá".into(),
+                ],
+                vec!["1.1".into(), "=HYPERLINK(\"x\")".into(), "Có".into(), "Có".into(), "Đạt".into()],
             ],
-            vec!["1.1".into(), "=HYPERLINK(\"x\")".into(), "Có".into(), "100%".into(), "Đạt".into()],
-        ];
+        )];
+        let recipients =
+            ["- Ban Dân vận Huyện ủy Đức Hòa (để báo cáo),".to_string(), "- Lưu VT.".to_string()];
+        let signer = ["T/M KHỐI DÂN VẬN".to_string(), "TRƯỞNG KHỐI".to_string()];
         let doc = ReportDoc {
             parent_body: "ĐẢNG ỦY XÃ HỰU THẠNH",
             body: "KHỐI DÂN VẬN",
-            number: "Số      -BC/DV",
+            number: "Số      -BC/KDV",
             place: "Hựu Thạnh",
             date: NaiveDate::from_ymd_opt(2019, 11, 25).unwrap(),
             title: "BÁO CÁO",
             subtitle: "Sơ kết thực hiện Đề án năm 2019",
             sections: &sections,
-            appendix_title: "PHỤ LỤC",
-            table: &table,
+            tables: &tables,
+            recipients: &recipients,
+            signer: &signer,
             sample_note: None,
         };
         let bytes = report_docx(&doc).unwrap();
@@ -256,9 +416,88 @@ mod tests {
         assert!(xml.contains("12/20 chỉ tiêu &amp; &lt;vượt&gt; kế hoạch."), "escaped");
         assert!(xml.contains("=HYPERLINK(&quot;x&quot;)"), "text, not a field");
         assert!(xml.contains("w:pgSz w:w=\"11906\" w:h=\"16838\""), "A4");
-        assert_eq!(xml.matches("<w:tr>").count(), 1 + 2, "the header block and the two table rows");
+        assert_eq!(
+            xml.matches("<w:tr>").count(),
+            2 + 2,
+            "the head, the signature block and the two table rows"
+        );
+        assert!(xml.contains(">Nơi nhận:<") && xml.contains(">- Lưu VT.<"), "{xml}");
+        let signer = xml.find(">T/M KHỐI DÂN VẬN<").expect("the signer");
+        assert!(
+            xml[signer..].starts_with(">T/M KHỐI DÂN VẬN</w:t></w:r></w:p>")
+                && xml[signer..].contains(">TRƯỞNG KHỐI<")
+        );
         let styles = read("word/styles.xml");
         assert!(styles.contains("w:ascii=\"Times New Roman\"") && styles.contains("<w:sz w:val=\"28\"/>"));
         assert!(read("[Content_Types].xml").contains("/word/document.xml"));
+    }
+
+    fn unit(
+        level: danvan_domain::units::UnitLevel,
+        kind: &str,
+        name: &str,
+        from: Option<(i32, u32, u32)>,
+    ) -> danvan_domain::units::Unit {
+        danvan_domain::units::Unit {
+            id: 1,
+            code: "1".into(),
+            name: format!("{kind} {name}"),
+            short_name: name.into(),
+            kind: kind.into(),
+            level,
+            parent_id: None,
+            lat: None,
+            lon: None,
+            area_km2: None,
+            valid_from: from.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d)),
+            valid_to: None,
+        }
+    }
+
+    /// Issue 16, item 8: a district's report was issued by the province's Ban Thường vụ; the
+    /// issuer, number, signer and recipients follow the level, before and after the reform.
+    #[test]
+    fn the_issuer_follows_the_level_before_and_after_the_reform() {
+        use danvan_domain::units::UnitLevel::*;
+        let long_an = unit(Province, "Tỉnh", "Long An", None);
+        let tay_ninh = unit(Province, "Tỉnh", "Tây Ninh", Some((2025, 7, 1)));
+        let duc_hoa = unit(District, "Huyện", "Đức Hòa", None);
+        let kien_tuong = unit(District, "Thị xã", "Kiến Tường", None);
+        let huu_thanh = unit(Commune, "Xã", "Hựu Thạnh", None);
+        let new_commune = unit(Commune, "Xã", "Đức Hòa", Some((2025, 7, 1)));
+
+        let c = issuer_of(&huu_thanh, Some(&duc_hoa));
+        assert_eq!((c.parent_body.as_str(), c.body.as_str()), ("ĐẢNG ỦY XÃ HỰU THẠNH", "KHỐI DÂN VẬN"));
+        assert!(c.number.ends_with("-BC/KDV"));
+        assert_eq!(c.signer, ["T/M KHỐI DÂN VẬN", "TRƯỞNG KHỐI"]);
+        assert_eq!(
+            c.recipients,
+            [
+                "- Ban Dân vận Huyện ủy Đức Hòa (để báo cáo),",
+                "- Đảng ủy xã Hựu Thạnh (để báo cáo),",
+                "- Lưu VT."
+            ]
+        );
+        let after = issuer_of(&new_commune, Some(&tay_ninh));
+        assert_eq!(after.recipients[0], "- Ban Tuyên giáo và Dân vận Tỉnh ủy Tây Ninh (để báo cáo),");
+
+        let d = issuer_of(&duc_hoa, Some(&long_an));
+        assert_eq!((d.parent_body.as_str(), d.body.as_str()), ("HUYỆN ỦY ĐỨC HÒA", "BAN DÂN VẬN"));
+        assert!(d.number.ends_with("-BC/BDVHU"), "{}", d.number);
+        assert_eq!(d.signer, ["TRƯỞNG BAN"]);
+        assert_eq!(d.recipients[0], "- Ban Dân vận Tỉnh ủy Long An (để báo cáo),");
+        assert!(!d.signer.iter().any(|s| s.contains("THƯỜNG VỤ")), "not the province's Ban Thường vụ");
+        assert!(issuer_of(&kien_tuong, Some(&long_an)).number.ends_with("-BC/BDVThU"));
+        assert_eq!(issuer_of(&kien_tuong, None).parent_body, "THỊ ỦY KIẾN TƯỜNG");
+
+        let p = issuer_of(&long_an, None);
+        assert_eq!((p.parent_body.as_str(), p.body.as_str()), ("ĐẢNG BỘ TỈNH LONG AN", "TỈNH ỦY"));
+        assert_eq!(p.signer, ["T/M BAN THƯỜNG VỤ"]);
+        assert!(p.number.ends_with("-BC/TU"));
+        assert_eq!(p.recipients[0], "- Ban Dân vận Trung ương (để báo cáo),");
+        assert_eq!(
+            issuer_of(&tay_ninh, None).recipients[0],
+            "- Ban Tuyên giáo và Dân vận Trung ương (để báo cáo),"
+        );
     }
 }

@@ -1806,7 +1806,15 @@ async fn dashboard_figures_equal_counts_made_from_the_reviews() {
                 && print.contains("Kết quả thực hiện chỉ tiêu kỳ 2019")
                 && print.contains("Đã nhận 12/20 báo cáo (60%)")
         );
-        assert!(print.contains("size: A4") && print.contains("Times New Roman"));
+        assert!(
+            print.contains("<link rel=\"stylesheet\" href=\"/static/print.css\">")
+                && !print.contains("<style")
+        );
+        let (_, _, css) = w.send("", Method::GET, "/static/print.css", None).await;
+        let css = String::from_utf8(css).unwrap();
+        assert!(
+            css.contains("size: A4") && css.contains("Times New Roman") && css.contains("font-size: 14pt")
+        );
         assert_eq!(
             w.send("huuthanh", Method::GET, &format!("{files}/matrix.csv?period=2019"), None).await.0,
             StatusCode::FORBIDDEN
@@ -1824,13 +1832,41 @@ async fn dashboard_figures_equal_counts_made_from_the_reviews() {
             w.send("district", Method::GET, &format!("{files}/report.docx?period=2019"), None).await;
         assert_eq!(s, StatusCode::OK);
         let xml = docx_xml(doc);
-        assert!(
-            xml.contains("HUYỆN ỦY ĐỨC HÒA")
-                && xml.contains("BAN DÂN VẬN")
-                && xml.contains("ĐẢNG CỘNG SẢN VIỆT NAM")
-        );
-        assert!(xml.contains("Đã nhận 12/20 báo cáo (60%)") && xml.contains("Sơ kết thực hiện"), "{xml}");
+        // Issue 16, item 8: issued by the district's Ban Dân vận, with its number, its signer and
+        // "Nơi nhận:" — not by the province's Ban Thường vụ.
+        for part in [
+            "HUYỆN ỦY ĐỨC HÒA",
+            ">BAN DÂN VẬN<",
+            "-BC/BDVHU",
+            "ĐẢNG CỘNG SẢN VIỆT NAM",
+            ">Nơi nhận:<",
+            ">- Ban Dân vận Tỉnh ủy Long An (để báo cáo),<",
+            ">- Lưu VT.<",
+            ">TRƯỞNG BAN<",
+        ] {
+            assert!(xml.contains(part), "{part}: {xml}");
+        }
+        assert!(!xml.contains("THƯỜNG VỤ"), "{xml}");
+        // A sơ kết covers the years so far: a table per year and the change from the baseline.
+        assert!(xml.contains("Sơ kết 3 năm (2017-2019) thực hiện Đề án “"), "{xml}");
+        assert!(xml.contains("Kỳ 2019: đã nhận 12/20 báo cáo (60%)"), "{xml}");
+        for t in [
+            "PHỤ LỤC 1: KẾT QUẢ THỰC HIỆN CHỈ TIÊU KỲ 2017",
+            "PHỤ LỤC 3: KẾT QUẢ THỰC HIỆN CHỈ TIÊU KỲ 2019",
+            "PHỤ LỤC 4: THAY ĐỔI SO VỚI NĂM GỐC",
+        ] {
+            assert!(xml.contains(t), "{t}");
+        }
+        assert!(!xml.contains("KỲ 2020"), "not a year to come");
         assert!(xml.contains("8/20 đơn vị đạt"), "2.1 in the appendix");
+        // A tổng kết covers the whole phase, and its title does not repeat the scheme's years.
+        let (s, _, doc) =
+            w.send("district", Method::GET, &format!("{files}/report.docx?period=2020"), None).await;
+        assert_eq!(s, StatusCode::OK);
+        let xml = docx_xml(doc);
+        assert!(xml.contains("Tổng kết thực hiện Đề án “"), "{xml}");
+        assert_eq!(xml.matches("2017-2020").count(), 1, "the years once, from the scheme's title: {xml}");
+        assert!(xml.contains("KỲ 2020") && xml.contains("PHỤ LỤC 5: THAY ĐỔI SO VỚI NĂM GỐC"), "{xml}");
         let first = w.store.unit(communes[0]).await.unwrap().unwrap();
         let (s, _, doc) = w
             .send(
@@ -1845,7 +1881,11 @@ async fn dashboard_figures_equal_counts_made_from_the_reviews() {
         assert!(
             xml.contains(&format!("ĐẢNG ỦY {}", first.name.to_uppercase())) && xml.contains("KHỐI DÂN VẬN")
         );
-        assert!(xml.contains("Khối dân vận đạt 2/20 chỉ tiêu"), "1.1 and 2.1 met: {xml}");
+        assert!(xml.contains("Kỳ 2019: Khối dân vận đạt 2/20 chỉ tiêu"), "1.1 and 2.1 met: {xml}");
+        assert!(
+            xml.contains(">T/M KHỐI DÂN VẬN<") && xml.contains(">TRƯỞNG KHỐI<") && xml.contains("-BC/KDV")
+        );
+        assert!(xml.contains(">- Ban Dân vận Huyện ủy Đức Hòa (để báo cáo),<"), "{xml}");
     })
     .await;
 }
