@@ -440,6 +440,14 @@ async fn a_save_changes_only_what_it_names() {
         let unit = w.store.unit_by_code("27988", None).await.unwrap().unwrap();
         let stored = w.store.review(1, unit.id, "2018").await.unwrap().unwrap();
         assert_eq!(stored.values.len(), complete_values().as_object().unwrap().len() - 1, "all but the cleared one");
+        // Issue 16, item 12: the history says it in words, with Vietnamese numbers and names.
+        let history = format!("/schemes/LA-KDV-2017-2020/units/27988/reviews/2018/history?id={}", stored.id);
+        let (s, _, page) = w.send("huuthanh", Method::GET, &history, None).await;
+        let page = String::from_utf8(page).unwrap();
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("Chỉ tiêu 1.2 — số lượng") && page.contains("Chỉ tiêu 2.1 — mẫu số"), "{page}");
+        assert!(page.contains("1.300"), "Vietnamese thousands: {page}");
+        assert!(!page.contains("values.") && !page.contains("Unknown localization key"), "{page}");
     })
     .await;
 }

@@ -54,6 +54,11 @@ impl Lang {
         LOCALES.lookup(&self.id(), key)
     }
 
+    /// A message in this language, if there is one by that key.
+    pub fn try_t(self, key: &str) -> Option<String> {
+        LOCALES.try_lookup(&self.id(), key)
+    }
+
     /// A message with arguments.
     pub fn t_args(self, key: &str, args: &[(&str, String)]) -> String {
         let args: HashMap<Cow<'static, str>, FluentValue> =
