@@ -181,7 +181,17 @@ pub fn submitted_late(
     deadline_days: u32,
     today: chrono::NaiveDate,
 ) -> bool {
-    t == Transition::Submit && first_submission_late.unwrap_or_else(|| period.is_late(deadline_days, today))
+    submitted_late_by(t, first_submission_late, period.deadline(deadline_days), today)
+}
+
+/// The same rule against a deadline day (a roadmap's: with the baseline year's report).
+pub fn submitted_late_by(
+    t: Transition,
+    first_submission_late: Option<bool>,
+    deadline: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> bool {
+    t == Transition::Submit && first_submission_late.unwrap_or(today > deadline)
 }
 
 #[cfg(test)]
@@ -208,6 +218,14 @@ mod tests {
         // Issue 16, item 3: a resubmission keeps the verdict of the first submission.
         assert!(!submitted_late(Submit, Some(false), &p, 15, day(2026, 12, 1)), "on time, reopened, resent");
         assert!(submitted_late(Submit, Some(true), &p, 15, day(2020, 1, 2)), "late stays late");
+        // A roadmap's deadline is a day: the same rule.
+        assert!(!submitted_late_by(Submit, None, day(2018, 1, 15), day(2018, 1, 15)));
+        assert!(submitted_late_by(Submit, None, day(2018, 1, 15), day(2018, 1, 16)));
+        assert!(
+            !submitted_late_by(Submit, Some(false), day(2018, 1, 15), day(2026, 1, 1)),
+            "on time, reopened, resent"
+        );
+        assert!(!submitted_late_by(Approve, Some(true), day(2018, 1, 15), day(2026, 1, 1)));
     }
 
     /// Issue 14, item 13: who makes a transition (the unit, or its approver) and the names stored

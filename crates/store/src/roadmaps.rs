@@ -27,6 +27,8 @@ pub struct StoredRoadmap {
     /// The version the plan in force had when it was approved.
     pub in_force_version: Option<i64>,
     pub submitted_at: Option<DateTime<Utc>>,
+    /// The first submission: lateness is judged there once and for all.
+    pub first_submitted_at: Option<DateTime<Utc>>,
     pub late: bool,
     pub decided_at: Option<DateTime<Utc>>,
     pub decided_by: Option<i64>,
@@ -59,6 +61,7 @@ struct Row {
     in_force_at: Option<DateTime<Utc>>,
     in_force_version: Option<i64>,
     submitted_at: Option<DateTime<Utc>>,
+    first_submitted_at: Option<DateTime<Utc>>,
     late: bool,
     decided_at: Option<DateTime<Utc>>,
     decided_by: Option<i64>,
@@ -67,7 +70,7 @@ struct Row {
 }
 
 const COLUMNS: &str =
-    "id, scheme_id, unit_id, state, version, plan, in_force, in_force_at, in_force_version, submitted_at, late, \
+    "id, scheme_id, unit_id, state, version, plan, in_force, in_force_at, in_force_version, submitted_at, first_submitted_at, late, \
                        decided_at, decided_by, reason, updated_at";
 
 fn parse_plan(id: i64, text: &str) -> Result<Roadmap> {
@@ -93,6 +96,7 @@ impl TryFrom<Row> for StoredRoadmap {
             in_force_at: r.in_force_at,
             in_force_version: r.in_force_version,
             submitted_at: r.submitted_at,
+            first_submitted_at: r.first_submitted_at,
             late: r.late,
             decided_at: r.decided_at,
             decided_by: r.decided_by,

@@ -966,7 +966,9 @@ async fn roadmaps_share_the_workflow_and_keep_the_approved_plan_in_force() {
         assert!(matches!(stale, StoreError::Conflict(ref m) if m.contains("phiên bản 2")), "{stale}");
 
         // Submit → approve: the plan goes in force.
-        store.transition_roadmap(&cli, r.id, Some(2), Transition::Submit, None, true).await.unwrap();
+        let sent =
+            store.transition_roadmap(&cli, r.id, Some(2), Transition::Submit, None, true).await.unwrap();
+        assert!(sent.first_submitted_at.is_some() && sent.first_submitted_at == sent.submitted_at);
         assert!(store.save_roadmap(&cli, r.id, 3, &v1).await.is_err(), "a submitted roadmap is locked");
         let approved =
             store.transition_roadmap(&cli, r.id, None, Transition::Approve, None, false).await.unwrap();
@@ -990,7 +992,10 @@ async fn roadmaps_share_the_workflow_and_keep_the_approved_plan_in_force() {
             (still.plan.planned("1.1", 2018), still.in_force.unwrap().planned("1.1", 2018)),
             (Some(45.0), Some(50.0))
         );
-        store.transition_roadmap(&cli, r.id, None, Transition::Submit, None, false).await.unwrap();
+        let resent =
+            store.transition_roadmap(&cli, r.id, None, Transition::Submit, None, false).await.unwrap();
+        assert_eq!(resent.first_submitted_at, sent.first_submitted_at, "the first submission is kept");
+        assert_ne!(resent.submitted_at, sent.submitted_at);
         let again =
             store.transition_roadmap(&cli, r.id, None, Transition::Approve, None, false).await.unwrap();
         assert_eq!(again.in_force.unwrap().planned("1.1", 2018), Some(45.0));

@@ -169,7 +169,8 @@ pub async fn change_state(
             return Ok(Outcome::Invalid(problems));
         }
     }
-    let late = t == Transition::Submit && today() > deadline(&scheme.def);
+    let first = r.first_submitted_at.map(|_| r.late);
+    let late = danvan_domain::workflow::submitted_late_by(t, first, deadline(&scheme.def), today());
     let reason = reason.map(text::clean);
     match state.store.transition_roadmap(&user.actor(), r.id, version, t, reason.as_deref(), late).await {
         Ok(r) => Ok(Outcome::Done(r)),
