@@ -90,18 +90,8 @@ impl Transition {
 /// The state a transition leads to from a state, or why it cannot be made. A reason, where
 /// one is needed, must be given (not blank).
 pub fn apply(from: State, t: Transition, reason: Option<&str>) -> Result<State, String> {
-    if t.needs_reason() && reason.is_none_or(|r| r.trim().is_empty()) {
-        return Err(match t {
-            Transition::Return => "cần ghi lý do trả lại".into(),
-            _ => "cần ghi lý do mở lại".into(),
-        });
-    }
-    match (from, t) {
-        (State::Draft | State::Returned, Transition::Submit) => Ok(State::Submitted),
-        (State::Submitted, Transition::Approve) => Ok(State::Approved),
-        (State::Submitted, Transition::Return) => Ok(State::Returned),
-        (State::Approved, Transition::Reopen | Transition::Revise) => Ok(State::Draft),
-        (from, t) => Err(format!(
+    let Some(next) = next_state(from, t) else {
+        return Err(format!(
             "không thể {} khi đang ở trạng thái \"{}\"",
             match t {
                 Transition::Submit => "gửi",
@@ -111,7 +101,26 @@ pub fn apply(from: State, t: Transition, reason: Option<&str>) -> Result<State, 
                 Transition::Revise => "sửa đổi",
             },
             from.label_vi()
-        )),
+        ));
+    };
+    if t.needs_reason() && reason.is_none_or(|r| r.trim().is_empty()) {
+        return Err(match t {
+            Transition::Return => "cần ghi lý do trả lại".into(),
+            _ => "cần ghi lý do mở lại".into(),
+        });
+    }
+    Ok(next)
+}
+
+/// Where a transition leads from a state, if it can be made from there at all. A step the
+/// state does not allow is a conflict (someone else moved the record on), not a bad request.
+pub fn next_state(from: State, t: Transition) -> Option<State> {
+    match (from, t) {
+        (State::Draft | State::Returned, Transition::Submit) => Some(State::Submitted),
+        (State::Submitted, Transition::Approve) => Some(State::Approved),
+        (State::Submitted, Transition::Return) => Some(State::Returned),
+        (State::Approved, Transition::Reopen | Transition::Revise) => Some(State::Draft),
+        _ => None,
     }
 }
 

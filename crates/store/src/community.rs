@@ -588,13 +588,13 @@ impl Store {
             )));
         }
         if before.status == FeedbackStatus::Closed {
-            return Err(StoreError::Invalid(format!("ý kiến {} đã đóng", before.code)));
+            return Err(StoreError::Conflict(format!("ý kiến {} đã đóng", before.code)));
         }
         let now = Utc::now();
         let (status, organisation, answer, answered_at, closed_at, reason) = match step {
             FeedbackStep::Assign(org) => {
                 if before.status == FeedbackStatus::Answered {
-                    return Err(StoreError::Invalid(format!("ý kiến {} đã được trả lời", before.code)));
+                    return Err(StoreError::Conflict(format!("ý kiến {} đã được trả lời", before.code)));
                 }
                 (FeedbackStatus::Assigned, Some(org.clone()), before.answer.clone(), None, None, None)
             }

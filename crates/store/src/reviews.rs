@@ -325,7 +325,7 @@ impl Store {
             return Err(stale(&before));
         }
         if !before.state.editable() {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Conflict(format!(
                 "bản rà soát đang ở trạng thái \"{}\", không thể sửa",
                 before.state.label_vi()
             )));
@@ -827,7 +827,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("không có bản rà soát #{review_id}")))?;
         if !review.state.editable() {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Conflict(format!(
                 "bản rà soát đang ở trạng thái \"{}\", không thể thêm minh chứng",
                 review.state.label_vi()
             )));
@@ -911,7 +911,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("rà soát #{}", ev.review_id)))?;
         if !review.state.editable() {
-            return Err(StoreError::Invalid(
+            return Err(StoreError::Conflict(
                 "bản rà soát đã gửi hoặc đã duyệt, không thể xóa minh chứng".into(),
             ));
         }

@@ -187,7 +187,7 @@ impl Store {
             return Err(stale(&before));
         }
         if !before.state.editable() {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Conflict(format!(
                 "lộ trình đang ở trạng thái \"{}\", không thể sửa",
                 before.state.label_vi()
             )));

@@ -76,7 +76,14 @@ impl Store {
         after: After<'_>,
     ) -> Result<()> {
         let After { late, frozen, met, judged } = after;
-        let next = apply(before.state, transition, reason).map_err(StoreError::Invalid)?;
+        // A step the state does not allow is a conflict; a missing reason is a bad request.
+        let next = apply(before.state, transition, reason).map_err(|m| {
+            if danvan_domain::workflow::next_state(before.state, transition).is_none() {
+                StoreError::Conflict(m)
+            } else {
+                StoreError::Invalid(m)
+            }
+        })?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         let now = Utc::now();
         let table = doc.table();

@@ -798,7 +798,7 @@ async fn reviews_save_with_versions_and_move_through_the_workflow() {
         assert!(sub.submitted_at.is_some());
         assert!(matches!(
             store.save_review(&commune, r.id, 6, &values, &narrative).await,
-            Err(StoreError::Invalid(_))
+            Err(StoreError::Conflict(_))
         ));
         let no_reason =
             store.transition_review(&district, r.id, None, Transition::Return, Some("  "), false).await;
@@ -844,11 +844,11 @@ async fn reviews_save_with_versions_and_move_through_the_workflow() {
         assert!(store.marks_changed_since(scheme, approved_at[0]).await.unwrap().is_empty());
         assert!(matches!(
             store.save_review(&commune, r.id, ok.version, &values, &narrative).await,
-            Err(StoreError::Invalid(_))
+            Err(StoreError::Conflict(_))
         ));
         assert!(matches!(
             store.transition_review(&district, r.id, None, Transition::Approve, None, false).await,
-            Err(StoreError::Invalid(_))
+            Err(StoreError::Conflict(_))
         ));
         let stale_t =
             store.transition_review(&district, r.id, Some(1), Transition::Reopen, Some("x"), false).await;
@@ -1588,14 +1588,14 @@ async fn hamlets_meetings_and_feedback_are_kept_and_audited() {
         assert!(answered.answered_at.is_some());
         assert!(matches!(
             store.feedback_step(&staff, f.id, None, &FeedbackStep::Assign("UBND".into())).await,
-            Err(StoreError::Invalid(_))
+            Err(StoreError::Conflict(_))
         ));
         let closed = store.feedback_step(&staff, f.id, None, &FeedbackStep::Close(None)).await.unwrap();
         assert_eq!(closed.status, FeedbackStatus::Closed);
         assert!(closed.closed_at.is_some() && closed.answered_at == answered.answered_at);
         assert!(matches!(
             store.feedback_step(&staff, f.id, None, &FeedbackStep::Answer("y".into())).await,
-            Err(StoreError::Invalid(_))
+            Err(StoreError::Conflict(_))
         ));
         let g = store
             .submit_feedback(
@@ -1900,7 +1900,7 @@ async fn computed_targets_count_the_records_and_freeze_at_approval() {
         let r = store.transition_review(&cli, r.id, None, Transition::Submit, None, false).await.unwrap();
         let r = store.transition_review(&cli, r.id, None, Transition::Approve, None, false).await.unwrap();
         let refused = store.recompute_review(&cli, r.id, r.version).await;
-        assert!(matches!(refused, Err(danvan_store::StoreError::Invalid(_))), "approved: {refused:?}");
+        assert!(matches!(refused, Err(danvan_store::StoreError::Conflict(_))), "approved: {refused:?}");
         let _ = member_ids;
     })
     .await;

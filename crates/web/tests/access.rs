@@ -831,13 +831,15 @@ async fn the_audit_view_filters_and_stays_in_scope() {
     let district = w.session("district").await;
     let page = send(&w.app, Method::GET, "/admin/audit?entity=user", Some(&district), None, &[]).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Người dùng #") && page.body.contains(">commune<"));
-    assert!(!page.body.contains(">hanoi<"), "another province's events are not shown to a district");
+    // Issue 16, item 12: users are named, not "Người dùng #3".
+    assert!(page.body.contains("Người dùng: ") && page.body.contains("(commune)"), "{}", page.body);
+    assert!(!page.body.contains("Người dùng #"), "{}", page.body);
+    assert!(!page.body.contains("(hanoi)"), "another province's events are not shown to a district");
     let outside = send(&w.app, Method::GET, "/admin/audit?unit=00004", Some(&district), None, &[]).await;
     assert_eq!(outside.status, StatusCode::FORBIDDEN);
     let admin = w.session("admin").await;
     let all = send(&w.app, Method::GET, "/admin/audit?user=hanoi", Some(&admin), None, &[]).await;
-    assert!(all.body.contains(">hanoi<") && all.body.contains("Đăng nhập"));
+    assert!(all.body.contains("(hanoi)") && all.body.contains("Đăng nhập"));
     let dated =
         send(&w.app, Method::GET, "/admin/audit?from=2000-01-01&to=2000-01-02", Some(&admin), None, &[])
             .await;

@@ -375,6 +375,17 @@ impl Battery<'_> {
             a.status,
             String::from_utf8_lossy(&a.body[..a.body.len().min(400)])
         );
+        // Issue 16, item 13: every refusal of the API is JSON (ErrorBody), even the framework's
+        // own (a broken body, a missing field, a wrong Content-Type), which came as text/plain.
+        if a.status.is_client_error() && what.contains(" /api/") {
+            let body = a.json();
+            assert!(
+                body["status"] == a.status.as_u16() && body["error"].as_str().is_some_and(|e| !e.is_empty()),
+                "{what}: {} answered {}",
+                a.status,
+                String::from_utf8_lossy(&a.body[..a.body.len().min(300)])
+            );
+        }
         let health = self.w.send(&Method::GET, "/healthz", None, None).await;
         assert_eq!(health.status, StatusCode::OK, "{what}: the server no longer answers");
         let after = self.w.store.audit_count().await.unwrap();

@@ -245,9 +245,9 @@ async fn a_review_goes_from_draft_to_approved_and_rolls_up_at_once() {
         let (s, r) = w.call("district", Method::POST, &format!("{path}/approve"), None).await;
         assert_eq!((s, r["status"].as_str()), (StatusCode::OK, Some("approved")));
 
-        // Locked for the commune.
+        // Locked for the commune: a save the state does not allow is a conflict (409).
         let (s, _) = w.call("huuthanh", Method::PUT, &path, Some(json!({"version": r["version"], "values": {}}))).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(s, StatusCode::CONFLICT);
 
         // Live: the district's and the province's official figures changed at once.
         let district = rollup("district", "802", false).await;
@@ -1383,7 +1383,8 @@ async fn citizens_send_feedback_without_an_account_and_staff_answer_it() {
         let (s, a) = w.call("huuthanh", Method::POST, &format!("{api}/assign"), Some(json!({"text": "Hội Nông dân", "version": 1}))).await;
         assert_eq!((s, a["status"].as_str(), a["organisation"].as_str()), (StatusCode::OK, Some("assigned"), Some("Hội Nông dân")));
         let (s, stale) = w.call("huuthanh", Method::POST, &format!("{api}/answer"), Some(json!({"text": "x", "version": 1}))).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{stale}");
+        // Issue 16, item 13: a stale version is a conflict (409), here as everywhere.
+        assert_eq!((s, stale["status"].as_u64()), (StatusCode::CONFLICT, Some(409)), "{stale}");
         let (s, _, _) = w
             .send("huuthanh", Method::POST, &format!("/units/27988/feedback/{id}"), Some((FORM, form(&[("step", "answer"), ("text", "Xã đã nạo vét cống thoát nước."), ("version", "2")]))))
             .await;
@@ -1396,6 +1397,8 @@ async fn citizens_send_feedback_without_an_account_and_staff_answer_it() {
         assert!(page.contains("Xã đã nạo vét cống thoát nước.") && !page.contains("Phạm Thị Dân") && !page.contains("0987654321"));
         let (s, closed) = w.call("huuthanh", Method::POST, &format!("{api}/close"), Some(json!({}))).await;
         assert_eq!((s, closed["status"].as_str()), (StatusCode::OK, Some("closed")));
+        let (s, _) = w.call("huuthanh", Method::POST, &format!("{api}/answer"), Some(json!({"text": "Lại"}))).await;
+        assert_eq!(s, StatusCode::CONFLICT, "a step the status does not allow is a conflict");
         let history = w.store.entity_history("feedback", &id.to_string()).await.unwrap();
         assert_eq!(history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["create", "assign", "answer", "close"]);
 

@@ -22,7 +22,7 @@ use crate::shell::error::{ApiError, ErrorBody, InLang, PageError, WebError};
 use crate::shell::i18n::Lang;
 use crate::shell::AppState;
 use crate::shell::{done_message, province_of};
-use crate::shell::{today, unprocessable};
+use crate::shell::{today, unprocessable, Outcome};
 use crate::shell::{Layout, PageCtx, Pager};
 
 // ---- staff ---------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ async fn step(
     id: i64,
     kind: &str,
     body: &StepBody,
-) -> Result<Result<Feedback, Vec<String>>, WebError> {
+) -> Result<Outcome<Feedback>, WebError> {
     feedback_in(state, unit, id).await?;
     let step = match kind {
         "assign" => {
@@ -148,7 +148,9 @@ async fn step(
             // The name as the list writes it, whatever the tone placement or case typed.
             let key = text::name_key(&org);
             let Some(org) = known.into_iter().find(|k| text::name_key(k) == key) else {
-                return Ok(Err(vec![format!("\"{org}\" không có trong danh sách tổ chức thành viên")]));
+                return Ok(Outcome::Invalid(vec![format!(
+                    "\"{org}\" không có trong danh sách tổ chức thành viên"
+                )]));
             };
             FeedbackStep::Assign(org)
         }
@@ -156,7 +158,7 @@ async fn step(
             let answer = text::clean_multiline(&body.text).trim().to_string();
             let n = answer.chars().count();
             if n == 0 || n > MAX_ANSWER {
-                return Ok(Err(vec![format!("câu trả lời cần từ 1 đến {MAX_ANSWER} ký tự")]));
+                return Ok(Outcome::Invalid(vec![format!("câu trả lời cần từ 1 đến {MAX_ANSWER} ký tự")]));
             }
             FeedbackStep::Answer(answer)
         }
@@ -164,8 +166,10 @@ async fn step(
         other => return Err(WebError::BadRequest(format!("bước \"{other}\" không có"))),
     };
     match state.store.feedback_step(&user.actor(), id, body.version, &step).await {
-        Ok(f) => Ok(Ok(f)),
-        Err(StoreError::Invalid(m)) | Err(StoreError::Conflict(m)) => Ok(Err(vec![m])),
+        Ok(f) => Ok(Outcome::Done(f)),
+        Err(StoreError::Invalid(m)) => Ok(Outcome::Invalid(vec![m])),
+        // A stale version, or a step the feedback's status does not allow.
+        Err(StoreError::Conflict(m)) => Ok(Outcome::Conflict(m, None)),
         Err(e) => Err(e.into()),
     }
 }
@@ -179,8 +183,11 @@ async fn api_step(
     body: StepBody,
 ) -> Result<Response, ApiError> {
     Ok(match step(&state, &user, &unit, id, kind, &body).await? {
-        Ok(f) => Json(feedback_json(f, sees_contacts(&state, &user, &unit).await?)).into_response(),
-        Err(p) => unprocessable(p),
+        Outcome::Done(f) => {
+            Json(feedback_json(f, sees_contacts(&state, &user, &unit).await?)).into_response()
+        }
+        Outcome::Invalid(p) => unprocessable(p),
+        Outcome::Conflict(m, _) => crate::shell::conflicting(m),
     })
 }
 
@@ -384,7 +391,7 @@ pub async fn act(
     let lang = ctx.lang;
     let body = StepBody { text: form.text, version: form.version };
     match step(&state, &user, &unit, id, &form.step, &body).await.in_lang(lang)? {
-        Ok(_) => {
+        Outcome::Done(_) => {
             let done = match form.step.as_str() {
                 "assign" => "assigned",
                 "answer" => "answered",
@@ -392,9 +399,15 @@ pub async fn act(
             };
             Ok(Redirect::to(&format!("/units/{}/feedback/{id}?done={done}", unit.code)).into_response())
         }
-        Err(p) => {
-            let page = item_page(&state, &ctx, &user, &unit, id, p, String::new()).await.in_lang(lang)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        refused => {
+            let (status, problems) = match refused {
+                Outcome::Conflict(m, _) => (StatusCode::CONFLICT, vec![m]),
+                Outcome::Invalid(p) => (StatusCode::UNPROCESSABLE_ENTITY, p),
+                Outcome::Done(_) => unreachable!("handled above"),
+            };
+            let page =
+                item_page(&state, &ctx, &user, &unit, id, problems, String::new()).await.in_lang(lang)?;
+            Ok((status, page).into_response())
         }
     }
 }

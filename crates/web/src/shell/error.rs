@@ -288,3 +288,65 @@ mod tests {
         assert!(!res.headers().contains_key(axum::http::header::RETRY_AFTER));
     }
 }
+
+/// What a refusal by the framework itself (a body that is not JSON, a missing field, a wrong
+/// Content-Type, a query that does not parse) means, for an API client in its language.
+fn framework_message(lang: Lang, status: StatusCode, detail: &str) -> String {
+    let (vi, en) = match status {
+        StatusCode::BAD_REQUEST => ("Yêu cầu không hợp lệ", "Bad request"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "Cần gửi nội dung JSON (Content-Type: application/json) hoặc biểu mẫu đúng loại",
+            "Send JSON (Content-Type: application/json) or a form of the right kind",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            ("Nội dung không đúng mẫu", "The body does not match what is expected")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ("Nội dung gửi lên quá lớn", "The body is too large"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("Địa chỉ này không nhận phương thức đó", "This address does not take that method")
+        }
+        StatusCode::REQUEST_TIMEOUT => {
+            ("Yêu cầu quá thời gian; hãy thử lại", "The request took too long; try again")
+        }
+        _ => ("Yêu cầu không thực hiện được", "The request could not be carried out"),
+    };
+    let head = if lang == Lang::En { en } else { vi };
+    let detail = detail.trim();
+    if detail.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head}: {detail}")
+    }
+}
+
+/// Every error of the API answers as JSON (`ErrorBody`) in the user's language, including the
+/// framework's own refusals, which come as English text/plain.
+pub async fn api_errors_as_json(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/") && !req.uri().path().starts_with("/api/docs");
+    let lang = Lang::from_headers(req.headers());
+    let res = next.run(req).await;
+    let status = res.status();
+    let json = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || json || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let detail: String = String::from_utf8_lossy(&bytes).chars().take(300).collect();
+    let body = ErrorBody {
+        status: status.as_u16(),
+        error: framework_message(lang, status, &detail),
+        choices: Vec::new(),
+    };
+    let mut out = (status, Json(body)).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            out.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    out
+}

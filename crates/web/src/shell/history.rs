@@ -225,6 +225,14 @@ fn diff(
 async fn names_for(state: &AppState, events: &[AuditEvent]) -> Result<Names, WebError> {
     let mut unit_ids: Vec<i64> = events.iter().filter_map(|e| e.unit_id).collect();
     let mut user_ids: Vec<i64> = events.iter().filter_map(|e| e.actor_id).collect();
+    // The record an event is about, when it is a user or a unit: named, not "#3".
+    for e in events {
+        match (e.entity_type.as_str(), e.entity_id.parse::<i64>()) {
+            ("user", Ok(id)) => user_ids.push(id),
+            ("unit", Ok(id)) => unit_ids.push(id),
+            _ => {}
+        }
+    }
     for e in events {
         for c in raw_changes(e.before_json.as_deref(), e.after_json.as_deref()) {
             let key = kind_of_field(&c.path);
@@ -264,7 +272,19 @@ pub async fn event_rows(
             at: local(e.at),
             actor: e.actor_id.and_then(|id| names.users.get(&id).cloned()).unwrap_or(e.actor),
             action: lang.t(&format!("action-{}", e.action)),
-            entity: format!("{} #{}", lang.t(&format!("entity-{}", e.entity_type)), e.entity_id),
+            entity: {
+                let kind = lang.t(&format!("entity-{}", e.entity_type));
+                let id = e.entity_id.parse::<i64>().ok();
+                let name = match e.entity_type.as_str() {
+                    "user" => id.and_then(|i| names.users.get(&i)),
+                    "unit" => id.and_then(|i| names.units.get(&i)),
+                    _ => None,
+                };
+                match name {
+                    Some(n) => format!("{kind}: {n}"),
+                    None => format!("{kind} #{}", e.entity_id),
+                }
+            },
             unit: e.unit_id.and_then(|u| names.units.get(&u)).cloned().unwrap_or_default(),
             changes: changes(lang, &e.entity_type, e.before_json.as_deref(), e.after_json.as_deref(), &names),
             reason: e.reason.unwrap_or_default(),

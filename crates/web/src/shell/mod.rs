@@ -27,4 +27,4 @@ pub use page::{
 };
 pub use routes::{RouteInfo, Routes};
 pub use state::AppState;
-pub use workflow::{unprocessable, Outcome, TransitionBody};
+pub use workflow::{conflicting, unprocessable, Outcome, TransitionBody};

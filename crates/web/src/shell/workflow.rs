@@ -13,6 +13,12 @@ pub fn unprocessable(problems: Vec<String>) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }
 
+/// A conflict for the API: a stale version, or a step the record's state does not allow.
+pub fn conflicting(message: String) -> Response {
+    let body = serde_json::json!({"status": 409, "error": message});
+    (StatusCode::CONFLICT, Json(body)).into_response()
+}
+
 /// What a save or a transition came to (of a review, or of a roadmap).
 pub enum Outcome<T = Review> {
     Done(T),
