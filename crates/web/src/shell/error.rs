@@ -250,45 +250,6 @@ impl<T, E: Into<WebError>> InLang<T> for Result<T, E> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::body::to_bytes;
-
-    #[tokio::test]
-    async fn internal_errors_show_a_page_without_their_cause() {
-        let err = WebError::Internal("password=hunter2 connection refused".into());
-        let res = err.page(Lang::En);
-        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body = String::from_utf8(to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
-        assert!(body.contains("Server error"));
-        assert!(!body.contains("hunter2"));
-        let res = ApiError(WebError::Internal("secret cause".into())).into_response();
-        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body = String::from_utf8(to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
-        assert!(!body.contains("secret cause"));
-        assert!(body.contains("\"status\":500"));
-    }
-
-    /// Issue 14, defect 4: a busy database answered 500; it is 503 with Retry-After, as a page
-    /// and as JSON.
-    #[tokio::test]
-    async fn a_busy_database_answers_503_with_retry_after() {
-        for res in [
-            WebError::from(StoreError::Busy).page(Lang::Vi),
-            ApiError::from(StoreError::Busy).into_response(),
-        ] {
-            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-            assert_eq!(res.headers()[axum::http::header::RETRY_AFTER], RETRY_AFTER_SECS.to_string().as_str());
-            let body = String::from_utf8(to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
-            assert!(body.contains("đang bận"), "{body}");
-        }
-        // Other answers carry no Retry-After.
-        let res = WebError::Conflict("x".into()).page(Lang::Vi);
-        assert!(!res.headers().contains_key(axum::http::header::RETRY_AFTER));
-    }
-}
-
 /// What a refusal by the framework itself (a body that is not JSON, a missing field, a wrong
 /// Content-Type, a query that does not parse) means, for an API client in its language.
 fn framework_message(lang: Lang, status: StatusCode, detail: &str) -> String {
@@ -349,4 +310,43 @@ pub async fn api_errors_as_json(req: axum::extract::Request, next: axum::middlew
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+
+    #[tokio::test]
+    async fn internal_errors_show_a_page_without_their_cause() {
+        let err = WebError::Internal("password=hunter2 connection refused".into());
+        let res = err.page(Lang::En);
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = String::from_utf8(to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+        assert!(body.contains("Server error"));
+        assert!(!body.contains("hunter2"));
+        let res = ApiError(WebError::Internal("secret cause".into())).into_response();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = String::from_utf8(to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+        assert!(!body.contains("secret cause"));
+        assert!(body.contains("\"status\":500"));
+    }
+
+    /// Issue 14, defect 4: a busy database answered 500; it is 503 with Retry-After, as a page
+    /// and as JSON.
+    #[tokio::test]
+    async fn a_busy_database_answers_503_with_retry_after() {
+        for res in [
+            WebError::from(StoreError::Busy).page(Lang::Vi),
+            ApiError::from(StoreError::Busy).into_response(),
+        ] {
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(res.headers()[axum::http::header::RETRY_AFTER], RETRY_AFTER_SECS.to_string().as_str());
+            let body = String::from_utf8(to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+            assert!(body.contains("đang bận"), "{body}");
+        }
+        // Other answers carry no Retry-After.
+        let res = WebError::Conflict("x".into()).page(Lang::Vi);
+        assert!(!res.headers().contains_key(axum::http::header::RETRY_AFTER));
+    }
 }
