@@ -16,3 +16,6 @@ pub mod text;
 pub mod units;
 pub mod value;
 pub mod workflow;
+
+#[cfg(test)]
+mod pinned_tests;
