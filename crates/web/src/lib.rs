@@ -12,7 +12,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::shell::auth::AuthConfig;
@@ -65,14 +64,14 @@ pub fn route_table(state: AppState) -> Vec<RouteInfo> {
 
 /// Every route of the application.
 pub fn router(state: AppState) -> Router {
-    let app = routes(state.clone()).router.nest("/api/v1", Router::new().fallback(openapi::not_found));
-    let docs: Router<AppState> = Router::from(
-        SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi::ApiDoc::openapi()),
-    )
-    .layer(SetResponseHeaderLayer::overriding(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP_DOCS),
-    ));
+    let all = routes(state.clone());
+    let document = openapi::document(&all.info);
+    let app = all.router.nest("/api/v1", Router::new().fallback(openapi::not_found));
+    let docs: Router<AppState> = Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", document))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP_DOCS),
+        ));
     let hsts = state.auth.secure_cookies;
     let app = app
         .merge(docs)

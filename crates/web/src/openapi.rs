@@ -81,3 +81,90 @@ pub struct ApiDoc;
 pub async fn not_found() -> ApiError {
     ApiError(WebError::NotFound("không có địa chỉ API này".into()))
 }
+
+/// The document as the server serves it: the operations above, with how each is reached — the
+/// session cookie or a Bearer token unless the route is public — and every error it can answer
+/// (400, 401, 403, 404, 409, 415, 422, 503 as `ErrorBody`), read from the route table so that
+/// the document and the server cannot drift apart.
+pub fn document(routes: &[crate::shell::RouteInfo]) -> utoipa::openapi::OpenApi {
+    use crate::shell::auth::Access;
+    use axum::http::Method;
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+    };
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+    let mut doc = ApiDoc::openapi();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "session",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            "danvan_session",
+            "Phiên đăng nhập (POST /api/v1/auth/login) / the session cookie set by signing in",
+        ))),
+    );
+    components.add_security_scheme(
+        "token",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "Mã truy cập tạo ở trang Tài khoản / an API token made on the account page",
+                ))
+                .build(),
+        ),
+    );
+    let error = |text: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(text)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build(),
+        )
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            (Method::GET, &mut item.get),
+            (Method::PUT, &mut item.put),
+            (Method::POST, &mut item.post),
+            (Method::DELETE, &mut item.delete),
+            (Method::PATCH, &mut item.patch),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op.as_mut() else { continue };
+            let access = routes.iter().find(|r| r.method == method && r.path == path).map(|r| r.access);
+            let responses = &mut op.responses.responses;
+            let mut add = |code: &str, text: &str| {
+                responses.entry(code.to_string()).or_insert_with(|| error(text));
+            };
+            add("400", "Yêu cầu không hợp lệ (tham số, mã đơn vị, kỳ) / bad request");
+            if path.contains('{') {
+                add("404", "Không có / not found");
+            }
+            if op.request_body.is_some() {
+                add("415", "Không phải JSON / not JSON");
+                add("422", "Nội dung không đúng mẫu hoặc không hợp lệ / the body is refused");
+            }
+            if method != Method::GET {
+                add("503", "Cơ sở dữ liệu đang bận; thử lại sau Retry-After giây / busy, retry");
+            }
+            match access {
+                Some(Access::Public) | None => {}
+                Some(access) => {
+                    add("401", "Chưa đăng nhập / not signed in");
+                    if !matches!(access, Access::SignedIn) {
+                        add("403", "Ngoài phạm vi của tài khoản / outside the account's scope");
+                    }
+                    op.security = Some(vec![
+                        SecurityRequirement::new("session", Vec::<String>::new()),
+                        SecurityRequirement::new("token", Vec::<String>::new()),
+                    ]);
+                }
+            }
+        }
+    }
+    doc
+}

@@ -1141,3 +1141,51 @@ async fn citizens_contacts_reach_only_the_staff_who_handle_them() {
     let a = send(&secure.app, Method::GET, "/login", None, None, &[]).await;
     assert_eq!(a.headers[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000");
 }
+
+/// Issue 16, item 13: the served OpenAPI document says how each operation is reached and what
+/// it can answer: no `securitySchemes`, 401/403/404 undocumented, bodies marked required that
+/// may be left out, numbers documented as objects.
+#[tokio::test]
+async fn the_openapi_document_says_what_the_server_does() {
+    let w = World::new().await;
+    let doc: serde_json::Value =
+        serde_json::from_str(&send(&w.app, Method::GET, "/api/openapi.json", None, None, &[]).await.body)
+            .unwrap();
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["session"]["in"], "cookie", "{schemes}");
+    assert_eq!(schemes["session"]["name"], "danvan_session");
+    assert_eq!(schemes["token"]["scheme"], "bearer");
+    let table = route_table(AppState::new(w.store.clone()));
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(route) =
+                table.iter().find(|r| r.method.as_str().eq_ignore_ascii_case(method) && r.path == path)
+            else {
+                panic!("{method} {path} is documented but not served");
+            };
+            let responses = op["responses"].as_object().unwrap();
+            let public = matches!(route.access, danvan_web::auth::Access::Public);
+            assert_eq!(op.get("security").is_some(), !public, "{method} {path}");
+            if !public {
+                let signed_in = matches!(route.access, danvan_web::auth::Access::SignedIn);
+                assert!(
+                    responses.contains_key("401") && (signed_in || responses.contains_key("403")),
+                    "{method} {path}"
+                );
+            }
+            if path.contains('{') {
+                assert!(responses.contains_key("404"), "{method} {path}");
+            }
+            if op.get("requestBody").is_some() {
+                assert!(responses.contains_key("415") && responses.contains_key("422"), "{method} {path}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "{checked} operations");
+    let submit = &doc["paths"]["/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/submit"]["post"];
+    assert_ne!(submit["requestBody"]["required"], true, "a step may be sent without a body: {submit}");
+    let value = &doc["components"]["schemas"]["ValueJson"]["properties"];
+    assert!(value["count"]["type"].to_string().contains("number"), "{value}");
+}

@@ -429,7 +429,10 @@ async fn a_save_changes_only_what_it_names() {
         let first = json!({"version": 0, "values": complete_values(), "narrative": {"results": "Kết quả", "limitations": "Hạn chế", "next_tasks": "Nhiệm vụ"}});
         let (s, r) = w.call("huuthanh", Method::PUT, &path, Some(first)).await;
         assert_eq!(s, StatusCode::OK, "{r}");
-        let two = json!({"version": r["version"], "values": {"1.2": {"count": 5}, "2.1": null}});
+        // Issue 16, item 13: 2.0 is the integer 2 in JSON Schema; 2.5 is not a version.
+        let half = json!({"version": r["version"].as_f64().unwrap() + 0.5, "values": {}});
+        assert_eq!(w.call("huuthanh", Method::PUT, &path, Some(half)).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+        let two = json!({"version": r["version"].as_f64().unwrap(), "values": {"1.2": {"count": 5}, "2.1": null}});
         let (s, r) = w.call("huuthanh", Method::PUT, &path, Some(two)).await;
         assert_eq!(s, StatusCode::OK, "{r}");
         assert_eq!(r["values"]["1.2"]["count"], 5.0, "the named target changes");

@@ -128,7 +128,7 @@ pub struct StepBody {
     #[serde(default)]
     pub text: String,
     /// The version read (optional).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::shell::workflow::whole_version_opt")]
     pub version: Option<i64>,
 }
 

@@ -62,7 +62,7 @@ fn activity_json(a: &Activity) -> ActivityJson {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ActivityBody {
     /// For a change: the version the editor started from.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::shell::workflow::whole_version_opt")]
     pub version: Option<i64>,
     #[serde(flatten)]
     #[schema(inline, value_type = Object)]
@@ -162,7 +162,7 @@ pub struct StatusBody {
     /// Required to cancel.
     #[serde(default)]
     pub reason: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::shell::workflow::whole_version_opt")]
     pub version: Option<i64>,
 }
 

@@ -210,6 +210,7 @@ pub async fn get_review(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SaveBody {
     /// The version the editor started from (0 for a review not yet started).
+    #[serde(deserialize_with = "crate::shell::workflow::whole_version")]
     pub version: i64,
     /// By target code: the new value (and note), or `null` to clear it.
     #[serde(default, deserialize_with = "values_or_null")]
@@ -442,7 +443,7 @@ async fn transition(
 macro_rules! transition_handler {
     ($name:ident, $t:expr, $path:literal, $doc:literal) => {
         #[doc = $doc]
-        #[utoipa::path(post, path = $path, request_body = TransitionBody,
+        #[utoipa::path(post, path = $path, request_body = Option<TransitionBody>,
             params(("scheme" = String, Path), ("code" = String, Path), ("period" = String, Path)),
             responses((status = 200, body = ReviewJson), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)), tag = "reviews")]
         pub async fn $name(
@@ -692,6 +693,7 @@ pub struct RecomputeJson {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RecomputeBody {
     /// The version the preview showed.
+    #[serde(deserialize_with = "crate::shell::workflow::whole_version")]
     pub version: i64,
 }
 

@@ -101,6 +101,7 @@ pub(crate) async fn roadmap_json(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RoadmapBody {
     /// The version the editor started from (0 to start the roadmap).
+    #[serde(deserialize_with = "crate::shell::workflow::whole_version")]
     pub version: i64,
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -252,7 +253,7 @@ async fn transition(
 macro_rules! transition_handler {
     ($name:ident, $t:expr, $path:literal, $doc:literal) => {
         #[doc = $doc]
-        #[utoipa::path(post, path = $path, request_body = TransitionBody,
+        #[utoipa::path(post, path = $path, request_body = Option<TransitionBody>,
             params(("scheme" = String, Path), ("code" = String, Path)),
             responses((status = 200, body = RoadmapJson), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)), tag = "roadmaps")]
         pub async fn $name(

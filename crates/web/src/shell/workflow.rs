@@ -29,9 +29,29 @@ pub enum Outcome<T = Review> {
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
+/// The body of a workflow step; it may be left out altogether (submit, approve, revise).
 pub struct TransitionBody {
-    /// Required to return or reopen.
+    /// Required to return or reopen (422 without it); ignored otherwise.
     pub reason: Option<String>,
     /// The version the user saw, if they want the action refused when it changed since.
+    #[serde(default, deserialize_with = "whole_version_opt")]
     pub version: Option<i64>,
+}
+
+/// A version number as JSON may carry it: 628, or 628.0 (JSON Schema counts both as integers);
+/// 628.5 is refused.
+pub fn whole_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    match (n.as_i64(), n.as_f64()) {
+        (Some(i), _) => Ok(i),
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        _ => Err(serde::de::Error::custom(format!("phiên bản phải là số nguyên, không phải {n}"))),
+    }
+}
+
+/// The same, for an optional version (absent or null: none).
+pub fn whole_version_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrap(#[serde(deserialize_with = "whole_version")] i64);
+    Ok(Option::<Wrap>::deserialize(d)?.map(|Wrap(v)| v))
 }
