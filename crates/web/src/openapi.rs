@@ -141,9 +141,7 @@ pub fn document(routes: &[crate::shell::RouteInfo]) -> utoipa::openapi::OpenApi 
                 responses.entry(code.to_string()).or_insert_with(|| error(text));
             };
             add("400", "Yêu cầu không hợp lệ (tham số, mã đơn vị, kỳ) / bad request");
-            if path.contains('{') {
-                add("404", "Không có / not found");
-            }
+            add("404", "Không có (đơn vị, bản ghi) / not found");
             if op.request_body.is_some() {
                 add("415", "Không phải JSON / not JSON");
                 add("422", "Nội dung không đúng mẫu hoặc không hợp lệ / the body is refused");

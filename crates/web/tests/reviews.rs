@@ -577,7 +577,7 @@ async fn a_reopened_review_keeps_its_computed_values_until_recomputed() {
         assert_eq!(r["values"]["1.2"]["count"], 3.0, "the fixed number stays");
         // Approved, it cannot be recomputed (409: wrong state).
         assert_eq!(
-            w.call("huuthanh", Method::POST, &format!("{review}/submit"), None).await.0,
+            w.call("huuthanh", Method::POST, &format!("{review}/submit"), Some(Value::Null)).await.0,
             StatusCode::OK
         );
         assert_eq!(

@@ -429,12 +429,7 @@ async fn transition(
     body: &Bytes,
 ) -> Result<Response, ApiError> {
     let (scheme, period) = scheme_and_period(state, scheme, period).await?;
-    let body: TransitionBody = if body.iter().all(u8::is_ascii_whitespace) {
-        TransitionBody::default()
-    } else {
-        serde_json::from_slice(body)
-            .map_err(|e| WebError::BadRequest(format!("nội dung JSON không hợp lệ: {e}")))?
-    };
+    let body = crate::shell::workflow::transition_body(body)?;
     let which = Which { scheme: &scheme, period: &period, unit };
     let outcome = change_state(state, user, which, t, body.reason.as_deref(), body.version).await?;
     Ok(outcome_json(state, &scheme, &period, unit.id, outcome).await?)
@@ -495,6 +490,7 @@ pub struct RollupQuery {
     pub provisional: bool,
     /// Also give the figures under the units of this day (yyyy-mm-dd, e.g. 2025-07-01), one
     /// group per later unit, its former units pooled.
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub units: Option<String>,
 }
 

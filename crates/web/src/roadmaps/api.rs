@@ -240,12 +240,7 @@ async fn transition(
     body: &Bytes,
 ) -> Result<Response, ApiError> {
     let scheme = find_scheme(state, scheme).await?;
-    let body: TransitionBody = if body.iter().all(u8::is_ascii_whitespace) {
-        TransitionBody::default()
-    } else {
-        serde_json::from_slice(body)
-            .map_err(|e| WebError::BadRequest(format!("nội dung JSON không hợp lệ: {e}")))?
-    };
+    let body = crate::shell::workflow::transition_body(body)?;
     let outcome = change_state(state, user, &scheme, unit, t, body.reason.as_deref(), body.version).await?;
     Ok(outcome_json(state, &scheme, unit.id, outcome).await?)
 }

@@ -38,6 +38,18 @@ pub struct TransitionBody {
     pub version: Option<i64>,
 }
 
+/// A workflow step's body, which may be left out: no body, or JSON `null`, is an empty one.
+pub fn transition_body(body: &[u8]) -> Result<TransitionBody, crate::shell::error::WebError> {
+    let body: Option<TransitionBody> = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice(body).map_err(|e| {
+            crate::shell::error::WebError::BadRequest(format!("nội dung JSON không hợp lệ: {e}"))
+        })?
+    };
+    Ok(body.unwrap_or_default())
+}
+
 /// A version number as JSON may carry it: 628, or 628.0 (JSON Schema counts both as integers);
 /// 628.5 is refused.
 pub fn whole_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {

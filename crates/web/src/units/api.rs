@@ -61,6 +61,7 @@ pub struct UnitListJson {
 pub struct OnParam {
     /// A date (yyyy-mm-dd): the unit valid on that day. Without it, a code that several units
     /// have borne (before and after a reorganisation) answers 300 with the list to choose from.
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub on: Option<String>,
 }
 
@@ -187,10 +188,13 @@ pub async fn get_lineage(
 #[derive(Deserialize, IntoParams)]
 pub struct SearchParams {
     /// Text to find in unit names, accents and case ignored ("duc hoa" finds "Huyện Đức Hòa"), or an exact code.
+    #[param(min_length = 1, max_length = 100, pattern = "\\S")]
     pub q: String,
     /// Page number from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<usize>,
     /// Results per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<usize>,
 }
 
@@ -210,7 +214,11 @@ pub async fn search_units(
     if query.is_empty() {
         return Err(WebError::BadRequest("cần tham số q (tên hoặc mã đơn vị)".into()).into());
     }
-    let found = state.store.search_units(&query, per_page, (page - 1) * per_page).await?;
+    let offset = (page - 1)
+        .checked_mul(per_page)
+        .filter(|o| *o <= 1_000_000_000)
+        .ok_or_else(|| WebError::BadRequest("page quá lớn".into()))?;
+    let found = state.store.search_units(&query, per_page, offset).await?;
     let parent_ids: Vec<i64> = found.units.iter().filter_map(|u| u.parent_id).collect();
     let parents = state.store.units_by_ids(&parent_ids).await?;
     let units = found
