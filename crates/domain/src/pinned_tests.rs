@@ -5,6 +5,13 @@
 //! Survivors left on purpose, as equivalent mutants (no input tells them apart):
 //! - `Rollup::merge`: `self.grades.len() < other.grades.len()` → `<=`: resizing a list to its
 //!   own length changes nothing.
+//! - `parse_number`: `body.is_empty() || !…all(digit or separator)` → `&&`: whatever slips past
+//!   is refused by the digit checks further down, with the same message.
+//! - `parse_number`: `last_dot > last_comma` → `>=`: in that branch both are present at
+//!   different places, so they are never equal.
+//!
+//! Measured on this tree (cargo-mutants 27): 550 viable mutants of the six files, 547 caught
+//! (99.5 %); the three alive are the equivalents above.
 
 use std::collections::BTreeMap;
 
@@ -104,6 +111,12 @@ fn units_without_a_score_rank_after_a_score_of_zero() {
     let ranked = rank(&[("Xã A", None), ("Xã B", Some(0.0)), ("Xã C", Some(0.5))]);
     let order: Vec<usize> = ranked.iter().map(|(_, i)| *i).collect();
     assert_eq!(order, [2, 1, 0]);
+    // In either order of the input.
+    for units in [[("Xã A", None), ("Xã B", Some(0.5))], [("Xã B", Some(0.5)), ("Xã A", None)]] {
+        let ranked = rank(&units);
+        assert_eq!(units[ranked[0].1].0, "Xã B", "{units:?}");
+        assert_eq!((ranked[0].0, ranked[1].0), (1, 2));
+    }
 }
 
 #[test]
@@ -155,6 +168,11 @@ fn roadmap_checks_at_their_edges() {
     assert!(rising.iter().any(|p| p.contains("lùi")), "{rising:?}");
     let falling = check(&def, &plan_of("5.2", &[(2017, 12.0), (2018, 10.0)], None, None), false);
     assert!(!falling.iter().any(|p| p.contains("lùi")), "{falling:?}");
+    // A count planned at the largest quantity is taken; a ratio of exactly 100 % too.
+    let most = check(&def, &plan_of("1.2", &[(2017, MAX_QUANTITY)], None, None), false);
+    assert!(!most.iter().any(|p| p.contains("phải là")), "{most:?}");
+    let full = check(&def, &plan_of("2.1", &[(2017, 100.0)], None, None), false);
+    assert!(!full.iter().any(|p| p.contains("phải là")), "{full:?}");
     // A year to meet the criterion outside the scheme, on either side.
     for y in [2016, 2021] {
         let p = check(&def, &plan_of("2.1", &[(2017, 50.0)], Some(y), None), false);
