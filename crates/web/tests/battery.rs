@@ -235,6 +235,9 @@ fn valid_body(method: &str, path: &str) -> Option<Value> {
         ("put", p) if p.ends_with("/roadmap") => {
             json!({"version": 1, "targets": {"1.1": {"planned": {"2018": 0.5, "2019": 0.8}, "meet_year": 2020, "reason": "Lý do"}}})
         }
+        // Multipart uploads: any JSON is refused; the hostile files are sent below.
+        ("post", p) if p.ends_with("/reviews/{period}/evidence") => json!({}),
+        ("delete", p) if p.ends_with("/evidence/{id}") => json!({}),
         ("post", p) if p.contains("/reviews/{period}/") || p.contains("/roadmap/") => transition,
         _ => return None,
     })
@@ -496,6 +499,7 @@ async fn every_write_route_survives_the_bad_input_battery() {
         let activity = w.json(Method::POST, &plan, &admin, activity_body()).await.json()["id"].as_i64().unwrap();
         let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
             (format!("/schemes/{SCHEME}/units/27988/reviews/2018/evidence"), vec![("target", "1.3")]),
+            (format!("/api/v1/schemes/{SCHEME}/units/27988/reviews/2018/evidence"), vec![("target", "1.3")]),
             (review_sheet.clone(), vec![]),
             (plan_sheet.clone(), vec![]),
             (format!("/schemes/{SCHEME}/units/27988/activities/{activity}/files"), vec![]),

@@ -455,6 +455,74 @@ async fn a_save_changes_only_what_it_names() {
     .await;
 }
 
+/// Issue 16, item 13: evidence files through the API (list, multipart upload, delete), in scope
+/// only, and only while the review can change (409 once it is submitted).
+#[tokio::test]
+async fn evidence_files_are_kept_and_removed_through_the_api() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let review = format!("{BASE}/27988/reviews/2018");
+        let (s, _) = w
+            .call("huuthanh", Method::PUT, &review, Some(json!({"version": 0, "values": complete_values()})))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let evidence = format!("{review}/evidence");
+        let (s, _, body) = w.multipart("huuthanh", &evidence, &[("target", "1.3")], "quy-che.pdf", PDF).await;
+        let created: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(s, StatusCode::CREATED, "{created}");
+        assert_eq!(
+            (created["target"].as_str(), created["filename"].as_str()),
+            (Some("1.3"), Some("quy-che.pdf"))
+        );
+        let (s, _, body) =
+            w.multipart("huuthanh", &evidence, &[("target", "1.3")], "x.pdf", b"<html>not a pdf").await;
+        assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            w.multipart("haunghia", &evidence, &[("target", "1.3")], "a.pdf", PDF).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (s, list) = w.call("district", Method::GET, &evidence, None).await;
+        assert_eq!((s, list.as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{list}");
+        let (_, _, file) = w.send("huuthanh", Method::GET, list[0]["href"].as_str().unwrap(), None).await;
+        assert_eq!(file, PDF);
+        let id = created["id"].as_i64().unwrap();
+        assert_eq!(
+            w.call("haunghia", Method::DELETE, &format!("{evidence}/{id}"), None).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            w.call("huuthanh", Method::DELETE, &format!("{evidence}/{id}"), None).await.0,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            w.call("huuthanh", Method::GET, &evidence, None).await.1.as_array().map(Vec::len),
+            Some(0)
+        );
+        // Submitted, the review keeps its files: a change is a conflict.
+        for t in EVIDENCE_REQUIRED {
+            assert_eq!(
+                w.multipart("huuthanh", &evidence, &[("target", t)], "a.pdf", PDF).await.0,
+                StatusCode::CREATED
+            );
+        }
+        assert_eq!(
+            w.call("huuthanh", Method::POST, &format!("{review}/submit"), None).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            w.multipart("huuthanh", &evidence, &[("target", "1.3")], "b.pdf", PDF).await.0,
+            StatusCode::CONFLICT
+        );
+        let kept = w.call("huuthanh", Method::GET, &evidence, None).await.1;
+        let first = kept[0]["id"].as_i64().unwrap();
+        assert_eq!(
+            w.call("huuthanh", Method::DELETE, &format!("{evidence}/{first}"), None).await.0,
+            StatusCode::CONFLICT
+        );
+    })
+    .await;
+}
+
 /// Issue 16, item 5: reopening an approved review to fix one number recomputed its computed
 /// targets from today's records without a word. They stay as frozen at the approval until the
 /// user asks to recompute, sees old → new, and confirms.

@@ -784,3 +784,86 @@ pub async fn post_recompute(
     let outcome = recompute(&state, &user, which, body.version).await?;
     Ok(outcome_json(&state, &scheme, &period, unit.id, outcome).await?)
 }
+
+/// An evidence file of a review.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EvidenceJson {
+    pub id: i64,
+    /// The target it proves.
+    pub target: String,
+    pub filename: String,
+    pub content_type: String,
+    /// In bytes.
+    pub size: i64,
+    pub uploaded_at: chrono::DateTime<Utc>,
+    /// Where the file is downloaded (as the pages serve it).
+    pub href: String,
+}
+
+fn evidence_json(scheme: &str, unit: &str, period: &str, e: danvan_store::Evidence) -> EvidenceJson {
+    EvidenceJson {
+        href: format!("/schemes/{scheme}/units/{unit}/reviews/{period}/evidence/{}", e.id),
+        id: e.id,
+        target: e.target_code,
+        filename: e.filename,
+        content_type: e.content_type,
+        size: e.size,
+        uploaded_at: e.uploaded_at,
+    }
+}
+
+/// A multipart upload of evidence: the target's code and the file.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct EvidenceUpload {
+    /// The code of the target the file proves (e.g. "1.3").
+    target: String,
+    /// PDF, image, Word or Excel; at most 10 MB, 50 MB for a review.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// The evidence files of a review.
+#[utoipa::path(get, path = "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/evidence",
+    params(("scheme" = String, Path), ("code" = String, Path), ("period" = String, Path)),
+    responses((status = 200, body = Vec<EvidenceJson>)), tag = "reviews")]
+pub async fn api_evidence(
+    AxState(state): AxState<AppState>,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, code, period)): Path<(String, String, String)>,
+) -> Result<Json<Vec<EvidenceJson>>, ApiError> {
+    let list = super::pages::evidence_list(&state, &unit, &scheme, &period).await?;
+    Ok(Json(list.into_iter().map(|e| evidence_json(&scheme, &code, &period, e)).collect()))
+}
+
+/// Uploads an evidence file for a target of an editable review (multipart: `target`, `file`);
+/// 409 when the review is submitted or approved.
+#[utoipa::path(post, path = "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/evidence",
+    request_body(content = EvidenceUpload, content_type = "multipart/form-data"),
+    params(("scheme" = String, Path), ("code" = String, Path), ("period" = String, Path)),
+    responses((status = 201, body = EvidenceJson), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)), tag = "reviews")]
+pub async fn api_upload_evidence(
+    AxState(state): AxState<AppState>,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, code, period)): Path<(String, String, String)>,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    let lang = crate::shell::i18n::Lang::Vi;
+    let ev = super::pages::add_evidence(&state, &user, &unit, &scheme, &period, multipart, lang).await?;
+    Ok((StatusCode::CREATED, Json(evidence_json(&scheme, &code, &period, ev))).into_response())
+}
+
+/// Deletes an evidence file of an editable review; 409 when the review is submitted or approved.
+#[utoipa::path(delete, path = "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/evidence/{id}",
+    params(("scheme" = String, Path), ("code" = String, Path), ("period" = String, Path), ("id" = i64, Path)),
+    responses((status = 204), (status = 409, body = ErrorBody)), tag = "reviews")]
+pub async fn api_delete_evidence(
+    AxState(state): AxState<AppState>,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code, period, id)): Path<(String, String, String, i64)>,
+) -> Result<StatusCode, ApiError> {
+    super::pages::remove_evidence(&state, &user, &unit, &scheme, &period, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -52,6 +52,24 @@ pub fn routes(r: Routes) -> Routes {
         Access::Unit(Action::Edit),
         api::post_recompute,
     )
+    .get(
+        "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/evidence",
+        Access::Unit(Action::Read),
+        api::api_evidence,
+    )
+    .add_limited(
+        Method::POST,
+        "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/evidence",
+        Access::Unit(Action::Edit),
+        api::api_upload_evidence,
+        danvan_domain::evidence::MAX_FILE_BYTES + 64 * 1024,
+    )
+    .add(
+        Method::DELETE,
+        "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/evidence/{id}",
+        Access::Unit(Action::Edit),
+        api::api_delete_evidence,
+    )
     .get("/api/v1/schemes/{scheme}/units/{code}/rollup", Access::Unit(Action::Read), api::rollup)
     // Review pages.
     .get("/schemes/{scheme}/units/{code}/reviews", Access::Unit(Action::Read), pages::list)

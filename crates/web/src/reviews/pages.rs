@@ -710,16 +710,34 @@ pub async fn upload_evidence(
     multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
+    let ev = add_evidence(&state, &user, &unit, &scheme, &period, multipart, lang).await.in_lang(lang)?;
+    Ok(Redirect::to(&format!(
+        "/schemes/{scheme}/units/{code}/reviews/{period}?done=evidence#t-{}",
+        ev.target_code
+    ))
+    .into_response())
+}
+
+/// Keeps an uploaded evidence file (multipart: `target`, `file`) for a review, for the page and
+/// the API alike.
+pub(crate) async fn add_evidence(
+    state: &AppState,
+    user: &CurrentUser,
+    unit: &danvan_domain::units::Unit,
+    scheme: &str,
+    period: &str,
+    multipart: axum::extract::Multipart,
+    lang: Lang,
+) -> Result<danvan_store::Evidence, WebError> {
     let too_big = || WebError::PayloadTooLarge(lang.t("evidence-too-large"));
-    let (_, review) = review_of(&state, &unit, &scheme, &period).await.in_lang(lang)?;
-    let Upload { mut fields, file } = read_multipart(multipart, too_big).await.in_lang(lang)?;
+    let (_, review) = review_of(state, unit, scheme, period).await?;
+    let Upload { mut fields, file } = read_multipart(multipart, too_big).await?;
     let target = fields.remove("target");
     let target = target.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
     let (Some(target), Some((name, bytes))) = (target, file) else {
-        return Err(WebError::BadRequest(lang.t("evidence-missing"))).in_lang(lang);
+        return Err(WebError::BadRequest(lang.t("evidence-missing")));
     };
-    let (file, hold) =
-        crate::shell::files::keep(&state.files, &state.file_lock, lang, &name, &bytes).await.in_lang(lang)?;
+    let (file, hold) = crate::shell::files::keep(&state.files, &state.file_lock, lang, &name, &bytes).await?;
     let new = danvan_store::NewEvidence {
         target_code: target,
         filename: file.filename,
@@ -727,17 +745,44 @@ pub async fn upload_evidence(
         size: file.size,
         sha256: file.sha256,
     };
-    state
+    let ev = state
         .store
         .add_evidence(&user.actor(), review.id, &new, danvan_domain::evidence::MAX_REVIEW_BYTES)
-        .await
-        .in_lang(lang)?;
+        .await?;
     drop(hold);
-    Ok(Redirect::to(&format!(
-        "/schemes/{scheme}/units/{code}/reviews/{period}?done=evidence#t-{}",
-        new.target_code
-    ))
-    .into_response())
+    Ok(ev)
+}
+
+/// The evidence files of a review.
+pub(crate) async fn evidence_list(
+    state: &AppState,
+    unit: &danvan_domain::units::Unit,
+    scheme: &str,
+    period: &str,
+) -> Result<Vec<danvan_store::Evidence>, WebError> {
+    let (_, review) = review_of(state, unit, scheme, period).await?;
+    Ok(state.store.evidence_of(review.id).await?)
+}
+
+/// Removes an evidence file of a review (its bytes too, when nothing else keeps them).
+pub(crate) async fn remove_evidence(
+    state: &AppState,
+    user: &CurrentUser,
+    unit: &danvan_domain::units::Unit,
+    scheme: &str,
+    period: &str,
+    id: i64,
+) -> Result<danvan_store::Evidence, WebError> {
+    let ev = evidence_in(state, unit, scheme, period, id).await?;
+    let actor = user.actor();
+    crate::shell::files::release(
+        &state.files,
+        &state.file_lock,
+        &ev.sha256,
+        state.store.remove_evidence(&actor, ev.id),
+    )
+    .await?;
+    Ok(ev)
 }
 
 async fn evidence_in(
@@ -778,16 +823,7 @@ pub async fn delete_evidence(
     Path((scheme, code, period, id)): Path<(String, String, String, i64)>,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
-    let ev = evidence_in(&state, &unit, &scheme, &period, id).await.in_lang(lang)?;
-    let actor = user.actor();
-    crate::shell::files::release(
-        &state.files,
-        &state.file_lock,
-        &ev.sha256,
-        state.store.remove_evidence(&actor, ev.id),
-    )
-    .await
-    .in_lang(lang)?;
+    let ev = remove_evidence(&state, &user, &unit, &scheme, &period, id).await.in_lang(lang)?;
     Ok(Redirect::to(&format!(
         "/schemes/{scheme}/units/{code}/reviews/{period}?done=evidence-deleted#t-{}",
         ev.target_code
