@@ -832,7 +832,7 @@ pub async fn api_evidence(
     ScopedUnit(unit): ScopedUnit,
     Path((scheme, code, period)): Path<(String, String, String)>,
 ) -> Result<Json<Vec<EvidenceJson>>, ApiError> {
-    let list = super::pages::evidence_list(&state, &unit, &scheme, &period).await?;
+    let list = super::evidence::evidence_list(&state, &unit, &scheme, &period).await?;
     Ok(Json(list.into_iter().map(|e| evidence_json(&scheme, &code, &period, e)).collect()))
 }
 
@@ -850,7 +850,7 @@ pub async fn api_upload_evidence(
     multipart: axum::extract::Multipart,
 ) -> Result<Response, ApiError> {
     let lang = crate::shell::i18n::Lang::Vi;
-    let ev = super::pages::add_evidence(&state, &user, &unit, &scheme, &period, multipart, lang).await?;
+    let ev = super::evidence::add_evidence(&state, &user, &unit, &scheme, &period, multipart, lang).await?;
     Ok((StatusCode::CREATED, Json(evidence_json(&scheme, &code, &period, ev))).into_response())
 }
 
@@ -864,6 +864,6 @@ pub async fn api_delete_evidence(
     ScopedUnit(unit): ScopedUnit,
     Path((scheme, _code, period, id)): Path<(String, String, String, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    super::pages::remove_evidence(&state, &user, &unit, &scheme, &period, id).await?;
+    super::evidence::remove_evidence(&state, &user, &unit, &scheme, &period, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,7 @@
 //! Target reviews: the API, the pages, and the Excel template.
 
 pub mod api;
+pub mod evidence;
 pub mod pages;
 pub mod sheet;
 

@@ -20,8 +20,6 @@ use super::api::{change_state, save, SaveBody, ValueJson, Which};
 use crate::shell::auth::{may, CurrentUser, ScopedUnit};
 use crate::shell::error::{InLang, PageError, WebError};
 use crate::shell::files::attachment;
-use crate::shell::files::read_multipart;
-use crate::shell::files::Upload;
 use crate::shell::format::show_milli;
 use crate::shell::format::show_value;
 use crate::shell::i18n::Lang;
@@ -685,20 +683,6 @@ pub async fn bulk_approve(
 
 // ---- evidence ------------------------------------------------------------------------------
 
-/// The review of the URL, which the evidence must belong to.
-async fn review_of(
-    state: &AppState,
-    unit: &danvan_domain::units::Unit,
-    scheme: &str,
-    period: &str,
-) -> Result<(StoredScheme, Review), WebError> {
-    let (scheme, period) = scheme_and_period(state, scheme, period).await?;
-    let review = state.store.review(scheme.id, unit.id, &period.to_string()).await?.ok_or_else(|| {
-        WebError::NotFound(format!("chưa có bản rà soát kỳ {period}; hãy lưu bản nháp trước"))
-    })?;
-    Ok((scheme, review))
-}
-
 /// Uploads an evidence file for a target (multipart: `target`, `file`). The kind is read from
 /// the content; files over 10 MB, or past 50 MB for the review, are refused.
 pub async fn upload_evidence(
@@ -710,96 +694,14 @@ pub async fn upload_evidence(
     multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
-    let ev = add_evidence(&state, &user, &unit, &scheme, &period, multipart, lang).await.in_lang(lang)?;
+    let ev = super::evidence::add_evidence(&state, &user, &unit, &scheme, &period, multipart, lang)
+        .await
+        .in_lang(lang)?;
     Ok(Redirect::to(&format!(
         "/schemes/{scheme}/units/{code}/reviews/{period}?done=evidence#t-{}",
         ev.target_code
     ))
     .into_response())
-}
-
-/// Keeps an uploaded evidence file (multipart: `target`, `file`) for a review, for the page and
-/// the API alike.
-pub(crate) async fn add_evidence(
-    state: &AppState,
-    user: &CurrentUser,
-    unit: &danvan_domain::units::Unit,
-    scheme: &str,
-    period: &str,
-    multipart: axum::extract::Multipart,
-    lang: Lang,
-) -> Result<danvan_store::Evidence, WebError> {
-    let too_big = || WebError::PayloadTooLarge(lang.t("evidence-too-large"));
-    let (_, review) = review_of(state, unit, scheme, period).await?;
-    let Upload { mut fields, file } = read_multipart(multipart, too_big).await?;
-    let target = fields.remove("target");
-    let target = target.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-    let (Some(target), Some((name, bytes))) = (target, file) else {
-        return Err(WebError::BadRequest(lang.t("evidence-missing")));
-    };
-    let (file, hold) = crate::shell::files::keep(&state.files, &state.file_lock, lang, &name, &bytes).await?;
-    let new = danvan_store::NewEvidence {
-        target_code: target,
-        filename: file.filename,
-        content_type: file.content_type,
-        size: file.size,
-        sha256: file.sha256,
-    };
-    let ev = state
-        .store
-        .add_evidence(&user.actor(), review.id, &new, danvan_domain::evidence::MAX_REVIEW_BYTES)
-        .await?;
-    drop(hold);
-    Ok(ev)
-}
-
-/// The evidence files of a review.
-pub(crate) async fn evidence_list(
-    state: &AppState,
-    unit: &danvan_domain::units::Unit,
-    scheme: &str,
-    period: &str,
-) -> Result<Vec<danvan_store::Evidence>, WebError> {
-    let (_, review) = review_of(state, unit, scheme, period).await?;
-    Ok(state.store.evidence_of(review.id).await?)
-}
-
-/// Removes an evidence file of a review (its bytes too, when nothing else keeps them).
-pub(crate) async fn remove_evidence(
-    state: &AppState,
-    user: &CurrentUser,
-    unit: &danvan_domain::units::Unit,
-    scheme: &str,
-    period: &str,
-    id: i64,
-) -> Result<danvan_store::Evidence, WebError> {
-    let ev = evidence_in(state, unit, scheme, period, id).await?;
-    let actor = user.actor();
-    crate::shell::files::release(
-        &state.files,
-        &state.file_lock,
-        &ev.sha256,
-        state.store.remove_evidence(&actor, ev.id),
-    )
-    .await?;
-    Ok(ev)
-}
-
-async fn evidence_in(
-    state: &AppState,
-    unit: &danvan_domain::units::Unit,
-    scheme: &str,
-    period: &str,
-    id: i64,
-) -> Result<danvan_store::Evidence, WebError> {
-    let (_, review) = review_of(state, unit, scheme, period).await?;
-    // An evidence id of another review (another unit's) is not found here.
-    state
-        .store
-        .evidence(id)
-        .await?
-        .filter(|e| e.review_id == review.id)
-        .ok_or_else(|| WebError::NotFound(format!("không có minh chứng #{id}")))
 }
 
 /// Downloads an evidence file: only with the review's unit in scope, always as an attachment.
@@ -810,7 +712,7 @@ pub async fn download_evidence(
     Path((scheme, _code, period, id)): Path<(String, String, String, i64)>,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
-    let ev = evidence_in(&state, &unit, &scheme, &period, id).await.in_lang(lang)?;
+    let ev = super::evidence::evidence_in(&state, &unit, &scheme, &period, id).await.in_lang(lang)?;
     let bytes = crate::shell::files::read(&state.files, &ev.sha256).await.in_lang(lang)?;
     Ok(attachment(&ev.content_type, &ev.filename, bytes))
 }
@@ -823,7 +725,8 @@ pub async fn delete_evidence(
     Path((scheme, code, period, id)): Path<(String, String, String, i64)>,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
-    let ev = remove_evidence(&state, &user, &unit, &scheme, &period, id).await.in_lang(lang)?;
+    let ev =
+        super::evidence::remove_evidence(&state, &user, &unit, &scheme, &period, id).await.in_lang(lang)?;
     Ok(Redirect::to(&format!(
         "/schemes/{scheme}/units/{code}/reviews/{period}?done=evidence-deleted#t-{}",
         ev.target_code
