@@ -200,8 +200,17 @@ pub async fn report_docx(
         v.map(|v| format!("{}%", danvan_domain::scheme::format_number(v.round()))).unwrap_or_default()
     };
     let head = |last: &str| ["Mã", "Chỉ tiêu", "Mức chỉ tiêu", "Kết quả", last].map(String::from).to_vec();
-    let mut tables: Vec<(String, Vec<Vec<String>>)> = Vec::new();
     let first = periods.first().copied().unwrap_or(period);
+    let change_head = || {
+        vec![
+            "Mã".to_string(),
+            "Chỉ tiêu".into(),
+            format!("Năm gốc {first}"),
+            format!("Kỳ {period}"),
+            "Thay đổi".into(),
+        ]
+    };
+    let mut tables: Vec<(String, Vec<Vec<String>>)> = Vec::new();
     let sections = if unit.level == def.applies_to {
         let plan = state.store.plan_in_force(scheme.id, unit.id).await.in_lang(lang)?;
         let mut by_period = Vec::new();
@@ -236,13 +245,7 @@ pub async fn report_docx(
         }
         if periods.len() > 1 {
             let (from, to) = (&by_period[0].2, &by_period[by_period.len() - 1].2);
-            let mut rows = vec![vec![
-                "Mã".to_string(),
-                "Chỉ tiêu".into(),
-                format!("Năm gốc {first}"),
-                format!("Kỳ {period}"),
-                "Thay đổi".into(),
-            ]];
+            let mut rows = vec![change_head()];
             for t in &def.targets {
                 let (a, b) = (
                     from.get(&t.code).and_then(|e| e.value.as_ref()),
@@ -298,13 +301,7 @@ pub async fn report_docx(
         }
         let (base, d) = (&figures[0], &figures[figures.len() - 1]);
         if figures.len() > 1 {
-            let mut rows = vec![vec![
-                "Mã".to_string(),
-                "Chỉ tiêu".into(),
-                format!("Năm gốc {first}"),
-                format!("Kỳ {period}"),
-                "Thay đổi".into(),
-            ]];
+            let mut rows = vec![change_head()];
             for (a, b) in base.targets.iter().zip(&d.targets) {
                 let change = match (a.coverage, b.coverage) {
                     (Some(x), Some(y)) => {
