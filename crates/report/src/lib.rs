@@ -6,6 +6,7 @@ pub mod docx;
 pub mod matrix;
 pub mod plan_xlsx;
 pub mod review_xlsx;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod timeline;
 mod xlsx;

@@ -26,6 +26,7 @@ mod reviews;
 mod roadmaps;
 mod sample;
 mod schemes;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod units;
 mod users;
