@@ -130,6 +130,8 @@ fn a_roadmap_plans_by_target_and_year_and_is_due_with_the_baseline_report() {
     assert_eq!(r.planned("2.1", 2019), Some(70.0));
     assert_eq!(r.planned("2.1", 2020), None);
     assert_eq!(r.planned("1.1", 2018), None);
+    assert_eq!(r.planned_in(2019), BTreeMap::from([("2.1".to_string(), 70.0)]));
+    assert!(r.planned_in(2020).is_empty());
     let def = scheme();
     assert_eq!(deadline(&def), chrono::NaiveDate::from_ymd_opt(2018, 1, 15).unwrap());
 }

@@ -38,6 +38,11 @@ impl Roadmap {
     pub fn planned(&self, code: &str, year: i32) -> Option<f64> {
         self.targets.get(code).and_then(|t| t.planned.get(&year)).copied()
     }
+
+    /// Every value planned for a year, by target code (what an approval freezes).
+    pub fn planned_in(&self, year: i32) -> BTreeMap<String, f64> {
+        self.targets.keys().filter_map(|code| Some((code.clone(), self.planned(code, year)?))).collect()
+    }
 }
 
 /// When a roadmap is due: with the baseline year's report, the scheme's report deadline after

@@ -448,15 +448,9 @@ impl Store {
             let roadmap = self.roadmap(before.scheme_id, before.unit_id).await?;
             let year = before.year();
             let judged = match roadmap.and_then(|r| Some((r.in_force_version, r.in_force_at, r.in_force?))) {
-                Some((version, approved_at, plan)) => JudgedPlan {
-                    version,
-                    approved_at,
-                    planned: plan
-                        .targets
-                        .keys()
-                        .filter_map(|code| Some((code.clone(), plan.planned(code, year)?)))
-                        .collect(),
-                },
+                Some((version, approved_at, plan)) => {
+                    JudgedPlan { version, approved_at, planned: plan.planned_in(year) }
+                }
                 None => JudgedPlan::default(),
             };
             Some(serde_json::to_string(&judged).map_err(|e| StoreError::Corrupt(e.to_string()))?)

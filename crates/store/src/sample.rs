@@ -207,11 +207,7 @@ impl Store {
                 let judged = crate::reviews::JudgedPlan {
                     version: Some(1),
                     approved_at: Some(now),
-                    planned: plan
-                        .targets
-                        .keys()
-                        .filter_map(|code| Some((code.clone(), plan.planned(code, year)?)))
-                        .collect(),
+                    planned: plan.planned_in(year),
                 };
                 let text = serde_json::to_string(&judged).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 sqlx::query("UPDATE reviews SET judged_plan = $1 WHERE id = $2")
