@@ -215,7 +215,8 @@ fn diff(
             let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
             diff(&path, bo.get(k), ao.get(k), had_before, depth + 1, out);
         }
-    } else if b != a {
+    } else if b.filter(|v| !v.is_null()) != a.filter(|v| !v.is_null()) {
+        // A field that is absent and one that is null say the same: nothing.
         out.push(RawChange { path: prefix.to_string(), before: b.cloned(), after: a.cloned(), had_before });
     }
 }
@@ -342,6 +343,14 @@ mod tests {
         let created = changes(Lang::Vi, "user", None, Some(r#"{"name":"A"}"#), &names);
         assert_eq!((created[0].before.as_str(), created[0].after.as_str()), ("", "A"));
         assert!(changes(Lang::Vi, "user", None, None, &names).is_empty());
+        let quiet = changes(
+            Lang::Vi,
+            "review",
+            Some(r#"{"values":{}}"#),
+            Some(r#"{"values":{"1.1":{"note":null}}}"#),
+            &names,
+        );
+        assert!(quiet.is_empty(), "absent and null are the same: {}", quiet.len());
     }
 
     /// Issue 16, item 12: history showed raw paths ("values.2.1.value.denominator: 39 → 1300",
