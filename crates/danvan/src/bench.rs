@@ -448,7 +448,8 @@ async fn measure(
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let reviews = danvan::demo::fill_sample(&store, &actor, BENCH_SCHEME, 2017, &mut tick).await?.reviews;
+    let reviews =
+        danvan::demo::fill_sample(&store, &actor, BENCH_SCHEME, 2017, None, &mut tick).await?.reviews;
     bar.finish_and_clear();
     let generation = started.elapsed();
     let first = scheme_periods(&def).first().map(|p| p.end()).context("đề án không có kỳ")?;

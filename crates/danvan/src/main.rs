@@ -449,13 +449,17 @@ async fn demo(global: &Settings) -> anyhow::Result<()> {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         };
-        let sample = danvan::demo::fill_sample(&store, &actor, code, seed, &mut tick).await?;
+        let files = global.data_dir.join("files");
+        let sample = danvan::demo::fill_sample(&store, &actor, code, seed, Some(&files), &mut tick).await?;
         bar.finish_and_clear();
         println!(
-            "{code}: {} bản rà soát, {} lộ trình và {} hoạt động mẫu {years} (dữ liệu mẫu, không phải số liệu thật).",
+            "{code}: {} bản rà soát, {} lộ trình, {} hoạt động, {} hồ sơ khối dân vận và {} tệp minh chứng mẫu {years} \
+             (dữ liệu mẫu, không phải số liệu thật).",
             format_number(sample.reviews as f64),
             format_number(sample.roadmaps as f64),
-            format_number(sample.activities as f64)
+            format_number(sample.activities as f64),
+            format_number(sample.records as f64),
+            format_number(sample.evidence as f64)
         );
     }
     let accounts = danvan::demo::create_accounts(&store, &actor, |_| danvan::demo::random_password()).await?;

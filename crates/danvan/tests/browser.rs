@@ -134,11 +134,14 @@ async fn app_of(
     danvan::demo::create_accounts(&store, &Actor::system("test"), |_| Ok(DEMO_PASSWORD.to_string()))
         .await
         .unwrap();
+    let files = tempfile_dir().join("files");
     if with_sample {
         let (actor, mut quiet) = (Actor::system("test"), |_: usize, _: usize| {});
-        danvan::demo::fill_sample(&store, &actor, &scheme.code, 2017, &mut quiet).await.unwrap();
+        danvan::demo::fill_sample(&store, &actor, &scheme.code, 2017, Some(&files), &mut quiet)
+            .await
+            .unwrap();
     }
-    App::spawn_local(store, tempfile_dir().join("files")).await.unwrap()
+    App::spawn_local(store, files).await.unwrap()
 }
 
 /// Clicks something that loads a new page, and waits until the old page is gone.
@@ -1106,8 +1109,11 @@ async fn reform_app() -> (String, tokio::sync::oneshot::Sender<()>) {
     }
     danvan::demo::create_accounts(&store, &actor, |_| Ok(DEMO_PASSWORD.to_string())).await.unwrap();
     let mut quiet = |_: usize, _: usize| {};
-    danvan::demo::fill_sample(&store, &actor, "LA-KDV-2017-2020", 2017, &mut quiet).await.unwrap();
-    App::spawn_local(store, tempfile_dir().join("files")).await.unwrap()
+    let files = tempfile_dir().join("files");
+    danvan::demo::fill_sample(&store, &actor, "LA-KDV-2017-2020", 2017, Some(&files), &mut quiet)
+        .await
+        .unwrap();
+    App::spawn_local(store, files).await.unwrap()
 }
 
 #[tokio::test]
@@ -1309,6 +1315,18 @@ async fn a_reopened_review_is_recomputed_after_seeing_old_and_new() {
     sign_in(c, &base, "xa.huuthanh").await;
     c.goto(&review).await.unwrap();
     let kept = text_of(c, "computed-3.2").await;
+    // The demo's values are what its records count (issue 16, item 7): nothing to recompute.
+    centred(c, "#t-3\\.2 a.recompute").await;
+    click_and_wait(c, Locator::Css("#t-3\\.2 a.recompute")).await;
+    assert!(present(c, "recompute-nothing").await, "the sample agrees with its records");
+    // A hamlet without a team is recorded; recomputing shows the old and the new share.
+    c.goto(&format!("{base}/units/27988/hamlets")).await.unwrap();
+    let before = text_of(c, "hamlets-summary").await;
+    type_in(c, "#hamlet-form [name=\"name\"]", "Ấp Mới Lập").await;
+    click_and_wait(c, Locator::Id("hamlet-add")).await;
+    assert_ne!(text_of(c, "hamlets-summary").await, before);
+    c.goto(&review).await.unwrap();
+    assert_eq!(text_of(c, "computed-3.2").await, kept, "kept until someone recomputes");
     centred(c, "#t-3\\.2 a.recompute").await;
     click_and_wait(c, Locator::Css("#t-3\\.2 a.recompute")).await;
     let rows = texts(c, "#recompute-changes tbody tr").await;
@@ -1319,6 +1337,6 @@ async fn a_reopened_review_is_recomputed_after_seeing_old_and_new() {
     shot(c, "review-recompute-375").await;
     click_and_wait(c, Locator::Id("recompute-apply")).await;
     assert_eq!(text_of(c, "review-message").await, "Đã tính lại các chỉ tiêu tự động từ hồ sơ.");
-    assert_eq!(text_of(c, "computed-3.2").await, "—", "the commune keeps no hamlet records in the demo yet");
+    assert_ne!(text_of(c, "computed-3.2").await, kept, "one hamlet more without a team");
     stop.send(()).ok();
 }

@@ -529,12 +529,74 @@ async fn the_demo_fills_the_database_it_is_given() {
     let user = store.user_by_username("xa.haunghia").await.unwrap().unwrap();
     let unit = store.unit(user.scope_unit_id.unwrap()).await.unwrap().unwrap();
     assert_eq!(unit.name, "Xã Hậu Nghĩa");
+    for scheme in ["LA-KDV-2017-2020", "TN-KDV-2026-2030"] {
+        sample_agrees_with_its_records(&store, scheme, &dir.join("data/files")).await;
+    }
     store.close().await;
 
     // Run again on the same database: it holds data now, so the demo refuses and changes nothing.
     let again = danvan(&db, &["demo", "--bind", "127.0.0.1:0"]);
     assert!(!again.status.success());
     assert!(stderr(&again).contains("đã có dữ liệu"), "{}", stderr(&again));
+}
+
+/// Issue 16, item 7: every computed value of a sample review is what its bloc's records count,
+/// the records are there to see (members, hamlets, meetings with attendance, feedback), and every
+/// target that requires evidence has a file whose bytes are kept: a PDF of one page.
+async fn sample_agrees_with_its_records(store: &Store, code: &str, files: &Path) {
+    use danvan_domain::period::Period;
+    use danvan_domain::scheme::Source;
+    let scheme = store.scheme(code).await.unwrap().unwrap();
+    let summaries = store.reviews_within(scheme.id, scheme.root_unit_id, None).await.unwrap();
+    assert!(summaries.len() > 80, "{code}: {}", summaries.len());
+    let (mut computed, mut files_seen, mut records_seen) = (0, 0, 0);
+    for s in &summaries {
+        let review = store.review(scheme.id, s.unit_id, &s.period).await.unwrap().unwrap();
+        let period = Period::parse(&review.period, scheme.def.period).unwrap();
+        let evidence = store.evidence_of(review.id).await.unwrap();
+        for t in &scheme.def.targets {
+            let stored = review.values.get(&t.code).and_then(|e| e.value.clone());
+            match t.source {
+                Source::Computed(rule) => {
+                    let counted = store
+                        .computed_value(rule, scheme.id, review.unit_id, period.start(), period.end())
+                        .await
+                        .unwrap();
+                    assert_eq!(stored, counted, "{code} {} #{} {}", t.code, review.unit_id, review.period);
+                    computed += usize::from(counted.is_some());
+                }
+                Source::Reported if t.evidence_required => {
+                    let file = evidence.iter().find(|e| e.target_code == t.code);
+                    let file =
+                        file.unwrap_or_else(|| panic!("{code} {} #{}: no evidence", t.code, review.unit_id));
+                    let bytes = std::fs::read(danvan_web::files::path_of(files, &file.sha256)).unwrap();
+                    assert_eq!(bytes.len() as i64, file.size);
+                    assert!(
+                        bytes.starts_with(b"%PDF-") && String::from_utf8_lossy(&bytes).contains("/Count 1")
+                    );
+                    files_seen += 1;
+                }
+                Source::Reported => {}
+            }
+        }
+        if records_seen < 3 {
+            let unit = review.unit_id;
+            let members = store.members_of(unit).await.unwrap();
+            let hamlets = store.hamlets_of(unit).await.unwrap();
+            let (from, to) = (period.start(), period.end());
+            let meetings = store.meetings_of(unit, from - chrono::Days::new(3650), to).await.unwrap();
+            let (feedback, _) = store.feedback_of(unit, None, 1000, 0).await.unwrap();
+            assert!(members.len() >= 9 && hamlets.len() >= 5, "{code} #{unit}: the bloc and its hamlets");
+            assert!(meetings.iter().any(|m| m.present > 0), "{code} #{unit}: meetings with attendance");
+            assert!(!feedback.is_empty(), "{code} #{unit}: feedback");
+            records_seen += 1;
+        }
+    }
+    assert!(
+        computed > summaries.len() * 3,
+        "{code}: most computed values have records behind them ({computed})"
+    );
+    assert!(files_seen > summaries.len(), "{code}: {files_seen} files");
 }
 
 /// Issue 14, item 12: `demo` wiped `demo.db` before learning that its port was taken.

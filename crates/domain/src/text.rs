@@ -65,6 +65,22 @@ pub fn fold(input: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A text in plain ASCII letters, for the rare place that has no Vietnamese font (a generated
+/// PDF with the standard fonts): diacritics dropped, đ → d, Đ → D, case kept, and anything else
+/// outside ASCII shown as "?".
+pub fn ascii_letters(input: &str) -> String {
+    input
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' => 'd',
+            'Đ' => 'D',
+            c if c.is_ascii() && !c.is_ascii_control() => c,
+            _ => '?',
+        })
+        .collect()
+}
+
 /// The five tone marks (huyền, sắc, ngã, hỏi, nặng) as combining characters. Other marks
 /// (circumflex, breve, horn) change the vowel and stay where they are.
 fn tone_mark(c: char) -> bool {
@@ -139,6 +155,13 @@ mod tests {
         assert_ne!(nfd, "Đức Hòa");
         assert_eq!(clean(&format!("  {nfd}\t ")), "Đức Hòa");
         assert_eq!(clean("Xã   Hựu\nThạnh"), "Xã Hựu Thạnh");
+    }
+
+    #[test]
+    fn ascii_letters_keep_case_and_drop_marks() {
+        assert_eq!(ascii_letters("Xã Hựu Thạnh, Đức Hòa"), "Xa Huu Thanh, Duc Hoa");
+        assert_eq!(ascii_letters(&"Đồng ý".nfd().collect::<String>()), "Dong y");
+        assert_eq!(ascii_letters("≥ 95 %\u{0}"), "? 95 %?");
     }
 
     #[test]

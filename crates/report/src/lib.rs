@@ -4,6 +4,7 @@
 pub mod charts;
 pub mod docx;
 pub mod matrix;
+pub mod pdf;
 pub mod plan_xlsx;
 pub mod review_xlsx;
 #[cfg(any(test, feature = "testing"))]

@@ -42,7 +42,10 @@ pub use reviews::{
     UnitValue,
 };
 pub use roadmaps::{RoadmapSummary, StoredRoadmap};
-pub use sample::{SampleActivity, SampleReview};
+pub use sample::{
+    SampleActivity, SampleEvidence, SampleFeedback, SampleHamlet, SampleMeeting, SampleMember, SampleRecords,
+    SampleReview,
+};
 pub use schemes::{SchemeImport, SchemeSummary, StoredScheme};
 pub use units::{ImportSummary, UnitPage};
 pub use users::{ApiToken, NewUser, Session, User, UserChange};

@@ -2,7 +2,7 @@
 //! `DANVAN_TEST_PG` names a server (CI always does). Each run gets a fresh database.
 
 use chrono::NaiveDate;
-use danvan_domain::scheme::{parse_scheme, Criterion};
+use danvan_domain::scheme::{parse_scheme, ComputedRule, Criterion};
 use danvan_domain::units::{parse_unit_list, UnitLevel, UnitList};
 use danvan_store::testing::on_each_backend;
 use danvan_store::{Actor, BackendKind, Store, StoreError};
@@ -2030,8 +2030,130 @@ async fn subtrees_and_sample_reviews_in_bulk() {
             store.insert_sample_activities(&cli, scheme, &acts).await,
             Err(StoreError::Conflict(_))
         ));
+
+        // Sample bloc records: what computed targets count, with attendance; a unit that has
+        // records already is left alone, and a tracking code taken is skipped.
+        let records = sample_records(communes[2]);
+        assert_eq!(store.insert_sample_records(&cli, &records).await.unwrap(), 2 + 2 + 2 + 1);
+        let (start, end) = (day(2018, 1, 1), day(2018, 12, 31));
+        let value = |rule| store.computed_value(rule, scheme, communes[2], start, end);
+        let ratio =
+            |n: i64, d: i64| Some(Value::Ratio { numerator: Milli(n * 1000), denominator: Milli(d * 1000) });
+        assert_eq!(
+            value(ComputedRule::MembersTrainedShare).await.unwrap(),
+            ratio(1, 1),
+            "the one who left is not counted"
+        );
+        assert_eq!(value(ComputedRule::HamletsWithTeamShare).await.unwrap(), ratio(1, 2));
+        assert_eq!(
+            value(ComputedRule::MeetingsHeld).await.unwrap(),
+            Some(Value::Count { count: Milli(2_000) })
+        );
+        assert_eq!(value(ComputedRule::FeedbackAnsweredOnTimeShare).await.unwrap(), ratio(1, 1));
+        let meetings = store.meetings_of(communes[2], start, end).await.unwrap();
+        let mut attended: Vec<(i64, i64)> = meetings.iter().map(|m| (m.present, m.absent)).collect();
+        attended.sort();
+        assert_eq!(
+            attended,
+            [(1, 0), (1, 1)],
+            "in March both served and one was away; in October one served"
+        );
+        assert_eq!(store.members_of(communes[2]).await.unwrap().len(), 2);
+        assert_eq!(store.insert_sample_records(&cli, &records).await.unwrap(), 0, "the unit has records");
+        assert_eq!(store.hamlets_of(communes[2]).await.unwrap().len(), 2);
+
+        // Sample evidence: found by unit and period; one of a review that does not exist
+        // writes nothing.
+        let file = |unit: i64, period: &str| danvan_store::SampleEvidence {
+            unit_id: unit,
+            period: period.into(),
+            target_code: "1.1".into(),
+            filename: "bien-ban.pdf".into(),
+            content_type: "application/pdf".into(),
+            size: 1234,
+            sha256: "ab".repeat(32),
+        };
+        assert!(matches!(
+            store
+                .insert_sample_evidence(&cli, scheme, &[file(communes[1], "2018"), file(communes[1], "2030")])
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        let review = store.review(scheme, communes[1], "2018").await.unwrap().unwrap();
+        assert!(store.evidence_of(review.id).await.unwrap().is_empty());
+        assert_eq!(
+            store.insert_sample_evidence(&cli, scheme, &[file(communes[1], "2018")]).await.unwrap(),
+            1
+        );
+        let kept = store.evidence_of(review.id).await.unwrap();
+        assert_eq!(
+            kept.iter().map(|e| (e.target_code.as_str(), e.filename.as_str(), e.size)).collect::<Vec<_>>(),
+            [("1.1", "bien-ban.pdf", 1234)]
+        );
     })
     .await;
+}
+
+/// Sample records of one commune in 2018: two members (one trained, one who left in June), two
+/// hamlets (one with a team), two giao ban meetings (one missed by a member) and two feedbacks
+/// under one tracking code (the second is skipped).
+fn sample_records(unit: i64) -> danvan_store::SampleRecords {
+    let member = |name: &str, trained_on, ended| danvan_store::SampleMember {
+        unit_id: unit,
+        full_name: name.into(),
+        position: "Chủ tịch".into(),
+        organisation: "UBMTTQ".into(),
+        role: BlocRole::Member,
+        trained_on,
+        from: day(2018, 1, 1),
+        ended,
+    };
+    let hamlet = |name: &str, team| danvan_store::SampleHamlet {
+        unit_id: unit,
+        name: name.into(),
+        kind: "Ấp".into(),
+        team,
+    };
+    let meeting = |held_on, absent| danvan_store::SampleMeeting {
+        unit_id: unit,
+        kind: MeetingKind::GiaoBan,
+        held_on,
+        place: "Hội trường".into(),
+        chair: "Nguyễn Văn An".into(),
+        content: "Giao ban".into(),
+        absent,
+    };
+    let at = |d: chrono::NaiveDate| d.and_hms_opt(3, 0, 0).unwrap().and_utc();
+    let feedback = |content: &str| danvan_store::SampleFeedback {
+        unit_id: unit,
+        code: "PA-SAMP-LE22".into(),
+        hamlet: None,
+        category: "Khác".into(),
+        content: content.into(),
+        status: FeedbackStatus::Answered,
+        organisation: Some("UBND".into()),
+        answer: Some("Đã trả lời".into()),
+        received_at: at(day(2018, 4, 2)),
+        due_on: day(2018, 5, 2),
+        answered_at: Some(at(day(2018, 4, 20))),
+        closed_at: None,
+    };
+    let team = TeamInput {
+        leader: "Trần Thị Lan".into(),
+        deputies: vec!["Lê Văn Nam".into()],
+        member_count: 7,
+        decision: Some("12/QĐ-ĐU".into()),
+        formed_on: day(2018, 5, 1),
+    };
+    danvan_store::SampleRecords {
+        members: vec![
+            member("Nguyễn Văn An", Some(day(2018, 3, 1)), None),
+            member("Phạm Thị Hà", None, Some((day(2018, 6, 30), "Chuyển công tác".into()))),
+        ],
+        hamlets: vec![hamlet("Ấp 1", Some(team)), hamlet("Ấp 2", None)],
+        meetings: vec![meeting(day(2018, 3, 10), vec![1]), meeting(day(2018, 10, 10), vec![])],
+        feedback: vec![feedback("Đề nghị sửa đường"), feedback("Đề nghị lắp đèn")],
+    }
 }
 
 /// A reform slice: Long An's Đức Hòa in 2024 (with a commune that is divided) and what its

@@ -586,6 +586,7 @@ entity-plan = Plan
 entity-province_settings = Province settings
 entity-roadmap = Roadmap
 entity-staffing_decision = Staffing decision
+entity-bloc = Bloc records
 entity-succession = Reorganisation link
 action-revise = Revise
 

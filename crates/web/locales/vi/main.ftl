@@ -586,6 +586,7 @@ entity-plan = Kế hoạch
 entity-province_settings = Thiết lập của tỉnh
 entity-roadmap = Lộ trình
 entity-staffing_decision = Quyết định kiện toàn
+entity-bloc = Hồ sơ khối dân vận
 entity-succession = Liên kết sắp xếp đơn vị
 action-revise = Sửa đổi
 
