@@ -248,6 +248,14 @@ enum UserCommand {
     },
     /// Disable a user and end their sessions.
     Disable { username: String },
+    /// Make an API token for a user (for a script or another system) and print it once; it
+    /// is revoked on the account page or with a password change.
+    Token {
+        username: String,
+        /// What the token is for, shown on the account page.
+        #[arg(long)]
+        name: String,
+    },
     /// List the users.
     List,
 }

@@ -86,6 +86,20 @@ pub async fn run(store: &Store, command: UserCommand) -> anyhow::Result<()> {
             store.update_user(&actor, user.id, &change).await?;
             println!("Đã khóa tài khoản {}.", user.username);
         }
+        UserCommand::Token { username, name } => {
+            let user = find(store, &username).await?;
+            if !user.active {
+                bail!("tài khoản {} đã bị khóa", user.username);
+            }
+            let name = text::clean(&name);
+            if name.is_empty() || name.chars().count() > 100 {
+                bail!("cần --name (1 đến 100 ký tự): mã truy cập dùng cho việc gì");
+            }
+            let secret = danvan_web::auth::new_secret()?;
+            store.create_api_token(&actor, &user, &name, &danvan_web::auth::secret_hash(&secret)).await?;
+            eprintln!("Đã tạo mã truy cập \"{name}\" cho {}; mã chỉ hiện một lần:", user.username);
+            println!("{secret}");
+        }
         UserCommand::List => {
             let (users, total) = store.users(None, usize::MAX >> 1, 0).await?;
             let ids: Vec<i64> = users.iter().filter_map(|u| u.scope_unit_id).collect();

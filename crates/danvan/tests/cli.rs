@@ -399,6 +399,16 @@ async fn users_are_managed_from_the_command_line() {
         danvan_stdin(&db, &["user", "passwd", "xa.huuthanh", "--password-stdin"], "mật khẩu mới hơn nữa\n");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_ne!(store.user_for_login("xa.huuthanh").await.unwrap().unwrap().1, first_hash);
+    // A token for a script: printed once, it signs the user in; a bare name is refused.
+    let out = danvan(&db, &["user", "token", "xa.huuthanh", "--name", "  "]);
+    assert!(!out.status.success() && stderr(&out).contains("--name"), "{}", stderr(&out));
+    assert!(store.api_tokens(user.id).await.unwrap().is_empty(), "a refused token is not kept");
+    let out = danvan(&db, &["user", "token", "xa.huuthanh", "--name", "Schemathesis"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let secret = stdout(&out).trim().to_string();
+    let by_token = store.user_by_api_token(&danvan_web::auth::secret_hash(&secret), chrono::Utc::now()).await;
+    assert_eq!(by_token.unwrap().map(|u| u.username), Some("xa.huuthanh".to_string()));
+    assert_eq!(store.api_tokens(user.id).await.unwrap()[0].name, "Schemathesis");
     let out = danvan(&db, &["user", "disable", "xa.huuthanh"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!store.user(user.id).await.unwrap().unwrap().active);

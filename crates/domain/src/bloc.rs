@@ -20,6 +20,7 @@ pub const STANDARD_ORGANISATIONS: [&str; 10] = [
     "Ban Chỉ huy Quân sự",
 ];
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlocRole {
@@ -119,12 +120,15 @@ pub fn mask_phones_in_json(json: &str) -> String {
 }
 
 /// A membership as a person writes it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberInput {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = r"\S"))]
     pub full_name: String,
     /// Their post, e.g. "Phó Bí thư Thường trực Đảng ủy".
     #[serde(default)]
     pub position: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = r"\S"))]
     pub organisation: String,
     pub role: BlocRole,
     #[serde(default)]
@@ -134,6 +138,10 @@ pub struct MemberInput {
     pub trained: bool,
     #[serde(default)]
     pub trained_on: Option<NaiveDate>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+    )]
     pub from: NaiveDate,
 }
 

@@ -14,9 +14,11 @@ fn too_long(problems: &mut Vec<String>, what: &str, v: &str, max: usize) {
 }
 
 /// A hamlet (ấp, khu phố, thôn, tổ dân phố…) of a commune, with its mass mobilization team.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct HamletInput {
     /// The full name with its type word: "Ấp Bình Tả", "Khu phố 3".
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = r"\S"))]
     pub name: String,
     /// The type word; taken from the name when empty.
     #[serde(default)]
@@ -26,16 +28,23 @@ pub struct HamletInput {
 }
 
 /// A hamlet's mass mobilization team (tổ dân vận).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct TeamInput {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = r"\S"))]
     pub leader: String,
     #[serde(default)]
     pub deputies: Vec<String>,
     /// Everyone in the team, the leader and deputies included.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 500))]
     pub member_count: u32,
     /// The decision that set the team up (number), if any.
     #[serde(default)]
     pub decision: Option<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+    )]
     pub formed_on: NaiveDate,
 }
 
@@ -220,6 +229,7 @@ pub fn parse_hamlet_csv(bytes: &[u8]) -> Result<Vec<HamletInput>, Vec<String>> {
 }
 
 /// The kinds of meeting the bloc holds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingKind {
@@ -249,6 +259,7 @@ impl MeetingKind {
 }
 
 /// Whether a member attended, and why not.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attendance {
     pub member_id: i64,
@@ -258,9 +269,14 @@ pub struct Attendance {
 }
 
 /// A meeting as a person records it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeetingInput {
     pub kind: MeetingKind,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+    )]
     pub held_on: NaiveDate,
     #[serde(default)]
     pub place: String,

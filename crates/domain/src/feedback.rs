@@ -25,6 +25,7 @@ pub const MAX_ANSWER: usize = 8000;
 /// The answer deadline when the province has not set its own, in days from receipt.
 pub const DEFAULT_ANSWER_DAYS: u32 = 30;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedbackStatus {

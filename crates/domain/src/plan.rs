@@ -57,20 +57,27 @@ pub fn is_overdue(status: ActivityStatus, due: NaiveDate, today: NaiveDate) -> b
 }
 
 /// What a person writes about an activity.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityInput {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = r"\S"))]
     pub title: String,
     #[serde(default)]
     pub description: String,
     /// Codes of the targets the activity serves.
     #[serde(default)]
     pub targets: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = r"\S"))]
     pub lead_org: String,
     #[serde(default)]
     pub supporting_orgs: Vec<String>,
     /// Free text for now; a bloc member once members exist.
     #[serde(default)]
     pub responsible: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+    )]
     pub start: NaiveDate,
     pub due: NaiveDate,
 }

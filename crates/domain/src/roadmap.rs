@@ -13,6 +13,7 @@ use crate::scheme::{format_number, Criterion, Direction, SchemeDef, Target, Targ
 const MAX_REASON: usize = 2_000;
 
 /// The plan for one target.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TargetPlan {
     /// Planned value by year.

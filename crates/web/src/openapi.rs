@@ -68,6 +68,9 @@ use crate::shell::error::{ApiError, ErrorBody, WebError};
         crate::plans::api::api_delete,
         crate::plans::api::api_status,
         crate::plans::api::api_note,
+        crate::plans::files::api_files,
+        crate::plans::files::api_upload_file,
+        crate::plans::files::api_delete_file,
     ),
     components(schemas(
         crate::units::api::UnitJson,
@@ -76,6 +79,7 @@ use crate::shell::error::{ApiError, ErrorBody, WebError};
         crate::units::api::LinkedUnitJson,
         crate::schemes::api::SchemeSummaryJson,
         crate::schemes::api::SchemeJson,
+        danvan_domain::feedback::FeedbackStatus,
         ErrorBody
     ))
 )]
@@ -150,6 +154,7 @@ pub fn document(routes: &[crate::shell::RouteInfo]) -> utoipa::openapi::OpenApi 
                 add("422", "Nội dung không đúng mẫu hoặc không hợp lệ / the body is refused");
             }
             if method != Method::GET {
+                add("409", "Xung đột: bản ghi đã đổi (phiên bản cũ) hoặc trạng thái không cho phép bước này / conflict");
                 add("503", "Cơ sở dữ liệu đang bận; thử lại sau Retry-After giây / busy, retry");
             }
             match access {
@@ -167,5 +172,46 @@ pub fn document(routes: &[crate::shell::RouteInfo]) -> utoipa::openapi::OpenApi 
             }
         }
     }
-    doc
+    finish(doc)
+}
+
+/// What the derive cannot say, said on the document as JSON: a nullable value keeps its format
+/// (`{"type": ["string", "null"], "format": "date"}` becomes a `oneOf` of the dated string and
+/// null, which generators read as meant), and the feedback form's fields carry the domain's
+/// bounds and categories.
+fn finish(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use danvan_domain::feedback::{CATEGORIES, MAX_CONTENT, MIN_CONTENT};
+    use serde_json::{json, Value};
+    fn nullable_formats(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                let nullable_format = map.contains_key("format")
+                    && matches!(map.get("type"), Some(Value::Array(t)) if t.len() == 2 && t.contains(&json!("null")));
+                if let (true, Some(Value::Array(types))) = (nullable_format, map.get("type").cloned()) {
+                    map.remove("type");
+                    let ty = types.into_iter().find(|t| t != "null").unwrap_or(Value::Null);
+                    let mut inner = serde_json::Map::new();
+                    inner.insert("type".into(), ty);
+                    for key in ["format", "pattern", "minimum", "maximum", "minLength", "maxLength"] {
+                        if let Some(x) = map.remove(key) {
+                            inner.insert(key.into(), x);
+                        }
+                    }
+                    map.insert("oneOf".into(), json!([Value::Object(inner), {"type": "null"}]));
+                }
+                map.values_mut().for_each(nullable_formats);
+            }
+            Value::Array(items) => items.iter_mut().for_each(nullable_formats),
+            _ => {}
+        }
+    }
+    let Ok(mut v) = serde_json::to_value(&doc) else { return doc };
+    nullable_formats(&mut v);
+    if let Some(props) = v.pointer_mut("/components/schemas/PublicFeedback/properties") {
+        props["category"]["enum"] = json!(CATEGORIES);
+        props["content"]["minLength"] = json!(MIN_CONTENT);
+        props["content"]["maxLength"] = json!(MAX_CONTENT);
+        props["unit"]["minLength"] = json!(1);
+    }
+    serde_json::from_value(v).unwrap_or(doc)
 }

@@ -83,14 +83,14 @@ fn day_of(q: Option<&str>) -> Result<NaiveDate, WebError> {
 }
 
 /// A commune's bloc as on a day (`?on=2019-06-01`, today by default), with its history.
-#[utoipa::path(get, path = "/api/v1/units/{code}/bloc", params(("code" = String, Path), ("on" = Option<String>, Query)),
+#[utoipa::path(get, path = "/api/v1/units/{code}/bloc", params(("code" = String, Path), ("on" = Option<chrono::NaiveDate>, Query, pattern = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")),
     responses((status = 200, body = BlocJson), (status = 403, body = ErrorBody)), tag = "bloc")]
 pub async fn api_bloc(
     AxState(state): AxState<AppState>,
     ScopedUnit(unit): ScopedUnit,
     Query(q): Query<OnQuery>,
 ) -> Result<Json<BlocJson>, ApiError> {
-    let on = day_of(q.on.as_deref())?;
+    let on = crate::shell::parse_api_day(q.on.as_deref())?.unwrap_or_else(today);
     let members = state.store.members_on(unit.id, on).await?;
     let history = state.store.members_of(unit.id).await?;
     Ok(Json(BlocJson {
@@ -105,7 +105,7 @@ pub async fn api_bloc(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MemberBody {
     #[serde(flatten)]
-    #[schema(inline, value_type = Object)]
+    #[schema(inline)]
     pub input: MemberInput,
     /// The re-staffing decision that made it, if any.
     #[serde(default)]

@@ -35,7 +35,7 @@ use crate::shell::{Layout, PageCtx};
 pub struct HamletJson {
     pub id: i64,
     #[serde(flatten)]
-    #[schema(inline, value_type = Object)]
+    #[schema(inline)]
     pub input: HamletInput,
 }
 
@@ -71,7 +71,7 @@ pub async fn api_hamlets(
 }
 
 /// Adds hamlets (with their teams) to a commune: all or none.
-#[utoipa::path(post, path = "/api/v1/units/{code}/hamlets", request_body(content = Vec<Object>), params(("code" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/units/{code}/hamlets", request_body = Vec<HamletInput>, params(("code" = String, Path)),
     responses((status = 201, body = [HamletJson]), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)), tag = "bloc")]
 pub async fn api_add_hamlets(
     AxState(state): AxState<AppState>,
@@ -103,7 +103,7 @@ async fn hamlet_in(state: &AppState, unit: &Unit, id: i64) -> Result<Hamlet, Web
 }
 
 /// Changes a hamlet's name, kind or team.
-#[utoipa::path(put, path = "/api/v1/units/{code}/hamlets/{id}", request_body(content = Object), params(("code" = String, Path), ("id" = i64, Path)),
+#[utoipa::path(put, path = "/api/v1/units/{code}/hamlets/{id}", request_body = HamletInput, params(("code" = String, Path), ("id" = i64, Path)),
     responses((status = 200, body = HamletJson), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)), tag = "bloc")]
 pub async fn api_update_hamlet(
     AxState(state): AxState<AppState>,

@@ -34,17 +34,47 @@ use crate::shell::{Layout, PageCtx};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeetingJson {
     pub id: i64,
-    #[serde(flatten)]
-    #[schema(inline, value_type = Object)]
-    pub input: MeetingInput,
-    #[schema(value_type = Vec<Object>)]
-    pub conclusions: Vec<danvan_store::Conclusion>,
+    pub kind: MeetingKind,
+    pub held_on: NaiveDate,
+    pub place: String,
+    pub chair: String,
+    pub content: String,
+    pub attendance: Vec<Attendance>,
+    /// The conclusions, each a record of its own (it can become a plan activity).
+    pub conclusions: Vec<ConclusionJson>,
 }
 
-/// The stored conclusions (with their ids) stand for the ones given: the key appears once.
+/// A meeting's conclusion.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConclusionJson {
+    pub id: i64,
+    pub position: i64,
+    pub text: String,
+    /// The plan activity it became, if any.
+    pub activity_id: Option<i64>,
+}
+
 fn meeting_json(m: Meeting) -> MeetingJson {
-    let input = MeetingInput { conclusions: Vec::new(), ..m.input };
-    MeetingJson { id: m.id, input, conclusions: m.conclusions }
+    let i = m.input;
+    MeetingJson {
+        id: m.id,
+        kind: i.kind,
+        held_on: i.held_on,
+        place: i.place,
+        chair: i.chair,
+        content: i.content,
+        attendance: i.attendance,
+        conclusions: m
+            .conclusions
+            .into_iter()
+            .map(|c| ConclusionJson {
+                id: c.id,
+                position: c.position,
+                text: c.text,
+                activity_id: c.activity_id,
+            })
+            .collect(),
+    }
 }
 
 fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
@@ -66,7 +96,7 @@ fn year_of(q: Option<&str>) -> Result<i32, WebError> {
 }
 
 /// A commune's meetings of a year (`?year=`, this year by default), newest first.
-#[utoipa::path(get, path = "/api/v1/units/{code}/meetings", params(("code" = String, Path), ("year" = Option<i32>, Query)),
+#[utoipa::path(get, path = "/api/v1/units/{code}/meetings", params(("code" = String, Path), ("year" = Option<i32>, Query, minimum = 1990, maximum = 2100)),
     responses((status = 200, body = [Object]), (status = 403, body = ErrorBody)), tag = "bloc")]
 pub async fn api_meetings(
     AxState(state): AxState<AppState>,
@@ -109,7 +139,7 @@ async fn check_meeting(
 }
 
 /// Records a meeting; attendance names members serving on its day.
-#[utoipa::path(post, path = "/api/v1/units/{code}/meetings", request_body(content = Object), params(("code" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/units/{code}/meetings", request_body = MeetingInput, params(("code" = String, Path)),
     responses((status = 201, body = MeetingJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)), tag = "bloc")]
 pub async fn api_add_meeting(
     AxState(state): AxState<AppState>,

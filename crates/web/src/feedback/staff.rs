@@ -80,10 +80,17 @@ fn feedback_json(f: Feedback, contacts: bool) -> FeedbackJson {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
+    /// Only the feedback in this state.
+    #[param(value_type = Option<FeedbackStatus>)]
     pub status: Option<String>,
+    /// Page number from 1 (25 a page).
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<usize>,
+    /// The notice a page shows after a step (pages only).
+    #[param(ignore)]
     pub done: Option<String>,
 }
 
@@ -97,7 +104,7 @@ fn status_filter(s: Option<&str>) -> Result<Option<FeedbackStatus>, WebError> {
 }
 
 /// A commune's feedback, newest first (`?status=`, `?page=`, 25 a page).
-#[utoipa::path(get, path = "/api/v1/units/{code}/feedback", params(("code" = String, Path), ("status" = Option<String>, Query), ("page" = Option<usize>, Query)),
+#[utoipa::path(get, path = "/api/v1/units/{code}/feedback", params(("code" = String, Path), InboxQuery),
     responses((status = 200, body = [FeedbackJson]), (status = 403, body = ErrorBody)), tag = "feedback")]
 pub async fn api_inbox(
     AxState(state): AxState<AppState>,
@@ -106,7 +113,10 @@ pub async fn api_inbox(
     Query(q): Query<InboxQuery>,
 ) -> Result<Json<Vec<FeedbackJson>>, ApiError> {
     let status = status_filter(q.status.as_deref())?;
-    let page = q.page.unwrap_or(1).max(1);
+    let page = q.page.unwrap_or(1);
+    if !(1..=1_000_000).contains(&page) {
+        return Err(WebError::BadRequest("page phải từ 1 đến 1.000.000".into()).into());
+    }
     let (list, _) = state.store.feedback_of(unit.id, status, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     let contacts = sees_contacts(&state, &user, &unit).await?;
     Ok(Json(list.into_iter().map(|f| feedback_json(f, contacts)).collect()))
@@ -274,7 +284,7 @@ pub async fn inbox(
 ) -> Result<InboxPage, PageError> {
     let lang = ctx.lang;
     let status = status_filter(q.status.as_deref()).in_lang(lang)?;
-    let page = q.page.unwrap_or(1).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let (list, total) =
         state.store.feedback_of(unit.id, status, PAGE_SIZE, (page - 1) * PAGE_SIZE).await.in_lang(lang)?;
     let path = format!("/units/{}/feedback", unit.code);

@@ -65,7 +65,7 @@ pub struct ActivityBody {
     #[serde(default, deserialize_with = "crate::shell::workflow::whole_version_opt")]
     pub version: Option<i64>,
     #[serde(flatten)]
-    #[schema(inline, value_type = Object)]
+    #[schema(inline)]
     pub input: ActivityInput,
 }
 

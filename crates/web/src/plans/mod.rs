@@ -90,6 +90,24 @@ pub fn routes(r: Routes) -> Routes {
             Access::Unit(Action::Edit),
             api::api_note,
         )
+        .get(
+            "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/files",
+            Access::Unit(Action::Read),
+            files::api_files,
+        )
+        .add_limited(
+            Method::POST,
+            "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/files",
+            Access::Unit(Action::Edit),
+            files::api_upload_file,
+            danvan_domain::evidence::MAX_FILE_BYTES + 64 * 1024,
+        )
+        .add(
+            Method::DELETE,
+            "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/files/{file}",
+            Access::Unit(Action::Edit),
+            files::api_delete_file,
+        )
         .get("/schemes/{scheme}/units/{code}/plan/{year}", Access::Unit(Action::Read), pages::show_plan)
         .post("/schemes/{scheme}/units/{code}/plan/{year}", Access::Unit(Action::Edit), pages::add_activity)
         .post("/schemes/{scheme}/units/{code}/plan/{year}/copy", Access::Unit(Action::Edit), pages::copy_plan)

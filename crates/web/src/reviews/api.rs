@@ -490,7 +490,7 @@ pub struct RollupQuery {
     pub provisional: bool,
     /// Also give the figures under the units of this day (yyyy-mm-dd, e.g. 2025-07-01), one
     /// group per later unit, its former units pooled.
-    #[param(value_type = Option<chrono::NaiveDate>)]
+    #[param(value_type = Option<chrono::NaiveDate>, pattern = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub units: Option<String>,
 }
 
@@ -611,7 +611,7 @@ pub async fn rollup(
     };
     let targets = to_json(rollups);
     // Under later units: each expected unit's own roll-up, regrouped by the lineage.
-    let units_on = crate::shell::parse_on(q.units.as_deref())?;
+    let units_on = crate::shell::parse_api_day(q.units.as_deref())?;
     let mut groups = Vec::new();
     if let Some(on) = units_on {
         let links: Vec<_> =

@@ -104,7 +104,6 @@ pub struct RoadmapBody {
     #[serde(deserialize_with = "crate::shell::workflow::whole_version")]
     pub version: i64,
     #[serde(default)]
-    #[schema(value_type = Object)]
     pub targets: BTreeMap<String, TargetPlan>,
 }
 

@@ -364,7 +364,11 @@ pub async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Resp
                     let cx = CodeContext {
                         path: &path,
                         query: query.as_deref(),
-                        on: parse_on(on.as_deref())?,
+                        on: if path.starts_with("/api/") {
+                            crate::shell::parse_api_day(on.as_deref())?
+                        } else {
+                            parse_on(on.as_deref())?
+                        },
                         scheme: params.get("scheme").map(String::as_str),
                         user: Some(&user),
                     };

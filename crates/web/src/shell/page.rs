@@ -74,6 +74,26 @@ pub fn parse_on(on: Option<&str>) -> Result<Option<NaiveDate>, WebError> {
         })
 }
 
+/// A day as the API document gives it: yyyy-mm-dd (RFC 3339 full-date), 1900 to 2100.
+pub const API_DAY_PATTERN: &str = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+
+/// A day of an API query (`?on=2019-06-30`): only the form the document names, so that a client
+/// built from it and the server agree; an empty value is refused like any other malformed one.
+pub fn parse_api_day(on: Option<&str>) -> Result<Option<NaiveDate>, WebError> {
+    let Some(raw) = on else { return Ok(None) };
+    let b = raw.as_bytes();
+    let shaped = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+    shaped
+        .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+        .flatten()
+        .filter(|d| danvan_domain::period::day_in_range(*d))
+        .map(Some)
+        .ok_or_else(|| {
+            WebError::BadRequest(format!("ngày \"{raw}\" không hợp lệ; dùng dạng 2019-06-30 (1900 đến 2100)"))
+        })
+}
+
 #[derive(Deserialize)]
 pub struct MessageQuery {
     /// What was just done: saved, submit, approve, return, reopen.

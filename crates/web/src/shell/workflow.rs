@@ -40,13 +40,18 @@ pub struct TransitionBody {
 
 /// A workflow step's body, which may be left out: no body, or JSON `null`, is an empty one.
 pub fn transition_body(body: &[u8]) -> Result<TransitionBody, crate::shell::error::WebError> {
-    let body: Option<TransitionBody> = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        serde_json::from_slice(body).map_err(|e| {
-            crate::shell::error::WebError::BadRequest(format!("nội dung JSON không hợp lệ: {e}"))
-        })?
-    };
+    use crate::shell::error::WebError;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(TransitionBody::default());
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| WebError::BadRequest(format!("nội dung JSON không hợp lệ: {e}")))?;
+    // An object or null, as the document says; serde would also take `[reason, version]`.
+    if !(value.is_object() || value.is_null()) {
+        return Err(WebError::BadRequest("nội dung phải là một đối tượng JSON hoặc null".into()));
+    }
+    let body: Option<TransitionBody> = serde_json::from_value(value)
+        .map_err(|e| WebError::BadRequest(format!("nội dung không đúng mẫu: {e}")))?;
     Ok(body.unwrap_or_default())
 }
 

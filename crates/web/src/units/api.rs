@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::shell::error::{ApiError, ErrorBody, WebError};
-use crate::shell::parse_on;
+use crate::shell::parse_api_day;
 use crate::shell::AppState;
 
 /// An administrative unit.
@@ -61,12 +61,12 @@ pub struct UnitListJson {
 pub struct OnParam {
     /// A date (yyyy-mm-dd): the unit valid on that day. Without it, a code that several units
     /// have borne (before and after a reorganisation) answers 300 with the list to choose from.
-    #[param(value_type = Option<chrono::NaiveDate>)]
+    #[param(value_type = Option<chrono::NaiveDate>, pattern = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub on: Option<String>,
 }
 
 async fn find_unit(state: &AppState, code: &str, on: Option<&str>, path: &str) -> Result<Unit, ApiError> {
-    let on = parse_on(on)?;
+    let on = parse_api_day(on)?;
     let all = state.store.units_with_code(code).await?;
     let found = versions_in_context(&all, on, None);
     match found.as_slice() {
@@ -119,7 +119,7 @@ pub async fn get_children(
     Path(code): Path<String>,
     Query(q): Query<OnParam>,
 ) -> Result<Json<Vec<UnitJson>>, ApiError> {
-    let on = parse_on(q.on.as_deref())?;
+    let on = parse_api_day(q.on.as_deref())?;
     let unit = find_unit(&state, &code, q.on.as_deref(), &format!("/api/v1/units/{code}/children")).await?;
     let day = children_day(&unit, on);
     let children = state.store.children(unit.id).await?;
@@ -188,7 +188,7 @@ pub async fn get_lineage(
 #[derive(Deserialize, IntoParams)]
 pub struct SearchParams {
     /// Text to find in unit names, accents and case ignored ("duc hoa" finds "Huyện Đức Hòa"), or an exact code.
-    #[param(min_length = 1, max_length = 100, pattern = "\\S")]
+    #[param(min_length = 1, max_length = 100, pattern = "[0-9A-Za-z\u{00C0}-\u{1EF9}]")]
     pub q: String,
     /// Page number from 1.
     #[param(minimum = 1, maximum = 1_000_000)]
@@ -209,10 +209,20 @@ pub async fn search_units(
     if !(1..=200).contains(&per_page) {
         return Err(WebError::BadRequest("per_page phải từ 1 đến 200".into()).into());
     }
-    let page = q.page.unwrap_or(1).max(1);
+    let page = q.page.unwrap_or(1);
+    if !(1..=1_000_000).contains(&page) {
+        return Err(WebError::BadRequest("page phải từ 1 đến 1.000.000".into()).into());
+    }
     let query = danvan_domain::text::clean(&q.q);
-    if query.is_empty() {
-        return Err(WebError::BadRequest("cần tham số q (tên hoặc mã đơn vị)".into()).into());
+    if q.q.chars().count() > 100 {
+        return Err(WebError::BadRequest("tham số q dài quá 100 ký tự".into()).into());
+    }
+    // The document's pattern: at least one Latin letter or digit, Vietnamese letters included.
+    if !query.chars().any(|c| c.is_ascii_alphanumeric() || ('\u{00C0}'..='\u{1EF9}').contains(&c)) {
+        return Err(WebError::BadRequest(
+            "cần tham số q (tên hoặc mã đơn vị, có ít nhất một chữ hoặc số)".into(),
+        )
+        .into());
     }
     let offset = (page - 1)
         .checked_mul(per_page)
