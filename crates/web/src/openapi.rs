@@ -186,6 +186,7 @@ fn finish(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         match v {
             Value::Object(map) => {
                 let nullable_format = map.contains_key("format")
+                    && matches!(map.get("type"), Some(Value::Array(t)) if t.contains(&json!("string")))
                     && matches!(map.get("type"), Some(Value::Array(t)) if t.len() == 2 && t.contains(&json!("null")));
                 if let (true, Some(Value::Array(types))) = (nullable_format, map.get("type").cloned()) {
                     map.remove("type");

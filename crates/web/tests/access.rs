@@ -561,6 +561,9 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET", "/api/v1/schemes/{scheme}/units/{code}/activities/{id}", "APDCV", "AP", "A"),
     ("PUT", "/api/v1/schemes/{scheme}/units/{code}/activities/{id}", "APC", "AP", "A"),
     ("DELETE", "/api/v1/schemes/{scheme}/units/{code}/activities/{id}", "APC", "AP", "A"),
+    ("GET", "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/files", "APDCV", "AP", "A"),
+    ("POST", "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/files", "APC", "AP", "A"),
+    ("DELETE", "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/files/{file}", "APC", "AP", "A"),
     ("POST", "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/status", "APC", "AP", "A"),
     ("POST", "/api/v1/schemes/{scheme}/units/{code}/activities/{id}/notes", "APC", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/plan/{year}", "APDCV", "AP", "A"),
@@ -1191,4 +1194,63 @@ async fn the_openapi_document_says_what_the_server_does() {
     assert_ne!(submit["requestBody"]["required"], true, "a step may be sent without a body: {submit}");
     let value = &doc["components"]["schemas"]["ValueJson"]["properties"];
     assert!(value["count"]["type"].to_string().contains("number"), "{value}");
+}
+
+/// Issue 16, item 13: what the document refuses, the server refuses — Schemathesis (ST201) found
+/// each of these accepted: a day not written yyyy-mm-dd or an empty one, a page of 0, a search
+/// longer than 100 characters or without a letter or digit, a step body that is not an object.
+#[tokio::test]
+async fn the_api_refuses_what_its_document_refuses() {
+    let w = World::new().await;
+    let commune = w.session("commune").await;
+    let long = format!("/api/v1/units?q={}", "a".repeat(101));
+    for (path, cookie) in [
+        ("/api/v1/units/27988?on=", None),
+        ("/api/v1/units/27988?on=30/06/2019", None),
+        ("/api/v1/units/27988/children?on=2019-6-30", None),
+        ("/api/v1/units/27988/lineage?on=1899-12-31", None),
+        ("/api/v1/units/27988/bloc?on=30/06/2019", Some(commune.as_str())),
+        ("/api/v1/units/27988/feedback?page=0", Some(commune.as_str())),
+        ("/api/v1/units?q=...", None),
+        (long.as_str(), None),
+        ("/api/v1/units?q=duc&page=0", None),
+    ] {
+        let a = send(&w.app, Method::GET, path, cookie, None, &[]).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{path}: {}", a.body);
+        assert!(a.body.contains("\"error\""), "{path}: {}", a.body);
+    }
+    // The same questions in the document's form are answered.
+    for (path, cookie) in [
+        ("/api/v1/units/27988?on=2019-06-30", None),
+        ("/api/v1/units/27988/bloc?on=2019-06-30", Some(commune.as_str())),
+        ("/api/v1/units/27988/feedback?page=1", Some(commune.as_str())),
+        ("/api/v1/units?q=h%E1%BB%B1u&page=1", None),
+    ] {
+        let a = send(&w.app, Method::GET, path, cookie, None, &[]).await;
+        assert_eq!(a.status, StatusCode::OK, "{path}: {}", a.body);
+    }
+    // A step's body is an object, null or nothing: `[reason, version]` is refused, changing nothing.
+    let roadmap = "/api/v1/schemes/LA-KDV-2017-2020/units/27988/roadmap";
+    let before = send(&w.app, Method::GET, roadmap, Some(&commune), None, &[]).await.body;
+    let a = send(
+        &w.app,
+        Method::POST,
+        &format!("{roadmap}/submit"),
+        Some(&commune),
+        Some(("application/json", "[null, null]")),
+        &[],
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert_eq!(send(&w.app, Method::GET, roadmap, Some(&commune), None, &[]).await.body, before);
+    let a = send(
+        &w.app,
+        Method::POST,
+        &format!("{roadmap}/submit"),
+        Some(&commune),
+        Some(("application/json", "null")),
+        &[],
+    )
+    .await;
+    assert_ne!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
 }

@@ -238,6 +238,8 @@ fn valid_body(method: &str, path: &str) -> Option<Value> {
         // Multipart uploads: any JSON is refused; the hostile files are sent below.
         ("post", p) if p.ends_with("/reviews/{period}/evidence") => json!({}),
         ("delete", p) if p.ends_with("/evidence/{id}") => json!({}),
+        ("post", p) if p.ends_with("/activities/{id}/files") => json!({}),
+        ("delete", p) if p.ends_with("/files/{file}") => json!({}),
         ("post", p) if p.contains("/reviews/{period}/") || p.contains("/roadmap/") => transition,
         _ => return None,
     })
@@ -262,6 +264,7 @@ fn fill(path: &str, ids: &Ids) -> String {
         .replace("{year}", "2018")
         .replace("{id}", &id.to_string())
         .replace("{conclusion}", &ids.conclusion.to_string())
+        .replace("{file}", "1")
 }
 
 /// Days no record may hold: each must be refused wherever a day is asked for.
@@ -503,6 +506,7 @@ async fn every_write_route_survives_the_bad_input_battery() {
             (review_sheet.clone(), vec![]),
             (plan_sheet.clone(), vec![]),
             (format!("/schemes/{SCHEME}/units/27988/activities/{activity}/files"), vec![]),
+            (format!("/api/v1/schemes/{SCHEME}/units/27988/activities/{activity}/files"), vec![]),
             ("/units/27988/hamlets/import".into(), vec![]),
         ];
         // The review must be editable for its uploads to be judged on their content.

@@ -523,6 +523,47 @@ async fn evidence_files_are_kept_and_removed_through_the_api() {
     .await;
 }
 
+/// Issue 16, item 13: an activity's files through the API, as the pages keep them — in scope
+/// only, checked by content, downloaded byte for byte, removed with their record.
+#[tokio::test]
+async fn activity_files_are_kept_and_removed_through_the_api() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let body = json!({
+            "title": "Hội nghị quán triệt đề án", "targets": ["2.1"], "lead_org": "Đảng ủy",
+            "start": "2018-03-01", "due": "2018-03-31"
+        });
+        let (s, a) = w.call("huuthanh", Method::POST, &format!("{BASE}/27988/plan/2018"), Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{a}");
+        let files = format!("{BASE}/27988/activities/{}/files", a["id"]);
+        let (s, _, body) = w.multipart("huuthanh", &files, &[], "bien-ban.pdf", PDF).await;
+        let created: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(s, StatusCode::CREATED, "{created}");
+        assert_eq!(
+            (created["filename"].as_str(), created["size"].as_i64()),
+            (Some("bien-ban.pdf"), Some(PDF.len() as i64))
+        );
+        let (s, _, body) = w.multipart("huuthanh", &files, &[], "x.pdf", b"<html>not a pdf").await;
+        assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", String::from_utf8_lossy(&body));
+        let refused: Value = serde_json::from_slice(&body).unwrap();
+        assert!(refused["error"].as_str().is_some_and(|e| e.contains("PDF")), "{refused}");
+        // Another commune neither adds, lists nor deletes.
+        assert_eq!(w.multipart("haunghia", &files, &[], "a.pdf", PDF).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(w.call("haunghia", Method::GET, &files, None).await.0, StatusCode::FORBIDDEN);
+        let (s, list) = w.call("district", Method::GET, &files, None).await;
+        assert_eq!((s, list.as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{list}");
+        let (_, _, file) = w.send("huuthanh", Method::GET, list[0]["href"].as_str().unwrap(), None).await;
+        assert_eq!(file, PDF);
+        let one = format!("{files}/{}", created["id"]);
+        assert_eq!(w.call("haunghia", Method::DELETE, &one, None).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(w.call("district", Method::DELETE, &one, None).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(w.call("huuthanh", Method::DELETE, &one, None).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(w.call("huuthanh", Method::DELETE, &one, None).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(w.call("huuthanh", Method::GET, &files, None).await.1.as_array().map(Vec::len), Some(0));
+    })
+    .await;
+}
+
 /// Issue 16, item 5: reopening an approved review to fix one number recomputed its computed
 /// targets from today's records without a word. They stay as frozen at the approval until the
 /// user asks to recompute, sees old → new, and confirms.
