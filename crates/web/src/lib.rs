@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(site::not_found)
         .with_state(state.clone())
         .layer(axum::middleware::from_fn(error::api_errors_as_json))
+        .layer(axum::middleware::from_fn(error::pages_in_frame))
         .layer(axum::middleware::from_fn(auth::private_answers))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn_with_state(state, auth::csrf))

@@ -2128,3 +2128,52 @@ async fn a_workbook_with_a_far_away_cell_is_refused_and_the_server_lives() {
     })
     .await;
 }
+
+/// Issue 17, item 5: a refused file on the review page drew a bare "415 · Yêu cầu không hợp lệ"
+/// page whose header said "Đăng nhập" as if the user were signed out, and the place in the
+/// review was lost. The error page now keeps the user's frame, names the refusal, and links back
+/// to the page the form came from (never to another site).
+#[tokio::test]
+async fn a_refused_file_keeps_the_user_and_the_way_back() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let (s, _) = w
+            .call("huuthanh", Method::PUT, &format!("{BASE}/27988/reviews/2018"), Some(json!({"version": 0})))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let review = "/schemes/LA-KDV-2017-2020/units/27988/reviews/2018";
+        let refused = |referer: &'static str| {
+            let (kind, body) = common::multipart_form(&[("target", "1.3")], "x.pdf", b"<html>not a pdf");
+            let req = Request::builder()
+                .method(Method::POST)
+                .uri(format!("{review}/evidence"))
+                .header(header::COOKIE, "danvan_session=huuthanh")
+                .header(header::CONTENT_TYPE, kind)
+                .header(header::HOST, "danvan.example")
+                .header(header::REFERER, referer)
+                .body(Body::from(body))
+                .unwrap();
+            let app = w.app.clone();
+            async move {
+                let res = app.oneshot(req).await.unwrap();
+                let status = res.status();
+                (
+                    status,
+                    String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap(),
+                )
+            }
+        };
+        let (s, html) =
+            refused("http://danvan.example/schemes/LA-KDV-2017-2020/units/27988/reviews/2018?tab=2").await;
+        assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(html.contains("Loại tệp không được nhận"), "{html}");
+        assert!(html.contains("id=\"nav-account\">huuthanh</a>"), "the frame is the user's: {html}");
+        assert!(!html.contains("id=\"nav-login\""), "{html}");
+        assert!(html.contains(&format!("href=\"{review}?tab=2\"")), "a way back: {html}");
+        let (s, html) = refused("http://elsewhere.example/phish").await;
+        assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(!html.contains("elsewhere.example") && !html.contains("/phish"), "{html}");
+        assert!(html.contains("id=\"nav-account\">huuthanh</a>"), "{html}");
+    })
+    .await;
+}

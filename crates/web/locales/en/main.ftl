@@ -95,6 +95,9 @@ error-500-title = Server error
 error-500-text = Something went wrong on the server. It has been logged; please try again later.
 error-400-title = Bad request
 error-back-home = Back to the home page
+error-back = Back to the previous page
+error-415-title = File type not accepted
+error-413-title = File too large
 
 nav-login = Sign in
 nav-logout = Sign out

@@ -95,6 +95,9 @@ error-500-title = Lỗi hệ thống
 error-500-text = Đã có lỗi phía máy chủ. Lỗi đã được ghi lại; vui lòng thử lại sau.
 error-400-title = Yêu cầu không hợp lệ
 error-back-home = Về trang chủ
+error-back = Quay lại trang trước
+error-415-title = Loại tệp không được nhận
+error-413-title = Tệp quá lớn
 
 nav-login = Đăng nhập
 nav-logout = Đăng xuất

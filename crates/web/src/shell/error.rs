@@ -106,6 +106,8 @@ impl WebError {
             StatusCode::INTERNAL_SERVER_ERROR => (lang.t("error-500-title"), lang.t("error-500-text")),
             StatusCode::MULTIPLE_CHOICES => (lang.t("error-300-title"), lang.t("error-300-text")),
             StatusCode::SERVICE_UNAVAILABLE => (lang.t("error-503-title"), String::new()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (lang.t("error-415-title"), String::new()),
+            StatusCode::PAYLOAD_TOO_LARGE => (lang.t("error-413-title"), String::new()),
             _ => (lang.t("error-400-title"), String::new()),
         };
         let detail = match &self {
@@ -113,16 +115,77 @@ impl WebError {
             _ => self.public_message(lang),
         };
         let choices = self.choices();
-        let page = ErrorPage {
-            layout: crate::shell::Layout::bare(lang, &title, "/"),
-            status: status.as_u16(),
-            title,
-            text,
-            detail,
-            choices,
-        };
-        with_retry_after(render(page, status))
+        let parts = ErrorParts { status, title, text, detail, choices };
+        let page = parts.clone().page(crate::shell::Layout::bare(lang, &parts.title, "/"), None);
+        let mut res = with_retry_after(render(page, status));
+        // Drawn without the request's user; `pages_in_frame` draws it again in the user's frame.
+        res.extensions_mut().insert(parts);
+        res
     }
+}
+
+/// What an error page says, kept with the answer so that it can be drawn in the user's frame.
+#[derive(Clone)]
+struct ErrorParts {
+    status: StatusCode,
+    title: String,
+    text: String,
+    detail: String,
+    choices: Vec<UnitChoice>,
+}
+
+impl ErrorParts {
+    fn page(self, layout: crate::shell::Layout, back: Option<String>) -> ErrorPage {
+        let ErrorParts { status, title, text, detail, choices } = self;
+        ErrorPage { layout, status: status.as_u16(), title, text, detail, choices, back }
+    }
+}
+
+/// An error page of a page request is drawn in the frame of the signed-in user (their name and
+/// menu, not "Đăng nhập" as if signed out), with a link back to the page the form was sent from
+/// (same site only), so that the place in the work is not lost.
+pub async fn pages_in_frame(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_string();
+    let (mut parts, body) = req.into_parts();
+    let ctx = match <crate::shell::PageCtx as axum::extract::FromRequestParts<()>>::from_request_parts(
+        &mut parts,
+        &(),
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(never) => match never {},
+    };
+    let back = same_site_referer(&parts.headers).filter(|b| *b != path);
+    let res = next.run(axum::extract::Request::from_parts(parts, body)).await;
+    if path.starts_with("/api/") || ctx.user.is_none() && back.is_none() {
+        return res;
+    }
+    let Some(error) = res.extensions().get::<ErrorParts>().cloned() else { return res };
+    let status = error.status;
+    let layout = crate::shell::Layout::new(&ctx, &error.title, &path);
+    let mut out = with_retry_after(render(error.page(layout, back), status));
+    for (name, value) in res.headers() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            out.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// The path (and query) of the page a request came from, when that page is on this site.
+fn same_site_referer(headers: &axum::http::HeaderMap) -> Option<String> {
+    let referer = headers.get(axum::http::header::REFERER)?.to_str().ok()?;
+    let host = headers.get(axum::http::header::HOST)?.to_str().ok()?;
+    let url = url::Url::parse(referer).ok()?;
+    let origin = match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str()?),
+        None => url.host_str()?.to_string(),
+    };
+    (origin == host && matches!(url.scheme(), "http" | "https")).then(|| match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    })
 }
 
 /// Seconds a client should wait before sending again a request the busy database refused.
@@ -158,6 +221,8 @@ struct ErrorPage {
     text: String,
     detail: String,
     choices: Vec<UnitChoice>,
+    /// The page the request came from, to go back to.
+    back: Option<String>,
 }
 
 /// The plain page of a status, in the frame of the request's user.
@@ -180,7 +245,10 @@ fn render_error(
     text: String,
     detail: String,
 ) -> Response {
-    render(ErrorPage { layout, status: status.as_u16(), title, text, detail, choices: Vec::new() }, status)
+    render(
+        ErrorPage { layout, status: status.as_u16(), title, text, detail, choices: Vec::new(), back: None },
+        status,
+    )
 }
 
 fn render(page: ErrorPage, status: StatusCode) -> Response {
