@@ -168,7 +168,8 @@ def main():
             cfg.write_text(config(base, token, values, operations, per_op, args.examples))
             print(f"== schemathesis as {u['username']} ({scheme}, unit {code}, period {period})", flush=True)
             run = subprocess.run(
-                ["schemathesis", "--config-file", str(cfg), "run", f"{base}/api/openapi.json",
+                # The interpreter that installed it, whatever is on PATH.
+                [sys.executable, "-m", "schemathesis.cli", "--config-file", str(cfg), "run", f"{base}/api/openapi.json",
                  "--checks", "all", "--no-color"],
                 cwd=work,
             )
