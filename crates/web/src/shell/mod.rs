@@ -24,7 +24,7 @@ pub use frame::{Layout, PageCtx};
 pub use lookup::{find_scheme, province_of, scheme_and_period};
 pub use page::{
     done_message, parse_api_day, parse_on, unit_href, unit_query, DecideForm, MessageQuery, OnQuery, Pager,
-    API_DAY_PATTERN, PAGE_SIZE,
+    PAGE_SIZE,
 };
 pub use routes::{RouteInfo, Routes};
 pub use state::AppState;

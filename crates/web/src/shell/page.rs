@@ -74,9 +74,6 @@ pub fn parse_on(on: Option<&str>) -> Result<Option<NaiveDate>, WebError> {
         })
 }
 
-/// A day as the API document gives it: yyyy-mm-dd (RFC 3339 full-date), 1900 to 2100.
-pub const API_DAY_PATTERN: &str = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
-
 /// A day of an API query (`?on=2019-06-30`): only the form the document names, so that a client
 /// built from it and the server agree; an empty value is refused like any other malformed one.
 pub fn parse_api_day(on: Option<&str>) -> Result<Option<NaiveDate>, WebError> {
