@@ -143,6 +143,16 @@ pub fn missing_for_submit(
     out
 }
 
+/// The target a problem message is about: messages about one target begin "Chỉ tiêu {code}"
+/// (as [`missing_for_submit`] and the value checks write them), so that a form can show the
+/// message at the target's field.
+pub fn target_of_problem<'a>(message: &str, codes: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let rest = message.strip_prefix("Chỉ tiêu ")?;
+    codes.into_iter().find(|c| {
+        rest.strip_prefix(c).is_some_and(|after| after.is_empty() || after.starts_with([' ', ':', ',']))
+    })
+}
+
 /// Whether a unit of this level reports under a scheme that applies to `applies_to` (a
 /// scheme of communes takes no district's review or roadmap).
 pub fn check_reporting_level(
@@ -295,5 +305,15 @@ mod tests {
         assert_eq!(apply(Submitted, Approve, None), Ok(Approved));
         assert!(apply(Approved, Submit, None).unwrap_err().contains("Đã duyệt"));
         assert!(Draft.editable() && Returned.editable() && !Submitted.editable() && !Approved.editable());
+    }
+
+    #[test]
+    fn a_problem_names_its_target() {
+        let codes = ["1.1", "1.10", "2.1"];
+        assert_eq!(target_of_problem("Chỉ tiêu 1.10 (Họp) chưa có giá trị", codes), Some("1.10"));
+        assert_eq!(target_of_problem("Chỉ tiêu 1.1: ghi chú dài quá 2000 ký tự", codes), Some("1.1"));
+        assert_eq!(target_of_problem("Chỉ tiêu 2.1 (Hộ) cần tệp minh chứng", codes), Some("2.1"));
+        assert_eq!(target_of_problem("Chỉ tiêu 3.1 (Hộ) chưa có giá trị", codes), None);
+        assert_eq!(target_of_problem("Phần I dài quá", codes), None);
     }
 }

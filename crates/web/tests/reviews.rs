@@ -455,6 +455,177 @@ async fn a_save_changes_only_what_it_names() {
     .await;
 }
 
+/// Issue 17, item 1: the review form carries values, the narrative and the files picked for
+/// each target (several per target) in one request, so that no button loses what was typed:
+/// saving uploads every picked file, a refused file keeps the values and the other files, a
+/// deletion saves the values first, and values refused still keep the files of a saved review.
+/// (On the previous commit the form was URL-encoded: its files were dropped, and each upload or
+/// deletion was a form of its own that threw the typed values away.)
+#[tokio::test]
+async fn the_review_form_saves_values_and_every_picked_file_together() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let page = "/schemes/LA-KDV-2017-2020/units/27988/reviews/2018";
+        let review = format!("{BASE}/27988/reviews/2018");
+        let evidence = || async {
+            let (s, list) = w.call("huuthanh", Method::GET, &format!("{review}/evidence"), None).await;
+            assert_eq!(s, StatusCode::OK, "{list}");
+            let mut v: Vec<(String, String)> = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (e["target"].as_str().unwrap().into(), e["filename"].as_str().unwrap().into()))
+                .collect();
+            v.sort();
+            v
+        };
+        let post = |fields: Vec<(&'static str, String)>,
+                    files: Vec<(&'static str, &'static str, &'static [u8])>| {
+            let w = &w;
+            async move {
+                let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let (kind, body) = common::multipart_files(&fields, &files);
+                w.send("huuthanh", Method::POST, page, Some((&kind, body))).await
+            }
+        };
+        let png: &'static [u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        // First save: no review yet; values, section I and three files for two targets at once
+        // (and an empty file field, as a browser sends one left unpicked).
+        let (s, h, body) = post(
+            vec![
+                ("version", "0".into()),
+                ("1.2.count", "2".into()),
+                ("results", "Đã ban hành quy chế".into()),
+                ("intent", "save".into()),
+            ],
+            vec![
+                ("1.1.files", "quy-che.pdf", PDF),
+                ("1.1.files", "anh.png", png),
+                ("1.3.files", "bien-ban.pdf", PDF),
+                ("2.2.files", "", b""),
+            ],
+        )
+        .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{}", text(&body));
+        assert_eq!(location(&h), format!("{page}?done=saved-files"));
+        let (_, r) = w.call("huuthanh", Method::GET, &review, None).await;
+        assert_eq!(
+            (r["values"]["1.2"]["count"].as_f64(), r["narrative"]["results"].as_str()),
+            (Some(2.0), Some("Đã ban hành quy chế"))
+        );
+        assert_eq!(
+            evidence().await,
+            [
+                ("1.1".into(), "anh.png".into()),
+                ("1.1".into(), "quy-che.pdf".into()),
+                ("1.3".into(), "bien-ban.pdf".into())
+            ]
+        );
+        // A file that is not what it says is refused by name; the values and the good file stay.
+        let version = r["version"].to_string();
+        let (s, _, body) = post(
+            vec![("version", version), ("1.2.count", "3".into()), ("intent", "save".into())],
+            vec![("2.2.files", "gia.pdf", b"<html>not a pdf"), ("3.3.files", "hop.pdf", PDF)],
+        )
+        .await;
+        let html = text(&body);
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        assert!(html.contains("2.2 · gia.pdf: Tệp không phải PDF"), "{html}");
+        assert!(html.contains("Đã lưu số liệu và 1 tệp"), "{html}");
+        let (_, r) = w.call("huuthanh", Method::GET, &review, None).await;
+        assert_eq!(r["values"]["1.2"]["count"].as_f64(), Some(3.0));
+        assert_eq!(evidence().await.len(), 4);
+        assert!(evidence().await.contains(&("3.3".into(), "hop.pdf".into())));
+        // Deleting a file saves what was typed first.
+        let (_, list) = w.call("huuthanh", Method::GET, &format!("{review}/evidence"), None).await;
+        let png_id =
+            list.as_array().unwrap().iter().find(|e| e["filename"] == "anh.png").unwrap()["id"].clone();
+        let (s, h, body) = post(
+            vec![
+                ("version", r["version"].to_string()),
+                ("1.2.count", "4".into()),
+                ("intent", format!("delete:{png_id}")),
+            ],
+            vec![],
+        )
+        .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{}", text(&body));
+        assert_eq!(location(&h), format!("{page}?done=evidence-deleted#t-1.1"));
+        let (_, r) = w.call("huuthanh", Method::GET, &review, None).await;
+        assert_eq!(r["values"]["1.2"]["count"].as_f64(), Some(4.0));
+        assert!(!evidence().await.iter().any(|(_, n)| n == "anh.png"));
+        // Values refused: they come back typed and marked at their field; the file is kept.
+        let (s, _, body) = post(
+            vec![
+                ("version", r["version"].to_string()),
+                ("1.2.count", "hai".into()),
+                ("intent", "save".into()),
+            ],
+            vec![("4.2.files", "ke-hoach.pdf", PDF)],
+        )
+        .await;
+        let html = text(&body);
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        assert!(html.contains(r#"value="hai""#), "the typed value comes back: {html}");
+        assert!(html.contains(r#"<fieldset class="target wrong" id="t-1.2" "#), "{html}");
+        assert!(
+            html.contains(r##"<a href="#t-1.2">Chỉ tiêu 1.2"##),
+            "the summary links to the field: {html}"
+        );
+        assert!(html.contains("Đã lưu 1 tệp minh chứng"), "{html}");
+        assert!(evidence().await.contains(&("4.2".into(), "ke-hoach.pdf".into())));
+        let (_, r) = w.call("huuthanh", Method::GET, &review, None).await;
+        assert_eq!(r["values"]["1.2"]["count"].as_f64(), Some(4.0), "the refused value changed nothing");
+        // Another commune's form takes nothing.
+        let (kind, body) =
+            common::multipart_files(&[("version", "0"), ("intent", "save")], &[("1.1.files", "x.pdf", PDF)]);
+        let (s, _, _) = w.send("haunghia", Method::POST, page, Some((&kind, body))).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert_eq!(evidence().await.len(), 4);
+    })
+    .await;
+}
+
+/// Issue 17, item 3: the review form on a phone — a jump list of the groups with their
+/// progress, and, before "Gửi duyệt", what is still missing, each linked to its target (the
+/// page's script checks again at the tap, and asks to confirm only when nothing is).
+#[tokio::test]
+async fn the_review_form_says_what_is_entered_and_what_is_missing() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let page = "/schemes/LA-KDV-2017-2020/units/27988/reviews/2018";
+        let (s, _, body) = w.send("huuthanh", Method::GET, page, None).await;
+        let html = text(&body);
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains(r#"<nav class="jump""#) && html.contains(r##"<a href="#g-1">1."##), "{html}");
+        assert!(html.contains("0/3 đã nhập"), "{html}");
+        assert!(html.contains(r##"<a href="#t-1.3">Chỉ tiêu 1.3"##), "{html}");
+        assert!(
+            !html.contains("data-confirm=\"Gửi bản rà soát"),
+            "nothing to confirm while targets are missing"
+        );
+        let mut values = complete_values();
+        values["1.2"] = json!({"count": 2});
+        let (s, _) = w
+            .call(
+                "huuthanh",
+                Method::PUT,
+                &format!("{BASE}/27988/reviews/2018"),
+                Some(json!({"version": 0, "values": values})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        for t in EVIDENCE_REQUIRED {
+            assert_eq!(w.upload("huuthanh", "27988", t, "a.pdf", PDF).await.0, StatusCode::SEE_OTHER);
+        }
+        let (_, _, body) = w.send("huuthanh", Method::GET, page, None).await;
+        let html = text(&body);
+        assert!(html.contains("3/3 đã nhập"), "{html}");
+        assert!(!html.contains(r#"id="review-missing""#), "nothing is missing: {html}");
+    })
+    .await;
+}
+
 /// Issue 16, item 13: evidence files through the API (list, multipart upload, delete), in scope
 /// only, and only while the review can change (409 once it is submitted).
 #[tokio::test]

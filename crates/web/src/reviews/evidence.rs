@@ -41,9 +41,22 @@ pub(crate) async fn add_evidence(
     let (Some(target), Some((name, bytes))) = (target, file) else {
         return Err(WebError::BadRequest(lang.t("evidence-missing")));
     };
-    let (file, hold) = crate::shell::files::keep(&state.files, &state.file_lock, lang, &name, &bytes).await?;
+    keep_evidence(state, user, review.id, &target, &name, &bytes, lang).await
+}
+
+/// Keeps one file as evidence of a target of a review.
+pub(crate) async fn keep_evidence(
+    state: &AppState,
+    user: &CurrentUser,
+    review_id: i64,
+    target: &str,
+    name: &str,
+    bytes: &[u8],
+    lang: Lang,
+) -> Result<danvan_store::Evidence, WebError> {
+    let (file, hold) = crate::shell::files::keep(&state.files, &state.file_lock, lang, name, bytes).await?;
     let new = danvan_store::NewEvidence {
-        target_code: target,
+        target_code: target.to_string(),
         filename: file.filename,
         content_type: file.content_type,
         size: file.size,
@@ -51,7 +64,7 @@ pub(crate) async fn add_evidence(
     };
     let ev = state
         .store
-        .add_evidence(&user.actor(), review.id, &new, danvan_domain::evidence::MAX_REVIEW_BYTES)
+        .add_evidence(&user.actor(), review_id, &new, danvan_domain::evidence::MAX_REVIEW_BYTES)
         .await?;
     drop(hold);
     Ok(ev)

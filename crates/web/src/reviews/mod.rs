@@ -75,7 +75,14 @@ pub fn routes(r: Routes) -> Routes {
     // Review pages.
     .get("/schemes/{scheme}/units/{code}/reviews", Access::Unit(Action::Read), pages::list)
     .get("/schemes/{scheme}/units/{code}/reviews/{period}", Access::Unit(Action::Read), pages::show)
-    .post("/schemes/{scheme}/units/{code}/reviews/{period}", Access::Unit(Action::Edit), pages::submit_form)
+    // The review form carries its evidence files: up to a review's worth of them.
+    .add_limited(
+        Method::POST,
+        "/schemes/{scheme}/units/{code}/reviews/{period}",
+        Access::Unit(Action::Edit),
+        pages::submit_form,
+        danvan_domain::evidence::MAX_REVIEW_BYTES as usize + 256 * 1024,
+    )
     .get("/schemes/{scheme}/units/{code}/reviews/{period}/xlsx", Access::Unit(Action::Read), sheet::download)
     .add_limited(
         Method::POST,

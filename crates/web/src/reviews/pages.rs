@@ -120,9 +120,14 @@ pub struct TargetField {
     /// When someone else saved first: what they saved, if it differs.
     pub theirs: String,
     pub evidence: Vec<EvidenceLink>,
+    /// Whether a value is entered (or counted from records).
+    pub entered: bool,
+    /// What is wrong with this target's entry, shown at its field.
+    pub problems: Vec<String>,
 }
 
 pub struct EvidenceLink {
+    pub id: i64,
     pub name: String,
     pub size: String,
     pub href: String,
@@ -132,6 +137,45 @@ pub struct GroupFields {
     pub code: String,
     pub name: String,
     pub targets: Vec<TargetField>,
+    /// "2/4 đã nhập".
+    pub progress: String,
+}
+
+impl GroupFields {
+    /// How many of the group's targets have a value.
+    pub fn entered(&self) -> usize {
+        self.targets.iter().filter(|t| t.entered).count()
+    }
+}
+
+/// A message of the page, linked to the target it is about (`href` empty otherwise).
+pub struct ProblemLine {
+    pub href: String,
+    pub text: String,
+}
+
+impl std::fmt::Display for ProblemLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Messages linked to their targets' fields, and each target's own messages beside it.
+fn place_problems(groups: &mut [GroupFields], problems: Vec<String>) -> Vec<ProblemLine> {
+    problems
+        .into_iter()
+        .map(|text| {
+            let codes = groups.iter().flat_map(|g| g.targets.iter().map(|t| t.code.as_str()));
+            let code = danvan_domain::workflow::target_of_problem(&text, codes).map(str::to_string);
+            let href = code.as_deref().map(|c| format!("#t-{c}")).unwrap_or_default();
+            if let Some(t) =
+                groups.iter_mut().flat_map(|g| g.targets.iter_mut()).find(|t| Some(&t.code) == code.as_ref())
+            {
+                t.problems.push(text.clone());
+            }
+            ProblemLine { href, text }
+        })
+        .collect()
 }
 
 #[derive(Template, WebTemplate)]
@@ -156,7 +200,13 @@ pub struct ReviewPage {
     sample: bool,
     groups: Vec<GroupFields>,
     narrative: Narrative,
-    problems: Vec<String>,
+    problems: Vec<ProblemLine>,
+    /// What the review still lacks before it can be sent (shown beside "Gửi duyệt").
+    missing: Vec<ProblemLine>,
+    /// Where the page's script sends a file picked, in the background.
+    evidence_api: String,
+    /// The words the page's script says (data attributes of the form).
+    js_words: Vec<(&'static str, String)>,
     message: String,
     history_href: String,
     /// Whether the review exists (files can be attached only then).
@@ -198,6 +248,7 @@ fn fields(
         .map(|g| GroupFields {
             code: g.code.clone(),
             name: g.name.clone(),
+            progress: String::new(),
             targets: scheme
                 .def
                 .targets_of(&g.code)
@@ -249,8 +300,11 @@ fn fields(
                                     danvan_domain::scheme::format_number((e.size as f64 / 1024.0).ceil())
                                 ),
                                 href: format!("{base}/evidence/{}", e.id),
+                                id: e.id,
                             })
                             .collect(),
+                        entered: false,
+                        problems: Vec::new(),
                     };
                     match saved.and_then(|e| e.value.as_ref()) {
                         Some(Value::Ratio { numerator, denominator }) => {
@@ -272,6 +326,11 @@ fn fields(
                         f.level = v.level.clone().unwrap_or_default();
                         f.note = v.note.clone().unwrap_or_default();
                     }
+                    f.entered = f.computed
+                        || !(f.numerator.is_empty()
+                            && f.count.is_empty()
+                            && f.yes.is_none()
+                            && f.level.is_empty());
                     if let Some(other) = theirs {
                         let mine = shown(saved, t);
                         let their = shown(other.values.get(&t.code), t);
@@ -310,7 +369,60 @@ async fn review_page(
     };
     let plan = state.store.plan_in_force(scheme.id, unit.id).await?;
     let values = state.store.values_now(scheme, unit.id, period, review).await?;
+    let mut groups = fields(
+        lang,
+        scheme,
+        &values,
+        typed,
+        theirs,
+        &evidence,
+        &path,
+        &|code| danvan_store::planned_for(review, plan.as_ref(), code, period.year),
+        &|t| super::api::records_href(t, &scheme.def.code, &unit.code, period.year),
+    );
+    for g in &mut groups {
+        let args = [("entered", g.entered().to_string()), ("total", g.targets.len().to_string())];
+        g.progress = lang.t_args("review-group-progress", &args);
+    }
+    let editable = can_edit && st.is_none_or(State::editable);
+    let missing = if editable {
+        let missing = danvan_domain::workflow::missing_for_submit(
+            &scheme.def.targets,
+            |c| values.get(c).is_some_and(|e| e.value.is_some()),
+            |c| evidence.iter().any(|e| e.target_code == c),
+        );
+        let codes = scheme.def.targets.iter().map(|t| t.code.as_str());
+        missing
+            .into_iter()
+            .map(|text| {
+                let code = danvan_domain::workflow::target_of_problem(&text, codes.clone());
+                ProblemLine { href: code.map(|c| format!("#t-{c}")).unwrap_or_default(), text }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let problems = place_problems(&mut groups, problems);
+    let name = || [("name", "{name}".to_string()), ("reason", "{reason}".to_string())];
+    let target = || [("code", "{code}".to_string()), ("name", "{name}".to_string())];
+    let js_words = vec![
+        ("leave", lang.t("unsaved-leave")),
+        ("uploading", lang.t_args("evidence-uploading", &name())),
+        ("uploaded", lang.t_args("evidence-uploaded", &name())),
+        ("failed", lang.t_args("evidence-upload-failed", &name())),
+        ("delete-label", lang.t("evidence-delete")),
+        ("delete-confirm", lang.t("evidence-delete-confirm")),
+        ("missing-title", lang.t("review-missing")),
+        ("missing-value", lang.t_args("review-missing-value", &target())),
+        ("missing-evidence", lang.t_args("review-missing-evidence", &target())),
+    ];
     Ok(ReviewPage {
+        missing,
+        js_words,
+        evidence_api: format!(
+            "/api/v1/schemes/{}/units/{}/reviews/{period}/evidence",
+            scheme.def.code, unit.code
+        ),
         layout: Layout::new(ctx, &format!("{} · {period}", lang.t("review-title")), &path),
         history_href: review.map(|r| format!("{path}/history?id={}", r.id)).unwrap_or_default(),
         action: path.clone(),
@@ -323,22 +435,12 @@ async fn review_page(
         late: review.is_some_and(|r| r.late),
         reason: review.and_then(|r| r.reason.clone()).unwrap_or_default(),
         version: theirs.or(review).map(|r| r.version).unwrap_or(0),
-        editable: can_edit && st.is_none_or(State::editable),
+        editable,
         can_decide: can_decide && st == Some(State::Submitted),
         doc_kind: "review",
         can_reopen: can_decide && st == Some(State::Approved),
         sample: scheme.def.sample,
-        groups: fields(
-            lang,
-            scheme,
-            &values,
-            typed,
-            theirs,
-            &evidence,
-            &path,
-            &|code| danvan_store::planned_for(review, plan.as_ref(), code, period.year),
-            &|t| super::api::records_href(t, &scheme.def.code, &unit.code, period.year),
-        ),
+        groups,
         started: review.is_some(),
         judged_by: match review.filter(|r| r.state == State::Approved).and_then(|r| r.judged_plan.as_ref()) {
             Some(danvan_store::JudgedPlan { version: Some(v), approved_at, .. }) => lang.t_args(
@@ -426,83 +528,140 @@ fn read_form(pairs: &[(String, String)]) -> (SaveBody, Option<String>) {
     (SaveBody { version, values, narrative: Some(narrative) }, intent)
 }
 
+/// Keeps the files picked in the review form (fields `{code}.files`, several per target) as
+/// evidence of the saved review; a file refused (its kind, its size) is named in the answer and
+/// the others are kept.
+async fn keep_picked(
+    state: &AppState,
+    user: &CurrentUser,
+    review: &Review,
+    files: &[crate::shell::files::Picked],
+    lang: Lang,
+) -> Result<(usize, Vec<String>), WebError> {
+    let mut kept = 0;
+    let mut refused = Vec::new();
+    for f in files {
+        let Some(target) = f.field.strip_suffix(".files") else { continue };
+        match super::evidence::keep_evidence(state, user, review.id, target, &f.name, &f.bytes, lang).await {
+            Ok(_) => kept += 1,
+            Err(e @ (WebError::Internal(_) | WebError::Unavailable(_))) => return Err(e),
+            Err(e) => refused.push(format!("{target} · {}: {e}", f.name)),
+        }
+    }
+    Ok((kept, refused))
+}
+
+/// The review form: values, the three parts of the narrative and the evidence files picked for
+/// each target all come in one request (multipart, or URL-encoded when no file is picked), so
+/// that no button of the page loses what was typed. `intent` is `save`, `submit`, or
+/// `delete:{evidence id}` (the values are saved, then that file removed).
 pub async fn submit_form(
     AxState(state): AxState<AppState>,
     ctx: PageCtx,
     user: CurrentUser,
     ScopedUnit(unit): ScopedUnit,
     Path((scheme, code, period)): Path<(String, String, String)>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    req: axum::extract::Request,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
+    let too_big = || WebError::PayloadTooLarge(lang.t("evidence-too-large"));
+    let form = crate::shell::files::read_any_form(req, too_big).await.in_lang(lang)?;
     let (scheme, period) = scheme_and_period(&state, &scheme, &period).await.in_lang(lang)?;
-    let (body, intent) = read_form(&pairs);
+    let (body, intent) = read_form(&form.pairs);
     let which = || Which { scheme: &scheme, period: &period, unit: &unit };
     let here = format!("/schemes/{}/units/{code}/reviews/{period}", scheme.def.code);
-    let refused =
-        |review: Option<Review>, theirs: Option<Review>, problems: Vec<String>, status: StatusCode| {
-            let (state, ctx, user, body) = (&state, &ctx, &user, &body);
-            let which = which();
-            async move {
-                let page = review_page(
-                    state,
-                    ctx,
-                    user,
-                    which,
-                    review.as_ref(),
-                    Some(body),
-                    theirs.as_ref(),
-                    problems,
-                    String::new(),
-                )
-                .await
-                .in_lang(lang)?;
-                Ok::<_, PageError>((status, page).into_response())
-            }
-        };
-    match save(&state, &user, &scheme, &period, &unit, &body).await.in_lang(lang)? {
-        Outcome::Done(saved) => {
-            if intent.as_deref() != Some("submit") {
-                let done = if intent.as_deref() == Some("import") { "imported" } else { "saved" };
-                return Ok(Redirect::to(&format!("{here}?done={done}")).into_response());
-            }
-            match change_state(&state, &user, which(), Transition::Submit, None, Some(saved.version))
-                .await
-                .in_lang(lang)?
-            {
-                Outcome::Done(_) => Ok(Redirect::to(&format!("{here}?done=submit")).into_response()),
-                Outcome::Invalid(problems) => {
-                    let mut all = vec![lang.t("review-saved-not-submitted")];
-                    all.extend(problems);
-                    let review = Some(saved);
-                    let page = review_page(
-                        &state,
-                        &ctx,
-                        &user,
-                        which(),
-                        review.as_ref(),
-                        None,
-                        None,
-                        all,
-                        String::new(),
-                    )
-                    .await
-                    .in_lang(lang)?;
-                    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-                }
-                Outcome::Conflict(m, theirs) => {
-                    refused(Some(saved), theirs, vec![m], StatusCode::CONFLICT).await
-                }
-            }
+    let page = |review: Option<Review>, typed: bool, theirs: Option<Review>, problems: Vec<String>| {
+        let (state, ctx, user, body) = (&state, &ctx, &user, &body);
+        let which = which();
+        async move {
+            let typed = typed.then_some(body);
+            review_page(
+                state,
+                ctx,
+                user,
+                which,
+                review.as_ref(),
+                typed,
+                theirs.as_ref(),
+                problems,
+                String::new(),
+            )
+            .await
+            .in_lang(lang)
         }
-        Outcome::Invalid(problems) => {
+    };
+    let not_kept = |mut problems: Vec<String>| {
+        if !form.files.is_empty() {
+            problems.push(lang.t_args("evidence-not-kept", &[("count", form.files.len().to_string())]));
+        }
+        problems
+    };
+    let saved = match save(&state, &user, &scheme, &period, &unit, &body).await.in_lang(lang)? {
+        Outcome::Done(saved) => saved,
+        Outcome::Invalid(mut problems) => {
+            // The values wait for a fix; the files need not: kept when the review exists.
             let review = state.store.review(scheme.id, unit.id, &period.to_string()).await.in_lang(lang)?;
-            refused(review, None, problems, StatusCode::UNPROCESSABLE_ENTITY).await
+            let review = match review {
+                Some(r) if r.state.editable() && !form.files.is_empty() => {
+                    let (kept, refused) =
+                        keep_picked(&state, &user, &r, &form.files, lang).await.in_lang(lang)?;
+                    problems.push(lang.t_args("evidence-kept-values-not", &[("count", kept.to_string())]));
+                    problems.extend(refused);
+                    state.store.review(scheme.id, unit.id, &period.to_string()).await.in_lang(lang)?
+                }
+                Some(r) if r.state.editable() => Some(r),
+                other => {
+                    problems = not_kept(problems);
+                    other
+                }
+            };
+            let page = page(review, true, None, problems).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
         Outcome::Conflict(m, theirs) => {
-            let mut problems = vec![m];
-            problems.push(lang.t("review-conflict-help"));
-            refused(None, theirs, problems, StatusCode::CONFLICT).await
+            let problems = not_kept(vec![m, lang.t("review-conflict-help")]);
+            return Ok((StatusCode::CONFLICT, page(None, true, theirs, problems).await?).into_response());
+        }
+    };
+    let (kept, refused) = keep_picked(&state, &user, &saved, &form.files, lang).await.in_lang(lang)?;
+    let mut anchor = String::new();
+    if let Some(id) = intent.as_deref().and_then(|i| i.strip_prefix("delete:")) {
+        let id: i64 =
+            id.parse().map_err(|_| WebError::BadRequest("tệp không hợp lệ".into())).in_lang(lang)?;
+        let ev =
+            super::evidence::remove_evidence(&state, &user, &unit, &scheme.def.code, &period.to_string(), id)
+                .await
+                .in_lang(lang)?;
+        anchor = format!("#t-{}", ev.target_code);
+    }
+    if !refused.is_empty() {
+        let mut problems = vec![lang.t_args("evidence-some-refused", &[("count", kept.to_string())])];
+        problems.extend(refused);
+        let review = state.store.review(scheme.id, unit.id, &period.to_string()).await.in_lang(lang)?;
+        let page = page(review, false, None, problems).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    if intent.as_deref() != Some("submit") {
+        let done = match intent.as_deref() {
+            Some("import") => "imported",
+            Some(i) if i.starts_with("delete:") => "evidence-deleted",
+            _ if kept > 0 => "saved-files",
+            _ => "saved",
+        };
+        return Ok(Redirect::to(&format!("{here}?done={done}{anchor}")).into_response());
+    }
+    let version = state.store.review(scheme.id, unit.id, &period.to_string()).await.in_lang(lang)?;
+    let version = version.map(|r| r.version).unwrap_or(saved.version);
+    match change_state(&state, &user, which(), Transition::Submit, None, Some(version)).await.in_lang(lang)? {
+        Outcome::Done(_) => Ok(Redirect::to(&format!("{here}?done=submit")).into_response()),
+        Outcome::Invalid(problems) => {
+            let mut all = vec![lang.t("review-saved-not-submitted")];
+            all.extend(problems);
+            let review = state.store.review(scheme.id, unit.id, &period.to_string()).await.in_lang(lang)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page(review, false, None, all).await?).into_response())
+        }
+        Outcome::Conflict(m, theirs) => {
+            Ok((StatusCode::CONFLICT, page(Some(saved), true, theirs, vec![m]).await?).into_response())
         }
     }
 }

@@ -148,12 +148,26 @@ pub(crate) struct Upload {
     pub file: Option<(String, Vec<u8>)>,
 }
 
-/// Reads a multipart form with one file field named `file`. A body over the route's limit
-/// gives `too_big()`.
-pub(crate) async fn read_multipart(
+/// A file picked in a form: the name of its field, the file's own name and its bytes.
+pub(crate) struct Picked {
+    pub field: String,
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What a form carried, in order: its text fields, and the files picked in it (a file field
+/// left empty is not one).
+#[derive(Default)]
+pub(crate) struct FilledForm {
+    pub pairs: Vec<(String, String)>,
+    pub files: Vec<Picked>,
+}
+
+/// Reads a multipart form, every field of it. A body over the route's limit gives `too_big()`.
+pub(crate) async fn read_parts(
     mut multipart: axum::extract::Multipart,
     too_big: impl Fn() -> WebError,
-) -> Result<Upload, WebError> {
+) -> Result<FilledForm, WebError> {
     let unreadable = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_big()
@@ -161,17 +175,62 @@ pub(crate) async fn read_multipart(
             WebError::BadRequest(format!("tệp gửi lên không đọc được: {e}"))
         }
     };
-    let mut upload = Upload { fields: BTreeMap::new(), file: None };
+    let mut form = FilledForm::default();
     while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_string();
-        if name == "file" {
-            let filename = field.file_name().unwrap_or("").to_string();
-            upload.file = Some((filename, field.bytes().await.map_err(unreadable)?.to_vec()));
-        } else {
-            upload.fields.insert(name, field.text().await.map_err(unreadable)?);
+        match field.file_name().map(str::to_string) {
+            Some(filename) => {
+                let bytes = field.bytes().await.map_err(unreadable)?.to_vec();
+                if !(filename.is_empty() && bytes.is_empty()) {
+                    form.files.push(Picked { field: name, name: filename, bytes });
+                }
+            }
+            None => form.pairs.push((name, field.text().await.map_err(unreadable)?)),
         }
     }
-    Ok(upload)
+    Ok(form)
+}
+
+/// Reads a form sent either way a browser sends one: URL-encoded, or multipart with files.
+pub(crate) async fn read_any_form(
+    req: axum::extract::Request,
+    too_big: impl Fn() -> WebError,
+) -> Result<FilledForm, WebError> {
+    use axum::extract::FromRequest;
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if multipart {
+        let parts = axum::extract::Multipart::from_request(req, &())
+            .await
+            .map_err(|e| WebError::BadRequest(format!("biểu mẫu không đọc được: {e}")))?;
+        read_parts(parts, too_big).await
+    } else {
+        let axum::Form(pairs) =
+            axum::Form::<Vec<(String, String)>>::from_request(req, &()).await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_big()
+                } else {
+                    WebError::BadRequest(format!("biểu mẫu không đọc được: {e}"))
+                }
+            })?;
+        Ok(FilledForm { pairs, files: Vec::new() })
+    }
+}
+
+/// Reads a multipart form with one file field named `file`. A body over the route's limit
+/// gives `too_big()`.
+pub(crate) async fn read_multipart(
+    multipart: axum::extract::Multipart,
+    too_big: impl Fn() -> WebError,
+) -> Result<Upload, WebError> {
+    let form = read_parts(multipart, too_big).await?;
+    Ok(Upload {
+        fields: form.pairs.into_iter().collect(),
+        file: form.files.into_iter().rev().find(|f| f.field == "file").map(|f| (f.name, f.bytes)),
+    })
 }
 
 /// A file to download, always as an attachment, under a name safe in every browser.
