@@ -20,19 +20,20 @@ use danvan_store::{
 };
 use danvan_web::auth::hash_password;
 
-/// The demo accounts: username, role, scope unit code and a day it exists, display name. The
+/// The demo accounts: username, role, scope unit code and a day it exists, the person's name
+/// (the menu shows it; the unit is named on the home page). The
 /// first six work in the 2017-2020 hierarchy (Long An, districts); the last three in today's
 /// (the new Tây Ninh, code 80 again; the new Xã Hậu Nghĩa, code 27931 again).
 pub const ACCOUNTS: [DemoAccountSpec; 9] = [
     ("admin", Role::Admin, None, "Quản trị hệ thống"),
-    ("tinh.longan", Role::Province, Some(("80", "2020-12-31")), "Ban Dân vận Tỉnh ủy Long An"),
-    ("huyen.duchoa", Role::District, Some(("802", "2020-12-31")), "Ban Dân vận Huyện ủy Đức Hòa"),
-    ("tt.haunghia", Role::Commune, Some(("27931", "2020-12-31")), "Khối dân vận Thị trấn Hậu Nghĩa"),
-    ("xa.huuthanh", Role::Commune, Some(("27988", "2020-12-31")), "Khối dân vận Xã Hựu Thạnh"),
-    ("xem.longan", Role::Viewer, Some(("80", "2020-12-31")), "Người xem (Long An)"),
-    ("tinh.tayninh", Role::Province, Some(("80", "2026-01-01")), "Ban Dân vận Tỉnh ủy Tây Ninh"),
-    ("xa.haunghia", Role::Commune, Some(("27931", "2026-01-01")), "Khối dân vận Xã Hậu Nghĩa"),
-    ("xa.ducla", Role::Commune, Some(("27964", "2026-01-01")), "Khối dân vận Xã Đức Lập"),
+    ("tinh.longan", Role::Province, Some(("80", "2020-12-31")), "Nguyễn Văn Hùng"),
+    ("huyen.duchoa", Role::District, Some(("802", "2020-12-31")), "Trần Thị Lan"),
+    ("tt.haunghia", Role::Commune, Some(("27931", "2020-12-31")), "Lê Văn Tâm"),
+    ("xa.huuthanh", Role::Commune, Some(("27988", "2020-12-31")), "Phạm Thị Hồng"),
+    ("xem.longan", Role::Viewer, Some(("80", "2020-12-31")), "Võ Minh Khoa"),
+    ("tinh.tayninh", Role::Province, Some(("80", "2026-01-01")), "Huỳnh Thị Thu"),
+    ("xa.haunghia", Role::Commune, Some(("27931", "2026-01-01")), "Đặng Văn Phúc"),
+    ("xa.ducla", Role::Commune, Some(("27964", "2026-01-01")), "Ngô Thị Mai"),
 ];
 
 /// A demo account to create: username, role, scope (unit code and a day it exists), name.

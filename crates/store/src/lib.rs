@@ -26,6 +26,7 @@ mod reviews;
 mod roadmaps;
 mod sample;
 mod schemes;
+mod tasks;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod units;
@@ -47,6 +48,7 @@ pub use sample::{
     SampleReview,
 };
 pub use schemes::{SchemeImport, SchemeSummary, StoredScheme};
+pub use tasks::Waiting;
 pub use units::{ImportSummary, UnitPage};
 pub use users::{ApiToken, NewUser, Session, User, UserChange};
 

@@ -2378,3 +2378,69 @@ async fn a_busy_database_is_told_apart_from_a_fault() {
     }
     db.drop_db().await;
 }
+
+/// Issue 17, item 2: what waits for the approvers of a subtree (submitted reviews and
+/// roadmaps below its root, never the root's own), and open feedback due before a day.
+#[tokio::test]
+async fn what_waits_for_approvers_and_feedback_near_its_day_are_counted() {
+    use danvan_store::{SampleReview, Waiting};
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let scheme = store.import_scheme(&cli, &parse_scheme(SCHEME).unwrap(), SCHEME).await.unwrap().id;
+        let long_an = unit_id(&store, "80").await;
+        let duc_hoa = unit_id(&store, "802").await;
+        let tan_an = unit_id(&store, "794").await;
+        let huu_thanh = unit_id(&store, "27695").await;
+        let hau_nghia = unit_id(&store, "27637").await;
+        let review = |unit_id, state| SampleReview {
+            unit_id,
+            period: "2018".into(),
+            state,
+            late: false,
+            values: Default::default(),
+        };
+        let list = [review(huu_thanh, State::Submitted), review(hau_nghia, State::Approved)];
+        store.insert_sample_reviews(&cli, scheme, &list, &mut |_| {}).await.unwrap();
+        let r =
+            store.create_roadmap(&cli, scheme, hau_nghia, &plan_of("1.1", &[(2018, 50.0)])).await.unwrap();
+        store.transition_roadmap(&cli, r.id, Some(r.version), Transition::Submit, None, false).await.unwrap();
+        let both = Waiting { reviews: 1, roadmaps: 1 };
+        assert_eq!(store.waiting_within(long_an).await.unwrap(), both);
+        assert_eq!(store.waiting_within(duc_hoa).await.unwrap(), both);
+        assert_eq!(both.total(), 2);
+        assert_eq!(store.waiting_within(tan_an).await.unwrap(), Waiting::default(), "another district");
+        assert_eq!(
+            store.waiting_within(huu_thanh).await.unwrap(),
+            Waiting::default(),
+            "a unit does not wait for itself"
+        );
+
+        store
+            .submit_feedback(
+                huu_thanh,
+                "PA-3333-AAAA",
+                &citizen("Đèn đường hỏng"),
+                "h1",
+                at(day(2019, 3, 1)),
+                15,
+            )
+            .await
+            .unwrap();
+        store
+            .submit_feedback(hau_nghia, "PA-3333-BBBB", &citizen("Rác ở chợ"), "h2", at(day(2019, 3, 10)), 15)
+            .await
+            .unwrap();
+        // Due 16 and 25 March 2019.
+        assert_eq!(store.open_feedback_due_before(duc_hoa, day(2019, 3, 16)).await.unwrap(), 0);
+        assert_eq!(store.open_feedback_due_before(duc_hoa, day(2019, 3, 17)).await.unwrap(), 1);
+        assert_eq!(store.open_feedback_due_before(long_an, day(2019, 4, 1)).await.unwrap(), 2);
+        assert_eq!(
+            store.open_feedback_due_before(huu_thanh, day(2019, 4, 1)).await.unwrap(),
+            1,
+            "the root itself"
+        );
+        assert_eq!(store.open_feedback_due_before(tan_an, day(2019, 4, 1)).await.unwrap(), 0);
+    })
+    .await;
+}

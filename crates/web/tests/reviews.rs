@@ -626,6 +626,61 @@ async fn the_review_form_says_what_is_entered_and_what_is_missing() {
     .await;
 }
 
+/// Issue 17, item 2: home is a task list by role. A commune sees its draft, then the return
+/// with its reason; the district sees what waits for it, with the count in the menu; another
+/// commune sees none of it. (On the previous commit home was the same six buttons whatever
+/// happened.)
+#[tokio::test]
+async fn home_says_what_each_user_should_do_next() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let home = |who: &'static str| {
+            let w = &w;
+            async move {
+                let (s, _, body) = w.send(who, Method::GET, "/", None).await;
+                assert_eq!(s, StatusCode::OK);
+                text(&body)
+            }
+        };
+        let review = format!("{BASE}/27988/reviews/2018");
+        let task = r#"id="task-review-2018""#;
+        assert!(!home("huuthanh").await.contains(task));
+        let (s, _) = w
+            .call("huuthanh", Method::PUT, &review, Some(json!({"version": 0, "values": complete_values()})))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let html = home("huuthanh").await;
+        assert!(html.contains(task) && html.contains("Rà soát kỳ 2018 đang soạn, chưa gửi"), "{html}");
+        for t in EVIDENCE_REQUIRED {
+            assert_eq!(w.upload("huuthanh", "27988", t, "a.pdf", PDF).await.0, StatusCode::SEE_OTHER);
+        }
+        let (s, r) = w.call("huuthanh", Method::POST, &format!("{review}/submit"), None).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert!(!home("huuthanh").await.contains(task), "sent: nothing to do");
+        let html = home("district").await;
+        assert!(html.contains(r#"id="task-inbox-LA-KDV-2017-2020""#), "{html}");
+        assert!(html.contains("Chờ duyệt 1 bản rà soát"), "{html}");
+        assert!(html.contains(r#"<span class="nav-badge">1</span>"#), "the menu's badge: {html}");
+        let (_, _, body) = w.send("district", Method::GET, "/units", None).await;
+        assert!(text(&body).contains(r#"<span class="nav-badge">1</span>"#), "on every page");
+        assert!(home("province").await.contains("Chờ duyệt 1 bản rà soát"));
+        let other = home("haunghia").await;
+        assert!(!other.contains("nav-badge") && !other.contains(task), "{other}");
+        let reason = json!({"reason": "2.1: thiếu danh sách hộ"});
+        let (s, r) = w.call("district", Method::POST, &format!("{review}/return"), Some(reason)).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let html = home("huuthanh").await;
+        let first = html.find(r#"<li class="task "#).map(|i| &html[i..i + 40]).unwrap_or_default();
+        assert!(first.starts_with(r#"<li class="task returned">"#), "the return comes first: {html}");
+        assert!(
+            html.contains("Rà soát kỳ 2018 bị trả lại") && html.contains("Lý do: 2.1: thiếu danh sách hộ"),
+            "{html}"
+        );
+        assert!(!home("district").await.contains("nav-badge"), "nothing waits any more");
+    })
+    .await;
+}
+
 /// Issue 16, item 13: evidence files through the API (list, multipart upload, delete), in scope
 /// only, and only while the review can change (409 once it is submitted).
 #[tokio::test]

@@ -147,15 +147,7 @@ impl ErrorParts {
 pub async fn pages_in_frame(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let path = req.uri().path().to_string();
     let (mut parts, body) = req.into_parts();
-    let ctx = match <crate::shell::PageCtx as axum::extract::FromRequestParts<()>>::from_request_parts(
-        &mut parts,
-        &(),
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(never) => match never {},
-    };
+    let ctx = crate::shell::PageCtx::without_counts(&mut parts).await;
     let back = same_site_referer(&parts.headers).filter(|b| *b != path);
     let res = next.run(axum::extract::Request::from_parts(parts, body)).await;
     if path.starts_with("/api/") || ctx.user.is_none() && back.is_none() {

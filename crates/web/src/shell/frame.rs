@@ -12,24 +12,59 @@ pub struct PageCtx {
     pub user: Option<CurrentUser>,
     /// The database holds sample data.
     pub sample: bool,
+    /// For an approver: how many submissions wait below their unit (the menu's badge).
+    pub waiting: i64,
 }
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageCtx {
+impl<S> axum::extract::FromRequestParts<S> for PageCtx
+where
+    S: Send + Sync,
+    danvan_store::Store: axum::extract::FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
         s: &S,
     ) -> Result<Self, Self::Rejection> {
+        let store = <danvan_store::Store as axum::extract::FromRef<S>>::from_ref(s);
+        let ctx = Self::without_counts(parts).await;
+        // A badge is a comfort: a failure to count leaves it out and the page is drawn.
+        let waiting = match ctx
+            .user
+            .as_ref()
+            .filter(|u| crate::shell::user::has_inbox(u))
+            .and_then(|u| u.user.scope_unit_id)
+        {
+            Some(root) => store.waiting_within(root).await.map(|w| w.total()).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the waiting count could not be read");
+                0
+            }),
+            None => 0,
+        };
+        Ok(Self { waiting, ..ctx })
+    }
+}
+
+impl PageCtx {
+    /// The language and the user, without the menu's counts (for a frame drawn around an
+    /// error, where no query is worth its cost).
+    pub async fn without_counts(parts: &mut axum::http::request::Parts) -> Self {
+        use axum::extract::FromRequestParts;
         let lang = Lang::from_headers(&parts.headers);
-        let MaybeUser(user) = MaybeUser::from_request_parts(parts, s).await?;
+        let user = match MaybeUser::from_request_parts(parts, &()).await {
+            Ok(MaybeUser(user)) => user,
+            Err(never) => match never {},
+        };
         let sample = parts.extensions.get::<crate::shell::user::SampleData>().is_some_and(|s| s.0);
-        Ok(Self { lang, user, sample })
+        Self { lang, user, sample, waiting: 0 }
     }
 }
 
 /// The signed-in user as the page frame shows them.
 pub struct NavUser {
     pub display_name: String,
+    /// Submissions waiting for this approver (0: no badge).
+    pub waiting: i64,
     pub manages_users: bool,
     pub audits: bool,
 }
@@ -49,6 +84,7 @@ impl Layout {
     pub fn new(ctx: &PageCtx, title: &str, path: &str) -> Self {
         let user = ctx.user.as_ref().map(|u| NavUser {
             display_name: u.user.display_name.clone(),
+            waiting: ctx.waiting,
             manages_users: may_own(&u.user, Action::ManageUsers),
             audits: may_own(&u.user, Action::Audit),
         });

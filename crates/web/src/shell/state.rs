@@ -65,3 +65,10 @@ pub fn parse_public_url(raw: &str) -> Result<url::Url, String> {
         )),
     }
 }
+
+/// The page frame counts what waits for a user from the store alone.
+impl axum::extract::FromRef<AppState> for danvan_store::Store {
+    fn from_ref(state: &AppState) -> Self {
+        state.store.clone()
+    }
+}

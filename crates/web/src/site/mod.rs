@@ -17,6 +17,8 @@ use crate::shell::Layout;
 use crate::shell::PageCtx;
 use crate::shell::Routes;
 
+pub mod tasks;
+
 // ---- home ----------------------------------------------------------------------------------
 
 pub struct SchemeCard {
@@ -50,6 +52,10 @@ pub struct HomePage {
     my_bloc: Option<String>,
     /// For a user of a province: its member organisations and feedback deadline.
     my_organisations: Option<String>,
+    /// What this user should do next.
+    tasks: Vec<tasks::Task>,
+    /// The user's unit, named over the task list.
+    unit_name: String,
 }
 
 pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePage, PageError> {
@@ -75,7 +81,15 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePag
         .as_ref()
         .filter(|u| u.level == danvan_domain::units::UnitLevel::Province)
         .map(|u| format!("/units/{}/organisations", u.code));
+    let tasks = match ctx.user.as_ref() {
+        Some(u) => tasks::tasks_of(&state, u, my_unit.as_ref(), &schemes, lang, crate::shell::today())
+            .await
+            .in_lang(lang)?,
+        None => Vec::new(),
+    };
     Ok(HomePage {
+        tasks,
+        unit_name: my_unit.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
         my_bloc,
         my_organisations,
         layout: Layout::new(&ctx, &lang.t("home-title"), "/"),
