@@ -153,6 +153,26 @@ pub fn target_of_problem<'a>(message: &str, codes: impl IntoIterator<Item = &'a 
     })
 }
 
+/// The approver's comments on single targets, read from a reason: each line that begins with
+/// a target's code and a colon ("2.1: thiếu danh sách hộ"; a leading "-" or "•" is allowed)
+/// is that target's. The reason itself stays whole in the history.
+pub fn target_comments<'a>(
+    reason: &str,
+    codes: impl IntoIterator<Item = &'a str> + Clone,
+) -> Vec<(&'a str, String)> {
+    let mut out = Vec::new();
+    for line in reason.lines() {
+        let line = line.trim().trim_start_matches(['-', '•', '*']).trim_start();
+        let found = codes.clone().into_iter().find_map(|c| {
+            let rest = line.strip_prefix(c)?.trim_start();
+            let text = rest.strip_prefix(':')?.trim();
+            (!text.is_empty()).then(|| (c, text.to_string()))
+        });
+        out.extend(found);
+    }
+    out
+}
+
 /// Whether a unit of this level reports under a scheme that applies to `applies_to` (a
 /// scheme of communes takes no district's review or roadmap).
 pub fn check_reporting_level(
@@ -315,5 +335,16 @@ mod tests {
         assert_eq!(target_of_problem("Chỉ tiêu 2.1 (Hộ) cần tệp minh chứng", codes), Some("2.1"));
         assert_eq!(target_of_problem("Chỉ tiêu 3.1 (Hộ) chưa có giá trị", codes), None);
         assert_eq!(target_of_problem("Phần I dài quá", codes), None);
+    }
+
+    #[test]
+    fn comments_on_targets_are_read_from_the_reason() {
+        let codes = ["1.1", "1.10", "2.1"];
+        let reason = "Chưa đạt yêu cầu.\n2.1: thiếu danh sách hộ\n- 1.10 : biên bản không có chữ ký\n1.1 cần bổ sung\n3.1: không có";
+        assert_eq!(
+            target_comments(reason, codes),
+            [("2.1", "thiếu danh sách hộ".to_string()), ("1.10", "biên bản không có chữ ký".to_string())]
+        );
+        assert!(target_comments("2.1:   ", codes).is_empty());
     }
 }

@@ -626,7 +626,7 @@ async fn the_review_form_says_what_is_entered_and_what_is_missing() {
     .await;
 }
 
-/// Issue 17, item 2: home is a task list by role. A commune sees its draft, then the return
+/// Issue 17, items 2 and 4: home is a task list by role. A commune sees its draft, then the return
 /// with its reason; the district sees what waits for it, with the count in the menu; another
 /// commune sees none of it. (On the previous commit home was the same six buttons whatever
 /// happened.)
@@ -677,6 +677,17 @@ async fn home_says_what_each_user_should_do_next() {
             "{html}"
         );
         assert!(!home("district").await.contains("nav-badge"), "nothing waits any more");
+        // Item 4: a line of the reason that names a target is shown at that target, and the
+        // history keeps the reason whole.
+        let page = "/schemes/LA-KDV-2017-2020/units/27988/reviews/2018";
+        let (_, _, body) = w.send("huuthanh", Method::GET, page, None).await;
+        let html = text(&body);
+        let at = html.find(r#"id="t-2.1""#).unwrap();
+        let next = html[at..].find("</fieldset>").unwrap() + at;
+        assert!(html[at..next].contains("Nhận xét của cấp duyệt:</strong> thiếu danh sách hộ"), "{html}");
+        assert_eq!(html.matches(r#"class="alert comment""#).count(), 1, "only at 2.1");
+        let (_, _, body) = w.send("huuthanh", Method::GET, &format!("{page}/history"), None).await;
+        assert!(text(&body).contains("2.1: thiếu danh sách hộ"));
     })
     .await;
 }

@@ -681,3 +681,5 @@ task-waiting-roadmaps = { $count } roadmaps waiting for approval ({ $scheme })
 task-not-reported = { $count }/{ $total } units have not sent the review of { $period }
 nav-waiting = Waiting
 decide-return-confirm = Return it to the unit to fix, with the reason written?
+review-comment = Approver's comment
+decide-comment-hint = Comments on single targets: a line that begins with the target's code, e.g. "2.1: list of households missing"; the unit sees it at that target.

@@ -681,3 +681,5 @@ task-waiting-roadmaps = Chờ duyệt { $count } lộ trình ({ $scheme })
 task-not-reported = { $count }/{ $total } đơn vị chưa gửi rà soát kỳ { $period }
 nav-waiting = Chờ duyệt
 decide-return-confirm = Trả lại cho đơn vị để sửa, với lý do đã ghi?
+review-comment = Nhận xét của cấp duyệt
+decide-comment-hint = Nhận xét cho từng chỉ tiêu: mỗi dòng bắt đầu bằng mã chỉ tiêu, ví dụ "2.1: thiếu danh sách hộ"; đơn vị sẽ thấy ngay tại chỉ tiêu đó.

@@ -124,6 +124,8 @@ pub struct TargetField {
     pub entered: bool,
     /// What is wrong with this target's entry, shown at its field.
     pub problems: Vec<String>,
+    /// The approver's comments on this target, from the reason of a return.
+    pub comments: Vec<String>,
 }
 
 pub struct EvidenceLink {
@@ -305,6 +307,7 @@ fn fields(
                             .collect(),
                         entered: false,
                         problems: Vec::new(),
+                        comments: Vec::new(),
                     };
                     match saved.and_then(|e| e.value.as_ref()) {
                         Some(Value::Ratio { numerator, denominator }) => {
@@ -380,6 +383,14 @@ async fn review_page(
         &|code| danvan_store::planned_for(review, plan.as_ref(), code, period.year),
         &|t| super::api::records_href(t, &scheme.def.code, &unit.code, period.year),
     );
+    if let Some(reason) = review.filter(|r| r.state.editable()).and_then(|r| r.reason.as_deref()) {
+        let codes = scheme.def.targets.iter().map(|t| t.code.as_str());
+        for (code, text) in danvan_domain::workflow::target_comments(reason, codes) {
+            if let Some(t) = groups.iter_mut().flat_map(|g| g.targets.iter_mut()).find(|t| t.code == code) {
+                t.comments.push(text);
+            }
+        }
+    }
     for g in &mut groups {
         let args = [("entered", g.entered().to_string()), ("total", g.targets.len().to_string())];
         g.progress = lang.t_args("review-group-progress", &args);
