@@ -1439,3 +1439,154 @@ async fn a_reopened_review_is_recomputed_after_seeing_old_and_new() {
     assert_ne!(text_of(c, "computed-3.2").await, kept, "one hamlet more without a team");
     stop.send(()).ok();
 }
+
+/// axe-core's script, installed from the npm registry by `.ci/run` (or named by `DANVAN_AXE`);
+/// None (the check skipped) without it, except in strict mode (CI), where that is a failure.
+fn axe_source() -> Option<String> {
+    let path = std::env::var_os("DANVAN_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/axe/node_modules/axe-core/axe.min.js"));
+    match std::fs::read_to_string(&path) {
+        Ok(s) => Some(s),
+        Err(e) if strict() => {
+            panic!("axe-core is missing at {} ({e}); .ci/run installs it from npm", path.display())
+        }
+        Err(_) => {
+            eprintln!("note: axe-core not installed; the accessibility check is skipped");
+            None
+        }
+    }
+}
+
+/// What is wrong with the page as drawn: wider than the screen, SVG text under 12 px, and
+/// axe-core's critical and serious violations.
+async fn page_faults(c: &Client, axe: Option<&str>) -> Vec<String> {
+    let mut faults = Vec::new();
+    let sizes = c
+        .execute(
+            "const w = document.documentElement.scrollWidth, v = window.innerWidth; \
+             const small = []; \
+             document.querySelectorAll('svg text').forEach(t => { \
+               const ctm = t.getScreenCTM(); if (!ctm || !t.getClientRects().length) return; \
+               const px = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(ctm.a, ctm.b); \
+               if (px < 11.95) small.push(px.toFixed(1) + 'px «' + t.textContent.slice(0, 30) + '»'); }); \
+             return [w, v, small.slice(0, 5)];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (width, viewport) = (sizes[0].as_f64().unwrap_or(0.0), sizes[1].as_f64().unwrap_or(0.0));
+    if width > viewport {
+        faults.push(format!("document {width} px wide in a {viewport} px window"));
+    }
+    for s in sizes[2].as_array().into_iter().flatten() {
+        faults.push(format!("SVG text {}", s.as_str().unwrap_or("")));
+    }
+    if let Some(axe) = axe {
+        c.execute(&format!("{axe}\n;return true;"), vec![]).await.unwrap();
+        let found = c
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations \
+                   .filter(v => v.impact === 'critical' || v.impact === 'serious') \
+                   .map(v => v.impact + ' ' + v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')))) \
+                 .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        for v in found.as_array().into_iter().flatten() {
+            faults.push(v.as_str().unwrap_or("").to_string());
+        }
+    }
+    faults
+}
+
+/// Issue 17, done-when: every main page, for each role, at 375 and 1280 px — no horizontal
+/// overflow, no chart text under 12 px, no critical or serious axe-core violation. Each is
+/// screenshotted (target/screenshots/fit-*.png) to be looked at.
+#[tokio::test]
+async fn main_pages_fit_a_phone_and_a_desk_and_pass_axe() {
+    let Some(d) = driver().await else { return };
+    let axe = axe_source();
+    let (base, stop) = reform_app().await;
+    let c = &d.client;
+    let tn = "/schemes/TN-KDV-2026-2030";
+    let la = "/schemes/LA-KDV-2017-2020";
+    let pages: [(&str, Vec<String>); 5] = [
+        ("", vec!["/".into(), "/units".into(), format!("{tn}"), "/login".into(), "/feedback/27931".into()]),
+        (
+            "xa.haunghia",
+            vec![
+                "/".into(),
+                format!("{tn}/units/27931/reviews/2026"),
+                format!("{tn}/units/27931/plan/2026"),
+                format!("{tn}/units/27931/roadmap"),
+                "/units/27931/bloc".into(),
+                "/units/27931/feedback".into(),
+            ],
+        ),
+        (
+            "tinh.tayninh",
+            vec![
+                "/".into(),
+                format!("{tn}/inbox"),
+                format!("{tn}/units/80"),
+                format!("{la}/units/80?period=2020"),
+            ],
+        ),
+        (
+            "huyen.duchoa",
+            vec![
+                "/".into(),
+                format!("{la}/inbox"),
+                format!("{la}/units/802?period=2019"),
+                format!("{la}/units/27988/reviews/2019"),
+                format!("{la}/units/27988/plan/2019"),
+            ],
+        ),
+        (
+            "tinh.longan",
+            vec!["/".into(), format!("{la}/units/80?period=2019"), format!("{la}/units/27988?period=2019")],
+        ),
+    ];
+    let mut faults = Vec::new();
+    for (who, paths) in pages {
+        if !who.is_empty() {
+            sign_in(c, &base, who).await;
+        }
+        for path in paths {
+            for (w, h) in [(375, 812), (1280, 900)] {
+                c.set_window_size(w, h).await.unwrap();
+                c.goto(&format!("{base}{path}")).await.unwrap();
+                let name: String = format!("fit-{}-{path}-{w}", if who.is_empty() { "anon" } else { who })
+                    .chars()
+                    .map(|ch| if ch.is_ascii_alphanumeric() || ch == '-' || ch == '.' { ch } else { '_' })
+                    .collect();
+                shot(c, &name).await;
+                // The charts too, each scrolled into view.
+                for (i, el) in c
+                    .find_all(Locator::Css(".chart-wrap, .timeline-wrap"))
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .enumerate()
+                {
+                    let arg = serde_json::to_value(&el).unwrap();
+                    c.execute("arguments[0].scrollIntoView({block: 'start'})", vec![arg]).await.unwrap();
+                    shot(c, &format!("{name}-chart{i}")).await;
+                }
+                let axe = if w == 375 { axe.as_deref() } else { None };
+                for f in page_faults(c, axe).await {
+                    faults.push(format!("{who} {path} at {w} px: {f}"));
+                }
+            }
+        }
+        if !who.is_empty() {
+            sign_out(c).await;
+        }
+    }
+    assert!(faults.is_empty(), "{} faults:\n{}", faults.len(), faults.join("\n"));
+    let _ = stop.send(());
+    d.client.clone().close().await.unwrap();
+}

@@ -18,10 +18,11 @@ pub struct Bar<'a> {
     pub href: &'a str,
 }
 
-const LABEL_W: f64 = 260.0;
-const CHART_W: f64 = 640.0;
-const ROW_H: f64 = 22.0;
-const TOP: f64 = 26.0;
+/// Each activity is a row: its name on a line of its own, its bar below across the year.
+const ROW_H: f64 = 38.0;
+const TOP: f64 = 24.0;
+/// Names longer than this are cut on the chart (in full in its title and the list below it).
+const LABEL_CHARS: usize = 56;
 
 pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -36,58 +37,70 @@ fn colour(status: &str) -> &'static str {
     }
 }
 
-/// The SVG of a year's plan. `months` are the month labels (T1…T12 in Vietnamese).
-pub fn timeline(year: i32, bars: &[Bar<'_>], today: NaiveDate, months: &[&str; 12]) -> String {
+/// The SVG of a year's plan. `months` are the month labels (T1…T12 in Vietnamese); `name` is
+/// the chart's accessible name. Drawn in CSS pixels at the width of its box (dates in percent
+/// of the width, no scaling viewBox), so its 12 px text stays 12 px on a phone. The bars are
+/// links, so the chart is a group of them, not an image.
+pub fn timeline(year: i32, bars: &[Bar<'_>], today: NaiveDate, months: &[&str; 12], name: &str) -> String {
     let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
     let days = f64::from(last.ordinal());
     let x = |d: NaiveDate| {
         let d = d.clamp(first, last);
-        LABEL_W + f64::from(d.ordinal0()) / days * CHART_W
+        f64::from(d.ordinal0()) / days * 100.0
     };
-    let height = TOP + ROW_H * bars.len().max(1) as f64 + 8.0;
-    let width = LABEL_W + CHART_W + 4.0;
+    let height = TOP + ROW_H * bars.len().max(1) as f64 + 4.0;
     let mut s = String::new();
     let _ = write!(
         s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" class="timeline" font-family="sans-serif" font-size="12"><defs><pattern id="overdue" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#c62828"/><line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern></defs>"##
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="{height}" role="group" aria-label="{}" class="timeline" font-family="sans-serif" font-size="12"><defs><pattern id="overdue" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#c62828"/><line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern></defs>"##,
+        escape(name)
     );
     for (m, label) in months.iter().enumerate() {
         let start = NaiveDate::from_ymd_opt(year, m as u32 + 1, 1).unwrap_or(first);
         let mx = x(start);
+        // Every month's line; on a narrow chart every other month's label, so none overlap.
+        let label = if m % 2 == 0 {
+            format!(r##"<text x="{mx:.2}%" dx="2" y="14" fill="#555">{}</text>"##, escape(label))
+        } else {
+            format!(
+                r##"<text x="{mx:.2}%" dx="2" y="14" fill="#555" class="odd-month">{}</text>"##,
+                escape(label)
+            )
+        };
         let _ = write!(
             s,
-            r##"<line x1="{mx:.1}" y1="{TOP}" x2="{mx:.1}" y2="{height}" stroke="#e0e0e0"/><text x="{:.1}" y="16" fill="#555">{}</text>"##,
-            mx + 3.0,
-            escape(label)
+            r##"<line x1="{mx:.2}%" y1="{}" x2="{mx:.2}%" y2="{height}" stroke="#e0e0e0"/>{label}"##,
+            TOP - 4.0
         );
     }
     for (i, b) in bars.iter().enumerate() {
         let y = TOP + ROW_H * i as f64;
-        let label: String = if b.label.chars().count() > 38 {
-            b.label.chars().take(37).collect::<String>() + "…"
+        let label: String = if b.label.chars().count() > LABEL_CHARS {
+            b.label.chars().take(LABEL_CHARS - 1).collect::<String>() + "…"
         } else {
             b.label.to_string()
         };
         let (x1, x2) = (x(b.start), x(b.due));
-        let (w, h) = ((x2 - x1).max(3.0), ROW_H - 8.0);
+        let w = (x2 - x1).max(0.6);
+        let h = 12.0;
+        let ry = y + 20.0;
         // Overdue: a red outline and a striped band under the bar, readable without colour.
         let overdue = if b.overdue {
             format!(
-                r##"<rect x="{x1:.1}" y="{:.1}" width="{w:.1}" height="4" fill="url(#overdue)" class="overdue-band"/>"##,
-                y + 4.0 + h - 1.0
+                r##"<rect x="{x1:.2}%" y="{:.1}" width="{w:.2}%" height="4" fill="url(#overdue)" class="overdue-band"/>"##,
+                ry + h
             )
         } else {
             String::new()
         };
         let _ = write!(
             s,
-            r##"<a href="{href}"><title>{title}</title><text x="4" y="{ty:.1}" fill="#222">{label}</text><rect x="{x1:.1}" y="{ry:.1}" width="{w:.1}" height="{h:.1}" rx="3" fill="{fill}"{stroke} class="bar {status}{od}"/>{overdue}</a>"##,
+            r##"<a href="{href}" aria-label="{title}"><title>{title}</title><text x="0" y="{ty:.1}" fill="#222">{label}</text><rect x="{x1:.2}%" y="{ry:.1}" width="{w:.2}%" height="{h:.1}" rx="3" fill="{fill}"{stroke} class="bar {status}{od}"/>{overdue}</a>"##,
             href = escape(b.href),
             title = escape(b.label),
-            ty = y + 15.0,
+            ty = y + 14.0,
             label = escape(&label),
-            ry = y + 3.0,
             fill = colour(b.status),
             stroke = if b.overdue { r##" stroke="#c62828" stroke-width="2""## } else { "" },
             status = escape(b.status),
@@ -98,7 +111,7 @@ pub fn timeline(year: i32, bars: &[Bar<'_>], today: NaiveDate, months: &[&str; 1
         let tx = x(today);
         let _ = write!(
             s,
-            r##"<line x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{height}" stroke="#c62828" stroke-width="2" class="today"/>"##,
+            r##"<line x1="{tx:.2}%" y1="{:.1}" x2="{tx:.2}%" y2="{height}" stroke="#c62828" stroke-width="2" class="today"/>"##,
             TOP - 4.0
         );
     }
@@ -136,18 +149,22 @@ mod tests {
                 href: "/a/2",
             },
         ];
-        let svg = timeline(2018, &bars, d(7, 2), &MONTHS);
+        let svg = timeline(2018, &bars, d(7, 2), &MONTHS, "Tiến độ");
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains("Hội nghị &lt;quán triệt&gt;"), "escaped");
         // The first bar spans the whole chart; the second starts mid-year, at today's line.
-        assert!(svg.contains(r#"<rect x="260.0" y="29.0" width="638.2""#), "{svg}");
+        assert!(svg.contains(r#"<rect x="0.00%" y="44.0" width="99.73%""#), "{svg}");
+        assert!(
+            svg.contains(r#"role="group" aria-label="Tiến độ""#) && !svg.contains("viewBox"),
+            "12 px stays 12 px"
+        );
         assert!(svg.contains(r#"class="bar in_progress overdue""#));
         assert_eq!(svg.matches(r#"fill="url(#overdue)""#).count(), 1, "one overdue band");
         assert!(svg.contains(r##"fill="#2e7d32""##), "done is green");
-        let today_x = 260.0 + 182.0 / 365.0 * 640.0;
-        assert!(svg.contains(&format!(r#"<line x1="{today_x:.1}" y1="22.0""#)), "{svg}");
+        let today_x = 182.0 / 365.0 * 100.0;
+        assert!(svg.contains(&format!(r#"<line x1="{today_x:.2}%" y1="20.0""#)), "{svg}");
         assert_eq!(svg.matches("class=\"bar ").count(), 2);
         // Not this year: no today line.
-        assert!(!timeline(2019, &bars, d(7, 2), &MONTHS).contains("class=\"today\""));
+        assert!(!timeline(2019, &bars, d(7, 2), &MONTHS, "").contains("class=\"today\""));
     }
 }

@@ -129,3 +129,18 @@ window.addEventListener("beforeunload", function (e) {
     input.value = "";
   });
 })();
+
+// The map: a first tap on a dot (or focus by keyboard) says its name and figure; a second tap
+// opens it. A mouse click opens at once (the dot's title shows on hover).
+(function () {
+  var tip = document.getElementById("map-tip");
+  if (!tip) { return; }
+  var armed = null;
+  var say = function (a) { tip.textContent = a.getAttribute("aria-label") || ""; };
+  document.querySelectorAll("svg.map a").forEach(function (a) {
+    a.addEventListener("focus", function () { say(a); });
+    a.addEventListener("click", function (e) {
+      if (e.pointerType === "touch" && armed !== a) { e.preventDefault(); armed = a; say(a); }
+    });
+  });
+})();

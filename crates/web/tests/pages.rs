@@ -154,7 +154,11 @@ async fn scheme_page_shows_groups_targets_and_goals() {
     );
     assert_in_order(&a.body, &["id=\"target-5.2\"", "≤ 5%", "càng thấp càng tốt"]);
     assert_in_order(&a.body, &["id=\"target-3.4\"", "≥ Khá"]);
-    assert_in_order(&a.body, &["id=\"target-4.1\"", "Tính từ dữ liệu (meetings_held)"]);
+    assert_in_order(
+        &a.body,
+        &["id=\"target-4.1\"", "Tính từ dữ liệu: số cuộc họp khối đã tổ chức trong kỳ (từ sổ họp)"],
+    );
+    assert!(!a.body.contains("members_trained_share"), "no code names shown (issue 17, item 9)");
     assert!(a.body.contains("Tỉnh Long An"));
     let missing = get(&app, "/schemes/NOPE", None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);

@@ -43,9 +43,13 @@ pub struct DashboardPage {
     bars: String,
     trend: String,
     map: String,
+    /// The map's legend: a class (its colour) and what it means.
+    legend: Vec<(&'static str, String)>,
     codes: Vec<String>,
     rows: Vec<MatrixRow>,
     lagging: Vec<MatrixRow>,
+    /// How many more units need attention than are listed.
+    lagging_more: usize,
     child_label: String,
     /// The dashboard's address without its query, and the query (for the files and print view).
     files: String,
@@ -53,6 +57,9 @@ pub struct DashboardPage {
     /// Before / after the reorganisation: both addresses, and whether the later units are shown.
     regroup: Option<(String, String, bool)>,
 }
+
+/// How many units the "needs attention" list names (worst first).
+const LAGGING_SHOWN: usize = 5;
 
 pub(crate) fn pct(v: Option<f64>) -> String {
     v.map(|v| format!("{}%", v.round())).unwrap_or_else(|| "—".into())
@@ -103,8 +110,9 @@ pub async fn show(
             .map(|t| danvan_report::charts::BarRow { label: &t.code, value: t.coverage, goal: t.goal })
             .collect::<Vec<_>>(),
         &lang.t("dashboard-goal"),
+        &lang.t("dashboard-coverage"),
     );
-    let trend = danvan_report::charts::trend_line(&d.trend);
+    let trend = danvan_report::charts::trend_line(&d.trend, &lang.t("dashboard-trend"));
     let hrefs: Vec<String> = dots.iter().map(|p| child_href(&p.code)).collect();
     let points: Vec<danvan_report::charts::MapPoint<'_>> = dots
         .iter()
@@ -117,13 +125,11 @@ pub async fn show(
             score: p.score,
         })
         .collect();
-    let legend = [
-        lang.t("dashboard-legend-good"),
-        lang.t("dashboard-legend-fair"),
-        lang.t("dashboard-legend-poor"),
-        lang.t("dashboard-legend-none"),
-    ];
-    let map = danvan_report::charts::dot_map(&points, &[&legend[0], &legend[1], &legend[2], &legend[3]]);
+    let legend = ["good", "fair", "poor", "none"]
+        .into_iter()
+        .map(|k| (k, lang.t(&format!("dashboard-legend-{k}"))))
+        .collect();
+    let map = danvan_report::charts::dot_map(&points, &lang.t("dashboard-map"));
     let goals: Vec<Option<f64>> = d.targets.iter().map(|t| t.goal).collect();
     let mut rows: Vec<MatrixRow> = d
         .children
@@ -157,9 +163,14 @@ pub async fn show(
         })
         .collect();
     rows.sort_by_key(|r| r.rank);
+    // The units that need attention, worst first, the first few only (all are in the table).
+    let lagging_all = rows.iter().filter(|r| !r.lagging.is_empty()).count();
+    let lagging_more = lagging_all.saturating_sub(LAGGING_SHOWN);
     let lagging = rows
         .iter()
+        .rev()
         .filter(|r| !r.lagging.is_empty())
+        .take(LAGGING_SHOWN)
         .map(|r| MatrixRow {
             href: r.href.clone(),
             name: r.name.clone(),
@@ -200,9 +211,11 @@ pub async fn show(
         bars,
         trend,
         map,
+        legend,
         codes: d.targets.iter().map(|t| t.code.clone()).collect(),
         rows,
         lagging,
+        lagging_more,
         child_label,
         files: path.clone(),
         query: query.clone(),

@@ -196,7 +196,7 @@ async fn plan_page(
             href,
         })
         .collect();
-    let timeline = danvan_report::timeline::timeline(year, &bars, now, &month_refs);
+    let timeline = danvan_report::timeline::timeline(year, &bars, now, &month_refs, &lang.t("plan-timeline"));
     let mut orgs: Vec<String> = ORGANISATIONS.iter().map(|s| s.to_string()).collect();
     for a in &all {
         for o in std::iter::once(&a.input.lead_org).chain(&a.input.supporting_orgs) {

@@ -65,7 +65,9 @@ fn target_row(lang: Lang, t: &Target, years: &[i32]) -> TargetRow {
     }
     let source = match t.source {
         Source::Reported => lang.t("source-reported"),
-        Source::Computed(rule) => format!("{} ({})", lang.t("source-computed"), rule.as_str()),
+        Source::Computed(rule) => {
+            format!("{}: {}", lang.t("source-computed"), lang.t(&format!("rule-{}", rule.as_str())))
+        }
     };
     TargetRow {
         code: t.code.clone(),
