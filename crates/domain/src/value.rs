@@ -195,6 +195,14 @@ pub fn check_value(target: &Target, raw: &RawValue) -> Result<Value, String> {
         TargetKind::Ratio => {
             let numerator = number("tử số", &raw.numerator)?;
             let denominator = number("mẫu số", &raw.denominator)?;
+            // A ratio counts people, households, hamlets, meetings: no 1.234,5 cadres.
+            for (label, v) in [("tử số", numerator), ("mẫu số", denominator)] {
+                if !v.is_whole() {
+                    return Err(format!(
+                        "{name}: {label} phải là số nguyên (số người, số hộ, số ấp… được đếm)"
+                    ));
+                }
+            }
             if denominator.0 == 0 {
                 return Err(format!("{name}: mẫu số phải lớn hơn 0"));
             }
@@ -308,6 +316,11 @@ mod tests {
         assert!(check_value(&ratio, &raw("0", "0")).unwrap_err().contains("mẫu số phải lớn hơn 0"));
         assert!(check_value(&ratio, &raw("-1", "5")).unwrap_err().contains("không được âm"));
         assert!(check_value(&ratio, &raw("NaN", "5")).is_err());
+        // Issue 17, item 9: a ratio counts people; 1.234,5 cadres is refused, 1.234 is not.
+        let e = check_value(&ratio, &raw("1.234,5", "1.300")).unwrap_err();
+        assert!(e.contains("tử số phải là số nguyên"), "{e}");
+        assert!(check_value(&ratio, &raw("12", "40,5")).unwrap_err().contains("mẫu số phải là số nguyên"));
+        assert!(check_value(&ratio, &raw("1.234", "1.300")).is_ok());
 
         let count = target("4.3");
         let c = |s: &str| RawValue { count: Some(s.into()), ..Default::default() };

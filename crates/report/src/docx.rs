@@ -11,6 +11,9 @@ use zip::write::SimpleFileOptions;
 use crate::timeline::escape;
 
 /// What the report says.
+/// What an empty section of a report says.
+pub const EMPTY_SECTION: &str = "(Chưa có nội dung.)";
+
 pub struct ReportDoc<'a> {
     /// The parent of the issuing body, e.g. "ĐẢNG ỦY XÃ HỰU THẠNH".
     pub parent_body: &'a str,
@@ -238,6 +241,10 @@ fn document_xml(d: &ReportDoc<'_>) -> String {
         for p in paragraphs {
             body.push_str(&para("both", &run(p, false, false, false), true));
         }
+        // An empty section says so, rather than leaving a heading over nothing.
+        if paragraphs.iter().all(|p| p.trim().is_empty()) {
+            body.push_str(&para("both", &run(EMPTY_SECTION, false, true, false), true));
+        }
     }
     // "Nơi nhận:" on the left, the signer on the right with room for the signature and name.
     let small = |text: &str, bold: bool, italic: bool| {
@@ -414,6 +421,10 @@ mod tests {
         ));
         assert!(xml.contains("Hựu Thạnh, ngày 25 tháng 11 năm 2019"));
         assert!(xml.contains("12/20 chỉ tiêu &amp; &lt;vượt&gt; kế hoạch."), "escaped");
+        // Issue 17, item 9: the empty section II says so, once; the others do not.
+        assert_eq!(xml.matches(EMPTY_SECTION).count(), 1, "{xml}");
+        let ii = xml.find("II. HẠN CHẾ").unwrap();
+        assert!(xml[ii..].find(EMPTY_SECTION) < xml[ii..].find("III. PHƯƠNG HƯỚNG"));
         assert!(xml.contains("=HYPERLINK(&quot;x&quot;)"), "text, not a field");
         assert!(xml.contains("w:pgSz w:w=\"11906\" w:h=\"16838\""), "A4");
         assert_eq!(

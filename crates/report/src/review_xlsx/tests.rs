@@ -76,11 +76,14 @@ fn saved_values_round_trip() {
     assert_eq!(got("3.3").raw, raw(|r| r.yes = Some(false)));
     assert_eq!(got("3.4").raw, raw(|r| r.level = Some("Khá".into())));
     assert_eq!(got("3.4").note.as_deref(), Some("ghi chú"));
-    // And each value is one the domain accepts as it was.
+    // And the domain judges each value as it was: a ratio counts people, so 8,5 of 10 is
+    // refused (issue 17, item 9), while 2 and "Khá" are taken.
     let t = |c: &str| def.targets.iter().find(|t| t.code == c).unwrap();
+    let e = danvan_domain::value::check_value(t("2.1"), &got("2.1").raw).unwrap_err();
+    assert!(e.contains("tử số phải là số nguyên"), "{e}");
     assert_eq!(
-        danvan_domain::value::check_value(t("2.1"), &got("2.1").raw),
-        Ok(Value::Ratio { numerator: Milli::from_f64(8.5).unwrap(), denominator: m(10) })
+        danvan_domain::value::check_value(t("1.2"), &got("1.2").raw),
+        Ok(Value::Count { count: m(2) })
     );
 }
 

@@ -691,3 +691,4 @@ rule-hamlets_with_team_share = share of hamlets with a mobilisation team (from t
 rule-feedback_answered_on_time_share = share of citizens' feedback answered on time (from the feedback inbox)
 rule-activities_done_share = share of the plan's activities done (from the year's plan)
 dashboard-lagging-more = Other units needing attention, in the table below
+section-empty = Nothing written yet.

@@ -691,3 +691,4 @@ rule-hamlets_with_team_share = tỷ lệ ấp, khu phố có tổ dân vận (t�
 rule-feedback_answered_on_time_share = tỷ lệ ý kiến của dân được trả lời đúng hạn (từ hộp thư ý kiến)
 rule-activities_done_share = tỷ lệ hoạt động trong kế hoạch đã hoàn thành (từ kế hoạch năm)
 dashboard-lagging-more = Các đơn vị khác cần chú ý, xem ở bảng dưới
+section-empty = Chưa có nội dung.
