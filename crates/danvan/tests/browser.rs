@@ -817,8 +817,10 @@ async fn a_roadmap_is_built_approved_and_its_plan_carried_out() {
     ] {
         type_into(c, "title", title).await;
         choose(c, "#activity-form input[name=\"targets\"][value=\"2.1\"]").await;
-        type_into(c, "lead_org", "Đảng ủy").await;
-        type_into(c, "supporting_orgs", "UBMTTQ, Đoàn Thanh niên").await;
+        // Organisations are chosen from the bloc's (free text is refused).
+        choose(c, "#activity-lead option[value=\"Đảng ủy\"]").await;
+        choose(c, "#activity-supporting input[value=\"UBMTTQ\"]").await;
+        choose(c, "#activity-supporting input[value=\"Đoàn Thanh niên\"]").await;
         set_value(c, "#activity-start", start).await;
         set_value(c, "#activity-due", due).await;
         click_and_wait(c, Locator::Id("activity-add")).await;

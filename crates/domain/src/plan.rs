@@ -56,6 +56,13 @@ pub fn is_overdue(status: ActivityStatus, due: NaiveDate, today: NaiveDate) -> b
     !status.closed() && due < today
 }
 
+/// When a year's plan is due for approval: by the scheme's report deadline after the year
+/// begins (the plan of a year is made at its start). A plan first submitted later is late.
+pub fn plan_deadline(year: i32, report_deadline_days: u32) -> chrono::NaiveDate {
+    let first = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
+    first + chrono::Duration::days(i64::from(report_deadline_days))
+}
+
 /// What a person writes about an activity.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +90,33 @@ pub struct ActivityInput {
 }
 
 impl ActivityInput {
+    /// [`cleaned`](Self::cleaned), and the lead and supporting organisations must be among the
+    /// bloc's member organisations `orgs` (compared after NFC): free text is refused, so that
+    /// the plan can be read by organisation.
+    pub fn cleaned_for(
+        &self,
+        def: &SchemeDef,
+        year: i32,
+        orgs: &[String],
+    ) -> Result<ActivityInput, Vec<String>> {
+        let out = self.cleaned(def, year)?;
+        let known = |o: &str| orgs.iter().any(|k| text::clean(k) == o);
+        let mut problems = Vec::new();
+        for o in std::iter::once(&out.lead_org).chain(&out.supporting_orgs) {
+            if !o.is_empty() && !known(o) {
+                problems.push(format!(
+                    "\"{o}\" không phải tổ chức thành viên của khối; chọn một trong: {}",
+                    orgs.join(", ")
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            Err(problems)
+        }
+    }
+
     /// Cleans the text (NFC, spaces), drops empty organisations and repeated targets, then
     /// checks it against the scheme and the plan's year. Messages are Vietnamese.
     pub fn cleaned(&self, def: &SchemeDef, year: i32) -> Result<ActivityInput, Vec<String>> {
@@ -210,6 +244,20 @@ mod tests {
         assert!(problems.iter().any(|p| p.contains("9.9")));
         assert!(input().cleaned(&def(), 2019).unwrap_err()[0].contains("năm kế hoạch 2019"));
         assert!(input().cleaned(&def(), 2030).is_err());
+    }
+
+    #[test]
+    fn organisations_come_from_the_bloc() {
+        let bloc = ["Đảng ủy".to_string(), "UBMTTQ".to_string()];
+        assert!(input().cleaned_for(&def(), 2018, &bloc).is_ok());
+        let nfd: String = unicode_normalization::UnicodeNormalization::nfd("Đảng ủy").collect();
+        let mut typed = input();
+        typed.lead_org = nfd;
+        assert!(typed.cleaned_for(&def(), 2018, &bloc).is_ok(), "NFD is the same name");
+        let mut free = input();
+        free.supporting_orgs = vec!["Hội Người cao tuổi".into()];
+        let e = free.cleaned_for(&def(), 2018, &bloc).unwrap_err();
+        assert!(e[0].starts_with("\"Hội Người cao tuổi\" không phải tổ chức thành viên"), "{e:?}");
     }
 
     #[test]

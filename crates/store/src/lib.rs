@@ -21,6 +21,7 @@ mod computed;
 const FILE_USERS: &str = "SELECT (SELECT COUNT(*) FROM evidence WHERE sha256 = $1) + (SELECT COUNT(*) FROM activity_files WHERE sha256 = $1)";
 pub mod bench;
 mod lineage;
+mod plan_workflow;
 mod plans;
 mod reviews;
 mod roadmaps;
@@ -37,6 +38,7 @@ pub use audit::{Actor, AuditEvent, AuditFilter, AuditPage};
 pub use bloc::{Decision, Member};
 pub use community::{Conclusion, Feedback, FeedbackStep, Hamlet, Meeting, MeetingSummary};
 pub use lineage::{LinkedUnit, UnitLineage};
+pub use plan_workflow::PlanRecord;
 pub use plans::{Activity, ActivityFile, ActivityNote, NewFile};
 pub use reviews::{
     planned_for, Entry, Evidence, JudgedPlan, Narrative, NewEvidence, Review, ReviewMarks, ReviewSummary,

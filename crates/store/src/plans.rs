@@ -46,6 +46,8 @@ pub struct Activity {
     pub input: ActivityInput,
     pub status: ActivityStatus,
     pub cancel_reason: Option<String>,
+    /// The day it was done (only while done).
+    pub done_on: Option<NaiveDate>,
     pub version: i64,
     pub updated_at: DateTime<Utc>,
 }
@@ -75,13 +77,14 @@ struct Row {
     due_date: NaiveDate,
     status: String,
     cancel_reason: Option<String>,
+    done_on: Option<NaiveDate>,
     version: i64,
     updated_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str =
     "id, scheme_id, unit_id, year, title, description, targets, lead_org, supporting_orgs, \
-                       responsible, start_date, due_date, status, cancel_reason, version, updated_at";
+                       responsible, start_date, due_date, status, cancel_reason, done_on, version, updated_at";
 
 impl TryFrom<Row> for Activity {
     type Error = StoreError;
@@ -107,6 +110,7 @@ impl TryFrom<Row> for Activity {
             unit_id: r.unit_id,
             year: r.year,
             cancel_reason: r.cancel_reason,
+            done_on: r.done_on,
             version: r.version,
             updated_at: r.updated_at,
         })
@@ -207,6 +211,7 @@ impl Store {
         year: i32,
         input: &ActivityInput,
     ) -> Result<Activity> {
+        self.plan_open_for_change(scheme_id, unit_id, year).await?;
         let now = Utc::now();
         let id = with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
@@ -230,6 +235,7 @@ impl Store {
         year: i32,
         input: &ActivityInput,
     ) -> Result<Activity> {
+        self.plan_open_for_change(scheme_id, unit_id, year).await?;
         let now = Utc::now();
         let id = with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
@@ -279,6 +285,7 @@ impl Store {
             .activity(id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("không có hoạt động #{id}")))?;
+        self.plan_open_for_change(before.scheme_id, before.unit_id, before.year).await?;
         if before.version != version {
             return Err(stale(&before));
         }
@@ -314,7 +321,9 @@ impl Store {
         self.activity(id).await?.ok_or_else(|| StoreError::NotFound(format!("hoạt động #{id}")))
     }
 
-    /// Sets an activity's status; cancelling needs a reason.
+    /// Sets an activity's status; cancelling needs a reason. Done, it records the day it was
+    /// done: `done_on`, else the day already recorded, else today (in Vietnam); not a day to
+    /// come, nor before the activity began. Another status clears the day.
     pub async fn set_activity_status(
         &self,
         actor: &Actor,
@@ -322,6 +331,7 @@ impl Store {
         version: Option<i64>,
         status: ActivityStatus,
         reason: Option<&str>,
+        done_on: Option<NaiveDate>,
     ) -> Result<Activity> {
         let before = self
             .activity(id)
@@ -336,10 +346,24 @@ impl Store {
         }
         let reason = (status == ActivityStatus::Cancelled).then_some(reason).flatten();
         let now = Utc::now();
+        let today = now.with_timezone(&danvan_domain::period::VIETNAM).date_naive();
+        let done_on = match status {
+            ActivityStatus::Done => {
+                let day = done_on.or(before.done_on).unwrap_or(today);
+                if day > today {
+                    return Err(StoreError::Invalid("ngày hoàn thành không được sau hôm nay".into()));
+                }
+                if day < before.input.start {
+                    return Err(StoreError::Invalid("ngày hoàn thành không được trước ngày bắt đầu".into()));
+                }
+                Some(day)
+            }
+            _ => None,
+        };
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let n = sqlx::query(
-                "UPDATE activities SET status = $1, cancel_reason = $2, version = version + 1, updated_at = $3 \
+                "UPDATE activities SET status = $1, cancel_reason = $2, done_on = $6, version = version + 1, updated_at = $3 \
                  WHERE id = $4 AND version = $5",
             )
             .bind(status.as_str())
@@ -347,6 +371,7 @@ impl Store {
             .bind(now)
             .bind(id)
             .bind(before.version)
+            .bind(done_on)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -355,8 +380,8 @@ impl Store {
             }
             let mut event = NewEvent::new("status", "activity", id)
                 .unit(Some(before.unit_id))
-                .before(&serde_json::json!({"status": before.status.as_str()}))
-                .after(&serde_json::json!({"status": status.as_str()}));
+                .before(&serde_json::json!({"status": before.status.as_str(), "done_on": before.done_on}))
+                .after(&serde_json::json!({"status": status.as_str(), "done_on": done_on}));
             event.reason = reason.map(str::to_string);
             write_audit!(tx, actor, now, &[event]);
             tx.commit().await?;
@@ -370,6 +395,7 @@ impl Store {
             .activity(id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("không có hoạt động #{id}")))?;
+        self.plan_open_for_change(before.scheme_id, before.unit_id, before.year).await?;
         let now = Utc::now();
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
@@ -455,6 +481,7 @@ impl Store {
         unit_id: i64,
         year: i32,
     ) -> Result<usize> {
+        self.plan_open_for_change(scheme_id, unit_id, year).await?;
         let open: Vec<Activity> = self
             .activities_of(scheme_id, unit_id, year - 1)
             .await?

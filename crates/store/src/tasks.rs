@@ -11,11 +11,13 @@ pub struct Waiting {
     pub reviews: i64,
     /// Submitted roadmaps of the units below the root.
     pub roadmaps: i64,
+    /// Submitted plans of a year of the units below the root.
+    pub plans: i64,
 }
 
 impl Waiting {
     pub fn total(&self) -> i64 {
-        self.reviews + self.roadmaps
+        self.reviews + self.roadmaps + self.plans
     }
 }
 
@@ -24,22 +26,24 @@ const SUBTREE: &str = "WITH RECURSIVE scope (id) AS ( \
        UNION ALL SELECT u.id FROM units u JOIN scope s ON u.parent_id = s.id) ";
 
 impl Store {
-    /// The reviews and roadmaps submitted by the units below a root (the root itself excluded:
-    /// no unit approves its own), of every scheme.
+    /// The reviews, roadmaps and plans submitted by the units below a root (the root itself
+    /// excluded: no unit approves its own), of every scheme.
     pub async fn waiting_within(&self, root_unit_id: i64) -> Result<Waiting> {
-        let (reviews, roadmaps): (i64, i64) = with_pool!(self, pool => {
+        let (reviews, roadmaps, plans): (i64, i64, i64) = with_pool!(self, pool => {
             sqlx::query_as(&format!(
                 "{SUBTREE} SELECT \
                    (SELECT COUNT(*) FROM reviews WHERE state = 'submitted' AND unit_id <> $1 \
                       AND unit_id IN (SELECT id FROM scope)), \
                    (SELECT COUNT(*) FROM roadmaps WHERE state = 'submitted' AND unit_id <> $1 \
+                      AND unit_id IN (SELECT id FROM scope)), \
+                   (SELECT COUNT(*) FROM plans WHERE state = 'submitted' AND unit_id <> $1 \
                       AND unit_id IN (SELECT id FROM scope))"
             ))
             .bind(root_unit_id)
             .fetch_one(pool)
             .await?
         });
-        Ok(Waiting { reviews, roadmaps })
+        Ok(Waiting { reviews, roadmaps, plans })
     }
 
     /// How many pieces of citizens' feedback of a subtree (the root included) are still open

@@ -1,4 +1,4 @@
-//! The approval workflow as stored, shared by reviews and roadmaps: both tables carry the same
+//! The approval workflow as stored, shared by reviews, roadmaps and plans: the tables carry the same
 //! workflow columns, and every step goes through `workflow_step`.
 
 use std::collections::BTreeMap;
@@ -17,6 +17,7 @@ use crate::{with_pool, Result, Store, StoreError};
 pub(crate) enum Doc {
     Review,
     Roadmap,
+    Plan,
 }
 
 impl Doc {
@@ -24,6 +25,7 @@ impl Doc {
         match self {
             Self::Review => "reviews",
             Self::Roadmap => "roadmaps",
+            Self::Plan => "plans",
         }
     }
 
@@ -32,6 +34,7 @@ impl Doc {
         match self {
             Self::Review => "review",
             Self::Roadmap => "roadmap",
+            Self::Plan => "plan",
         }
     }
 
@@ -39,6 +42,7 @@ impl Doc {
         match self {
             Self::Review => "bản rà soát",
             Self::Roadmap => "lộ trình",
+            Self::Plan => "kế hoạch",
         }
     }
 }

@@ -1146,11 +1146,11 @@ async fn activities_are_planned_updated_closed_noted_and_carried_over() {
 
         // Status: cancelling needs a reason; done closes it.
         assert!(matches!(
-            store.set_activity_status(&cli, c.id, None, ActivityStatus::Cancelled, Some("  ")).await,
+            store.set_activity_status(&cli, c.id, None, ActivityStatus::Cancelled, Some("  "), None).await,
             Err(StoreError::Invalid(_))
         ));
         let cancelled = store
-            .set_activity_status(&cli, c.id, Some(1), ActivityStatus::Cancelled, Some("Trùng lịch"))
+            .set_activity_status(&cli, c.id, Some(1), ActivityStatus::Cancelled, Some("Trùng lịch"), None)
             .await
             .unwrap();
         assert_eq!(
@@ -1158,11 +1158,11 @@ async fn activities_are_planned_updated_closed_noted_and_carried_over() {
             (ActivityStatus::Cancelled, Some("Trùng lịch"))
         );
         let done = store
-            .set_activity_status(&cli, a.id, Some(2), ActivityStatus::Done, Some("ignored"))
+            .set_activity_status(&cli, a.id, Some(2), ActivityStatus::Done, Some("ignored"), None)
             .await
             .unwrap();
         assert_eq!((done.status, done.cancel_reason), (ActivityStatus::Done, None));
-        store.set_activity_status(&cli, b.id, None, ActivityStatus::InProgress, None).await.unwrap();
+        store.set_activity_status(&cli, b.id, None, ActivityStatus::InProgress, None, None).await.unwrap();
 
         // Overdue within a scope: open and past due.
         let district = unit_id(&store, "802").await;
@@ -1804,7 +1804,7 @@ async fn computed_targets_count_the_records_and_freeze_at_approval() {
                 .unwrap();
             if status != ActivityStatus::NotStarted {
                 let reason = (status == ActivityStatus::Cancelled).then_some("Không còn cần");
-                store.set_activity_status(&cli, a.id, Some(a.version), status, reason).await.unwrap();
+                store.set_activity_status(&cli, a.id, Some(a.version), status, reason, None).await.unwrap();
             }
         }
 
@@ -2405,7 +2405,7 @@ async fn what_waits_for_approvers_and_feedback_near_its_day_are_counted() {
         let r =
             store.create_roadmap(&cli, scheme, hau_nghia, &plan_of("1.1", &[(2018, 50.0)])).await.unwrap();
         store.transition_roadmap(&cli, r.id, Some(r.version), Transition::Submit, None, false).await.unwrap();
-        let both = Waiting { reviews: 1, roadmaps: 1 };
+        let both = Waiting { reviews: 1, roadmaps: 1, plans: 0 };
         assert_eq!(store.waiting_within(long_an).await.unwrap(), both);
         assert_eq!(store.waiting_within(duc_hoa).await.unwrap(), both);
         assert_eq!(both.total(), 2);
@@ -2441,6 +2441,141 @@ async fn what_waits_for_approvers_and_feedback_near_its_day_are_counted() {
             "the root itself"
         );
         assert_eq!(store.open_feedback_due_before(tan_an, day(2019, 4, 1)).await.unwrap(), 0);
+    })
+    .await;
+}
+
+/// Issue 17, item 6: a year's plan goes through the workflow like a roadmap — submitted, its
+/// activities are fixed (their progress is not), returned it opens again, approved it stays
+/// fixed until revised — and a done activity records its day.
+#[tokio::test]
+async fn a_plan_is_submitted_approved_and_fixed_and_a_done_activity_keeps_its_day() {
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let scheme = store.import_scheme(&cli, &parse_scheme(SCHEME).unwrap(), SCHEME).await.unwrap().id;
+        let huu_thanh = unit_id(&store, "27695").await;
+        let duc_hoa = unit_id(&store, "802").await;
+        let a = store
+            .create_activity(
+                &cli,
+                scheme,
+                huu_thanh,
+                2018,
+                &activity("Hội nghị", day(2018, 3, 1), day(2018, 3, 31)),
+            )
+            .await
+            .unwrap();
+        assert!(store.plan_record(scheme, huu_thanh, 2018).await.unwrap().is_none(), "a draft has no record");
+        assert!(matches!(
+            store
+                .transition_plan(&cli, scheme, huu_thanh, 2018, None, Transition::Approve, None, false)
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        let sent = store
+            .transition_plan(&cli, scheme, huu_thanh, 2018, Some(0), Transition::Submit, None, true)
+            .await
+            .unwrap();
+        assert_eq!((sent.state, sent.version, sent.late), (State::Submitted, 1, true));
+        assert_eq!(store.plans_submitted_within(scheme, duc_hoa).await.unwrap().len(), 1);
+        assert_eq!(store.waiting_within(duc_hoa).await.unwrap().plans, 1, "in the approver's count");
+        assert!(store.plans_submitted_within(scheme, huu_thanh).await.unwrap().is_empty(), "not its own");
+        // Submitted: no new, changed or removed activity; progress goes on.
+        let b = activity("Tập huấn", day(2018, 5, 1), day(2018, 5, 31));
+        assert!(matches!(
+            store.create_activity(&cli, scheme, huu_thanh, 2018, &b).await,
+            Err(StoreError::Conflict(m)) if m.contains("kế hoạch năm 2018")
+        ));
+        assert!(matches!(
+            store.update_activity(&cli, a.id, a.version, &b).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(store.delete_activity(&cli, a.id).await, Err(StoreError::Conflict(_))));
+        assert!(
+            store.create_activity(&cli, scheme, huu_thanh, 2019, &b).await.is_ok(),
+            "another year is open"
+        );
+        // Done: its day is recorded, not a day to come nor before it began; undone, cleared.
+        let future = chrono::Utc::now().with_timezone(&danvan_domain::period::VIETNAM).date_naive()
+            + chrono::Duration::days(1);
+        for bad in [future, day(2018, 2, 1)] {
+            assert!(matches!(
+                store.set_activity_status(&cli, a.id, None, ActivityStatus::Done, None, Some(bad)).await,
+                Err(StoreError::Invalid(_))
+            ));
+        }
+        let done = store
+            .set_activity_status(&cli, a.id, None, ActivityStatus::Done, None, Some(day(2018, 3, 20)))
+            .await
+            .unwrap();
+        assert_eq!(done.done_on, Some(day(2018, 3, 20)));
+        let again =
+            store.set_activity_status(&cli, a.id, None, ActivityStatus::Done, None, None).await.unwrap();
+        assert_eq!(again.done_on, Some(day(2018, 3, 20)), "kept when not given");
+        let undone = store
+            .set_activity_status(&cli, a.id, None, ActivityStatus::InProgress, None, None)
+            .await
+            .unwrap();
+        assert_eq!(undone.done_on, None);
+        // Returned (a reason is needed): open again; resubmitted and approved: fixed; revised: open.
+        assert!(matches!(
+            store.transition_plan(&cli, scheme, huu_thanh, 2018, None, Transition::Return, None, false).await,
+            Err(StoreError::Invalid(_))
+        ));
+        let back = store
+            .transition_plan(
+                &cli,
+                scheme,
+                huu_thanh,
+                2018,
+                Some(1),
+                Transition::Return,
+                Some("Thiếu hoạt động 2.1"),
+                false,
+            )
+            .await
+            .unwrap();
+        assert_eq!((back.state, back.reason.as_deref()), (State::Returned, Some("Thiếu hoạt động 2.1")));
+        store.create_activity(&cli, scheme, huu_thanh, 2018, &b).await.unwrap();
+        assert!(
+            matches!(
+                store
+                    .transition_plan(&cli, scheme, huu_thanh, 2018, Some(1), Transition::Submit, None, false)
+                    .await,
+                Err(StoreError::Conflict(_))
+            ),
+            "a stale version"
+        );
+        store
+            .transition_plan(
+                &cli,
+                scheme,
+                huu_thanh,
+                2018,
+                Some(back.version),
+                Transition::Submit,
+                None,
+                false,
+            )
+            .await
+            .unwrap();
+        let ok = store
+            .transition_plan(&cli, scheme, huu_thanh, 2018, None, Transition::Approve, None, false)
+            .await
+            .unwrap();
+        assert_eq!((ok.state, ok.late), (State::Approved, false));
+        assert!(store.create_activity(&cli, scheme, huu_thanh, 2018, &b).await.is_err(), "approved: fixed");
+        let revised = store
+            .transition_plan(&cli, scheme, huu_thanh, 2018, None, Transition::Revise, None, false)
+            .await
+            .unwrap();
+        assert_eq!(revised.state, State::Draft);
+        assert!(store.create_activity(&cli, scheme, huu_thanh, 2018, &b).await.is_ok());
+        // Each step is in the audit log, under the plan.
+        let log = store.entity_history("plan", &ok.id.to_string()).await.unwrap();
+        let steps: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(steps.len(), 6, "created, submitted, returned, submitted, approved, revised: {steps:?}");
     })
     .await;
 }

@@ -71,6 +71,12 @@ use crate::shell::error::{ApiError, ErrorBody, WebError};
         crate::plans::files::api_files,
         crate::plans::files::api_upload_file,
         crate::plans::files::api_delete_file,
+        crate::plans::approval::api_plan_state,
+        crate::plans::approval::api_submit_plan,
+        crate::plans::approval::api_revise_plan,
+        crate::plans::approval::api_approve_plan,
+        crate::plans::approval::api_return_plan,
+        crate::plans::approval::api_reopen_plan,
     ),
     components(schemas(
         crate::units::api::UnitJson,

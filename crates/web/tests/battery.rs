@@ -240,7 +240,11 @@ fn valid_body(method: &str, path: &str) -> Option<Value> {
         ("delete", p) if p.ends_with("/evidence/{id}") => json!({}),
         ("post", p) if p.ends_with("/activities/{id}/files") => json!({}),
         ("delete", p) if p.ends_with("/files/{file}") => json!({}),
-        ("post", p) if p.contains("/reviews/{period}/") || p.contains("/roadmap/") => transition,
+        ("post", p)
+            if p.contains("/reviews/{period}/") || p.contains("/roadmap/") || p.contains("/plan/{year}/") =>
+        {
+            transition
+        }
         _ => return None,
     })
 }
@@ -432,7 +436,14 @@ async fn every_write_route_survives_the_bad_input_battery() {
         let rank = |m: &str, p: &str| match () {
             _ if p.ends_with("/logout") => 4,
             _ if m == "delete" => 3,
-            _ if p.contains("/reviews/{period}/") || p.contains("/roadmap/") || p.ends_with("/close") || p.ends_with("/end") => 2,
+            _ if p.contains("/reviews/{period}/")
+                || p.contains("/roadmap/")
+                || p.contains("/plan/{year}/")
+                || p.ends_with("/close")
+                || p.ends_with("/end") =>
+            {
+                2
+            }
             _ => 1,
         };
         routes.sort_by_key(|(m, p, _)| (rank(m, p), p.clone()));
@@ -499,7 +510,17 @@ async fn every_write_route_survives_the_bad_input_battery() {
         ];
         // The battery deleted the seeded activity: a new one takes files.
         let plan = format!("/api/v1/schemes/{SCHEME}/units/27988/plan/2018");
-        let activity = w.json(Method::POST, &plan, &admin, activity_body()).await.json()["id"].as_i64().unwrap();
+        // The battery's valid steps may have left the year's plan sent or approved (its
+        // activities fixed): open it again.
+        for step in ["return", "reopen"] {
+            w.json(Method::POST, &format!("{plan}/{step}"), &admin, json!({"reason": "Mở lại để thử tệp"})).await;
+        }
+        // The battery's members made the bloc's organisations its own: the activity names one.
+        let mut body = activity_body();
+        body["lead_org"] = json!("Đảng ủy");
+        body["supporting_orgs"] = json!([]);
+        let created = w.json(Method::POST, &plan, &admin, body).await;
+        let activity = created.json()["id"].as_i64().unwrap_or_else(|| panic!("{:?}", created.json()));
         let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
             (format!("/schemes/{SCHEME}/units/27988/reviews/2018/evidence"), vec![("target", "1.3")]),
             (format!("/api/v1/schemes/{SCHEME}/units/27988/reviews/2018/evidence"), vec![("target", "1.3")]),

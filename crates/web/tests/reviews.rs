@@ -692,6 +692,129 @@ async fn home_says_what_each_user_should_do_next() {
     .await;
 }
 
+/// Issue 17, item 6: the year's plan is submitted and approved like the roadmap — by the page
+/// and the API, each step by whom it belongs to — its activities fixed while it waits or is in
+/// force (their progress not), organisations only the bloc's, and a done activity keeps its
+/// day. (On the previous commit the plan had no workflow, any organisation was taken as typed,
+/// and no completion day was kept.)
+#[tokio::test]
+async fn a_years_plan_is_submitted_returned_approved_and_its_activities_fixed() {
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let api = format!("{BASE}/27988/plan/2018");
+        let page = "/schemes/LA-KDV-2017-2020/units/27988/plan/2018";
+        let body = |lead: &str| {
+            json!({"title": "Hội nghị quán triệt", "targets": ["2.1"], "lead_org": lead,
+                   "supporting_orgs": ["UBMTTQ"], "start": "2018-03-01", "due": "2018-03-31"})
+        };
+        // Free text is refused; the bloc has no members yet, so the province's list is offered.
+        let (s, r) = w.call("huuthanh", Method::POST, &api, Some(body("Hội Người cao tuổi"))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+        assert!(r["error"].as_str().unwrap().contains("không phải tổ chức thành viên của khối"), "{r}");
+        let (s, a) = w.call("huuthanh", Method::POST, &api, Some(body("Đảng ủy"))).await;
+        assert_eq!(s, StatusCode::CREATED, "{a}");
+        let (_, _, html) = w.send("huuthanh", Method::GET, page, None).await;
+        let html = text(&html);
+        assert!(
+            html.contains(r#"id="plan-submit""#) && html.contains(r#"<select name="lead_org""#),
+            "{html}"
+        );
+
+        // The commune submits from the page; then its activities are fixed.
+        let post = |who: &'static str, path: &'static str, pairs: Vec<(&'static str, String)>| {
+            let w = &w;
+            async move {
+                let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                w.send(
+                    who,
+                    Method::POST,
+                    &format!("{page}/{path}"),
+                    Some(("application/x-www-form-urlencoded", form(&pairs))),
+                )
+                .await
+            }
+        };
+        let (s, h, _) =
+            post("huuthanh", "submit", vec![("intent", "submit".into()), ("version", "0".into())]).await;
+        assert_eq!((s, location(&h)), (StatusCode::SEE_OTHER, format!("{page}?done=plan-submit")));
+        let (_, st) = w.call("district", Method::GET, &format!("{api}/state"), None).await;
+        assert_eq!((st["state"].as_str(), st["version"].as_i64()), (Some("submitted"), Some(1)), "{st}");
+        let (s, _) = w.call("huuthanh", Method::POST, &api, Some(body("Đảng ủy"))).await;
+        assert_eq!(s, StatusCode::CONFLICT, "no new activity while it waits");
+        let (_, _, html) = w.send("huuthanh", Method::GET, page, None).await;
+        let html = text(&html);
+        assert!(
+            !html.contains(r#"id="activity-form""#) && html.contains(r#"id="plan-state">Chờ duyệt"#),
+            "{html}"
+        );
+        // Who decides: the district, not the commune, not another commune.
+        assert_eq!(
+            post("huuthanh", "decide", vec![("intent", "approve".into())]).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            post("haunghia", "decide", vec![("intent", "approve".into())]).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            post("district", "submit", vec![("intent", "approve".into())]).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (_, _, html) = w.send("district", Method::GET, page, None).await;
+        assert!(text(&html).contains(r#"id="plan-approve""#));
+        let home = text(&w.send("district", Method::GET, "/", None).await.2);
+        assert!(
+            home.contains("Chờ duyệt 1 kế hoạch năm") && home.contains(r#"<span class="nav-badge">1</span>"#),
+            "{home}"
+        );
+        let (s, _, html) =
+            post("district", "decide", vec![("intent", "return".into()), ("version", "1".into())]).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a return needs a reason");
+        assert!(text(&html).contains(r#"id="decide-problems""#), "said at the reason's box");
+        let reason = "Thiếu hoạt động cho chỉ tiêu 4.2".to_string();
+        let (s, _, _) = post(
+            "district",
+            "decide",
+            vec![("intent", "return".into()), ("version", "1".into()), ("reason", reason)],
+        )
+        .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let (_, _, html) = w.send("huuthanh", Method::GET, page, None).await;
+        assert!(text(&html).contains("Thiếu hoạt động cho chỉ tiêu 4.2"));
+
+        // Through the API: sent again, approved, fixed; progress goes on with its day; revised.
+        let (s, st) =
+            w.call("huuthanh", Method::POST, &format!("{api}/submit"), Some(json!({"version": 2}))).await;
+        assert_eq!((s, st["state"].as_str()), (StatusCode::OK, Some("submitted")), "{st}");
+        assert_eq!(
+            w.call("huuthanh", Method::POST, &format!("{api}/approve"), None).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (s, st) = w.call("district", Method::POST, &format!("{api}/approve"), None).await;
+        assert_eq!((s, st["state"].as_str()), (StatusCode::OK, Some("approved")), "{st}");
+        let activity = format!("{BASE}/27988/activities/{}", a["id"]);
+        assert_eq!(
+            w.call("huuthanh", Method::PUT, &activity, Some(body("Đảng ủy"))).await.0,
+            StatusCode::CONFLICT
+        );
+        let done = json!({"status": "done", "done_on": "2018-03-20"});
+        let (s, d) = w.call("huuthanh", Method::POST, &format!("{activity}/status"), Some(done)).await;
+        assert_eq!((s, d["done_on"].as_str()), (StatusCode::OK, Some("2018-03-20")), "{d}");
+        let early = json!({"status": "done", "done_on": "2018-01-02"});
+        assert_eq!(
+            w.call("huuthanh", Method::POST, &format!("{activity}/status"), Some(early)).await.0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        let (s, st) = w.call("huuthanh", Method::POST, &format!("{api}/revise"), None).await;
+        assert_eq!((s, st["state"].as_str()), (StatusCode::OK, Some("draft")), "{st}");
+        assert_eq!(
+            w.call("huuthanh", Method::POST, &api, Some(body("Đảng ủy"))).await.0,
+            StatusCode::CREATED
+        );
+    })
+    .await;
+}
+
 /// Issue 16, item 13: evidence files through the API (list, multipart upload, delete), in scope
 /// only, and only while the review can change (409 once it is submitted).
 #[tokio::test]

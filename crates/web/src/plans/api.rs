@@ -36,6 +36,8 @@ pub struct ActivityJson {
     /// not_started, in_progress, done or cancelled.
     pub status: String,
     pub cancel_reason: Option<String>,
+    /// The day it was done, while done.
+    pub done_on: Option<NaiveDate>,
     pub overdue: bool,
 }
 
@@ -54,6 +56,7 @@ fn activity_json(a: &Activity) -> ActivityJson {
         due: a.input.due,
         status: a.status.as_str().into(),
         cancel_reason: a.cancel_reason.clone(),
+        done_on: a.done_on,
         overdue: is_overdue(a.status, a.input.due, today()),
     }
 }
@@ -95,7 +98,8 @@ pub async fn api_create(
     Json(body): Json<ActivityBody>,
 ) -> Result<Response, ApiError> {
     let scheme = scheme_and_year(&state, &scheme, year).await?;
-    let input = match body.input.cleaned(&scheme.def, year) {
+    let orgs = super::organisations_for(&state, &unit).await?;
+    let input = match body.input.cleaned_for(&scheme.def, year, &orgs) {
         Ok(i) => i,
         Err(problems) => return Ok(unprocessable(problems)),
     };
@@ -129,7 +133,8 @@ pub async fn api_update(
 ) -> Result<Response, ApiError> {
     let scheme = find_scheme(&state, &scheme).await?;
     let a = activity_in(&state, &scheme, &unit, id).await?;
-    let input = match body.input.cleaned(&scheme.def, a.year) {
+    let orgs = super::organisations_for(&state, &unit).await?;
+    let input = match body.input.cleaned_for(&scheme.def, a.year, &orgs) {
         Ok(i) => i,
         Err(problems) => return Ok(unprocessable(problems)),
     };
@@ -164,6 +169,10 @@ pub struct StatusBody {
     pub reason: Option<String>,
     #[serde(default, deserialize_with = "crate::shell::workflow::whole_version_opt")]
     pub version: Option<i64>,
+    /// When done: the day it was done (yyyy-mm-dd; today when left out).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^\d{4}-\d{2}-\d{2}$")]
+    pub done_on: Option<String>,
 }
 
 pub(crate) fn parse_status(s: &str) -> Result<ActivityStatus, WebError> {
@@ -189,7 +198,12 @@ pub async fn api_status(
     activity_in(&state, &scheme, &unit, id).await?;
     let status = parse_status(&body.status)?;
     let reason = body.reason.as_deref().map(text::clean);
-    match state.store.set_activity_status(&user.actor(), id, body.version, status, reason.as_deref()).await {
+    let done_on = crate::shell::parse_api_day(body.done_on.as_deref())?;
+    match state
+        .store
+        .set_activity_status(&user.actor(), id, body.version, status, reason.as_deref(), done_on)
+        .await
+    {
         Ok(a) => Ok(Json(activity_json(&a)).into_response()),
         Err(danvan_store::StoreError::Invalid(m)) => Ok(unprocessable(vec![m])),
         Err(e) => Err(WebError::from(e).into()),

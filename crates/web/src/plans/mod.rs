@@ -3,6 +3,7 @@
 //! district's view of its communes' roadmaps and overdue activities.
 
 pub mod api;
+pub mod approval;
 pub mod files;
 pub mod pages;
 pub mod sheet;
@@ -34,6 +35,24 @@ pub(crate) async fn scheme_and_year(
         )));
     }
     Ok(scheme)
+}
+
+/// The organisations an activity of a unit's plan may name: its bloc's member organisations
+/// today; while the bloc has no members recorded, the province's list (standard and its own).
+pub(crate) async fn organisations_for(
+    state: &AppState,
+    unit: &danvan_domain::units::Unit,
+) -> Result<Vec<String>, WebError> {
+    let mut orgs: Vec<String> = Vec::new();
+    for m in state.store.members_on(unit.id, crate::shell::today()).await? {
+        if !m.input.organisation.trim().is_empty() && !orgs.contains(&m.input.organisation) {
+            orgs.push(m.input.organisation);
+        }
+    }
+    if orgs.is_empty() {
+        orgs = state.store.organisations(crate::shell::province_of(state, unit).await?).await?;
+    }
+    Ok(orgs)
 }
 
 /// The activity of the URL: it must belong to the scheme and the unit of the path.
@@ -111,6 +130,46 @@ pub fn routes(r: Routes) -> Routes {
         .get("/schemes/{scheme}/units/{code}/plan/{year}", Access::Unit(Action::Read), pages::show_plan)
         .post("/schemes/{scheme}/units/{code}/plan/{year}", Access::Unit(Action::Edit), pages::add_activity)
         .post("/schemes/{scheme}/units/{code}/plan/{year}/copy", Access::Unit(Action::Edit), pages::copy_plan)
+        .post(
+            "/schemes/{scheme}/units/{code}/plan/{year}/submit",
+            Access::Unit(Action::Edit),
+            approval::submit_plan,
+        )
+        .post(
+            "/schemes/{scheme}/units/{code}/plan/{year}/decide",
+            Access::Unit(Action::Approve),
+            approval::decide_plan,
+        )
+        .get(
+            "/api/v1/schemes/{scheme}/units/{code}/plan/{year}/state",
+            Access::Unit(Action::Read),
+            approval::api_plan_state,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/plan/{year}/submit",
+            Access::Unit(Action::Edit),
+            approval::api_submit_plan,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/plan/{year}/revise",
+            Access::Unit(Action::Edit),
+            approval::api_revise_plan,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/plan/{year}/approve",
+            Access::Unit(Action::Approve),
+            approval::api_approve_plan,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/plan/{year}/return",
+            Access::Unit(Action::Approve),
+            approval::api_return_plan,
+        )
+        .post(
+            "/api/v1/schemes/{scheme}/units/{code}/plan/{year}/reopen",
+            Access::Unit(Action::Approve),
+            approval::api_reopen_plan,
+        )
         .get("/schemes/{scheme}/units/{code}/plan/{year}/xlsx", Access::Unit(Action::Read), sheet::download)
         .add_limited(
             Method::POST,
@@ -162,4 +221,14 @@ pub fn routes(r: Routes) -> Routes {
             Access::Unit(Action::Edit),
             files::delete_file,
         )
+}
+
+/// Whether a plan in this state can be sent (the unit's button).
+pub(crate) fn can_submit(p: Option<&danvan_store::PlanRecord>) -> bool {
+    p.is_none_or(|p| p.state.editable())
+}
+
+/// Whether an approved plan can be revised by its unit.
+pub(crate) fn can_revise(p: Option<&danvan_store::PlanRecord>) -> bool {
+    p.is_some_and(|p| p.state == danvan_domain::workflow::State::Approved)
 }

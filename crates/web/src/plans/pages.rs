@@ -15,6 +15,7 @@ use danvan_domain::access::Action;
 use danvan_domain::plan::{is_overdue, ActivityInput, ActivityStatus};
 use danvan_domain::text;
 use danvan_domain::units::Unit;
+use danvan_domain::workflow::State;
 use danvan_store::{Activity, StoredScheme};
 use serde::Deserialize;
 
@@ -73,12 +74,27 @@ pub struct PlanPage {
     filter: PlanFilter,
     statuses: Vec<(&'static str, String)>,
     orgs: Vec<String>,
+    /// The organisations an activity may name: the bloc's.
+    offered: Vec<String>,
     targets: Vec<(String, String)>,
     editable: bool,
     problems: Vec<String>,
     message: String,
     form: ActivityForm,
     roadmap_href: String,
+    /// The plan's place in the workflow: its label and class, the reason of a return.
+    plan_state: String,
+    plan_state_class: String,
+    plan_reason: String,
+    plan_late: bool,
+    /// The unit may send the plan, or revise an approved one.
+    can_submit: bool,
+    can_revise: bool,
+    /// For the shared decision block (approve, return, reopen).
+    can_decide: bool,
+    can_reopen: bool,
+    version: i64,
+    doc_kind: &'static str,
 }
 
 /// What the add/edit form shows.
@@ -95,6 +111,20 @@ pub struct ActivityForm {
 }
 
 impl ActivityForm {
+    /// Whether an organisation is among the supporting ones.
+    pub fn supports(&self, org: &str) -> bool {
+        self.supporting_orgs.split([',', ';']).any(|o| o.trim() == org)
+    }
+
+    /// A new activity's form: the whole year.
+    pub(crate) fn blank(year: i32) -> Self {
+        Self {
+            start: NaiveDate::from_ymd_opt(year, 1, 1).map(|d| d.to_string()).unwrap_or_default(),
+            due: NaiveDate::from_ymd_opt(year, 12, 31).map(|d| d.to_string()).unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+
     fn of(i: &ActivityInput) -> Self {
         Self {
             title: i.title.clone(),
@@ -116,7 +146,8 @@ impl ActivityForm {
                 "description" => f.description = v.clone(),
                 "targets" => f.targets.push(v.clone()),
                 "lead_org" => f.lead_org = v.clone(),
-                "supporting_orgs" => f.supporting_orgs = v.clone(),
+                "supporting_orgs" if f.supporting_orgs.is_empty() => f.supporting_orgs = v.clone(),
+                "supporting_orgs" => f.supporting_orgs = format!("{}, {v}", f.supporting_orgs),
                 "responsible" => f.responsible = v.clone(),
                 "start" => f.start = v.clone(),
                 "due" => f.due = v.clone(),
@@ -154,7 +185,7 @@ fn status_label(lang: Lang, s: ActivityStatus) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn plan_page(
+pub(crate) async fn plan_page(
     state: &AppState,
     ctx: &PageCtx,
     user: &CurrentUser,
@@ -220,6 +251,10 @@ async fn plan_page(
         })
         .collect();
     let message = filter.done.as_deref().map(|d| lang.t(&format!("plan-done-{d}"))).unwrap_or_default();
+    let record = state.store.plan_record(scheme.id, unit.id, year).await?;
+    let st = record.as_ref().map(|p| p.state);
+    let editable = may(state, &user.user, unit.id, Action::Edit).await?;
+    let approver = may(state, &user.user, unit.id, Action::Approve).await?;
     Ok(PlanPage {
         layout: Layout::new(ctx, &format!("{} {year}", lang.t("plan-title")), &format!("{base}/plan/{year}")),
         action: format!("{base}/plan/{year}"),
@@ -232,8 +267,23 @@ async fn plan_page(
         timeline,
         statuses: ActivityStatus::ALL.iter().map(|s| (s.as_str(), status_label(lang, *s))).collect(),
         orgs,
+        offered: super::organisations_for(state, unit).await?,
         targets: scheme.def.targets.iter().map(|t| (t.code.clone(), t.name.clone())).collect(),
-        editable: may(state, &user.user, unit.id, Action::Edit).await?,
+        editable: editable && super::can_submit(record.as_ref()),
+        can_submit: editable && super::can_submit(record.as_ref()) && !all.is_empty(),
+        can_revise: editable && super::can_revise(record.as_ref()),
+        can_decide: approver && st == Some(State::Submitted),
+        can_reopen: approver && st == Some(State::Approved),
+        version: record.as_ref().map(|p| p.version).unwrap_or(0),
+        doc_kind: "plan",
+        plan_state: lang.t(&format!("review-state-{}", st.map(State::as_str).unwrap_or("draft"))),
+        plan_state_class: st.map(State::as_str).unwrap_or("draft").into(),
+        plan_reason: record
+            .as_ref()
+            .filter(|p| p.state.editable())
+            .and_then(|p| p.reason.clone())
+            .unwrap_or_default(),
+        plan_late: record.as_ref().is_some_and(|p| p.late),
         problems,
         message,
         form,
@@ -252,11 +302,7 @@ pub async fn show_plan(
 ) -> Result<PlanPage, PageError> {
     let lang = ctx.lang;
     let scheme = scheme_and_year(&state, &scheme, year).await.in_lang(lang)?;
-    let form = ActivityForm {
-        start: NaiveDate::from_ymd_opt(year, 1, 1).map(|d| d.to_string()).unwrap_or_default(),
-        due: NaiveDate::from_ymd_opt(year, 12, 31).map(|d| d.to_string()).unwrap_or_default(),
-        ..Default::default()
-    };
+    let form = ActivityForm::blank(year);
     plan_page(&state, &ctx, &user, &scheme, &unit, year, filter, form, Vec::new()).await.in_lang(lang)
 }
 
@@ -271,7 +317,8 @@ pub async fn add_activity(
     let lang = ctx.lang;
     let scheme = scheme_and_year(&state, &scheme, year).await.in_lang(lang)?;
     let form = ActivityForm::read(&pairs);
-    match form.input().and_then(|i| i.cleaned(&scheme.def, year)) {
+    let orgs = super::organisations_for(&state, &unit).await.in_lang(lang)?;
+    match form.input().and_then(|i| i.cleaned_for(&scheme.def, year, &orgs)) {
         Ok(input) => {
             state
                 .store
@@ -319,9 +366,13 @@ pub struct ActivityPage {
     status_class: &'static str,
     overdue: bool,
     cancel_reason: String,
+    /// The day it was done, shown and as the form's value (yyyy-mm-dd).
+    done_on: String,
+    done_on_value: String,
     form: ActivityForm,
     statuses: Vec<(&'static str, String)>,
-    orgs: Vec<&'static str>,
+    /// The organisations an activity may name: the bloc's.
+    offered: Vec<String>,
     targets: Vec<(String, String)>,
     notes: Vec<(String, String)>,
     /// (name, size, href) of each evidence file.
@@ -356,10 +407,12 @@ async fn activity_page(
         status: status_label(lang, a.status),
         status_class: a.status.as_str(),
         overdue: is_overdue(a.status, a.input.due, today()),
+        done_on: a.done_on.map(|d| lang.date(d)).unwrap_or_default(),
+        done_on_value: a.done_on.map(|d| d.to_string()).unwrap_or_default(),
         cancel_reason: a.cancel_reason.clone().unwrap_or_default(),
         form: form.unwrap_or_else(|| ActivityForm::of(&a.input)),
         statuses: ActivityStatus::ALL.iter().map(|s| (s.as_str(), status_label(lang, *s))).collect(),
-        orgs: ORGANISATIONS.to_vec(),
+        offered: super::organisations_for(state, unit).await?,
         targets: scheme.def.targets.iter().map(|t| (t.code.clone(), t.name.clone())).collect(),
         notes: notes.into_iter().map(|n| (lang.date(n.on_date), n.text)).collect(),
         files: state
@@ -441,7 +494,8 @@ pub async fn update_activity(
     let a = activity_in(&state, &scheme, &unit, id).await.in_lang(lang)?;
     let form = ActivityForm::read(&pairs);
     let version = pairs.iter().find(|(k, _)| k == "version").and_then(|(_, v)| v.parse().ok()).unwrap_or(-1);
-    let result = match form.input().and_then(|i| i.cleaned(&scheme.def, a.year)) {
+    let orgs = super::organisations_for(&state, &unit).await.in_lang(lang)?;
+    let result = match form.input().and_then(|i| i.cleaned_for(&scheme.def, a.year, &orgs)) {
         Ok(input) => match state.store.update_activity(&user.actor(), id, version, &input).await {
             Ok(_) => Ok("updated"),
             Err(e) => Err((refusal(e).in_lang(lang)?, Some(form))),
@@ -457,6 +511,9 @@ pub struct StatusForm {
     #[serde(default)]
     pub reason: String,
     pub version: Option<i64>,
+    /// When done: the day it was done (dd/mm/yyyy or yyyy-mm-dd; today when empty).
+    #[serde(default)]
+    pub done_on: String,
 }
 
 pub async fn change_status(
@@ -472,11 +529,15 @@ pub async fn change_status(
     activity_in(&state, &scheme, &unit, id).await.in_lang(lang)?;
     let status = parse_status(&form.status).in_lang(lang)?;
     let reason = text::clean(&form.reason);
-    let result =
-        match state.store.set_activity_status(&user.actor(), id, form.version, status, Some(&reason)).await {
-            Ok(_) => Ok("status"),
-            Err(e) => Err((refusal(e).in_lang(lang)?, None)),
-        };
+    let done_on = crate::shell::parse_on(Some(&form.done_on)).in_lang(lang)?;
+    let result = match state
+        .store
+        .set_activity_status(&user.actor(), id, form.version, status, Some(&reason), done_on)
+        .await
+    {
+        Ok(_) => Ok("status"),
+        Err(e) => Err((refusal(e).in_lang(lang)?, None)),
+    };
     after(&state, &ctx, &user, &scheme, &unit, id, result).await
 }
 

@@ -110,6 +110,7 @@ fn plan_ops(
     year: i32,
     current: &[Activity],
     rows: Vec<PlanRow>,
+    orgs: &[String],
 ) -> Result<(Vec<ImportOp>, Vec<ChangeRow>), Vec<String>> {
     let mut ops = Vec::new();
     let mut changes = Vec::new();
@@ -130,7 +131,7 @@ fn plan_ops(
             start,
             due,
         };
-        let input = match raw.cleaned(&scheme.def, year) {
+        let input = match raw.cleaned_for(&scheme.def, year, orgs) {
             Ok(i) => i,
             Err(p) => {
                 problems.extend(p.into_iter().map(|m| format!("Dòng {line}: {m}")));
@@ -258,7 +259,8 @@ pub async fn upload(
         Err(e) => return refuse(page, vec![e.to_string()]),
     };
     let current = state.store.activities_of(scheme.id, unit.id, year).await.in_lang(lang)?;
-    match plan_ops(lang, &scheme, year, &current, rows) {
+    let orgs = super::organisations_for(&state, &unit).await.in_lang(lang)?;
+    match plan_ops(lang, &scheme, year, &current, rows, &orgs) {
         Ok((ops, changes)) => {
             page.payload =
                 if ops.is_empty() { String::new() } else { serde_json::to_string(&ops).unwrap_or_default() };
@@ -290,7 +292,8 @@ pub async fn apply(
         .map_err(|_| WebError::BadRequest("dữ liệu xác nhận không hợp lệ; hãy tải tệp lên lại".into()))
         .in_lang(lang)?;
     let current = state.store.activities_of(scheme.id, unit.id, year).await.in_lang(lang)?;
-    check_ops(&scheme, year, &current, &ops).in_lang(lang)?;
+    let orgs = super::organisations_for(&state, &unit).await.in_lang(lang)?;
+    check_ops(&scheme, year, &current, &ops, &orgs).in_lang(lang)?;
     let actor = user.actor();
     for op in ops {
         match op {
@@ -303,7 +306,7 @@ pub async fn apply(
                 if status != ActivityStatus::NotStarted {
                     state
                         .store
-                        .set_activity_status(&actor, a.id, None, status, reason.as_deref())
+                        .set_activity_status(&actor, a.id, None, status, reason.as_deref(), None)
                         .await
                         .in_lang(lang)?;
                 }
@@ -321,7 +324,7 @@ pub async fn apply(
                 if let Some(status) = status {
                     state
                         .store
-                        .set_activity_status(&actor, id, version, status, reason.as_deref())
+                        .set_activity_status(&actor, id, version, status, reason.as_deref(), None)
                         .await
                         .in_lang(lang)?;
                 }
@@ -338,6 +341,7 @@ fn check_ops(
     year: i32,
     current: &[Activity],
     ops: &[ImportOp],
+    orgs: &[String],
 ) -> Result<(), WebError> {
     for op in ops {
         let (input, status, reason) = match op {
@@ -356,7 +360,8 @@ fn check_ops(
             }
         };
         if let Some(input) = input {
-            let cleaned = input.cleaned(&scheme.def, year).map_err(|p| WebError::BadRequest(p.join("; ")))?;
+            let cleaned =
+                input.cleaned_for(&scheme.def, year, orgs).map_err(|p| WebError::BadRequest(p.join("; ")))?;
             if &cleaned != input {
                 return Err(WebError::BadRequest(
                     "dữ liệu xác nhận không hợp lệ; hãy tải tệp lên lại".into(),

@@ -216,6 +216,17 @@ async fn approver_tasks(
             id: format!("task-roadmaps-{}", s.code),
         });
     }
+    let plans = state.store.plans_submitted_within(s.id, unit.id).await?;
+    if let Some(first) = plans.first() {
+        let code = state.store.unit(first.unit_id).await?.map(|u| u.code).unwrap_or_default();
+        out.push(Task {
+            kind: "waiting",
+            text: lang.t_args("task-waiting-plans", &args(plans.len())),
+            detail: String::new(),
+            href: format!("/schemes/{}/units/{code}/plan/{}", s.code, first.year),
+            id: format!("task-plans-{}", s.code),
+        });
+    }
     if !running(s, today) {
         return Ok(());
     }
