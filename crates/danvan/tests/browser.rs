@@ -841,7 +841,22 @@ async fn a_roadmap_is_built_approved_and_its_plan_carried_out() {
     type_into(c, "text", "Đã tổ chức cho 120 cán bộ, đảng viên").await;
     click_and_wait(c, Locator::Id("note-add")).await;
     assert_eq!(texts(c, "#notes li").await.len(), 1);
+    assert!(text_of(c, "activity-done-on").await.starts_with("Ngày hoàn thành: "), "its day is kept");
     shot(c, "activity").await;
+    // The year's plan is sent for approval (confirmed); its activities are then fixed.
+    c.goto(&format!("{scheme}/units/27988/plan/2018")).await.unwrap();
+    click_confirm_and_wait(c, Locator::Id("plan-submit")).await;
+    assert_eq!(text_of(c, "plan-state").await, "Chờ duyệt");
+    assert!(!present(c, "activity-form").await, "no new activity while it waits");
+    sign_out(c).await;
+
+    // The district approves the plan from its home (confirmed).
+    sign_in(c, &base, "huyen.duchoa").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    click_and_wait(c, Locator::Id("task-plans-LA-KDV-2017-2020")).await;
+    shot(c, "plan-decide").await;
+    click_confirm_and_wait(c, Locator::Id("plan-approve")).await;
+    assert_eq!(text_of(c, "plan-state").await, "Đã duyệt");
     sign_out(c).await;
 
     // The district sees the approved roadmap and the one overdue activity.
@@ -1461,7 +1476,8 @@ fn axe_source() -> Option<String> {
     }
 }
 
-/// What is wrong with the page as drawn: wider than the screen, SVG text under 12 px, and
+/// What is wrong with the page as drawn: wider than the screen, SVG text under 12 px, buttons,
+/// menus and task links under 44 px tall on a phone, and
 /// axe-core's critical and serious violations.
 async fn page_faults(c: &Client, axe: Option<&str>) -> Vec<String> {
     let mut faults = Vec::new();
@@ -1473,7 +1489,11 @@ async fn page_faults(c: &Client, axe: Option<&str>) -> Vec<String> {
                const ctm = t.getScreenCTM(); if (!ctm || !t.getClientRects().length) return; \
                const px = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(ctm.a, ctm.b); \
                if (px < 11.95) small.push(px.toFixed(1) + 'px «' + t.textContent.slice(0, 30) + '»'); }); \
-             return [w, v, small.slice(0, 5)];",
+             const tiny = []; \
+             if (v < 500) document.querySelectorAll('button, select, header nav a, ul.tasks a, nav.jump a').forEach(b => { \
+               const r = b.getBoundingClientRect(); \
+               if (r.width && r.height && r.height < 43.5) tiny.push((b.id || b.textContent.trim().slice(0, 20)) + ' ' + r.height.toFixed(0) + 'px'); }); \
+             return [w, v, small.slice(0, 5), tiny.slice(0, 5)];",
             vec![],
         )
         .await
@@ -1484,6 +1504,9 @@ async fn page_faults(c: &Client, axe: Option<&str>) -> Vec<String> {
     }
     for s in sizes[2].as_array().into_iter().flatten() {
         faults.push(format!("SVG text {}", s.as_str().unwrap_or("")));
+    }
+    for t in sizes[3].as_array().into_iter().flatten() {
+        faults.push(format!("touch target under 44 px: {}", t.as_str().unwrap_or("")));
     }
     if let Some(axe) = axe {
         c.execute(&format!("{axe}\n;return true;"), vec![]).await.unwrap();
@@ -1568,9 +1591,9 @@ async fn main_pages_fit_a_phone_and_a_desk_and_pass_axe() {
                     .map(|ch| if ch.is_ascii_alphanumeric() || ch == '-' || ch == '.' { ch } else { '_' })
                     .collect();
                 shot(c, &name).await;
-                // The charts too, each scrolled into view.
+                // The charts and card tables too, each scrolled into view.
                 for (i, el) in c
-                    .find_all(Locator::Css(".chart-wrap, .timeline-wrap"))
+                    .find_all(Locator::Css(".chart-wrap, .timeline-wrap, table.card-table"))
                     .await
                     .unwrap()
                     .into_iter()
