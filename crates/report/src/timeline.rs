@@ -18,11 +18,36 @@ pub struct Bar<'a> {
     pub href: &'a str,
 }
 
-/// Each activity is a row: its name on a line of its own, its bar below across the year.
+/// Each activity is a row: its name on a line (or two) of its own, its bar below.
 const ROW_H: f64 = 38.0;
+const LINE_H: f64 = 15.0;
 const TOP: f64 = 24.0;
-/// Names longer than this are cut on the chart (in full in its title and the list below it).
-const LABEL_CHARS: usize = 56;
+/// A name's line holds this many characters at the most (12 px on a 375 px phone); a longer
+/// name goes on to a second line, and past two lines is cut (in full in its title and the list).
+const LINE_CHARS: usize = 48;
+
+/// A name in at most two lines, broken between words.
+fn label_lines(label: &str) -> Vec<String> {
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in label.split_whitespace() {
+        let last = lines.last_mut().map(|l| l.chars().count()).unwrap_or(0);
+        if last > 0 && last + 1 + word.chars().count() > LINE_CHARS {
+            lines.push(String::new());
+        }
+        let line = lines.last_mut().expect("a line");
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if lines.len() > 2 {
+        let mut second: String = lines[1..].join(" ").chars().take(LINE_CHARS - 1).collect();
+        second.push('…');
+        lines.truncate(1);
+        lines.push(second);
+    }
+    lines
+}
 
 pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -49,7 +74,9 @@ pub fn timeline(year: i32, bars: &[Bar<'_>], today: NaiveDate, months: &[&str; 1
         let d = d.clamp(first, last);
         f64::from(d.ordinal0()) / days * 100.0
     };
-    let height = TOP + ROW_H * bars.len().max(1) as f64 + 4.0;
+    let rows: Vec<Vec<String>> = bars.iter().map(|b| label_lines(b.label)).collect();
+    let row_h = |lines: &[String]| ROW_H + LINE_H * (lines.len().max(1) - 1) as f64;
+    let height = TOP + rows.iter().map(|l| row_h(l)).sum::<f64>().max(ROW_H) + 4.0;
     let mut s = String::new();
     let _ = write!(
         s,
@@ -74,17 +101,19 @@ pub fn timeline(year: i32, bars: &[Bar<'_>], today: NaiveDate, months: &[&str; 1
             TOP - 4.0
         );
     }
-    for (i, b) in bars.iter().enumerate() {
-        let y = TOP + ROW_H * i as f64;
-        let label: String = if b.label.chars().count() > LABEL_CHARS {
-            b.label.chars().take(LABEL_CHARS - 1).collect::<String>() + "…"
-        } else {
-            b.label.to_string()
-        };
+    let mut y = TOP;
+    for (b, lines) in bars.iter().zip(&rows) {
         let (x1, x2) = (x(b.start), x(b.due));
         let w = (x2 - x1).max(0.6);
         let h = 12.0;
-        let ry = y + 20.0;
+        let ry = y + 20.0 + LINE_H * (lines.len() - 1) as f64;
+        let label: String = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                format!(r##"<tspan x="0" dy="{}">{}</tspan>"##, if i == 0 { 0.0 } else { LINE_H }, escape(l))
+            })
+            .collect();
         // Overdue: a red outline and a striped band under the bar, readable without colour.
         let overdue = if b.overdue {
             format!(
@@ -100,12 +129,12 @@ pub fn timeline(year: i32, bars: &[Bar<'_>], today: NaiveDate, months: &[&str; 1
             href = escape(b.href),
             title = escape(b.label),
             ty = y + 14.0,
-            label = escape(&label),
             fill = colour(b.status),
             stroke = if b.overdue { r##" stroke="#c62828" stroke-width="2""## } else { "" },
             status = escape(b.status),
             od = if b.overdue { " overdue" } else { "" },
         );
+        y += row_h(lines);
     }
     if today >= first && today <= last {
         let tx = x(today);
@@ -164,6 +193,16 @@ mod tests {
         let today_x = 182.0 / 365.0 * 100.0;
         assert!(svg.contains(&format!(r#"<line x1="{today_x:.2}%" y1="20.0""#)), "{svg}");
         assert_eq!(svg.matches("class=\"bar ").count(), 2);
+        // A long name is not cut: it goes on to a second line, and the rows below move down.
+        let long = "Tổ chức hội nghị đối thoại giữa người đứng đầu cấp ủy, chính quyền với nhân dân";
+        let lines = label_lines(long);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines.join(" "), long, "nothing cut");
+        assert!(lines.iter().all(|l| l.chars().count() <= LINE_CHARS));
+        let two = [Bar { label: long, ..bars[0] }, Bar { label: "Tập huấn", ..bars[1] }];
+        let svg2 = timeline(2018, &two, d(7, 2), &MONTHS, "");
+        assert!(svg2.contains(r#"<rect x="0.00%" y="59.0""#), "the first bar under its two lines: {svg2}");
+        assert!(svg2.contains(r#"y="97.0" width="0.60%""#), "the second row moved down a line: {svg2}");
         // Not this year: no today line.
         assert!(!timeline(2019, &bars, d(7, 2), &MONTHS, "").contains("class=\"today\""));
     }

@@ -800,6 +800,13 @@ async fn a_years_plan_is_submitted_returned_approved_and_its_activities_fixed() 
         let done = json!({"status": "done", "done_on": "2018-03-20"});
         let (s, d) = w.call("huuthanh", Method::POST, &format!("{activity}/status"), Some(done)).await;
         assert_eq!((s, d["done_on"].as_str()), (StatusCode::OK, Some("2018-03-20")), "{d}");
+        let not_a_day = json!({"status": "done", "done_on": "0000-00-00"});
+        let (s, e) = w.call("huuthanh", Method::POST, &format!("{activity}/status"), Some(not_a_day)).await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "refused as a value of the body, as Schemathesis expects: {e}"
+        );
         let early = json!({"status": "done", "done_on": "2018-01-02"});
         assert_eq!(
             w.call("huuthanh", Method::POST, &format!("{activity}/status"), Some(early)).await.0,

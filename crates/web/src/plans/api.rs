@@ -163,6 +163,7 @@ pub async fn api_delete(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StatusBody {
     /// not_started, in_progress, done or cancelled.
+    #[schema(pattern = "^(not_started|in_progress|done|cancelled)$")]
     pub status: String,
     /// Required to cancel.
     #[serde(default)]
@@ -198,7 +199,12 @@ pub async fn api_status(
     activity_in(&state, &scheme, &unit, id).await?;
     let status = parse_status(&body.status)?;
     let reason = body.reason.as_deref().map(text::clean);
-    let done_on = crate::shell::parse_api_day(body.done_on.as_deref())?;
+    // A day of the body that fits its pattern but is not a day (2018-02-30, 0000-00-00) is
+    // refused as the body's other values are: 422.
+    let done_on = match crate::shell::parse_api_day(body.done_on.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return Ok(unprocessable(vec![e.to_string()])),
+    };
     match state
         .store
         .set_activity_status(&user.actor(), id, body.version, status, reason.as_deref(), done_on)
