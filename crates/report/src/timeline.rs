@@ -28,18 +28,19 @@ const LINE_CHARS: usize = 48;
 
 /// A name in at most two lines, broken between words.
 fn label_lines(label: &str) -> Vec<String> {
-    let mut lines: Vec<String> = vec![String::new()];
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
     for word in label.split_whitespace() {
-        let last = lines.last_mut().map(|l| l.chars().count()).unwrap_or(0);
-        if last > 0 && last + 1 + word.chars().count() > LINE_CHARS {
-            lines.push(String::new());
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > LINE_CHARS {
+            lines.push(std::mem::take(&mut line));
         }
-        let line = lines.last_mut().expect("a line");
         if !line.is_empty() {
             line.push(' ');
         }
         line.push_str(word);
     }
+    lines.push(line);
     if lines.len() > 2 {
         let mut second: String = lines[1..].join(" ").chars().take(LINE_CHARS - 1).collect();
         second.push('…');

@@ -188,9 +188,10 @@ async fn approver_tasks(
     today: NaiveDate,
     out: &mut Vec<Task>,
 ) -> Result<(), WebError> {
-    let submitted = state.store.reviews_within(s.id, unit.id, Some(State::Submitted)).await?;
+    // One read of the subtree's reviews serves both what waits and who has not reported.
+    let reviews = state.store.reviews_within(s.id, unit.id, None).await?;
     let mut waiting = 0;
-    for r in &submitted {
+    for r in reviews.iter().filter(|r| r.state == State::Submitted) {
         if may(state, &user.user, r.unit_id, Action::Approve).await? {
             waiting += 1;
         }
@@ -237,8 +238,7 @@ async fn approver_tasks(
     let key = p.to_string();
     let deadline = p.deadline(scheme.def.report_deadline_days);
     let expected = state.store.units_within(unit.id, s.applies_to, today.min(p.end())).await?;
-    let sent = state.store.reviews_within(s.id, unit.id, None).await?;
-    let sent: std::collections::HashSet<i64> = sent
+    let sent: std::collections::HashSet<i64> = reviews
         .iter()
         .filter(|r| r.period == key && matches!(r.state, State::Submitted | State::Approved))
         .map(|r| r.unit_id)
