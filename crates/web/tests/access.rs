@@ -1224,6 +1224,10 @@ async fn the_api_refuses_what_its_document_refuses() {
         ("/api/v1/units?q=...", None, bad),
         (long.as_str(), None, bad),
         ("/api/v1/units?q=duc&page=0", None, bad),
+        // Issue 17: an empty or padded `?year=` was read as this year (Schemathesis ST201).
+        ("/api/v1/units/27988/meetings?year=", c, bad),
+        ("/api/v1/units/27988/meetings?year=%202018", c, bad),
+        ("/api/v1/units/27988/meetings?year=2018", c, good),
         // The same questions in the document's form are answered.
         ("/api/v1/units/27988?on=2019-06-30", None, good),
         ("/api/v1/units/27988/bloc?on=2019-06-30", c, good),

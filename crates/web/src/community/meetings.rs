@@ -84,6 +84,17 @@ fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
     )
 }
 
+/// A year of an API query: digits only, as the document says (an empty or padded `?year=` is
+/// refused, not read as this year); absent, this year.
+fn api_year(q: Option<&str>) -> Result<i32, WebError> {
+    match q {
+        Some(s) if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(WebError::BadRequest(format!("năm \"{s}\" không hợp lệ; dùng dạng 2019")))
+        }
+        other => year_of(other),
+    }
+}
+
 fn year_of(q: Option<&str>) -> Result<i32, WebError> {
     match q.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(today().year()),
@@ -104,7 +115,7 @@ pub async fn api_meetings(
     Query(q): Query<DoneQuery>,
 ) -> Result<Json<Vec<MeetingSummary>>, ApiError> {
     commune_only(&unit)?;
-    let (from, to) = year_bounds(year_of(q.year.as_deref())?);
+    let (from, to) = year_bounds(api_year(q.year.as_deref())?);
     Ok(Json(state.store.meetings_of(unit.id, from, to).await?))
 }
 
