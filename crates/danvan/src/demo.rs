@@ -1,7 +1,6 @@
 //! The demo: one account per role over Long An.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use chrono::{Datelike, NaiveDate, Utc};
 use danvan_domain::access::Role;
@@ -566,7 +565,7 @@ pub async fn fill_sample(
     actor: &Actor,
     scheme_code: &str,
     seed: u64,
-    files: Option<&Path>,
+    files: Option<&danvan_store::FileStore>,
     progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> anyhow::Result<SampleCounts> {
     let scheme =
@@ -618,11 +617,8 @@ pub async fn fill_sample(
             }
             let unit = names.get(&r.unit_id).map(|u| u.name.as_str()).unwrap_or_default();
             let bytes = evidence_pdf(unit, &scheme.def, &r.period, &r.values);
-            let sha256: String = {
-                use sha2::Digest;
-                sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
-            };
-            danvan_web::files::write_atomically(&danvan_web::files::path_of(root, &sha256), &bytes).await?;
+            let sha256 = danvan_store::files::sha256_hex(&bytes);
+            root.put(&sha256, &bytes).await?;
             for t in scheme.def.targets.iter().filter(|t| needs_evidence(t)) {
                 rows.push(SampleEvidence {
                     unit_id: r.unit_id,

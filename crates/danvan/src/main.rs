@@ -15,6 +15,7 @@ use danvan_store::{Actor, Store};
 use danvan_web::auth::AuthConfig;
 use danvan_web::{App, Config};
 
+mod ops;
 mod users;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -71,6 +72,10 @@ struct Global {
     /// https://danvan.tayninh.gov.vn): browsers' forms are accepted from that origin only.
     #[arg(long, global = true, env = "DANVAN_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Where uploaded files are kept: dir (the data folder's files/) or database (shared by
+    /// several servers on one PostgreSQL database) [default: dir].
+    #[arg(long, global = true, env = "DANVAN_FILES")]
+    files: Option<String>,
 }
 
 /// The settings in force, once every layer is applied.
@@ -81,6 +86,13 @@ struct Settings {
     log_format: String,
     secure_cookies: bool,
     public_url: Option<url::Url>,
+    files: String,
+    /// Scheduled backups by `serve`: how often, how many good ones kept, where.
+    backup_every: Option<std::time::Duration>,
+    backup_keep: usize,
+    backup_dir: PathBuf,
+    /// A separate address for /metrics (without sign-in); without it /metrics needs an admin.
+    metrics_bind: Option<SocketAddr>,
 }
 
 impl Settings {
@@ -97,15 +109,34 @@ impl Settings {
             (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
         let log_format = g.log_format.clone().or(file.log_format).unwrap_or_else(|| "pretty".into());
+        let files = g.files.clone().or(file.files).unwrap_or_else(|| "dir".into());
+        if !matches!(files.as_str(), "dir" | "database") {
+            bail!("files phải là dir (thư mục dữ liệu) hoặc database (trong cơ sở dữ liệu), không phải \"{files}\"");
+        }
+        let backup_every = file
+            .backup_every
+            .as_deref()
+            .map(|t| parse_every(t).with_context(|| format!("{}: backup_every", file.path)))
+            .transpose()?;
+        let metrics_bind = file
+            .metrics_bind
+            .as_deref()
+            .map(|b| {
+                b.parse().with_context(|| format!("{}: metrics_bind \"{b}\" không phải địa chỉ IP:cổng", file.path))
+            })
+            .transpose()?;
+        let data_dir: PathBuf =
+            g.data_dir.clone().or(file.data_dir.map(PathBuf::from)).unwrap_or_else(|| "danvan-data".into());
         if !matches!(log_format.as_str(), "pretty" | "json") {
             bail!("log_format phải là pretty hoặc json, không phải \"{log_format}\"");
         }
         Ok(Self {
-            data_dir: g
-                .data_dir
-                .clone()
-                .or(file.data_dir.map(PathBuf::from))
-                .unwrap_or_else(|| "danvan-data".into()),
+            backup_dir: file.backup_dir.map(PathBuf::from).unwrap_or_else(|| data_dir.join("backups")),
+            data_dir,
+            files,
+            backup_every,
+            backup_keep: file.backup_keep.unwrap_or(7),
+            metrics_bind,
             database_url: g.database_url.clone().or(file.database_url),
             bind,
             log_format,
@@ -138,6 +169,31 @@ struct ConfigFile {
     log_format: Option<String>,
     secure_cookies: bool,
     public_url: Option<String>,
+    files: Option<String>,
+    backup_every: Option<String>,
+    backup_keep: Option<usize>,
+    backup_dir: Option<String>,
+    metrics_bind: Option<String>,
+}
+
+/// The keys a configuration file may hold.
+const CONFIG_KEYS: &str = "data_dir, database_url, bind, log_format, secure_cookies, public_url, files, backup_every, backup_keep, backup_dir, metrics_bind";
+
+/// A period written as a number and a unit: `30m`, `6h`, `1d` (at least a minute).
+fn parse_every(text: &str) -> anyhow::Result<std::time::Duration> {
+    let t = text.trim();
+    let (n, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = n.parse().map_err(|_| anyhow::anyhow!("\"{text}\" cần dạng 30m, 6h hoặc 1d"))?;
+    let secs = match unit {
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => bail!("\"{text}\" cần dạng 30m, 6h hoặc 1d"),
+    };
+    if secs < 60 {
+        bail!("\"{text}\": ít nhất 1 phút");
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 impl ConfigFile {
@@ -154,6 +210,13 @@ impl ConfigFile {
                     .with_context(|| format!("{}: secure_cookies phải là true hoặc false", out.path))?;
                 continue;
             }
+            if key == "backup_keep" {
+                let n = item.as_integer().filter(|n| (1..=1000).contains(n));
+                out.backup_keep = Some(
+                    n.with_context(|| format!("{}: backup_keep phải là một số từ 1 đến 1000", out.path))? as usize,
+                );
+                continue;
+            }
             let value = item
                 .as_str()
                 .map(str::to_string)
@@ -164,10 +227,11 @@ impl ConfigFile {
                 "bind" => out.bind = Some(value),
                 "log_format" => out.log_format = Some(value),
                 "public_url" => out.public_url = Some(value),
-                other => bail!(
-                    "{}: khóa \"{other}\" không được biết (data_dir, database_url, bind, log_format, secure_cookies, public_url)",
-                    out.path
-                ),
+                "files" => out.files = Some(value),
+                "backup_every" => out.backup_every = Some(value),
+                "backup_dir" => out.backup_dir = Some(value),
+                "metrics_bind" => out.metrics_bind = Some(value),
+                other => bail!("{}: khóa \"{other}\" không được biết ({CONFIG_KEYS})", out.path),
             }
         }
         Ok(out)
@@ -195,6 +259,29 @@ enum Command {
     },
     /// Bring the database schema up to date.
     Migrate,
+    /// Back up the database and the uploaded files into a new folder, with a manifest, and
+    /// verify the copy (no need to stop the server).
+    Backup {
+        /// The folder to make [default: backups/danvan-YYYYMMDD-HHMMSS in the data folder].
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Restore a backup folder into an empty database (the one --database-url names) and put
+    /// its files where --files says; then migrate forward. Stop the server first.
+    Restore {
+        dir: PathBuf,
+        /// Replace a database that already holds data.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Copy every table of one database into another, empty one (e.g. SQLite to PostgreSQL),
+    /// ids kept, then compare row counts and checksums table by table.
+    Copy {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
     /// Administrative units.
     Units {
         #[command(subcommand)]
@@ -350,6 +437,20 @@ async fn run(command: Command, global: Settings) -> anyhow::Result<()> {
                 bench::Lists { units_2024: UNITS_2024, units_2025: UNITS_2025, reform_map: REFORM_MAP };
             bench::run(opts, lists, SAMPLE_SCHEME).await
         }
+        Command::Backup { output } => {
+            let store = open(&global.database_url()?).await?;
+            let files = file_store(&global, &store)?;
+            let dir = output.unwrap_or_else(|| danvan_web::ops::backup_folder(&global.backup_dir, chrono::Utc::now()));
+            ops::backup(&store, &files, &dir).await
+        }
+        Command::Restore { dir, force } => {
+            let target = match global.files.as_str() {
+                "database" => danvan_store::FilesTarget::Database,
+                _ => danvan_store::FilesTarget::Dir(global.data_dir.join("files")),
+            };
+            ops::restore(&dir, &global.database_url()?, target, force).await
+        }
+        Command::Copy { from, to } => ops::copy(&from, &to).await,
         Command::Migrate => {
             let store = Store::connect(&global.database_url()?).await?;
             let n = store.migrate().await?;
@@ -389,6 +490,11 @@ fn cli_actor() -> Actor {
     Actor::system(&format!("cli:{who}"))
 }
 
+/// Where uploaded files are kept, by the `files` setting.
+fn file_store(global: &Settings, store: &Store) -> anyhow::Result<danvan_store::FileStore> {
+    Ok(danvan_store::FileStore::from_setting(&global.files, global.data_dir.join("files"), store)?)
+}
+
 async fn open(url: &str) -> anyhow::Result<Store> {
     Store::open(url).await.with_context(|| "không mở được cơ sở dữ liệu".to_string())
 }
@@ -406,8 +512,14 @@ async fn serve(store: Store, global: &Settings) -> anyhow::Result<()> {
         public_url: global.public_url.clone(),
         ..AuthConfig::default()
     };
-    let files = global.data_dir.join("files");
-    let app = App::build(&Config { bind, auth, files }, store)
+    let files = file_store(global, &store)?;
+    let backups = danvan_web::ops::BackupSchedule {
+        every: global.backup_every,
+        keep: global.backup_keep,
+        dir: global.backup_dir.clone(),
+    };
+    let config = Config { bind, auth, files, backups, metrics_bind: global.metrics_bind };
+    let app = App::build(&config, store)
         .await
         .with_context(|| format!("không lắng nghe được trên {bind}"))?;
     let addr = app.local_addr()?;
@@ -457,7 +569,7 @@ async fn demo(global: &Settings) -> anyhow::Result<()> {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         };
-        let files = global.data_dir.join("files");
+        let files = file_store(global, &store)?;
         let sample = danvan::demo::fill_sample(&store, &actor, code, seed, Some(&files), &mut tick).await?;
         bar.finish_and_clear();
         println!(
@@ -479,7 +591,7 @@ async fn demo(global: &Settings) -> anyhow::Result<()> {
 }
 
 /// A progress bar for long work on the command line.
-fn progress_bar(len: usize, message: &'static str) -> ProgressBar {
+pub(crate) fn progress_bar(len: usize, message: &'static str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")

@@ -137,9 +137,16 @@ async fn app_of(
     let files = tempfile_dir().join("files");
     if with_sample {
         let (actor, mut quiet) = (Actor::system("test"), |_: usize, _: usize| {});
-        danvan::demo::fill_sample(&store, &actor, &scheme.code, 2017, Some(&files), &mut quiet)
-            .await
-            .unwrap();
+        danvan::demo::fill_sample(
+            &store,
+            &actor,
+            &scheme.code,
+            2017,
+            Some(&FileStore::Dir(files.clone())),
+            &mut quiet,
+        )
+        .await
+        .unwrap();
     }
     App::spawn_local(store, files).await.unwrap()
 }
@@ -1228,9 +1235,16 @@ async fn reform_app() -> (String, tokio::sync::oneshot::Sender<()>) {
     danvan::demo::create_accounts(&store, &actor, |_| Ok(DEMO_PASSWORD.to_string())).await.unwrap();
     let mut quiet = |_: usize, _: usize| {};
     let files = tempfile_dir().join("files");
-    danvan::demo::fill_sample(&store, &actor, "LA-KDV-2017-2020", 2017, Some(&files), &mut quiet)
-        .await
-        .unwrap();
+    danvan::demo::fill_sample(
+        &store,
+        &actor,
+        "LA-KDV-2017-2020",
+        2017,
+        Some(&FileStore::Dir(files.clone())),
+        &mut quiet,
+    )
+    .await
+    .unwrap();
     App::spawn_local(store, files).await.unwrap()
 }
 

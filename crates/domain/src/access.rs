@@ -90,6 +90,8 @@ pub enum Action {
     /// See the contact details (name, phone, email) citizens left with their feedback: only the
     /// staff who handle it — the commune, and the district or province it may be handed to.
     Contacts,
+    /// Run the server itself: its backups, its metrics (admins only).
+    Operate,
 }
 
 /// The one authorisation rule. `relation` is where the unit acted on stands relative to the

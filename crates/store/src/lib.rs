@@ -12,9 +12,12 @@ use sqlx::sqlite::{
 };
 
 pub mod audit;
+mod backup;
 mod bloc;
 mod community;
 mod computed;
+mod copy;
+pub mod files;
 
 /// How many records (review evidence and activity files) use the bytes with a SHA-256: files
 /// are shared by content, and removed from disk only when nothing uses them any more.
@@ -35,8 +38,13 @@ mod users;
 mod workflow;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, AuditPage};
+pub use backup::{
+    backup_manifest, restore, sqlite_path, verify_backup, BackupRecord, BackupStep, FilesTarget, Manifest, Part,
+};
 pub use bloc::{Decision, Member};
 pub use community::{Conclusion, Feedback, FeedbackStep, Hamlet, Meeting, MeetingSummary};
+pub use copy::TableCopy;
+pub use files::FileStore;
 pub use lineage::{LinkedUnit, UnitLineage};
 pub use plan_workflow::PlanRecord;
 pub use plans::{Activity, ActivityFile, ActivityNote, NewFile};
@@ -75,6 +83,9 @@ pub enum StoreError {
     Invalid(String),
     #[error("dữ liệu trong cơ sở dữ liệu bị hỏng: {0}")]
     Corrupt(String),
+    /// Reading or writing a file (a kept upload, a backup) failed.
+    #[error("lỗi đọc ghi tệp: {0}")]
+    Io(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -169,6 +180,8 @@ impl WritePool for PgPool {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// The address it was opened with (for `pg_dump`; never logged: it may hold a password).
+    pub(crate) url: std::sync::Arc<str>,
 }
 
 impl std::fmt::Debug for Store {
@@ -188,7 +201,7 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            return Ok(Self { backend: Backend::Postgres(pool) });
+            return Ok(Self { backend: Backend::Postgres(pool), url: url.into() });
         }
         let opts = if url.starts_with("sqlite:") {
             SqliteConnectOptions::from_str(url).map_err(|e| StoreError::Url(e.to_string()))?
@@ -202,11 +215,11 @@ impl Store {
         let opts = opts
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
-        Ok(Self { backend: Backend::Sqlite(pool) })
+        Ok(Self { backend: Backend::Sqlite(pool), url: url.into() })
     }
 
     /// Opens a database and brings its schema up to date.
@@ -267,6 +280,11 @@ impl Store {
             tx.rollback().await?;
         });
         Ok(())
+    }
+
+    /// The connection pool: connections open, and how many of them are idle.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        with_pool!(self, pool => (pool.size(), pool.num_idle()))
     }
 
     pub async fn close(&self) {

@@ -2579,3 +2579,302 @@ async fn a_plan_is_submitted_approved_and_fixed_and_a_done_activity_keeps_its_da
     })
     .await;
 }
+
+// --- Operations (issue 18): files kept in a folder or the database, backups, restores, copies.
+
+use danvan_store::files::sha256_hex;
+use danvan_store::{BackupStep, FileStore, FilesTarget};
+
+/// A database with something in every kind of table a copy or backup must carry: both unit
+/// lists (units refer to their parents), a scheme, reviews, evidence with its file, a user, and
+/// the audit log of all that. Answers the scheme's id and the file's SHA-256.
+async fn fill_for_operations(store: &Store, files: &FileStore) -> (i64, String) {
+    use danvan_domain::value::{Milli, Value};
+    use danvan_domain::workflow::State;
+    import(store, &list_2024()).await;
+    import(store, &list_2025()).await;
+    let cli = Actor::system("cli:test");
+    let scheme = store.import_scheme(&cli, &parse_scheme(SCHEME).unwrap(), SCHEME).await.unwrap().id;
+    let long_an = store.unit_by_code("80", Some(day(2019, 1, 1))).await.unwrap().unwrap().id;
+    let communes = store.units_within(long_an, UnitLevel::Commune, day(2018, 12, 31)).await.unwrap();
+    let list: Vec<danvan_store::SampleReview> = communes
+        .iter()
+        .map(|&u| danvan_store::SampleReview {
+            unit_id: u,
+            period: "2018".into(),
+            state: State::Approved,
+            late: false,
+            values: [("2.2".to_string(), Value::Count { count: Milli(12_500) })].into_iter().collect(),
+        })
+        .collect();
+    store.insert_sample_reviews(&cli, scheme, &list, &mut |_| {}).await.unwrap();
+    let bytes = b"%PDF-1.4\n% bien ban ra soat\n%%EOF\n".repeat(1 + danvan_store::files::CHUNK_BYTES / 30);
+    let sha = sha256_hex(&bytes);
+    files.put(&sha, &bytes).await.unwrap();
+    let ev = danvan_store::SampleEvidence {
+        unit_id: communes[0],
+        period: "2018".into(),
+        target_code: "2.2".into(),
+        filename: "bien-ban.pdf".into(),
+        content_type: "application/pdf".into(),
+        size: bytes.len() as i64,
+        sha256: sha.clone(),
+    };
+    store.insert_sample_evidence(&cli, scheme, &[ev]).await.unwrap();
+    store
+        .create_user(
+            &cli,
+            &danvan_store::NewUser {
+                username: "xa.huuthanh".into(),
+                display_name: "Nguyễn Văn Thành".into(),
+                password_hash: "x".into(),
+                role: danvan_domain::access::Role::Commune,
+                scope_unit_id: Some(communes[0]),
+            },
+        )
+        .await
+        .unwrap();
+    (scheme, sha)
+}
+
+#[tokio::test]
+async fn files_are_kept_in_a_folder_or_in_the_database_alike() {
+    on_each_backend(|store| async move {
+        let dir = danvan_store::testing::tempfile_dir();
+        for files in [FileStore::Dir(dir.join("files")), FileStore::Database(store.clone())] {
+            let big: Vec<u8> =
+                (0..(danvan_store::files::CHUNK_BYTES * 2 + 17)).map(|i| (i % 251) as u8).collect();
+            let small = b"hello".to_vec();
+            let (a, b) = (sha256_hex(&big), sha256_hex(&small));
+            assert_eq!(files.list().await.unwrap(), Vec::<String>::new(), "{}", files.setting());
+            files.put(&a, &big).await.unwrap();
+            files.put(&b, &small).await.unwrap();
+            files.put(&b, &small).await.unwrap();
+            assert_eq!(
+                files.get(&a).await.unwrap().as_deref(),
+                Some(&big[..]),
+                "three chunks read back in order"
+            );
+            let mut both = vec![a.clone(), b.clone()];
+            both.sort();
+            assert_eq!(files.list().await.unwrap(), both);
+            // A copy of another length (cut short) is replaced; a name that is no SHA-256 is refused.
+            files.put(&b, b"hello, longer").await.unwrap();
+            assert_eq!(files.get(&b).await.unwrap().unwrap(), b"hello, longer");
+            assert!(matches!(files.put("../etc/passwd", b"x").await, Err(StoreError::Invalid(_))));
+            assert_eq!(files.get("../etc/passwd").await.unwrap(), None);
+            files.remove(&a).await.unwrap();
+            files.remove(&a).await.unwrap();
+            assert_eq!(files.get(&a).await.unwrap(), None);
+            assert_eq!(files.list().await.unwrap(), vec![b.clone()]);
+            files.remove(&b).await.unwrap();
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_backup_holds_the_database_and_files_and_restores_into_an_empty_database() {
+    on_each_backend(|store| async move {
+        let dir = danvan_store::testing::tempfile_dir();
+        let files = FileStore::Dir(dir.join("files"));
+        let (scheme, sha) = fill_for_operations(&store, &files).await;
+        assert!(store.holds_data().await.unwrap());
+        let mut steps = Vec::new();
+        let out = dir.join("backup-1");
+        let manifest = store.backup_to(&files, &out, &mut |s| steps.push(s)).await.unwrap();
+        assert_eq!(steps.first(), Some(&BackupStep::Database));
+        assert!(steps.contains(&BackupStep::Files { done: 1, total: 1 }));
+        assert_eq!(manifest.schema_version, store.schema_version().await.unwrap());
+        assert_eq!(manifest.file_count(), 1);
+        assert_eq!(manifest.parts[1].path, format!("files/{}/{sha}", &sha[..2]));
+        assert_eq!(manifest.parts[1].sha256, sha);
+        let read: danvan_store::Manifest =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(read, manifest);
+        // A second backup into a folder that holds one is refused and leaves it alone.
+        assert!(matches!(store.backup_to(&files, &out, &mut |_| {}).await, Err(StoreError::Conflict(_))));
+        assert!(out.join("manifest.json").exists());
+
+        // Restore into a fresh database of the same kind; the files into a new folder.
+        let (target_url, pg) = match store.kind() {
+            BackendKind::Sqlite => (format!("sqlite://{}", dir.join("restored.db").display()), None),
+            BackendKind::Postgres => {
+                let db =
+                    danvan_store::testing::TestDb::create(&danvan_store::testing::pg_server().unwrap()).await;
+                (db.url.clone(), Some(db))
+            }
+        };
+        let restored_files = dir.join("restored-files");
+        let (m, restored) = danvan_store::restore(
+            &out,
+            &target_url,
+            FilesTarget::Dir(restored_files.clone()),
+            false,
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(m, manifest);
+        assert_eq!(restored.table_checksums().await.unwrap(), store.table_checksums().await.unwrap());
+        assert_eq!(restored.review_count(scheme).await.unwrap(), store.review_count(scheme).await.unwrap());
+        assert_eq!(
+            std::fs::read(danvan_store::files::path_of(&restored_files, &sha)).unwrap(),
+            files.get(&sha).await.unwrap().unwrap()
+        );
+        // The restored database takes new rows after the copied ids.
+        let n = restored.count_users().await.unwrap();
+        restored
+            .create_user(
+                &Actor::system("cli:test"),
+                &danvan_store::NewUser {
+                    username: "admin2".into(),
+                    display_name: "Quản trị".into(),
+                    password_hash: "x".into(),
+                    role: danvan_domain::access::Role::Admin,
+                    scope_unit_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(restored.count_users().await.unwrap(), n + 1);
+        // Now it holds data: a second restore needs --force, and with it replaces what is there.
+        assert!(matches!(
+            danvan_store::restore(
+                &out,
+                &target_url,
+                FilesTarget::Dir(restored_files.clone()),
+                false,
+                &mut |_| {}
+            )
+            .await,
+            Err(StoreError::Conflict(_))
+        ));
+        restored.close().await;
+        let (_, again) =
+            danvan_store::restore(&out, &target_url, FilesTarget::Database, true, &mut |_| {}).await.unwrap();
+        assert_eq!(again.count_users().await.unwrap(), n, "the forced restore replaced the newer user");
+        assert_eq!(FileStore::Database(again.clone()).get(&sha).await.unwrap().unwrap().len(), {
+            files.get(&sha).await.unwrap().unwrap().len()
+        });
+        again.close().await;
+
+        // A part changed after the backup: the backup is refused, by name, and nothing restored.
+        let db_part = out.join(&manifest.parts[0].path);
+        let mut bytes = std::fs::read(&db_part).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(&db_part, bytes).unwrap();
+        match danvan_store::verify_backup(&out, &mut |_| {}).await {
+            Err(StoreError::Corrupt(m)) => assert!(m.contains(&manifest.parts[0].path), "{m}"),
+            other => panic!("a changed part must be refused: {other:?}"),
+        }
+        // A manifest naming a part outside the backup is refused.
+        let mut evil = manifest.clone();
+        evil.parts[1].path = "files/../../etc/passwd".into();
+        std::fs::write(out.join("manifest.json"), serde_json::to_vec(&evil).unwrap()).unwrap();
+        match danvan_store::verify_backup(&out, &mut |_| {}).await {
+            Err(StoreError::Corrupt(m)) => assert!(m.contains("tên phần không hợp lệ"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        if let Some(db) = pg {
+            db.drop_db().await;
+        }
+        // Backups are recorded, newest first.
+        let now = chrono::Utc::now();
+        for (ok, msg) in [(true, ""), (false, "đĩa đầy")] {
+            let r = danvan_store::BackupRecord {
+                started_at: now,
+                finished_at: now + chrono::Duration::seconds(i64::from(!ok)),
+                ok,
+                location: "/var/backups/danvan".into(),
+                bytes: 10,
+                message: msg.into(),
+            };
+            store.record_backup(&r).await.unwrap();
+        }
+        let recent = store.recent_backups(5).await.unwrap();
+        assert_eq!(
+            recent.iter().map(|r| (r.ok, r.message.as_str())).collect::<Vec<_>>(),
+            [(false, "đĩa đầy"), (true, "")]
+        );
+        store.checkpoint().await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_database_is_copied_to_the_other_kind_with_its_ids_and_audit_rule() {
+    let Some(server) = danvan_store::testing::pg_server() else { return };
+    on_each_backend(move |store| {
+        let server = server.clone();
+        async move {
+            let dir = danvan_store::testing::tempfile_dir();
+            let files = FileStore::Database(store.clone());
+            let (scheme, sha) = fill_for_operations(&store, &files).await;
+            // The other kind: SQLite into PostgreSQL, and back.
+            let pg = danvan_store::testing::TestDb::create(&server).await;
+            let target_url = match store.kind() {
+                BackendKind::Sqlite => pg.url.clone(),
+                BackendKind::Postgres => format!("sqlite://{}", dir.join("copy.db").display()),
+            };
+            let to = Store::open(&target_url).await.unwrap();
+            assert!(!to.holds_data().await.unwrap(), "a migrated database has no data of its own");
+            let mut seen = std::collections::BTreeSet::new();
+            let tables = store
+                .copy_into(&to, &mut |t, _, _| {
+                    seen.insert(t.to_string());
+                })
+                .await
+                .unwrap();
+            assert!(seen.contains("audit_events") && seen.contains("units") && seen.contains("file_chunks"));
+            let rows = |name: &str| tables.iter().find(|t| t.table == name).map(|t| t.rows).unwrap_or(0);
+            assert!(
+                rows("units") >= 12 && rows("audit_events") >= 4 && rows("file_chunks") == 2,
+                "{tables:?}"
+            );
+            // Read again on its own, the copy has the rows counted (its checksums are of its
+            // own column types, which differ between the kinds; copy_into compared both alike).
+            let counted: Vec<(String, u64)> =
+                to.table_checksums().await.unwrap().into_iter().map(|t| (t.table, t.rows)).collect();
+            assert_eq!(counted, tables.iter().map(|t| (t.table.clone(), t.rows)).collect::<Vec<_>>());
+            // Ids kept: the same unit by code has the same id, and its parent link.
+            let a = store.unit_by_code("27695", Some(day(2019, 1, 1))).await.unwrap().unwrap();
+            let b = to.unit_by_code("27695", Some(day(2019, 1, 1))).await.unwrap().unwrap();
+            assert_eq!((a.id, a.parent_id), (b.id, b.parent_id));
+            assert_eq!(to.review_count(scheme).await.unwrap(), store.review_count(scheme).await.unwrap());
+            assert_eq!(
+                FileStore::Database(to.clone()).get(&sha).await.unwrap(),
+                files.get(&sha).await.unwrap()
+            );
+            // Sequences past the copied ids: a new user gets a fresh id.
+            let user = to
+                .create_user(
+                    &Actor::system("cli:test"),
+                    &danvan_store::NewUser {
+                        username: "moi".into(),
+                        display_name: "Mới".into(),
+                        password_hash: "x".into(),
+                        role: danvan_domain::access::Role::Admin,
+                        scope_unit_id: None,
+                    },
+                )
+                .await
+                .unwrap();
+            assert!(user.id > store.user_by_username("xa.huuthanh").await.unwrap().unwrap().id);
+            // The audit log stays append-only in the copy.
+            assert!(danvan_store::testing::execute(&to, "UPDATE audit_events SET action = 'x'")
+                .await
+                .is_err());
+            assert!(danvan_store::testing::execute(&to, "DELETE FROM audit_events").await.is_err());
+            // A second copy into a database with data is refused.
+            assert!(matches!(store.copy_into(&to, &mut |_, _, _| {}).await, Err(StoreError::Conflict(_))));
+            to.close().await;
+            pg.drop_db().await;
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    })
+    .await;
+}

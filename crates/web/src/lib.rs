@@ -23,6 +23,7 @@ pub mod community;
 pub mod dashboard;
 pub mod feedback;
 pub mod openapi;
+pub mod ops;
 pub mod plans;
 pub mod reviews;
 pub mod roadmaps;
@@ -51,6 +52,7 @@ fn routes(state: AppState) -> Routes {
         roadmaps::routes,
         plans::routes,
         audit::routes,
+        ops::routes,
     ] {
         r = area(r);
     }
@@ -73,6 +75,7 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static(CSP_DOCS),
         ));
     let hsts = state.auth.secure_cookies;
+    let metrics = state.metrics.clone();
     let app = app
         .merge(docs)
         .fallback(site::not_found)
@@ -106,7 +109,8 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(30),
         ))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http());
+        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(metrics, shell::metrics::track));
     // Served over HTTPS (secure cookies): browsers are told to come back over HTTPS only.
     if hsts {
         app.layer(SetResponseHeaderLayer::if_not_present(
@@ -131,12 +135,33 @@ pub struct Config {
     pub bind: SocketAddr,
     pub auth: AuthConfig,
     /// Where uploaded files are kept.
-    pub files: std::path::PathBuf,
+    pub files: danvan_store::FileStore,
+    /// Where backups go, how many are kept, and how often (if on a schedule).
+    pub backups: ops::BackupSchedule,
+    /// An address of its own for `/metrics`, answered there without sign-in.
+    pub metrics_bind: Option<SocketAddr>,
 }
+
+impl Config {
+    /// Default settings on `bind`, files in a folder.
+    pub fn new(bind: SocketAddr, files: std::path::PathBuf) -> Self {
+        Self {
+            bind,
+            auth: AuthConfig::default(),
+            files: danvan_store::FileStore::Dir(files),
+            backups: AppState::new_backups(),
+            metrics_bind: None,
+        }
+    }
+}
+
+/// How long a graceful stop waits for the requests in flight.
+const DRAIN: Duration = Duration::from_secs(30);
 
 /// A built application: bound to its port, ready to serve.
 pub struct App {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     router: Router,
     state: AppState,
 }
@@ -144,14 +169,19 @@ pub struct App {
 impl App {
     pub async fn build(config: &Config, store: Store) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.bind).await?;
+        let metrics_listener = match config.metrics_bind {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
         let sample = store.has_sample_data().await.map_err(std::io::Error::other)?;
         let state = AppState {
             sample,
             auth: config.auth.clone(),
             files: config.files.clone(),
+            backups: config.backups.clone(),
             ..AppState::new(store)
         };
-        Ok(Self { listener, router: router(state.clone()), state })
+        Ok(Self { listener, metrics_listener, router: router(state.clone()), state })
     }
 
     pub fn port(&self) -> u16 {
@@ -162,29 +192,97 @@ impl App {
         self.listener.local_addr()
     }
 
-    /// Serves until Ctrl-C or SIGTERM. Expired sessions and old failed logins are removed
-    /// at start and every hour.
+    /// Serves until Ctrl-C or SIGTERM, then stops gracefully: no new connections, the requests
+    /// in flight finished (up to 30 s), a running backup finished, the write-ahead log
+    /// checkpointed, the database closed. Expired sessions and old failed logins are removed at
+    /// start and every hour; scheduled backups run meanwhile.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_with_stop(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then stops as [`App::run_until_stopped`] does.
+    pub async fn run_with_stop(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let state = self.state.clone();
         let swept = files::sweep_temporary(&state.files);
         if swept > 0 {
             tracing::info!(swept, "temporary files left by an interrupted upload removed");
         }
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_secs(3600));
-            loop {
-                every.tick().await;
-                let now = chrono::Utc::now();
-                let sessions = state.store.purge_sessions(now, now - state.auth.idle).await;
-                let failures = state.store.purge_login_failures(now - chrono::Duration::days(1)).await;
-                if let (Err(e), _) | (_, Err(e)) = (&sessions, &failures) {
-                    tracing::warn!(error = %e, "housekeeping failed");
+        let (stopping, stopped) = tokio::sync::watch::channel(false);
+        let housekeeping = {
+            let state = state.clone();
+            let mut stopped = stopped.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(3600));
+                loop {
+                    tokio::select! {
+                        _ = every.tick() => {}
+                        _ = stopped.changed() => return,
+                    }
+                    let now = chrono::Utc::now();
+                    let sessions = state.store.purge_sessions(now, now - state.auth.idle).await;
+                    let failures = state.store.purge_login_failures(now - chrono::Duration::days(1)).await;
+                    if let (Err(e), _) | (_, Err(e)) = (&sessions, &failures) {
+                        tracing::warn!(error = %e, "housekeeping failed");
+                    }
+                }
+            })
+        };
+        let scheduled = state
+            .backups
+            .every
+            .map(|_| tokio::spawn(ops::run_schedule(state.clone(), state.backups.clone(), stopped.clone())));
+        if let Some(listener) = self.metrics_listener {
+            let only_metrics = Router::new()
+                .route("/metrics", axum::routing::get(ops::metrics))
+                .with_state(state.clone());
+            let mut stopped = stopped.clone();
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, only_metrics)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.changed().await;
+                    })
+                    .await;
+            });
+        }
+        let mut served = stopped.clone();
+        let serving = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = served.changed().await;
+            });
+        let server = tokio::spawn(async move { serving.await });
+        tokio::pin!(stop);
+        let mut server = server;
+        let outcome = tokio::select! {
+            done = &mut server => Some(done),
+            _ = &mut stop => None,
+        };
+        let _ = stopping.send(true);
+        let outcome = match outcome {
+            Some(done) => done,
+            None => {
+                tracing::info!("stopping: no new connections, finishing the requests in flight");
+                match tokio::time::timeout(DRAIN, &mut server).await {
+                    Ok(done) => done,
+                    Err(_) => {
+                        tracing::warn!(in_flight = state.metrics.in_flight(), "requests still running after 30 s are cut off");
+                        server.abort();
+                        Ok(Ok(()))
+                    }
                 }
             }
-        });
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        };
+        let _ = housekeeping.await;
+        if let Some(job) = scheduled {
+            let _ = job.await;
+        }
+        // A backup started from the system page is finished too.
+        drop(state.backup_running.lock().await);
+        if let Err(e) = state.store.checkpoint().await {
+            tracing::warn!(error = %e, "the write-ahead log could not be checkpointed");
+        }
+        state.store.close().await;
+        tracing::info!("stopped");
+        outcome.unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 
     /// Serves on a free port of 127.0.0.1 in the background, with default settings (for
@@ -193,8 +291,7 @@ impl App {
         store: Store,
         files: std::path::PathBuf,
     ) -> std::io::Result<(String, tokio::sync::oneshot::Sender<()>)> {
-        let config =
-            Config { bind: SocketAddr::from(([127, 0, 0, 1], 0)), auth: AuthConfig::default(), files };
+        let config = Config::new(SocketAddr::from(([127, 0, 0, 1], 0)), files);
         let app = Self::build(&config, store).await?;
         let base = format!("http://127.0.0.1:{}", app.port());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -204,7 +301,7 @@ impl App {
         Ok((base, tx))
     }
 
-    /// Serves until the future completes (for tests).
+    /// Serves until the future completes (for tests), without the stop's draining.
     pub async fn run_until(
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,

@@ -72,8 +72,11 @@ impl World {
             };
             users.push((name, store.create_user(&actor, &new).await.unwrap()));
         }
-        let app =
-            router(AppState { auth, files: tempfile_dir().join("files"), ..AppState::new(store.clone()) });
+        let app = router(AppState {
+            auth,
+            files: danvan_store::FileStore::Dir(tempfile_dir().join("files")),
+            ..AppState::new(store.clone())
+        });
         World { store, app, users }
     }
 
@@ -521,6 +524,9 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     // Only accounts of units that a recorded reorganisation ended (none here; see tests/reform.rs).
     ("POST", "/admin/users/{id}/move", "", "", ""),
     ("GET", "/admin/audit", "APD", "APD", "APD"),
+    ("GET", "/admin/system", "A", "A", "A"),
+    ("POST", "/admin/system/backup", "A", "A", "A"),
+    ("GET", "/metrics", "A", "A", "A"),
     ("GET", "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}", "APDCV", "AP", "A"),
     ("PUT", "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}", "APC", "AP", "A"),
     ("POST", "/api/v1/schemes/{scheme}/units/{code}/reviews/{period}/submit", "APC", "AP", "A"),

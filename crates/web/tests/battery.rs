@@ -68,7 +68,8 @@ impl World {
             store.create_user(&actor, &new).await.unwrap();
         }
         let files = danvan_store::testing::tempfile_dir();
-        let app = router(AppState { files, ..AppState::new(store.clone()) });
+        let app =
+            router(AppState { files: danvan_store::FileStore::Dir(files), ..AppState::new(store.clone()) });
         World { store, app }
     }
 

@@ -77,7 +77,10 @@ async fn passwords_and_tokens_appear_in_no_log_line() {
         scope_unit_id: scope,
     };
     store.create_user(&actor, &new).await.unwrap();
-    let app = router(AppState { files: tempfile_dir().join("files"), ..AppState::new(store) });
+    let app = router(AppState {
+        files: danvan_store::FileStore::Dir(tempfile_dir().join("files")),
+        ..AppState::new(store)
+    });
 
     let captured = Captured::default();
     let sink = captured.clone();

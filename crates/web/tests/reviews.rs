@@ -54,7 +54,8 @@ impl World {
             store.start_session(&user, &secret_hash(name), "t", now, now + Duration::days(1)).await.unwrap();
         }
         let files = danvan_store::testing::tempfile_dir();
-        let app = router(AppState { files, ..AppState::new(store.clone()) });
+        let app =
+            router(AppState { files: danvan_store::FileStore::Dir(files), ..AppState::new(store.clone()) });
         World { store, app }
     }
 

@@ -28,7 +28,7 @@ async fn over_http_the_client_address_is_recorded_and_answers_are_compressed() {
     };
     store.create_user(&Actor::system("t"), &new).await.unwrap();
     let app = App::build(
-        &Config { bind: "127.0.0.1:0".parse().unwrap(), auth: Default::default(), files: dir.join("files") },
+        &Config::new("127.0.0.1:0".parse().unwrap(), dir.join("files")),
         store.clone(),
     )
     .await

@@ -11,7 +11,6 @@
 //! start.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::http::StatusCode;
@@ -22,46 +21,21 @@ use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 use crate::shell::error::WebError;
 use crate::shell::i18n::Lang;
 
-/// The folder files are kept in, and the lock that orders uploads and deletions.
+pub use danvan_store::files::{path_of, write_atomically};
+use danvan_store::FileStore;
+
+/// The lock that orders uploads and deletions of kept files in this process.
 #[derive(Clone, Debug, Default)]
 pub struct FileLock(Arc<RwLock<()>>);
 
 /// Held by an upload until its row is recorded: no deletion removes bytes meanwhile.
 pub struct Hold(#[allow(dead_code)] OwnedRwLockReadGuard<()>);
 
-/// Where the bytes of a SHA-256 are kept under `root`.
-pub fn path_of(root: &Path, sha256: &str) -> PathBuf {
-    root.join(&sha256[..2]).join(sha256)
-}
-
-/// Writes bytes to `path` through a temporary file beside it, renamed into place; on any
-/// failure the temporary file is removed and the path is left as it was.
-pub async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let dir = path.parent().ok_or_else(|| std::io::Error::other("no folder"))?;
-    tokio::fs::create_dir_all(dir).await?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
-    let written = async {
-        let mut file = tokio::fs::File::create(&tmp).await?;
-        tokio::io::AsyncWriteExt::write_all(&mut file, bytes).await?;
-        file.sync_all().await?;
-        drop(file);
-        tokio::fs::rename(&tmp, path).await
-    }
-    .await;
-    if written.is_err() {
-        let _ = tokio::fs::remove_file(&tmp).await;
-    }
-    written
-}
-
 /// Checks an uploaded file (not empty, at most 10 MB, a kind told from its content) and keeps
 /// its bytes. The answer's [`Hold`] must be kept until the row that refers to the bytes is
 /// committed.
 pub(crate) async fn keep(
-    root: &Path,
+    files: &FileStore,
     lock: &FileLock,
     lang: Lang,
     name: &str,
@@ -77,18 +51,9 @@ pub(crate) async fn keep(
     let Some(kind) = sniff(bytes) else {
         return Err(WebError::UnsupportedMedia(lang.t("evidence-kind")));
     };
-    let sha256: String = {
-        use sha2::Digest;
-        sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-    };
+    let sha256 = danvan_store::files::sha256_hex(bytes);
     let hold = Hold(lock.0.clone().read_owned().await);
-    let path = path_of(root, &sha256);
-    // Bytes already kept are not written again, but they must be whole: a file of another
-    // length (cut short by a full disk before this keeper existed) is replaced.
-    let whole = tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64);
-    if !whole {
-        write_atomically(&path, bytes).await.map_err(|e| WebError::Internal(Box::new(e)))?;
-    }
+    files.put(&sha256, bytes).await?;
     let file = danvan_store::NewFile {
         filename: safe_filename(name, kind),
         content_type: kind.content_type().into(),
@@ -100,17 +65,20 @@ pub(crate) async fn keep(
 
 /// Removes a row that refers to kept bytes (`remove` answers whether other rows still refer to
 /// them) and then, if none does, the bytes.
-pub(crate) async fn release<F>(root: &Path, lock: &FileLock, sha256: &str, remove: F) -> Result<(), WebError>
+pub(crate) async fn release<F>(
+    files: &FileStore,
+    lock: &FileLock,
+    sha256: &str,
+    remove: F,
+) -> Result<(), WebError>
 where
     F: std::future::Future<Output = danvan_store::Result<bool>>,
 {
     let _exclusive = lock.0.write().await;
     let shared = remove.await?;
     if !shared {
-        match tokio::fs::remove_file(path_of(root, sha256)).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(error = %e, "a file no longer used could not be removed"),
+        if let Err(e) = files.remove(sha256).await {
+            tracing::warn!(error = %e, "a file no longer used could not be removed");
         }
     }
     Ok(())
@@ -118,13 +86,18 @@ where
 
 /// The bytes of a kept file. Missing bytes (removed by hand, a lost disk) are an internal
 /// error, logged.
-pub(crate) async fn read(root: &Path, sha256: &str) -> Result<Vec<u8>, WebError> {
-    tokio::fs::read(path_of(root, sha256)).await.map_err(|e| WebError::Internal(Box::new(e)))
+pub(crate) async fn read(files: &FileStore, sha256: &str) -> Result<Vec<u8>, WebError> {
+    match files.get(sha256).await? {
+        Some(bytes) => Ok(bytes),
+        None => Err(WebError::Internal(format!("the bytes of file {sha256} are missing").into())),
+    }
 }
 
-/// Removes the temporary files that a crash left behind (older than an hour, so that another
-/// server writing into the same folder is not disturbed); answers how many.
-pub fn sweep_temporary(root: &Path) -> usize {
+/// Removes the temporary files that a crash left behind in a folder of files (older than an
+/// hour, so that another server writing into the same folder is not disturbed); answers how
+/// many.
+pub fn sweep_temporary(files: &FileStore) -> usize {
+    let FileStore::Dir(root) = files else { return 0 };
     let Ok(dirs) = std::fs::read_dir(root) else { return 0 };
     let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
     let mut removed = 0;
@@ -262,7 +235,7 @@ pub const MAX_TEMPLATE_BYTES: usize = 5 * 1024 * 1024;
 mod tests {
     use super::*;
 
-    fn temp() -> PathBuf {
+    fn temp() -> std::path::PathBuf {
         danvan_store::testing::tempfile_dir()
     }
 
@@ -304,7 +277,7 @@ mod tests {
         for p in [&kept, &stale] {
             std::fs::File::options().write(true).open(p).unwrap().set_modified(two_hours_ago).unwrap();
         }
-        assert_eq!(sweep_temporary(&root), 1);
+        assert_eq!(sweep_temporary(&FileStore::Dir(root.clone())), 1);
         assert!(kept.exists() && fresh.exists() && !stale.exists());
     }
 }

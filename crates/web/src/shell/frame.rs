@@ -14,6 +14,9 @@ pub struct PageCtx {
     pub sample: bool,
     /// For an approver: how many submissions wait below their unit (the menu's badge).
     pub waiting: i64,
+    /// For an admin: the last backup failed (when, and why), shown on every page until one
+    /// succeeds.
+    pub backup_failed: Option<String>,
 }
 
 impl<S> axum::extract::FromRequestParts<S> for PageCtx
@@ -41,7 +44,22 @@ where
             }),
             None => 0,
         };
-        Ok(Self { waiting, ..ctx })
+        let operates = ctx.user.as_ref().is_some_and(|u| may_own(&u.user, Action::Operate));
+        let backup_failed = if operates {
+            match store.recent_backups(1).await {
+                Ok(last) => last.into_iter().find(|b| !b.ok).map(|b| {
+                    let at = (b.finished_at + chrono::Duration::hours(7)).format("%H:%M %d/%m/%Y");
+                    format!("{at} — {}", b.message)
+                }),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the last backup could not be read");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        Ok(Self { waiting, backup_failed, ..ctx })
     }
 }
 
@@ -56,7 +74,7 @@ impl PageCtx {
             Err(never) => match never {},
         };
         let sample = parts.extensions.get::<crate::shell::user::SampleData>().is_some_and(|s| s.0);
-        Self { lang, user, sample, waiting: 0 }
+        Self { lang, user, sample, waiting: 0, backup_failed: None }
     }
 }
 
@@ -67,6 +85,10 @@ pub struct NavUser {
     pub waiting: i64,
     pub manages_users: bool,
     pub audits: bool,
+    /// An admin: the system page is in the menu.
+    pub operates: bool,
+    /// The last backup failed: when and why.
+    pub backup_failed: Option<String>,
 }
 
 /// What every page's frame needs: language, user, title, and the current address (for the
@@ -87,6 +109,8 @@ impl Layout {
             waiting: ctx.waiting,
             manages_users: may_own(&u.user, Action::ManageUsers),
             audits: may_own(&u.user, Action::Audit),
+            operates: may_own(&u.user, Action::Operate),
+            backup_failed: ctx.backup_failed.clone(),
         });
         Self { lang: ctx.lang, title: title.to_string(), path: path.to_string(), user, sample: ctx.sample }
     }

@@ -13,6 +13,7 @@ pub mod frame;
 pub mod history;
 pub mod i18n;
 pub mod lookup;
+pub mod metrics;
 pub mod page;
 pub mod routes;
 pub mod state;

@@ -60,7 +60,8 @@ impl Routes {
         let guard = Guard { state: self.state.clone(), access };
         let route = on(filter, handler)
             .layer(axum::extract::DefaultBodyLimit::max(limit))
-            .route_layer(axum::middleware::from_fn_with_state(guard, crate::shell::auth::guard));
+            .route_layer(axum::middleware::from_fn_with_state(guard, crate::shell::auth::guard))
+            .route_layer(axum::middleware::from_fn(crate::shell::metrics::note_route));
         self.router = self.router.route(path, route);
         self.info.push(RouteInfo { method, path, access });
         self

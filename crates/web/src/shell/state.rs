@@ -8,13 +8,29 @@ pub struct AppState {
     pub store: Store,
     pub auth: AuthConfig,
     /// Where uploaded files are kept (named by their SHA-256).
-    pub files: std::path::PathBuf,
+    pub files: danvan_store::FileStore,
     /// Orders uploads and deletions of kept files (see [`files`]).
     pub file_lock: crate::shell::files::FileLock,
     /// The database holds generated sample data (read when the app is built).
     pub sample: bool,
     /// The dashboards' units and marks, kept while their change counters stand.
     pub cache: std::sync::Arc<crate::shell::cache::Cache>,
+    /// What this process has served, for `/metrics`.
+    pub metrics: std::sync::Arc<crate::shell::metrics::Metrics>,
+    /// Where the server's backups go, and how often (if on a schedule).
+    pub backups: BackupSchedule,
+    /// Held while a backup runs: a graceful stop waits for it, and no two run at once.
+    pub backup_running: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The server's backups (`backup_dir`, `backup_keep`, and `backup_every` for a schedule).
+#[derive(Debug, Clone)]
+pub struct BackupSchedule {
+    /// How often: none, only when an admin asks.
+    pub every: Option<std::time::Duration>,
+    /// Good backups kept; older ones are removed after a new one is verified.
+    pub keep: usize,
+    pub dir: std::path::PathBuf,
 }
 
 impl AppState {
@@ -23,10 +39,24 @@ impl AppState {
         Self {
             store,
             auth: AuthConfig::default(),
-            files: std::env::temp_dir().join("danvan-files"),
+            files: danvan_store::FileStore::Dir(std::env::temp_dir().join("danvan-files")),
             file_lock: Default::default(),
             sample: false,
             cache: Default::default(),
+            metrics: Default::default(),
+            backups: Self::new_backups(),
+            backup_running: Default::default(),
+        }
+    }
+}
+
+impl AppState {
+    /// Backups by hand only, into a folder of the system's temporary folder (for tests).
+    pub fn new_backups() -> BackupSchedule {
+        BackupSchedule {
+            every: None,
+            keep: 7,
+            dir: std::env::temp_dir().join(format!("danvan-backups-{}", std::process::id())),
         }
     }
 }
