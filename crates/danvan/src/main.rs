@@ -122,7 +122,9 @@ impl Settings {
             .metrics_bind
             .as_deref()
             .map(|b| {
-                b.parse().with_context(|| format!("{}: metrics_bind \"{b}\" không phải địa chỉ IP:cổng", file.path))
+                b.parse().with_context(|| {
+                    format!("{}: metrics_bind \"{b}\" không phải địa chỉ IP:cổng", file.path)
+                })
             })
             .transpose()?;
         let data_dir: PathBuf =
@@ -213,7 +215,8 @@ impl ConfigFile {
             if key == "backup_keep" {
                 let n = item.as_integer().filter(|n| (1..=1000).contains(n));
                 out.backup_keep = Some(
-                    n.with_context(|| format!("{}: backup_keep phải là một số từ 1 đến 1000", out.path))? as usize,
+                    n.with_context(|| format!("{}: backup_keep phải là một số từ 1 đến 1000", out.path))?
+                        as usize,
                 );
                 continue;
             }
@@ -440,7 +443,8 @@ async fn run(command: Command, global: Settings) -> anyhow::Result<()> {
         Command::Backup { output } => {
             let store = open(&global.database_url()?).await?;
             let files = file_store(&global, &store)?;
-            let dir = output.unwrap_or_else(|| danvan_web::ops::backup_folder(&global.backup_dir, chrono::Utc::now()));
+            let dir = output
+                .unwrap_or_else(|| danvan_web::ops::backup_folder(&global.backup_dir, chrono::Utc::now()));
             ops::backup(&store, &files, &dir).await
         }
         Command::Restore { dir, force } => {
@@ -519,9 +523,8 @@ async fn serve(store: Store, global: &Settings) -> anyhow::Result<()> {
         dir: global.backup_dir.clone(),
     };
     let config = Config { bind, auth, files, backups, metrics_bind: global.metrics_bind };
-    let app = App::build(&config, store)
-        .await
-        .with_context(|| format!("không lắng nghe được trên {bind}"))?;
+    let app =
+        App::build(&config, store).await.with_context(|| format!("không lắng nghe được trên {bind}"))?;
     let addr = app.local_addr()?;
     println!("danvan đang chạy tại http://{addr}/  (Ctrl-C để dừng)");
     app.run_until_stopped().await?;

@@ -301,6 +301,29 @@ impl Store {
             .collect())
     }
 
+    /// What is wrong with the database itself: on SQLite, `integrity_check` and
+    /// `foreign_key_check`; on either, every row of every table read. Empty when all is well.
+    pub async fn check_integrity(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        if let Backend::Sqlite(pool) = &self.backend {
+            let verdict: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(pool).await?;
+            if verdict != ["ok"] {
+                problems.extend(verdict);
+            }
+            let dangling: Vec<(String, i64)> =
+                sqlx::query_as("SELECT \"table\", rowid FROM pragma_foreign_key_check")
+                    .fetch_all(pool)
+                    .await?;
+            problems.extend(
+                dangling.into_iter().map(|(t, id)| format!("{t} #{id}: khóa ngoại trỏ tới dòng không có")),
+            );
+        }
+        if let Err(e) = self.table_checksums().await {
+            problems.push(e.to_string());
+        }
+        Ok(problems)
+    }
+
     /// Writes what the write-ahead log holds into the database file and empties the log
     /// (SQLite; nothing on PostgreSQL). Run at a graceful stop.
     pub async fn checkpoint(&self) -> Result<()> {

@@ -39,7 +39,8 @@ mod workflow;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, AuditPage};
 pub use backup::{
-    backup_manifest, restore, sqlite_path, verify_backup, BackupRecord, BackupStep, FilesTarget, Manifest, Part,
+    backup_manifest, restore, sqlite_path, verify_backup, BackupRecord, BackupStep, FilesTarget, Manifest,
+    Part,
 };
 pub use bloc::{Decision, Member};
 pub use community::{Conclusion, Feedback, FeedbackStep, Hamlet, Meeting, MeetingSummary};

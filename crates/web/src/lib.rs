@@ -201,7 +201,10 @@ impl App {
     }
 
     /// Serves until `stop` completes, then stops as [`App::run_until_stopped`] does.
-    pub async fn run_with_stop(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_with_stop(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let state = self.state.clone();
         let swept = files::sweep_temporary(&state.files);
         if swept > 0 {
@@ -232,9 +235,8 @@ impl App {
             .every
             .map(|_| tokio::spawn(ops::run_schedule(state.clone(), state.backups.clone(), stopped.clone())));
         if let Some(listener) = self.metrics_listener {
-            let only_metrics = Router::new()
-                .route("/metrics", axum::routing::get(ops::metrics))
-                .with_state(state.clone());
+            let only_metrics =
+                Router::new().route("/metrics", axum::routing::get(ops::metrics)).with_state(state.clone());
             let mut stopped = stopped.clone();
             tokio::spawn(async move {
                 let _ = axum::serve(listener, only_metrics)
@@ -245,10 +247,11 @@ impl App {
             });
         }
         let mut served = stopped.clone();
-        let serving = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = served.changed().await;
-            });
+        let serving =
+            axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    let _ = served.changed().await;
+                });
         let server = tokio::spawn(async move { serving.await });
         tokio::pin!(stop);
         let mut server = server;
@@ -264,7 +267,10 @@ impl App {
                 match tokio::time::timeout(DRAIN, &mut server).await {
                     Ok(done) => done,
                     Err(_) => {
-                        tracing::warn!(in_flight = state.metrics.in_flight(), "requests still running after 30 s are cut off");
+                        tracing::warn!(
+                            in_flight = state.metrics.in_flight(),
+                            "requests still running after 30 s are cut off"
+                        );
                         server.abort();
                         Ok(Ok(()))
                     }

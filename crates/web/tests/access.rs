@@ -1269,3 +1269,82 @@ async fn the_api_refuses_what_its_document_refuses() {
     .await;
     assert_ne!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
 }
+
+/// Issue 18, items 1 and 7: an admin sees how the server is — `/metrics` counts requests by
+/// route (never by the path with its codes), the system page lists backups and makes one on
+/// request, a failed backup is told on every page the admin opens until one succeeds; every
+/// answer carries a request id.
+#[tokio::test]
+async fn the_system_page_metrics_and_backup_warnings_are_for_the_admin() {
+    let w = World::new().await;
+    let admin = w.session("admin").await;
+    let province = w.session("province").await;
+    let same_site = [("origin", "http://danvan.example"), ("host", "danvan.example")];
+    let a = send(&w.app, Method::GET, "/units/27988", Some(&admin), None, &[]).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let id = a.headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert!(id.len() >= 8, "a request id is sent back: {id:?}");
+    let given = send(&w.app, Method::GET, "/healthz", None, None, &[("x-request-id", "proxy-42")]).await;
+    assert_eq!(given.headers.get("x-request-id").unwrap(), "proxy-42", "a proxy's plain id is kept");
+    let m = send(&w.app, Method::GET, "/metrics", Some(&admin), None, &[]).await;
+    assert_eq!(m.status, StatusCode::OK);
+    assert!(m.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    assert!(
+        m.body
+            .contains("danvan_http_requests_total{method=\"GET\",route=\"/units/{code}\",status=\"2xx\"} 1"),
+        "{}",
+        m.body
+    );
+    assert!(!m.body.contains("27988"), "routes are patterns, not paths");
+    assert!(m.body.contains("danvan_db_connections{state=\"idle\"}"));
+    assert!(m.body.contains("danvan_database_ready 1"));
+    assert!(!m.body.contains("\ndanvan_backup_age_seconds "), "no backup yet: no age");
+
+    // A failed backup: the admin is told on every page; others are not.
+    let now = Utc::now();
+    let failed = danvan_store::BackupRecord {
+        started_at: now - Duration::seconds(5),
+        finished_at: now,
+        ok: false,
+        location: "/var/backups/danvan/danvan-x".into(),
+        bytes: 0,
+        message: "không còn chỗ trống trên đĩa".into(),
+    };
+    w.store.record_backup(&failed).await.unwrap();
+    let home = send(&w.app, Method::GET, "/", Some(&admin), None, &[]).await;
+    assert!(home.body.contains("id=\"backup-failed\"") && home.body.contains("không còn chỗ trống trên đĩa"));
+    let theirs = send(&w.app, Method::GET, "/", Some(&province), None, &[]).await;
+    assert!(!theirs.body.contains("backup-failed"));
+    let page = send(&w.app, Method::GET, "/admin/system", Some(&admin), None, &[]).await;
+    assert!(
+        page.body.contains("SQLite") && page.body.contains("không còn chỗ trống trên đĩa"),
+        "{}",
+        page.body
+    );
+
+    // Back up now: started in the background, recorded good, the warning gone.
+    let started =
+        send(&w.app, Method::POST, "/admin/system/backup", Some(&admin), Some((FORM, "")), &same_site).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER);
+    assert_eq!(started.headers[header::LOCATION], "/admin/system?done=backup-started");
+    let mut good = None;
+    for _ in 0..100 {
+        let last = w.store.recent_backups(1).await.unwrap();
+        if let Some(b) = last.into_iter().find(|b| b.ok) {
+            good = Some(b);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let good = good.expect("the backup finishes within 10 s");
+    let manifest = std::path::Path::new(&good.location).join("manifest.json");
+    assert!(manifest.is_file(), "{}", good.location);
+    danvan_store::verify_backup(std::path::Path::new(&good.location), &mut |_| {}).await.unwrap();
+    let home = send(&w.app, Method::GET, "/", Some(&admin), None, &[]).await;
+    assert!(!home.body.contains("backup-failed"), "the last backup is good now");
+    let page = send(&w.app, Method::GET, "/admin/system?done=backup-started", Some(&admin), None, &[]).await;
+    assert!(page.body.contains("id=\"system-message\"") && page.body.contains("Tốt, đã kiểm tra"));
+    let m = send(&w.app, Method::GET, "/metrics", Some(&admin), None, &[]).await;
+    assert!(m.body.contains("\ndanvan_backup_age_seconds ") && m.body.contains("danvan_backup_last_ok 1"));
+    let _ = std::fs::remove_dir_all(&good.location);
+}

@@ -27,12 +27,9 @@ async fn over_http_the_client_address_is_recorded_and_answers_are_compressed() {
         scope_unit_id: scope,
     };
     store.create_user(&Actor::system("t"), &new).await.unwrap();
-    let app = App::build(
-        &Config::new("127.0.0.1:0".parse().unwrap(), dir.join("files")),
-        store.clone(),
-    )
-    .await
-    .unwrap();
+    let app = App::build(&Config::new("127.0.0.1:0".parse().unwrap(), dir.join("files")), store.clone())
+        .await
+        .unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {

@@ -39,7 +39,9 @@ pub async fn make_backup(
         tracing::error!(error = %e, "a backup's outcome could not be recorded");
     }
     match &made {
-        Ok(m) => tracing::info!(dir = %dir.display(), bytes = m.bytes(), files = m.file_count(), "backup made and verified"),
+        Ok(m) => {
+            tracing::info!(dir = %dir.display(), bytes = m.bytes(), files = m.file_count(), "backup made and verified")
+        }
         Err(e) => tracing::error!(dir = %dir.display(), error = %e, "backup failed"),
     }
     made
@@ -86,7 +88,11 @@ pub async fn backup_now(state: &AppState, root: &Path, keep: usize) -> Option<Re
 /// Backs up every `every`, counted from the last good backup recorded (so that a restart does
 /// not back up again at once, and a second server on the same database finds the work done),
 /// until `stop` turns true; a backup running then is finished first.
-pub async fn run_schedule(state: AppState, schedule: BackupSchedule, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run_schedule(
+    state: AppState,
+    schedule: BackupSchedule,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         let last_ok = state
             .store

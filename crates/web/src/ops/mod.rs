@@ -10,8 +10,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use danvan_domain::access::Action;
 
-pub use backups::{backup_folder, backup_now, make_backup, rotate, run_schedule};
 pub use crate::shell::state::BackupSchedule;
+pub use backups::{backup_folder, backup_now, make_backup, rotate, run_schedule};
 
 use crate::shell::auth::Access;
 use crate::shell::error::{InLang, PageError};
@@ -112,10 +112,14 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         Ok(recent) => {
             let now = chrono::Utc::now();
             let last_ok = recent.iter().find(|b| b.ok);
-            let _ = writeln!(out, "# HELP danvan_backup_age_seconds Time since the last good backup (absent: none yet).");
+            let _ = writeln!(
+                out,
+                "# HELP danvan_backup_age_seconds Time since the last good backup (absent: none yet)."
+            );
             let _ = writeln!(out, "# TYPE danvan_backup_age_seconds gauge");
             if let Some(b) = last_ok {
-                let _ = writeln!(out, "danvan_backup_age_seconds {}", (now - b.finished_at).num_seconds().max(0));
+                let _ =
+                    writeln!(out, "danvan_backup_age_seconds {}", (now - b.finished_at).num_seconds().max(0));
             }
             let _ = writeln!(out, "# HELP danvan_backup_last_ok Whether the last backup succeeded.");
             let _ = writeln!(out, "# TYPE danvan_backup_last_ok gauge");

@@ -188,7 +188,13 @@ pub fn deny_forbidden(path: &str, lang: Lang, user: &CurrentUser) -> Response {
     if is_api(path) {
         return ApiError(WebError::Forbidden("bạn không có quyền với dữ liệu này".into())).into_response();
     }
-    let ctx = crate::shell::PageCtx { lang, user: Some(user.clone()), sample: false, waiting: 0, backup_failed: None };
+    let ctx = crate::shell::PageCtx {
+        lang,
+        user: Some(user.clone()),
+        sample: false,
+        waiting: 0,
+        backup_failed: None,
+    };
     crate::shell::error::error_page_in(&ctx, StatusCode::FORBIDDEN)
 }
 

@@ -12,7 +12,6 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 
-
 /// The upper bounds of the latency histogram, in seconds.
 pub const BUCKETS: [f64; 10] = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0];
 
@@ -118,7 +117,10 @@ impl Metrics {
     pub fn render_requests(&self, out: &mut String) {
         use std::fmt::Write;
         let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let _ = writeln!(out, "# HELP danvan_http_requests_total Requests answered, by route and class of answer.");
+        let _ = writeln!(
+            out,
+            "# HELP danvan_http_requests_total Requests answered, by route and class of answer."
+        );
         let _ = writeln!(out, "# TYPE danvan_http_requests_total counter");
         for ((method, route), s) in &routes {
             for (class, n) in s.by_class.iter().enumerate().filter(|(_, n)| **n > 0) {
@@ -135,9 +137,11 @@ impl Metrics {
         for ((method, route), s) in &routes {
             let l = format!("method=\"{method}\",route=\"{}\"", label(route));
             for (bound, n) in BUCKETS.iter().zip(s.buckets) {
-                let _ = writeln!(out, "danvan_http_request_duration_seconds_bucket{{{l},le=\"{bound}\"}} {n}");
+                let _ =
+                    writeln!(out, "danvan_http_request_duration_seconds_bucket{{{l},le=\"{bound}\"}} {n}");
             }
-            let _ = writeln!(out, "danvan_http_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {}", s.count);
+            let _ =
+                writeln!(out, "danvan_http_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {}", s.count);
             let _ = writeln!(out, "danvan_http_request_duration_seconds_sum{{{l}}} {}", s.sum_seconds);
             let _ = writeln!(out, "danvan_http_request_duration_seconds_count{{{l}}} {}", s.count);
         }
@@ -164,13 +168,17 @@ mod tests {
         m.record("POST", "/login", 503, 9.0);
         let mut out = String::new();
         m.render_requests(&mut out);
-        assert!(out.contains("danvan_http_requests_total{method=\"GET\",route=\"/units/{code}\",status=\"2xx\"} 1"));
-        assert!(out.contains("danvan_http_requests_total{method=\"GET\",route=\"/units/{code}\",status=\"4xx\"} 1"));
+        assert!(out
+            .contains("danvan_http_requests_total{method=\"GET\",route=\"/units/{code}\",status=\"2xx\"} 1"));
+        assert!(out
+            .contains("danvan_http_requests_total{method=\"GET\",route=\"/units/{code}\",status=\"4xx\"} 1"));
         assert!(out.contains("status=\"5xx\"} 1"));
         assert!(out.contains("route=\"/units/{code}\",le=\"0.005\"} 1"), "{out}");
         assert!(out.contains("route=\"/units/{code}\",le=\"0.05\"} 2"));
         assert!(out.contains("route=\"/login\",le=\"5\"} 0"));
-        assert!(out.contains("danvan_http_request_duration_seconds_count{method=\"POST\",route=\"/login\"} 1"));
+        assert!(
+            out.contains("danvan_http_request_duration_seconds_count{method=\"POST\",route=\"/login\"} 1")
+        );
         assert_eq!(label("a\"b\\c"), "a\\\"b\\\\c");
         let (a, b) = (new_request_id(), new_request_id());
         assert_ne!(a, b);
