@@ -13,7 +13,9 @@ const HAMLETS: &str = "ten,loai,to_truong,to_pho,so_thanh_vien,quyet_dinh,ngay_t
 
 /// The first lines of a real file (the whole national list is large for hundreds of cases).
 fn head(path: &str, lines: usize) -> Vec<u8> {
-    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)).unwrap();
+    let text =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path))
+            .unwrap();
     text.lines().take(lines).collect::<Vec<_>>().join("\n").into_bytes()
 }
 

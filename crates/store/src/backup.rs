@@ -260,6 +260,8 @@ impl Store {
     /// Records a backup's outcome.
     pub async fn record_backup(&self, r: &BackupRecord) -> Result<()> {
         with_pool!(self, pool => {
+            let mut tx = crate::WritePool::begin_write(pool).await?;
+            sqlx::query(crate::BUMP).bind(crate::BACKUPS_COUNTER).execute(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO backups (started_at, finished_at, ok, location, bytes, message) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -270,8 +272,9 @@ impl Store {
             .bind(&r.location)
             .bind(r.bytes)
             .bind(&r.message)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            tx.commit().await?;
         });
         Ok(())
     }

@@ -301,8 +301,24 @@ pub(crate) const BUMP: &str = "INSERT INTO change_counters (name, n) VALUES ($1,
 pub(crate) const MARK_SEQ: &str =
     "UPDATE reviews SET marks_seq = (SELECT n FROM change_counters WHERE name = $1) WHERE id = $2";
 
+/// The counter of workflow transitions (submissions, approvals, returns, reopenings) of every
+/// kind of document: what waits for approvers.
+pub const WORKFLOW_COUNTER: &str = "workflow";
+
+/// The counter of scheme imports.
+pub const SCHEMES_COUNTER: &str = "schemes";
+
+/// The counter of backups recorded.
+pub const BACKUPS_COUNTER: &str = "backups";
+
 /// The counter of changes to the hierarchy of units.
 pub const UNITS_COUNTER: &str = "units";
+
+/// The counter of changes to the plan activities of a scheme (bumped by the database's own
+/// triggers).
+pub fn activities_counter(scheme_id: i64) -> String {
+    format!("activities:{scheme_id}")
+}
 
 /// The counter of changes to the approved reviews (and so the marks) of a scheme.
 pub fn marks_counter(scheme_id: i64) -> String {
@@ -313,10 +329,19 @@ impl Store {
     /// The current values of change counters, in the order asked (0 for one never bumped).
     /// Whatever was read while a counter had a value is still current while it keeps it.
     pub async fn change_counters(&self, names: &[&str]) -> Result<Vec<i64>> {
-        let rows: Vec<(String, i64)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT name, n FROM change_counters").fetch_all(pool).await?
-        });
+        let rows = self.all_change_counters().await?;
         Ok(names.iter().map(|n| rows.iter().find(|(k, _)| k == n).map(|(_, v)| *v).unwrap_or(0)).collect())
+    }
+
+    /// Every change counter with its value, by name: together they name the state of all that
+    /// dashboards and lists show.
+    pub async fn all_change_counters(&self) -> Result<Vec<(String, i64)>> {
+        let rows: Vec<(String, i64)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT name, n FROM change_counters WHERE name <> 'ready-check' ORDER BY name")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows)
     }
 }
 

@@ -33,6 +33,7 @@ macro_rules! insert_activity {
         .bind($now)
         .fetch_one(&mut *$tx)
         .await?;
+        sqlx::query(crate::BUMP).bind(crate::activities_counter($scheme_id)).execute(&mut *$tx).await?;
         id
     }};
 }
@@ -314,6 +315,7 @@ impl Store {
             if n == 0 {
                 return Err(stale(&before));
             }
+            sqlx::query(crate::BUMP).bind(crate::activities_counter(before.scheme_id)).execute(&mut *tx).await?;
             let event = NewEvent::new("update", "activity", id).unit(Some(before.unit_id)).before(&before.input).after(input);
             write_audit!(tx, actor, now, &[event]);
             tx.commit().await?;
@@ -378,6 +380,7 @@ impl Store {
             if n == 0 {
                 return Err(stale(&before));
             }
+            sqlx::query(crate::BUMP).bind(crate::activities_counter(before.scheme_id)).execute(&mut *tx).await?;
             let mut event = NewEvent::new("status", "activity", id)
                 .unit(Some(before.unit_id))
                 .before(&serde_json::json!({"status": before.status.as_str(), "done_on": before.done_on}))
@@ -403,6 +406,7 @@ impl Store {
             sqlx::query("DELETE FROM activity_files WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
             sqlx::query("UPDATE meeting_conclusions SET activity_id = NULL WHERE activity_id = $1").bind(id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM activities WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query(crate::BUMP).bind(crate::activities_counter(before.scheme_id)).execute(&mut *tx).await?;
             let event = NewEvent::new("delete", "activity", id).unit(Some(before.unit_id)).before(&before.input);
             write_audit!(tx, actor, now, &[event]);
             tx.commit().await?;

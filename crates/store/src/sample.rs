@@ -343,6 +343,7 @@ impl Store {
                 });
                 qb.build().execute(&mut *tx).await?;
             }
+            sqlx::query(crate::BUMP).bind(crate::activities_counter(scheme_id)).execute(&mut *tx).await?;
             let event = NewEvent::new("sample", "plan", scheme_id).after(&serde_json::json!({"activities": list.len()}));
             write_audit!(tx, actor, now, &[event]);
             tx.commit().await?;

@@ -321,6 +321,7 @@ impl Store {
                 event = event.before(before);
             }
             write_audit!(tx, actor, now, &[event]);
+            sqlx::query(crate::BUMP).bind(crate::SCHEMES_COUNTER).execute(&mut *tx).await?;
             tx.commit().await?;
             SchemeImport { id, created }
         });

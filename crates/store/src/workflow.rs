@@ -159,6 +159,8 @@ impl Store {
                 }
                 _ => {}
             }
+            // Every transition: what waits for approvers changed.
+            sqlx::query(crate::BUMP).bind(crate::WORKFLOW_COUNTER).execute(&mut *tx).await?;
             if doc == Doc::Review {
                 let approved = next == State::Approved;
                 sqlx::query(

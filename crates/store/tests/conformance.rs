@@ -2718,6 +2718,7 @@ async fn a_backup_holds_the_database_and_files_and_restores_into_an_empty_databa
         .unwrap();
         assert_eq!(m, manifest);
         assert_eq!(restored.table_checksums().await.unwrap(), store.table_checksums().await.unwrap());
+        assert_eq!(restored.check_integrity().await.unwrap(), Vec::<String>::new());
         assert_eq!(restored.review_count(scheme).await.unwrap(), store.review_count(scheme).await.unwrap());
         assert_eq!(
             std::fs::read(danvan_store::files::path_of(&restored_files, &sha)).unwrap(),
@@ -2875,6 +2876,87 @@ async fn a_database_is_copied_to_the_other_kind_with_its_ids_and_audit_rule() {
             pg.drop_db().await;
             let _ = std::fs::remove_dir_all(dir);
         }
+    })
+    .await;
+}
+
+/// Issue 18, item 8: the counters that conditional answers are tagged with move with every
+/// change they count: an activity's every write (its scheme's counter only), a workflow
+/// transition, a scheme import, a backup recorded.
+#[tokio::test]
+async fn change_counters_move_with_activities_transitions_schemes_and_backups() {
+    use danvan_domain::plan::{ActivityInput, ActivityStatus};
+    use danvan_domain::workflow::{State, Transition};
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let before_import = store.change_counters(&[danvan_store::SCHEMES_COUNTER]).await.unwrap()[0];
+        let scheme = store.import_scheme(&cli, &parse_scheme(SCHEME).unwrap(), SCHEME).await.unwrap().id;
+        assert_eq!(
+            store.change_counters(&[danvan_store::SCHEMES_COUNTER]).await.unwrap()[0],
+            before_import + 1
+        );
+        let unit = store.unit_by_code("27695", Some(day(2019, 1, 1))).await.unwrap().unwrap().id;
+        let counter = danvan_store::activities_counter(scheme);
+        let other = danvan_store::activities_counter(scheme + 1);
+        let n = |s: Store| {
+            let (c, o) = (counter.clone(), other.clone());
+            async move { s.change_counters(&[&c, &o]).await.unwrap() }
+        };
+        assert_eq!(n(store.clone()).await, [0, 0]);
+        let input = ActivityInput {
+            title: "Tập huấn".into(),
+            description: String::new(),
+            targets: vec!["2.2".into()],
+            lead_org: "UBMTTQ".into(),
+            supporting_orgs: vec![],
+            responsible: "Ông A".into(),
+            start: day(2019, 2, 1),
+            due: day(2019, 3, 1),
+        };
+        let a = store.create_activity(&cli, scheme, unit, 2019, &input).await.unwrap();
+        assert_eq!(n(store.clone()).await, [1, 0]);
+        let a = store
+            .update_activity(&cli, a.id, a.version, &ActivityInput { title: "Hội nghị".into(), ..input })
+            .await
+            .unwrap();
+        assert_eq!(n(store.clone()).await, [2, 0]);
+        store
+            .set_activity_status(&cli, a.id, Some(a.version), ActivityStatus::InProgress, None, None)
+            .await
+            .unwrap();
+        assert_eq!(n(store.clone()).await, [3, 0]);
+        store.delete_activity(&cli, a.id).await.unwrap();
+        assert_eq!(n(store.clone()).await, [4, 0], "only its own scheme's counter");
+
+        let list = vec![danvan_store::SampleReview {
+            unit_id: unit,
+            period: "2018".into(),
+            state: State::Submitted,
+            late: false,
+            values: Default::default(),
+        }];
+        store.insert_sample_reviews(&cli, scheme, &list, &mut |_| {}).await.unwrap();
+        let w0 = store.change_counters(&[danvan_store::WORKFLOW_COUNTER]).await.unwrap()[0];
+        let r = store.review(scheme, unit, "2018").await.unwrap().unwrap();
+        store.transition_review(&cli, r.id, None, Transition::Return, Some("thiếu"), false).await.unwrap();
+        assert_eq!(store.change_counters(&[danvan_store::WORKFLOW_COUNTER]).await.unwrap()[0], w0 + 1);
+
+        let b0 = store.change_counters(&[danvan_store::BACKUPS_COUNTER]).await.unwrap()[0];
+        let now = chrono::Utc::now();
+        let rec = danvan_store::BackupRecord {
+            started_at: now,
+            finished_at: now,
+            ok: true,
+            location: "x".into(),
+            bytes: 1,
+            message: String::new(),
+        };
+        store.record_backup(&rec).await.unwrap();
+        assert_eq!(store.change_counters(&[danvan_store::BACKUPS_COUNTER]).await.unwrap()[0], b0 + 1);
+        let all = store.all_change_counters().await.unwrap();
+        assert!(all.iter().any(|(k, v)| k == &counter && *v == 4), "{all:?}");
+        assert!(all.windows(2).all(|p| p[0].0 < p[1].0), "in order of name");
     })
     .await;
 }

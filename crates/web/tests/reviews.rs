@@ -109,6 +109,19 @@ impl World {
         (status, headers, res.into_body().collect().await.unwrap().to_bytes().to_vec())
     }
 
+    /// A GET as a signed-in user that says which answer it holds (`If-None-Match`).
+    async fn get_if(&self, who: &str, uri: &str, tag: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let req = Request::builder()
+            .uri(uri)
+            .header(header::COOKIE, format!("danvan_session={who}"))
+            .header(header::IF_NONE_MATCH, tag)
+            .body(Body::empty())
+            .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let (status, headers) = (res.status(), res.headers().clone());
+        (status, headers, res.into_body().collect().await.unwrap().to_bytes().to_vec())
+    }
+
     async fn call(&self, who: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut req = Request::builder().method(method).uri(path);
         if !who.is_empty() {
@@ -2542,6 +2555,108 @@ async fn a_refused_file_keeps_the_user_and_the_way_back() {
         assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
         assert!(!html.contains("elsewhere.example") && !html.contains("/phish"), "{html}");
         assert!(html.contains("id=\"nav-account\">huuthanh</a>"), "{html}");
+    })
+    .await;
+}
+
+/// Issue 18, item 8: a dashboard, its exports and its print view, and the hierarchy's and
+/// schemes' API answer `304 Not Modified` to a client that holds the current answer, and a full
+/// answer with a new tag as soon as anything they show changes (an approval, a reopening, an
+/// activity planned), whichever process made the change; one user's tag is not another's.
+#[tokio::test]
+async fn dashboards_and_exports_answer_304_until_what_they_show_changes() {
+    use danvan_domain::value::{Milli, Value as V};
+    use danvan_domain::workflow::{State, Transition};
+    on_each_backend(|store| async move {
+        let w = World::new(store).await;
+        let scheme = w.store.scheme("LA-KDV-2017-2020").await.unwrap().unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2019, 12, 31).unwrap();
+        let duc_hoa = w.store.unit_by_code("802", Some(day)).await.unwrap().unwrap();
+        let communes =
+            w.store.units_within(duc_hoa.id, danvan_domain::units::UnitLevel::Commune, day).await.unwrap();
+        let list: Vec<danvan_store::SampleReview> = communes
+            .iter()
+            .take(3)
+            .map(|&u| danvan_store::SampleReview {
+                unit_id: u,
+                period: "2019".into(),
+                state: State::Approved,
+                late: false,
+                values: [(
+                    "2.1".to_string(),
+                    V::Ratio { numerator: Milli(9_600), denominator: Milli(10_000) },
+                )]
+                .into_iter()
+                .collect(),
+            })
+            .collect();
+        w.store.insert_sample_reviews(&Actor::system("t"), scheme.id, &list, &mut |_| {}).await.unwrap();
+        let api = format!("{BASE}/802/dashboard?period=2019");
+        let (s, h, first) = w.send("district", Method::GET, &api, None).await;
+        assert_eq!(s, StatusCode::OK);
+        let tag = h[header::ETAG].to_str().unwrap().to_string();
+        assert_eq!(
+            h[header::CACHE_CONTROL],
+            "private, no-cache",
+            "kept by the browser, asked about each time"
+        );
+        let (s, h, body) = w.get_if("district", &api, &tag).await;
+        assert_eq!((s, body.len()), (StatusCode::NOT_MODIFIED, 0));
+        assert_eq!(h[header::ETAG].to_str().unwrap(), tag);
+        // Another user asking with this tag gets their own answer.
+        let (s, h, _) = w.get_if("province", &api, &tag).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_ne!(h[header::ETAG].to_str().unwrap(), tag);
+        // Another address, another tag.
+        let (s, _, _) = w.get_if("district", &format!("{BASE}/802/dashboard?period=2018"), &tag).await;
+        assert_eq!(s, StatusCode::OK);
+
+        // A reopening (straight in the database, as by another server): a full answer, new figures.
+        let r = w.store.review(scheme.id, communes[0], "2019").await.unwrap().unwrap();
+        w.store
+            .transition_review(&Actor::system("t"), r.id, None, Transition::Reopen, Some("sửa"), false)
+            .await
+            .unwrap();
+        let (s, h, after) = w.get_if("district", &api, &tag).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_ne!(after, first, "the reopened review is no longer counted");
+        let tag2 = h[header::ETAG].to_str().unwrap().to_string();
+        assert_ne!(tag2, tag);
+        assert_eq!(w.get_if("district", &api, &tag2).await.0, StatusCode::NOT_MODIFIED);
+        // An activity planned (overdue activities are on the dashboard): a new tag.
+        let input = danvan_domain::plan::ActivityInput {
+            title: "Tập huấn".into(),
+            description: String::new(),
+            targets: vec!["2.1".into()],
+            lead_org: "UBMTTQ".into(),
+            supporting_orgs: vec![],
+            responsible: "Ông A".into(),
+            start: chrono::NaiveDate::from_ymd_opt(2019, 2, 1).unwrap(),
+            due: chrono::NaiveDate::from_ymd_opt(2019, 3, 1).unwrap(),
+        };
+        w.store.create_activity(&Actor::system("t"), scheme.id, communes[1], 2019, &input).await.unwrap();
+        assert_eq!(w.get_if("district", &api, &tag2).await.0, StatusCode::OK);
+
+        // The exports and the pages: the same rule, each its own tag.
+        for uri in [
+            "/schemes/LA-KDV-2017-2020/units/802/matrix.xlsx?period=2019".to_string(),
+            "/schemes/LA-KDV-2017-2020/units/802/matrix.csv?period=2019".to_string(),
+            "/schemes/LA-KDV-2017-2020/units/802/report.docx?period=2019".to_string(),
+            "/schemes/LA-KDV-2017-2020/units/802/print?period=2019".to_string(),
+            "/schemes/LA-KDV-2017-2020/units/802?period=2019".to_string(),
+            "/api/v1/units/802/children".to_string(),
+            "/api/v1/schemes/LA-KDV-2017-2020".to_string(),
+        ] {
+            let (s, h, full) = w.send("district", Method::GET, &uri, None).await;
+            assert_eq!(s, StatusCode::OK, "{uri}");
+            assert!(!full.is_empty());
+            let t = h[header::ETAG].to_str().unwrap().to_string();
+            let (s, _, body) = w.get_if("district", &uri, &t).await;
+            assert_eq!((s, body.len()), (StatusCode::NOT_MODIFIED, 0), "{uri}");
+        }
+        // What a dashboard does not show keeps no tag: the review form, the audit history.
+        let (_, h, _) = w.send("district", Method::GET, "/api/v1/units/802/history", None).await;
+        assert!(h.get(header::ETAG).is_none());
     })
     .await;
 }

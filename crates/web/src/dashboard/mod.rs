@@ -470,12 +470,24 @@ async fn resolve(
 
 /// The routes of this area, each with its access rule.
 pub fn routes(r: Routes) -> Routes {
-    r.get("/schemes/{scheme}/units/{code}", Access::Unit(Action::Read), pages::show)
-        .get("/schemes/{scheme}/units/{code}/matrix.xlsx", Access::Unit(Action::Read), exports::matrix_xlsx)
-        .get("/schemes/{scheme}/units/{code}/matrix.csv", Access::Unit(Action::Read), exports::matrix_csv)
-        .get("/schemes/{scheme}/units/{code}/print", Access::Unit(Action::Read), exports::print)
-        .get("/schemes/{scheme}/units/{code}/report.docx", Access::Unit(Action::Read), exports::report_docx)
-        .get(
+    r.get_fresh("/schemes/{scheme}/units/{code}", Access::Unit(Action::Read), pages::show)
+        .get_fresh(
+            "/schemes/{scheme}/units/{code}/matrix.xlsx",
+            Access::Unit(Action::Read),
+            exports::matrix_xlsx,
+        )
+        .get_fresh(
+            "/schemes/{scheme}/units/{code}/matrix.csv",
+            Access::Unit(Action::Read),
+            exports::matrix_csv,
+        )
+        .get_fresh("/schemes/{scheme}/units/{code}/print", Access::Unit(Action::Read), exports::print)
+        .get_fresh(
+            "/schemes/{scheme}/units/{code}/report.docx",
+            Access::Unit(Action::Read),
+            exports::report_docx,
+        )
+        .get_fresh(
             "/api/v1/schemes/{scheme}/units/{code}/dashboard",
             Access::Unit(Action::Read),
             api::api_dashboard,

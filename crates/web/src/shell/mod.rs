@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod conditional;
 pub mod dates;
 pub mod error;
 pub mod files;

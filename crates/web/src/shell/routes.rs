@@ -67,6 +67,26 @@ impl Routes {
         self
     }
 
+    /// A GET route answered `304 Not Modified` while nothing it shows has changed (see
+    /// [`crate::shell::conditional`]): its answer must depend only on what the change counters
+    /// count, the day, the address, the language and the user.
+    pub fn get_fresh<H, T>(mut self, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let guard = Guard { state: self.state.clone(), access };
+        let store = self.state.store.clone();
+        let route = on(MethodFilter::GET, handler)
+            .layer(axum::extract::DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
+            .route_layer(axum::middleware::from_fn_with_state(store, crate::shell::conditional::conditional))
+            .route_layer(axum::middleware::from_fn_with_state(guard, crate::shell::auth::guard))
+            .route_layer(axum::middleware::from_fn(crate::shell::metrics::note_route));
+        self.router = self.router.route(path, route);
+        self.info.push(RouteInfo { method: Method::GET, path, access });
+        self
+    }
+
     pub fn get<H: Handler<T, AppState>, T: 'static>(
         self,
         path: &'static str,
