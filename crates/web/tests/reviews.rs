@@ -2654,6 +2654,28 @@ async fn dashboards_and_exports_answer_304_until_what_they_show_changes() {
             let (s, _, body) = w.get_if("district", &uri, &t).await;
             assert_eq!((s, body.len()), (StatusCode::NOT_MODIFIED, 0), "{uri}");
         }
+        // A user moved out of the district keeps no way in with the tag they hold.
+        let (_, h, _) = w.send("district", Method::GET, &api, None).await;
+        let held = h[header::ETAG].to_str().unwrap().to_string();
+        assert_eq!(w.get_if("district", &api, &held).await.0, StatusCode::NOT_MODIFIED);
+        let me = w.store.user_by_username("district").await.unwrap().unwrap();
+        let elsewhere = w.store.unit_by_code("794", Some(day)).await.unwrap().unwrap();
+        let change = danvan_store::UserChange {
+            display_name: me.display_name.clone(),
+            role: me.role,
+            scope_unit_id: Some(elsewhere.id),
+            active: true,
+        };
+        w.store.update_user(&Actor::system("t"), me.id, &change).await.unwrap();
+        assert_eq!(w.get_if("district", &api, &held).await.0, StatusCode::FORBIDDEN);
+        w.store
+            .update_user(
+                &Actor::system("t"),
+                me.id,
+                &danvan_store::UserChange { scope_unit_id: me.scope_unit_id, ..change },
+            )
+            .await
+            .unwrap();
         // What a dashboard does not show keeps no tag: the review form, the audit history.
         let (_, h, _) = w.send("district", Method::GET, "/api/v1/units/802/history", None).await;
         assert!(h.get(header::ETAG).is_none());

@@ -79,8 +79,12 @@ impl Routes {
         let store = self.state.store.clone();
         let route = on(MethodFilter::GET, handler)
             .layer(axum::extract::DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
-            .route_layer(axum::middleware::from_fn_with_state(store, crate::shell::conditional::conditional))
             .route_layer(axum::middleware::from_fn_with_state(guard, crate::shell::auth::guard))
+            // Outside the guard: a tag names the user (id, role, scope), the address, the day and
+            // every counter — the hierarchy's and the schemes' among them — so a client holding
+            // it was let in, by the same rule on the same data, when it got the answer; a 304
+            // tells it nothing new and spares the guard's queries.
+            .route_layer(axum::middleware::from_fn_with_state(store, crate::shell::conditional::conditional))
             .route_layer(axum::middleware::from_fn(crate::shell::metrics::note_route));
         self.router = self.router.route(path, route);
         self.info.push(RouteInfo { method: Method::GET, path, access });
