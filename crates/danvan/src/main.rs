@@ -278,7 +278,8 @@ enum Command {
         force: bool,
     },
     /// Copy every table of one database into another, empty one (e.g. SQLite to PostgreSQL),
-    /// ids kept, then compare row counts and checksums table by table.
+    /// ids kept, then compare row counts and checksums table by table; with --files database,
+    /// the files of the data folder go into the target database too.
     Copy {
         #[arg(long)]
         from: String,
@@ -454,7 +455,9 @@ async fn run(command: Command, global: Settings) -> anyhow::Result<()> {
             };
             ops::restore(&dir, &global.database_url()?, target, force).await
         }
-        Command::Copy { from, to } => ops::copy(&from, &to).await,
+        Command::Copy { from, to } => {
+            ops::copy(&from, &to, &global.data_dir.join("files"), global.files == "database").await
+        }
         Command::Migrate => {
             let store = Store::connect(&global.database_url()?).await?;
             let n = store.migrate().await?;

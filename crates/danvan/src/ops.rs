@@ -64,7 +64,9 @@ pub async fn restore(dir: &Path, url: &str, files: FilesTarget, force: bool) -> 
     Ok(())
 }
 
-pub async fn copy(from: &str, to: &str) -> anyhow::Result<()> {
+/// Copies a database into another; with `files_into_database`, also the files of the folder
+/// `folder` into the target database (how a province moves to several servers).
+pub async fn copy(from: &str, to: &str, folder: &Path, files_into_database: bool) -> anyhow::Result<()> {
     if from == to {
         anyhow::bail!("nguồn và đích là cùng một cơ sở dữ liệu");
     }
@@ -88,6 +90,22 @@ pub async fn copy(from: &str, to: &str) -> anyhow::Result<()> {
         tables.len(),
         format_number(rows as f64)
     );
+    if files_into_database {
+        let dir = FileStore::Dir(folder.to_path_buf());
+        let inside = FileStore::Database(target.clone());
+        let names = dir.list().await?;
+        let bar = progress_bar(names.len(), "Tệp tải lên");
+        for (i, sha) in names.iter().enumerate() {
+            let bytes = dir.get(sha).await?.with_context(|| format!("tệp {sha} không đọc được"))?;
+            if danvan_store::files::sha256_hex(&bytes) != *sha {
+                anyhow::bail!("tệp {sha} trong {} không khớp mã SHA-256 của nó", folder.display());
+            }
+            inside.put(sha, &bytes).await?;
+            bar.set_position(i as u64 + 1);
+        }
+        bar.finish_and_clear();
+        println!("Đã chép {} tệp tải lên từ {} vào cơ sở dữ liệu đích.", names.len(), folder.display());
+    }
     source.close().await;
     target.close().await;
     Ok(())

@@ -9,7 +9,7 @@ use std::time::Duration;
 use danvan_domain::scheme::parse_scheme;
 use danvan_domain::units::parse_unit_list;
 use danvan_store::testing::{strict, tempfile_dir};
-use danvan_store::{Actor, Store};
+use danvan_store::{Actor, FileStore, Store};
 use danvan_web::App;
 use fantoccini::{Client, ClientBuilder, Locator};
 
@@ -1555,7 +1555,7 @@ async fn main_pages_fit_a_phone_and_a_desk_and_pass_axe() {
     let c = &d.client;
     let tn = "/schemes/TN-KDV-2026-2030";
     let la = "/schemes/LA-KDV-2017-2020";
-    let pages: [(&str, Vec<String>); 5] = [
+    let pages: [(&str, Vec<String>); 6] = [
         ("", vec!["/".into(), "/units".into(), format!("{tn}"), "/login".into(), "/feedback/27931".into()]),
         (
             "xa.haunghia",
@@ -1591,6 +1591,7 @@ async fn main_pages_fit_a_phone_and_a_desk_and_pass_axe() {
             "tinh.longan",
             vec!["/".into(), format!("{la}/units/80?period=2019"), format!("{la}/units/27988?period=2019")],
         ),
+        ("admin", vec!["/admin/system".into()]),
     ];
     let mut faults = Vec::new();
     for (who, paths) in pages {
@@ -1629,6 +1630,58 @@ async fn main_pages_fit_a_phone_and_a_desk_and_pass_axe() {
         }
     }
     assert!(faults.is_empty(), "{} faults:\n{}", faults.len(), faults.join("\n"));
+    let _ = stop.send(());
+    d.client.clone().close().await.unwrap();
+}
+
+/// Issue 18, item 1: the admin backs the server up from the system page — asked to confirm,
+/// told it started, the outcome listed once known — and a failed backup is shown on every page
+/// the admin opens, with its reason, until one succeeds.
+#[tokio::test]
+async fn the_admin_backs_up_from_the_system_page_and_is_told_of_a_failure() {
+    let Some(d) = driver().await else { return };
+    let (base, stop) = demo_app().await;
+    let c = &d.client;
+    // The test server backs up into this folder of the temporary folder; a file in its place
+    // makes the first backup fail.
+    let folder = std::env::temp_dir().join(format!("danvan-backups-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::write(&folder, b"not a folder").unwrap();
+    sign_in(c, &base, "admin").await;
+    click_and_wait(c, Locator::Id("nav-system")).await;
+    assert_eq!(h1(c).await, "Vận hành hệ thống");
+    assert!(present(c, "no-backups").await);
+    assert!(text_of(c, "system-facts").await.contains("SQLite"));
+    let listed = |wanted: &'static str| async move {
+        for _ in 0..50 {
+            c.refresh().await.unwrap();
+            if present(c, "backups").await && text_of(c, "backups").await.contains(wanted) {
+                return text_of(c, "backups").await;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("no backup listed as {wanted}");
+    };
+    click_confirm_and_wait(c, Locator::Id("backup-now")).await;
+    assert!(text_of(c, "system-message").await.contains("Đã bắt đầu sao lưu"));
+    listed("Lỗi").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    let warning = text_of(c, "backup-failed").await;
+    assert!(warning.contains("Lần sao lưu gần nhất bị lỗi"), "{warning}");
+    shot(c, "system-backup-failed-home").await;
+
+    // The folder fixed: the next backup is good and the warning goes.
+    std::fs::remove_file(&folder).unwrap();
+    click_and_wait(c, Locator::Id("nav-system")).await;
+    click_confirm_and_wait(c, Locator::Id("backup-now")).await;
+    let rows = listed("Tốt, đã kiểm tra").await;
+    assert!(rows.contains(&folder.display().to_string()), "{rows}");
+    assert!(!present(c, "backup-failed").await);
+    c.set_window_size(375, 812).await.unwrap();
+    shot(c, "system-backup-done-375").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    shot(c, "system-backup-done").await;
+    let _ = std::fs::remove_dir_all(&folder);
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();
 }
