@@ -68,7 +68,7 @@ fn free_port() -> u16 {
 
 /// Starts `danvan serve` and waits until it answers /readyz.
 async fn start(url: &str, data_dir: &Path, files: &str, port: u16) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_danvan"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_danvan"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", url, "--files", files])
         .arg("--data-dir")
         .arg(data_dir)
@@ -89,6 +89,8 @@ async fn start(url: &str, data_dir: &Path, files: &str, port: u16) -> Child {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("danvan serve did not become ready on port {port}");
 }
 
@@ -259,7 +261,7 @@ async fn acknowledged_writes_survive_kill_9(url: &str, files: &str) {
             w.await.unwrap();
         }
     }
-    let acked = acked.lock().unwrap();
+    let acked = std::mem::take(&mut *acked.lock().unwrap());
     let store = Store::open(url).await.unwrap();
     assert_eq!(store.check_integrity().await.unwrap(), Vec::<String>::new(), "the database is intact");
     let scheme = store.scheme(SCHEME).await.unwrap().unwrap();
@@ -515,4 +517,65 @@ async fn two_servers_on_one_postgres_database_share_everything() {
     let _ = b.kill();
     let _ = (a.wait(), b.wait());
     db.drop_db().await;
+}
+
+/// Issue 18, item 7: `/metrics` needs an admin on the main address, and answers without sign-in
+/// on `metrics_bind`, where nothing else is served.
+#[tokio::test]
+async fn metrics_answer_on_their_own_address_and_only_to_admins_on_the_main_one() {
+    let dir = tempfile_dir();
+    let url = format!("sqlite://{}", dir.join("metrics.db").display());
+    let (token, _) = prepare(&url).await;
+    let (port, metrics_port) = (free_port(), free_port());
+    let config = dir.join("danvan.toml");
+    std::fs::write(&config, format!("metrics_bind = \"127.0.0.1:{metrics_port}\"\nlog_format = \"json\"\n"))
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_danvan"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", &url, "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
+    for _ in 0..300 {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if !ready {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("danvan serve did not become ready");
+    }
+    let open = client.get(format!("http://127.0.0.1:{metrics_port}/metrics")).send().await.unwrap();
+    assert_eq!(open.status().as_u16(), 200);
+    let text = open.text().await.unwrap();
+    assert!(
+        text.contains("danvan_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"2xx\"}"),
+        "{text}"
+    );
+    assert!(text.contains("danvan_database_ready 1"));
+    let other = client.get(format!("http://127.0.0.1:{metrics_port}/")).send().await.unwrap();
+    assert_eq!(other.status().as_u16(), 404, "only /metrics on that address");
+    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let anonymous = no_redirect.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 303, "a visitor is sent to sign in");
+    assert!(anonymous.headers()["location"].to_str().unwrap().starts_with("/login"));
+    // The province's token is no admin's.
+    let province = client
+        .get(format!("{base}/metrics"))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(province.status().as_u16(), 403);
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -124,14 +124,39 @@ pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     (!rest.is_empty() && rest != ":memory:").then(|| PathBuf::from(rest))
 }
 
-/// Runs a PostgreSQL client tool; its error output becomes the error.
-async fn run_tool(program: &str, args: &[&str]) -> Result<()> {
-    let out = tokio::process::Command::new(program)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .map_err(|e| StoreError::Io(format!("không chạy được {program} (cài gói postgresql-client): {e}")))?;
+/// A PostgreSQL address without its password, and the password (handed to the client tools
+/// in `PGPASSWORD`, so that it shows in no process list).
+fn without_password(url: &str) -> (String, Option<String>) {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let password = u.password().map(|p| {
+                url::form_urlencoded::parse(format!("p={p}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            });
+            let _ = u.set_password(None);
+            (u.to_string(), password)
+        }
+        Err(_) => (url.to_string(), None),
+    }
+}
+
+/// Runs a PostgreSQL client tool, on the database at `url` when given (as `--dbname`); its
+/// error output becomes the error.
+async fn run_tool(program: &str, url: Option<&str>, args: &[&str]) -> Result<()> {
+    let mut cmd = tokio::process::Command::new(program);
+    if let Some(url) = url {
+        let (plain, password) = without_password(url);
+        cmd.arg(format!("--dbname={plain}"));
+        if let Some(p) = password {
+            cmd.env("PGPASSWORD", p);
+        }
+    }
+    let out =
+        cmd.args(args).stdin(std::process::Stdio::null()).output().await.map_err(|e| {
+            StoreError::Io(format!("không chạy được {program} (cài gói postgresql-client): {e}"))
+        })?;
     if out.status.success() {
         Ok(())
     } else {
@@ -184,9 +209,9 @@ impl Store {
             Backend::Postgres(_) => {
                 let target = dir.join(PG_PART);
                 let file = target.to_string_lossy().to_string();
-                let dbname = format!("--dbname={}", self.url);
-                run_tool("pg_dump", &["--format=custom", "--no-owner", "--file", &file, &dbname]).await?;
-                run_tool("pg_restore", &["--list", &file]).await?;
+                run_tool("pg_dump", Some(&self.url), &["--format=custom", "--no-owner", "--file", &file])
+                    .await?;
+                run_tool("pg_restore", None, &["--list", &file]).await?;
                 ("postgres", PG_PART)
             }
         };
@@ -505,8 +530,7 @@ pub async fn restore(
         ("postgres", true) => {
             reset_pg(url).await?;
             let file = dir.join(PG_PART).to_string_lossy().to_string();
-            let dbname = format!("--dbname={url}");
-            run_tool("pg_restore", &["--no-owner", "--no-privileges", "--exit-on-error", &dbname, &file])
+            run_tool("pg_restore", Some(url), &["--no-owner", "--no-privileges", "--exit-on-error", &file])
                 .await?;
             Store::open(url).await?
         }
@@ -571,4 +595,26 @@ async fn place_files(
         _ => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_leaves_the_address_for_the_environment() {
+        let (plain, password) =
+            without_password("postgres://danvan:m%E1%BA%ADt%40kh%E1%BA%A9u@db:5432/danvan");
+        assert_eq!(plain, "postgres://danvan@db:5432/danvan");
+        assert_eq!(password.as_deref(), Some("mật@khẩu"));
+        assert_eq!(
+            without_password("postgres://postgres@127.0.0.1/x"),
+            ("postgres://postgres@127.0.0.1/x".into(), None)
+        );
+        assert_eq!(
+            sqlite_path("sqlite:///var/lib/danvan/danvan.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/danvan/danvan.db"))
+        );
+        assert_eq!(sqlite_path("postgres://x/y"), None);
+    }
 }

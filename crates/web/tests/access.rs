@@ -1348,3 +1348,45 @@ async fn the_system_page_metrics_and_backup_warnings_are_for_the_admin() {
     assert!(m.body.contains("\ndanvan_backup_age_seconds ") && m.body.contains("danvan_backup_last_ok 1"));
     let _ = std::fs::remove_dir_all(&good.location);
 }
+
+/// Issue 18, item 1: backups on a schedule — the first soon after start, then one each period,
+/// only the last `keep` good ones kept on disk (every one recorded), and the schedule stops when
+/// told, finishing the backup it runs.
+#[tokio::test]
+async fn scheduled_backups_run_each_period_and_keep_the_last_ones() {
+    let w = World::new().await;
+    let dir = tempfile_dir().join("backups");
+    let schedule = danvan_web::ops::BackupSchedule {
+        every: Some(std::time::Duration::from_secs(1)),
+        keep: 2,
+        dir: dir.clone(),
+    };
+    let state = AppState {
+        files: danvan_store::FileStore::Dir(tempfile_dir().join("files")),
+        backups: schedule.clone(),
+        ..AppState::new(w.store.clone())
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let job = tokio::spawn(danvan_web::ops::run_schedule(state, schedule, stopped));
+    let mut made = 0;
+    for _ in 0..100 {
+        made = w.store.recent_backups(10).await.unwrap().iter().filter(|b| b.ok).count();
+        if made >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    stop.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(30), job).await.expect("the schedule stops").unwrap();
+    assert!(made >= 3, "three backups in about three seconds: {made}");
+    let kept: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(kept.len(), 2, "the last two kept: {kept:?}");
+    for k in &kept {
+        danvan_store::verify_backup(k, &mut |_| {}).await.unwrap();
+    }
+    let newest = w.store.recent_backups(1).await.unwrap().remove(0);
+    assert!(kept.iter().any(|k| k.display().to_string() == newest.location));
+    // Something else in the folder is left alone by the rotation.
+    std::fs::create_dir_all(dir.join("mine")).unwrap();
+    assert!(danvan_web::ops::rotate(&dir, 1).len() == 1 && dir.join("mine").exists());
+}

@@ -86,6 +86,7 @@ async fn passwords_and_tokens_appear_in_no_log_line() {
     let sink = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
         .with_writer(move || sink.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -107,5 +108,11 @@ async fn passwords_and_tokens_appear_in_no_log_line() {
     let session_id = cookie.trim_start_matches("danvan_session=");
     for secret in [PASSWORD, "một mật khẩu sai", &url_encode(PASSWORD), &token, session_id] {
         assert!(!logs.contains(secret), "{secret:?} leaked into the logs");
+    }
+    // Issue 18, item 7: every line written while a request is served carries its id.
+    let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 4);
+    for line in &lines {
+        assert!(line.contains("request_id="), "a log line without the request id: {line}");
     }
 }

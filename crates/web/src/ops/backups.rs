@@ -104,7 +104,8 @@ pub async fn run_schedule(
         let every = chrono::Duration::from_std(period).unwrap_or(chrono::Duration::days(1));
         let wait = match last_ok {
             Some(at) => (at + every - Utc::now()).to_std().unwrap_or_default(),
-            None => std::time::Duration::from_secs(60),
+            // None yet: a minute after start (sooner on a shorter period).
+            None => period.min(std::time::Duration::from_secs(60)),
         };
         tokio::select! {
             _ = tokio::time::sleep(wait.max(std::time::Duration::from_secs(1))) => {}
