@@ -156,6 +156,7 @@ pub fn document(routes: &[crate::shell::RouteInfo]) -> utoipa::openapi::OpenApi 
             add("400", "Yêu cầu không hợp lệ (tham số, mã đơn vị, kỳ) / bad request");
             add("404", "Không có (đơn vị, bản ghi) / not found");
             if op.request_body.is_some() {
+                add("413", "Nội dung gửi lên quá lớn / the body is over the limit");
                 add("415", "Không phải JSON / not JSON");
                 add("422", "Nội dung không đúng mẫu hoặc không hợp lệ / the body is refused");
             }

@@ -26,6 +26,9 @@ pub enum WebError {
     TooManyRequests(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// Well-formed JSON whose content is refused (a version that is no whole number).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("{0}")]
     UnsupportedMedia(String),
     /// A code that names several units, none chosen by the context: the caller picks one.
@@ -60,6 +63,7 @@ impl WebError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Ambiguous { .. } => StatusCode::MULTIPLE_CHOICES,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -50,8 +50,10 @@ pub fn transition_body(body: &[u8]) -> Result<TransitionBody, crate::shell::erro
     if !(value.is_object() || value.is_null()) {
         return Err(WebError::BadRequest("nội dung phải là một đối tượng JSON hoặc null".into()));
     }
+    // Well-formed JSON of the right shape whose values are refused (a version of 2.5, a reason
+    // that is a number): 422, as for any body refused.
     let body: Option<TransitionBody> = serde_json::from_value(value)
-        .map_err(|e| WebError::BadRequest(format!("nội dung không đúng mẫu: {e}")))?;
+        .map_err(|e| WebError::Unprocessable(format!("nội dung không đúng mẫu: {e}")))?;
     Ok(body.unwrap_or_default())
 }
 
