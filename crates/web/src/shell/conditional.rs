@@ -90,7 +90,7 @@ mod tests {
     #[test]
     fn if_none_match_is_read_weakly_in_lists_and_as_a_star() {
         let tag = tag_of(&["units=3", "2026-12-03"]);
-        assert!(tag.starts_with("W/\"") && tag.len() == 4 + 24 + 1);
+        assert!(tag.starts_with("W/\"") && tag.len() == 3 + 24 + 1, "{tag}");
         assert_ne!(tag, tag_of(&["units=4", "2026-12-03"]));
         assert_ne!(tag_of(&["ab", "c"]), tag_of(&["a", "bc"]), "parts are told apart");
         let mut h = HeaderMap::new();
