@@ -304,6 +304,28 @@ impl Store {
         Ok(())
     }
 
+    /// Claims the scheduled backup of a period (its number): true for the first server to ask,
+    /// false for every other, so that several servers on one database back up once.
+    pub async fn claim_backup_slot(&self, slot: i64, now: DateTime<Utc>) -> Result<bool> {
+        let n = with_pool!(self, pool => {
+            sqlx::query("INSERT INTO backup_slots (slot, claimed_at) VALUES ($1, $2) ON CONFLICT (slot) DO NOTHING")
+                .bind(slot)
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Gives a claimed period back (its backup failed), so that a retry may claim it again.
+    pub async fn release_backup_slot(&self, slot: i64) -> Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query("DELETE FROM backup_slots WHERE slot = $1").bind(slot).execute(pool).await?;
+        });
+        Ok(())
+    }
+
     /// The last backups recorded, newest first.
     pub async fn recent_backups(&self, limit: i64) -> Result<Vec<BackupRecord>> {
         type Row = (DateTime<Utc>, DateTime<Utc>, bool, String, i64, String);

@@ -2960,3 +2960,24 @@ async fn change_counters_move_with_activities_transitions_schemes_and_backups() 
     })
     .await;
 }
+
+/// Issue 18: a scheduled backup's period is claimed once, whichever server asks first.
+#[tokio::test]
+async fn a_backup_period_is_claimed_once() {
+    on_each_backend(|store| async move {
+        let now = chrono::Utc::now();
+        assert!(store.claim_backup_slot(29_000_000, now).await.unwrap());
+        assert!(
+            !store.claim_backup_slot(29_000_000, now).await.unwrap(),
+            "a second claim of the period fails"
+        );
+        let (a, b) =
+            tokio::join!(store.claim_backup_slot(29_000_001, now), store.claim_backup_slot(29_000_001, now));
+        assert!(a.unwrap() ^ b.unwrap(), "of two at once, one wins");
+        assert!(store.claim_backup_slot(29_000_002, now).await.unwrap());
+        // A failed backup gives its period back for a retry.
+        store.release_backup_slot(29_000_002).await.unwrap();
+        assert!(store.claim_backup_slot(29_000_002, now).await.unwrap());
+    })
+    .await;
+}

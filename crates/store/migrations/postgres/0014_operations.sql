@@ -20,3 +20,10 @@ CREATE TABLE backups (
     message     TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX backups_recent ON backups (finished_at);
+
+-- One scheduled backup per period (the period's number since 1970), whichever server claims it
+-- first: several servers on one database back up once.
+CREATE TABLE backup_slots (
+    slot       BIGINT      PRIMARY KEY,
+    claimed_at TIMESTAMPTZ NOT NULL
+);

@@ -114,8 +114,28 @@ pub async fn run_schedule(
         if *stop.borrow() {
             return;
         }
-        // After a failure, try again in a tenth of the period (at least a minute).
+        // One backup per period among all the servers on this database.
+        let slot = Utc::now().timestamp() / (period.as_secs().max(1) as i64);
+        match state.store.claim_backup_slot(slot, Utc::now()).await {
+            Ok(true) => {}
+            Ok(false) => {
+                // Another server has this period's backup: wait for its record.
+                tokio::select! {
+                    _ = tokio::time::sleep(period.min(std::time::Duration::from_secs(60))) => {}
+                    _ = stop.changed() => return,
+                }
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the backup's period could not be claimed; backing up anyway")
+            }
+        }
+        // After a failure, the period is given back and tried again in a tenth of it (at least
+        // a minute), by whichever server claims it then.
         if let Some(Err(_)) = backup_now(&state, &schedule.dir, schedule.keep).await {
+            if let Err(e) = state.store.release_backup_slot(slot).await {
+                tracing::warn!(error = %e, "the failed backup's period could not be given back");
+            }
             let retry = (period / 10).max(std::time::Duration::from_secs(60));
             tokio::select! {
                 _ = tokio::time::sleep(retry) => {}
