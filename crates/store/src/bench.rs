@@ -39,6 +39,13 @@ pub struct FloorLine {
 }
 
 impl Store {
+    /// Bumps a change counter of its own (the benchmark's): every conditional answer's tag
+    /// changes, so the next request is computed again rather than served from what was kept.
+    pub async fn bump_change_counter(&self, name: &str) -> Result<()> {
+        crate::with_pool!(self, pool => { sqlx::query(crate::BUMP).bind(name).execute(pool).await?; });
+        Ok(())
+    }
+
     /// The national dashboard's roll-up as one hand-written query: per period up to `through`
     /// and per province, the communes expected (those existing on `on`), the approved reviews,
     /// those on time, and per target the communes meeting it. Assumes the three-level hierarchy

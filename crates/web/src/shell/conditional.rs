@@ -2,8 +2,14 @@
 //! (the units, the marks, the activities, the workflow, the schemes, the backups), on the day,
 //! on the address asked, on the language and on the user is answered `304 Not Modified` when
 //! the client already holds it. The tag is made before the handler runs, from one small query,
-//! so an unchanged dashboard costs neither its computation nor its bytes.
+//! so an unchanged dashboard costs neither its computation nor its bytes. The last answers are
+//! also kept by their tag (a few megabytes at most): a client that holds none is sent the kept
+//! bytes, made no older than the counters say, without the handler.
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -38,9 +44,66 @@ pub fn holds(headers: &HeaderMap, tag: &str) -> bool {
         .any(|t| t.trim() == "*" || strip(t) == ours)
 }
 
+/// The most the kept answers weigh together (the server's memory budget is 100 MB), and the
+/// largest one kept.
+const KEPT_BYTES: usize = 4 << 20;
+const KEPT_ONE: usize = 1 << 20;
+
+/// The answers kept, oldest first, with their tags; and their bytes together.
+type Answers = (VecDeque<(String, Arc<KeptAnswer>)>, usize);
+
+/// The last answers, by tag, oldest first.
+#[derive(Default)]
+pub struct Kept {
+    answers: Mutex<Answers>,
+}
+
+pub struct KeptAnswer {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Kept {
+    fn get(&self, tag: &str) -> Option<Arc<KeptAnswer>> {
+        let held = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        held.0.iter().find(|(t, _)| t == tag).map(|(_, a)| a.clone())
+    }
+
+    fn put(&self, tag: String, answer: KeptAnswer) {
+        let mut held = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        let size = answer.body.len();
+        held.0.retain(|(t, _)| *t != tag);
+        held.1 = held.0.iter().map(|(_, a)| a.body.len()).sum::<usize>() + size;
+        held.0.push_back((tag, Arc::new(answer)));
+        while held.1 > KEPT_BYTES {
+            match held.0.pop_front() {
+                Some((_, old)) => held.1 -= old.body.len(),
+                None => break,
+            }
+        }
+    }
+
+    /// How many answers are kept (for tests).
+    pub fn len(&self) -> usize {
+        self.answers.lock().unwrap_or_else(|e| e.into_inner()).0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What the conditional layer needs: the store (for the counters) and the kept answers.
+#[derive(Clone)]
+pub struct Fresh {
+    pub store: Store,
+    pub kept: Arc<Kept>,
+}
+
 /// Answers 304 when the client holds the current answer; otherwise serves it with its tag.
 /// Private (`no-cache`: kept, but asked about each time), since it may be a user's.
-pub async fn conditional(State(store): State<Store>, req: Request, next: Next) -> Response {
+pub async fn conditional(State(fresh): State<Fresh>, req: Request, next: Next) -> Response {
+    let store = &fresh.store;
     if req.method() != Method::GET {
         return next.run(req).await;
     }
@@ -73,14 +136,38 @@ pub async fn conditional(State(store): State<Store>, req: Request, next: Next) -
         res.headers_mut().insert(header::CACHE_CONTROL, cache);
         return res;
     }
-    let mut res = next.run(req).await;
-    if res.status() == StatusCode::OK {
-        if let Ok(v) = HeaderValue::from_str(&tag) {
-            res.headers_mut().insert(header::ETAG, v);
-        }
-        res.headers_mut().insert(header::CACHE_CONTROL, cache);
+    if let Some(kept) = fresh.kept.get(&tag) {
+        let mut res = Response::new(axum::body::Body::from(kept.body.clone()));
+        *res.headers_mut() = kept.headers.clone();
+        return res;
     }
-    res
+    let mut res = next.run(req).await;
+    if res.status() != StatusCode::OK {
+        return res;
+    }
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res.headers_mut().insert(header::CACHE_CONTROL, cache);
+    if res.headers().contains_key(header::SET_COOKIE) {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    // Only answers of a known, small size are kept; others pass as they are.
+    let small = axum::body::HttpBody::size_hint(&body).exact().is_some_and(|n| n as usize <= KEPT_ONE);
+    if !small {
+        return Response::from_parts(parts, body);
+    }
+    match axum::body::to_bytes(body, KEPT_ONE).await {
+        Ok(bytes) => {
+            fresh.kept.put(tag, KeptAnswer { headers: parts.headers.clone(), body: bytes.clone() });
+            Response::from_parts(parts, axum::body::Body::from(bytes))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "an answer could not be read to keep it");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -104,5 +191,24 @@ mod tests {
         assert!(holds(&h, &tag));
         h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("W/\"other\""));
         assert!(!holds(&h, &tag));
+    }
+
+    #[test]
+    fn kept_answers_are_found_by_tag_replaced_and_bounded_in_bytes() {
+        let kept = Kept::default();
+        let answer = |n: usize| KeptAnswer { headers: HeaderMap::new(), body: Bytes::from(vec![b'x'; n]) };
+        kept.put("a".into(), answer(10));
+        kept.put("a".into(), answer(20));
+        assert_eq!((kept.len(), kept.get("a").map(|a| a.body.len())), (1, Some(20)), "the same tag once");
+        assert!(kept.get("b").is_none());
+        // Past the bound the oldest go first.
+        let n = KEPT_BYTES / KEPT_ONE + 1;
+        for i in 0..n {
+            kept.put(format!("big{i}"), answer(KEPT_ONE));
+        }
+        assert!(kept.get("a").is_none() && kept.get("big0").is_none());
+        assert!(kept.get(&format!("big{}", n - 1)).is_some());
+        let total: usize = (0..n).filter_map(|i| kept.get(&format!("big{i}"))).map(|a| a.body.len()).sum();
+        assert!(total <= KEPT_BYTES, "{total}");
     }
 }

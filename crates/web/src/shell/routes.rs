@@ -76,7 +76,10 @@ impl Routes {
         T: 'static,
     {
         let guard = Guard { state: self.state.clone(), access };
-        let store = self.state.store.clone();
+        let fresh = crate::shell::conditional::Fresh {
+            store: self.state.store.clone(),
+            kept: self.state.kept.clone(),
+        };
         let route = on(MethodFilter::GET, handler)
             .layer(axum::extract::DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
             .route_layer(axum::middleware::from_fn_with_state(guard, crate::shell::auth::guard))
@@ -84,7 +87,7 @@ impl Routes {
             // every counter — the hierarchy's and the schemes' among them — so a client holding
             // it was let in, by the same rule on the same data, when it got the answer; a 304
             // tells it nothing new and spares the guard's queries.
-            .route_layer(axum::middleware::from_fn_with_state(store, crate::shell::conditional::conditional))
+            .route_layer(axum::middleware::from_fn_with_state(fresh, crate::shell::conditional::conditional))
             .route_layer(axum::middleware::from_fn(crate::shell::metrics::note_route));
         self.router = self.router.route(path, route);
         self.info.push(RouteInfo { method: Method::GET, path, access });

@@ -15,6 +15,8 @@ pub struct AppState {
     pub sample: bool,
     /// The dashboards' units and marks, kept while their change counters stand.
     pub cache: std::sync::Arc<crate::shell::cache::Cache>,
+    /// The last conditional answers, by tag (see [`crate::shell::conditional`]).
+    pub kept: std::sync::Arc<crate::shell::conditional::Kept>,
     /// What this process has served, for `/metrics`.
     pub metrics: std::sync::Arc<crate::shell::metrics::Metrics>,
     /// Where the server's backups go, and how often (if on a schedule).
@@ -44,6 +46,7 @@ impl AppState {
             sample: false,
             cache: Default::default(),
             metrics: Default::default(),
+            kept: Default::default(),
             backups: Self::new_backups(),
             backup_running: Default::default(),
         }
