@@ -68,8 +68,14 @@ fn free_port() -> u16 {
 
 /// Starts `danvan serve` and waits until it answers /readyz.
 async fn start(url: &str, data_dir: &Path, files: &str, port: u16) -> Child {
+    start_with(url, data_dir, port, &["--files", files]).await
+}
+
+/// Starts `danvan serve` with more arguments and waits until it answers /readyz.
+async fn start_with(url: &str, data_dir: &Path, port: u16, more: &[&str]) -> Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_danvan"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", url, "--files", files])
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", url])
+        .args(more)
         .arg("--data-dir")
         .arg(data_dir)
         .env("DANVAN_LOG", "warn")
@@ -530,30 +536,9 @@ async fn metrics_answer_on_their_own_address_and_only_to_admins_on_the_main_one(
     let config = dir.join("danvan.toml");
     std::fs::write(&config, format!("metrics_bind = \"127.0.0.1:{metrics_port}\"\nlog_format = \"json\"\n"))
         .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_danvan"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", &url, "--config"])
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = start_with(&url, &dir, port, &["--config", config.to_str().unwrap()]).await;
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
-    for _ in 0..300 {
-        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    if !ready {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("danvan serve did not become ready");
-    }
     let open = client.get(format!("http://127.0.0.1:{metrics_port}/metrics")).send().await.unwrap();
     assert_eq!(open.status().as_u16(), 200);
     let text = open.text().await.unwrap();
