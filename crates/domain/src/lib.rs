@@ -10,6 +10,7 @@ pub mod feedback;
 pub mod lineage;
 pub mod period;
 pub mod plan;
+pub mod reminders;
 pub mod roadmap;
 pub mod scheme;
 pub mod text;
