@@ -24,6 +24,7 @@ pub mod files;
 const FILE_USERS: &str = "SELECT (SELECT COUNT(*) FROM evidence WHERE sha256 = $1) + (SELECT COUNT(*) FROM activity_files WHERE sha256 = $1)";
 pub mod bench;
 mod lineage;
+mod notifications;
 mod plan_workflow;
 mod plans;
 mod reviews;
@@ -47,6 +48,7 @@ pub use community::{Conclusion, Feedback, FeedbackStep, Hamlet, Meeting, Meeting
 pub use copy::TableCopy;
 pub use files::FileStore;
 pub use lineage::{LinkedUnit, UnitLineage};
+pub use notifications::{NewNotification, Notification};
 pub use plan_workflow::PlanRecord;
 pub use plans::{Activity, ActivityFile, ActivityNote, NewFile};
 pub use reviews::{

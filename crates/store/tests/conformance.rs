@@ -2981,3 +2981,55 @@ async fn a_backup_period_is_claimed_once() {
     })
     .await;
 }
+
+/// Issue 19: a notification is made once per user, item, rule and step, whoever asks (two at
+/// once, or again after a restart), read one by one or all at once, and only by its user.
+#[tokio::test]
+async fn notifications_are_made_once_per_step_and_read_by_their_user_only() {
+    use danvan_store::NewNotification;
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let unit = store.unit_by_code("27695", Some(day(2019, 1, 1))).await.unwrap().unwrap().id;
+        let mut users = Vec::new();
+        for name in ["xa.a", "xa.b"] {
+            let new = danvan_store::NewUser {
+                username: name.into(),
+                display_name: name.into(),
+                password_hash: "x".into(),
+                role: danvan_domain::access::Role::Commune,
+                scope_unit_id: Some(unit),
+            };
+            users.push(store.create_user(&cli, &new).await.unwrap().id);
+        }
+        let note = |user: i64, step: &str| NewNotification {
+            user_id: user,
+            kind: "late".into(),
+            item: "review:12".into(),
+            step: step.into(),
+            title: "Bản rà soát năm 2018 đã quá hạn 1 ngày".into(),
+            href: "/schemes/LA/units/27695/reviews/2018".into(),
+        };
+        let now = chrono::Utc::now();
+        assert!(store.notify(&note(users[0], "late-1"), now).await.unwrap());
+        assert!(!store.notify(&note(users[0], "late-1"), now).await.unwrap(), "the same step once");
+        let seven = note(users[0], "late-7");
+        let (a, b) = tokio::join!(store.notify(&seven, now), store.notify(&seven, now));
+        assert!(a.unwrap() ^ b.unwrap(), "two servers at once: one makes it");
+        assert!(store.notify(&note(users[1], "late-1"), now).await.unwrap(), "another user's own");
+        assert_eq!(store.unread_notifications(users[0]).await.unwrap(), 2);
+        let mine = store.notifications_of(users[0], 10, 0).await.unwrap();
+        assert_eq!(mine.len(), 2);
+        assert!(mine.iter().all(|n| n.read_at.is_none() && n.item == "review:12"));
+        // Another user cannot mark mine read.
+        assert!(!store.mark_notification_read(users[1], mine[0].id, now).await.unwrap());
+        assert!(store.mark_notification_read(users[0], mine[0].id, now).await.unwrap());
+        assert!(!store.mark_notification_read(users[0], mine[0].id, now).await.unwrap(), "already read");
+        assert_eq!(store.unread_notifications(users[0]).await.unwrap(), 1);
+        assert_eq!(store.mark_all_notifications_read(users[0], now).await.unwrap(), 1);
+        assert_eq!(store.unread_notifications(users[0]).await.unwrap(), 0);
+        assert_eq!(store.unread_notifications(users[1]).await.unwrap(), 1, "the other user's stays unread");
+        assert_eq!(store.notifications_of(users[0], 1, 1).await.unwrap().len(), 1, "paged");
+    })
+    .await;
+}

@@ -1,0 +1,127 @@
+//! Notifications (issue 19): what a user is told, each claimed once by its key — user, item
+//! (`review:12`), rule (`late`) and step (`late-37`) — whichever server or run makes it first.
+//! The rules of when are in `danvan_domain::reminders`; this only keeps what they decided.
+
+use chrono::{DateTime, Utc};
+
+use crate::{with_pool, Result, Store};
+
+/// A notification to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotification {
+    pub user_id: i64,
+    /// The rule: `due_soon`, `late`, `returned`, `approved`, `waiting`, `backup_failed`…
+    pub kind: String,
+    /// What it is about: `review:12`, `plan:5`, `activity:9`, `feedback:77`.
+    pub item: String,
+    /// The rule's step: `due-7`, `late-37`, `2026-W49`, `returned-4`.
+    pub step: String,
+    pub title: String,
+    /// Where it leads in the application.
+    pub href: String,
+}
+
+/// A notification as its user sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: i64,
+    pub kind: String,
+    pub item: String,
+    pub step: String,
+    pub title: String,
+    pub href: String,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+type Row = (i64, String, String, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>);
+
+impl Store {
+    /// Makes a notification unless one with its key exists: true when this call made it.
+    pub async fn notify(&self, n: &NewNotification, now: DateTime<Utc>) -> Result<bool> {
+        let made = with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO notifications (user_id, kind, item, step, title, href, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, item, kind, step) DO NOTHING",
+            )
+            .bind(n.user_id)
+            .bind(&n.kind)
+            .bind(&n.item)
+            .bind(&n.step)
+            .bind(&n.title)
+            .bind(&n.href)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(made == 1)
+    }
+
+    /// A user's notifications, newest first, a page at a time.
+    pub async fn notifications_of(&self, user_id: i64, limit: i64, offset: i64) -> Result<Vec<Notification>> {
+        let rows: Vec<Row> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, kind, item, step, title, href, created_at, read_at FROM notifications \
+                 WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+            )
+            .bind(user_id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, kind, item, step, title, href, created_at, read_at)| Notification {
+                id,
+                kind,
+                item,
+                step,
+                title,
+                href,
+                created_at,
+                read_at,
+            })
+            .collect())
+    }
+
+    /// How many of a user's notifications are unread.
+    pub async fn unread_notifications(&self, user_id: i64) -> Result<i64> {
+        let n: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+                .bind(user_id)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n)
+    }
+
+    /// Marks one of a user's notifications read (another user's is left alone): whether it was
+    /// theirs and unread.
+    pub async fn mark_notification_read(&self, user_id: i64, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let n = with_pool!(self, pool => {
+            sqlx::query("UPDATE notifications SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .bind(user_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Marks all of a user's notifications read; answers how many were unread.
+    pub async fn mark_all_notifications_read(&self, user_id: i64, now: DateTime<Utc>) -> Result<u64> {
+        let n = with_pool!(self, pool => {
+            sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+                .bind(now)
+                .bind(user_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+}
