@@ -100,6 +100,11 @@ async fn start_with(url: &str, data_dir: &Path, port: u16, more: &[&str]) -> Chi
     panic!("danvan serve did not become ready on port {port}");
 }
 
+/// A GET with a bearer token, its answer as JSON.
+async fn get_json(client: &reqwest::Client, url: &str, auth: &str) -> Value {
+    client.get(url).header("authorization", auth).send().await.unwrap().json().await.unwrap()
+}
+
 /// A multipart body with the fields and one file.
 fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> (String, Vec<u8>) {
     let boundary = "danvan-crash-test-boundary";
@@ -454,18 +459,9 @@ async fn two_servers_on_one_postgres_database_share_everything() {
 
     // Submitted and approved through A; B's dashboard counts the approval at once.
     let dashboard = |base: &str| format!("{base}/api/v1/schemes/{SCHEME}/units/80/dashboard?period=2018");
-    let before: Value = client
-        .get(dashboard(&base_b))
-        .header("authorization", &auth)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before = get_json(&client, &dashboard(&base_b), &auth).await;
     assert!(saved["version"].as_i64().unwrap() >= 1);
-    let now: Value =
-        client.get(&to_approve).header("authorization", &auth).send().await.unwrap().json().await.unwrap();
+    let now = get_json(&client, &to_approve, &auth).await;
     assert_eq!(now["status"], "submitted");
     let t = json!({"reason": null, "version": now["version"]});
     let ap = client
@@ -476,15 +472,7 @@ async fn two_servers_on_one_postgres_database_share_everything() {
         .await
         .unwrap();
     assert!(ap.status().is_success(), "{:?}", ap.text().await);
-    let after: Value = client
-        .get(dashboard(&base_b))
-        .header("authorization", &auth)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after = get_json(&client, &dashboard(&base_b), &auth).await;
     assert_ne!(before["received"], after["received"], "B sees A's approval: {before} → {after}");
     assert_eq!(after["received"].as_i64().unwrap(), before["received"].as_i64().unwrap() + 1);
 

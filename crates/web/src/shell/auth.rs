@@ -19,7 +19,6 @@ use danvan_domain::access::{allowed, Action, Relation, Role};
 use danvan_domain::lineage::{a_day_of, resolve, version_label, versions_in_context, Resolved};
 use danvan_domain::units::Unit;
 use danvan_store::User;
-use sha2::{Digest, Sha256};
 
 use crate::shell::error::{ApiError, UnitChoice, WebError};
 use crate::shell::i18n::Lang;
@@ -37,7 +36,7 @@ pub fn new_secret() -> Result<String, WebError> {
 
 /// What the database keeps of a secret: its SHA-256, in hex.
 pub fn secret_hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    danvan_store::files::sha256_hex(secret.as_bytes())
 }
 
 /// Hashes a password with argon2id, off the async runtime.
