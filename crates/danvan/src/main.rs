@@ -15,6 +15,7 @@ use danvan_store::{Actor, Store};
 use danvan_web::auth::AuthConfig;
 use danvan_web::{App, Config};
 
+mod notify;
 mod ops;
 mod users;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -93,6 +94,8 @@ struct Settings {
     backup_dir: PathBuf,
     /// A separate address for /metrics (without sign-in); without it /metrics needs an admin.
     metrics_bind: Option<SocketAddr>,
+    /// Reminders: email, webhooks, the approvers' wait.
+    notify: danvan_web::shell::state::NotifyConfig,
 }
 
 impl Settings {
@@ -101,6 +104,7 @@ impl Settings {
             Some(path) => ConfigFile::read(path)?,
             None => ConfigFile::default(),
         };
+        let whole = file.clone();
         let bind = match (g.bind, file.bind) {
             (Some(b), _) => b,
             (None, Some(b)) => b
@@ -127,12 +131,23 @@ impl Settings {
                 })
             })
             .transpose()?;
-        let data_dir: PathBuf =
-            g.data_dir.clone().or(file.data_dir.map(PathBuf::from)).unwrap_or_else(|| "danvan-data".into());
+        let data_dir: PathBuf = g
+            .data_dir
+            .clone()
+            .or(file.data_dir.clone().map(PathBuf::from))
+            .unwrap_or_else(|| "danvan-data".into());
         if !matches!(log_format.as_str(), "pretty" | "json") {
             bail!("log_format phải là pretty hoặc json, không phải \"{log_format}\"");
         }
+        let public_url = g
+            .public_url
+            .clone()
+            .or(whole.public_url.clone())
+            .map(|u| danvan_web::auth::parse_public_url(&u).map_err(anyhow::Error::msg))
+            .transpose()?;
+        let notify = notify_settings(&whole, public_url.as_ref(), bind)?;
         Ok(Self {
+            notify,
             backup_dir: file.backup_dir.map(PathBuf::from).unwrap_or_else(|| data_dir.join("backups")),
             data_dir,
             files,
@@ -143,12 +158,7 @@ impl Settings {
             bind,
             log_format,
             secure_cookies: g.secure_cookies || file.secure_cookies,
-            public_url: g
-                .public_url
-                .clone()
-                .or(file.public_url)
-                .map(|u| danvan_web::auth::parse_public_url(&u).map_err(anyhow::Error::msg))
-                .transpose()?,
+            public_url,
         })
     }
 
@@ -162,7 +172,7 @@ impl Settings {
     }
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct ConfigFile {
     path: String,
     data_dir: Option<String>,
@@ -176,10 +186,82 @@ struct ConfigFile {
     backup_keep: Option<usize>,
     backup_dir: Option<String>,
     metrics_bind: Option<String>,
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    smtp_tls: Option<String>,
+    smtp_user: Option<String>,
+    mail_from: Option<String>,
+    notify_waiting_days: Option<i64>,
+    notify_every: Option<String>,
+    /// A province's code → its webhook's address (`[webhooks]`).
+    webhooks: Vec<(String, String)>,
 }
 
 /// The keys a configuration file may hold.
-const CONFIG_KEYS: &str = "data_dir, database_url, bind, log_format, secure_cookies, public_url, files, backup_every, backup_keep, backup_dir, metrics_bind";
+const CONFIG_KEYS: &str = "data_dir, database_url, bind, log_format, secure_cookies, public_url, files, backup_every, backup_keep, backup_dir, metrics_bind, smtp_host, smtp_port, smtp_tls, smtp_user, mail_from, notify_waiting_days, notify_every, [webhooks]";
+
+/// The reminders' settings: the configuration file's, each overridden by its `DANVAN_*`
+/// variable; the SMTP password and the webhooks' secrets from the environment only.
+fn notify_settings(
+    file: &ConfigFile,
+    public_url: Option<&url::Url>,
+    bind: SocketAddr,
+) -> anyhow::Result<danvan_web::shell::state::NotifyConfig> {
+    use danvan_web::shell::state::{NotifyConfig, SmtpConfig, SmtpTls, Webhook};
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let mut out = NotifyConfig::default();
+    if let Some(host) = env("DANVAN_SMTP_HOST").or(file.smtp_host.clone()) {
+        let tls_text = env("DANVAN_SMTP_TLS").or(file.smtp_tls.clone()).unwrap_or_else(|| "starttls".into());
+        let tls = SmtpTls::parse(&tls_text).with_context(|| {
+            format!("smtp_tls phải là starttls, tls hoặc none, không phải \"{tls_text}\"")
+        })?;
+        let port = match env("DANVAN_SMTP_PORT") {
+            Some(p) => p.parse().with_context(|| format!("DANVAN_SMTP_PORT \"{p}\" không phải số cổng"))?,
+            None => file.smtp_port.unwrap_or(match tls {
+                SmtpTls::Tls => 465,
+                SmtpTls::StartTls => 587,
+                SmtpTls::Plain => 25,
+            }),
+        };
+        let from = env("DANVAN_MAIL_FROM").or(file.mail_from.clone()).context(
+            "có smtp_host thì cần mail_from (địa chỉ gửi, ví dụ \"danvan <danvan@tayninh.gov.vn>\")",
+        )?;
+        if !danvan_web::notices::send::valid_mailbox(&from) {
+            bail!("mail_from \"{from}\" không phải một địa chỉ thư điện tử");
+        }
+        out.smtp = Some(SmtpConfig {
+            host,
+            port,
+            tls,
+            user: env("DANVAN_SMTP_USER").or(file.smtp_user.clone()),
+            password: env("DANVAN_SMTP_PASSWORD"),
+            from,
+        });
+    }
+    for (province, url) in &file.webhooks {
+        let parsed =
+            url::Url::parse(url).ok().filter(|u| matches!(u.scheme(), "http" | "https")).with_context(
+                || format!("{}: webhooks.{province} \"{url}\" không phải địa chỉ http(s)", file.path),
+            )?;
+        let secret = env(&format!("DANVAN_WEBHOOK_SECRET_{province}"))
+            .or_else(|| env("DANVAN_WEBHOOK_SECRET"))
+            .with_context(|| {
+                format!("webhook của tỉnh {province} cần khóa ký: đặt DANVAN_WEBHOOK_SECRET_{province} hoặc DANVAN_WEBHOOK_SECRET")
+            })?;
+        out.webhooks.insert(province.clone(), Webhook { url: parsed.to_string(), secret });
+    }
+    if let Some(days) = file.notify_waiting_days {
+        out.waiting_days = days;
+    }
+    if let Some(every) = &file.notify_every {
+        out.every = parse_every(every).with_context(|| format!("{}: notify_every", file.path))?;
+    }
+    out.base_url = match public_url {
+        Some(u) => u.as_str().trim_end_matches('/').to_string(),
+        None => format!("http://{bind}"),
+    };
+    Ok(out)
+}
 
 /// A period written as a number and a unit: `30m`, `6h`, `1d` (at least a minute).
 fn parse_every(text: &str) -> anyhow::Result<std::time::Duration> {
@@ -212,6 +294,40 @@ impl ConfigFile {
                     .with_context(|| format!("{}: secure_cookies phải là true hoặc false", out.path))?;
                 continue;
             }
+            if key == "smtp_port" {
+                let n = item.as_integer().filter(|n| (1..=65535).contains(n));
+                out.smtp_port =
+                    Some(n.with_context(|| format!("{}: smtp_port phải là một số cổng", out.path))? as u16);
+                continue;
+            }
+            if key == "notify_waiting_days" {
+                let n = item.as_integer().filter(|n| (1..=90).contains(n));
+                out.notify_waiting_days = Some(n.with_context(|| {
+                    format!("{}: notify_waiting_days phải là một số từ 1 đến 90", out.path)
+                })?);
+                continue;
+            }
+            if key == "smtp_password" {
+                bail!(
+                    "{}: mật khẩu máy chủ thư không để trong tệp cấu hình; đặt biến môi trường DANVAN_SMTP_PASSWORD",
+                    out.path
+                );
+            }
+            if key == "webhooks" {
+                let table = item.as_table().with_context(|| {
+                    format!("{}: [webhooks] phải là một bảng mã tỉnh = \"địa chỉ\"", out.path)
+                })?;
+                for (province, url) in table.iter() {
+                    if province.is_empty() || !province.chars().all(|c| c.is_ascii_digit()) {
+                        bail!("{}: webhooks: \"{province}\" không phải mã tỉnh", out.path);
+                    }
+                    let url = url
+                        .as_str()
+                        .with_context(|| format!("{}: webhooks.{province} phải là một địa chỉ", out.path))?;
+                    out.webhooks.push((province.to_string(), url.to_string()));
+                }
+                continue;
+            }
             if key == "backup_keep" {
                 let n = item.as_integer().filter(|n| (1..=1000).contains(n));
                 out.backup_keep = Some(
@@ -234,6 +350,11 @@ impl ConfigFile {
                 "backup_every" => out.backup_every = Some(value),
                 "backup_dir" => out.backup_dir = Some(value),
                 "metrics_bind" => out.metrics_bind = Some(value),
+                "smtp_host" => out.smtp_host = Some(value),
+                "smtp_tls" => out.smtp_tls = Some(value),
+                "smtp_user" => out.smtp_user = Some(value),
+                "mail_from" => out.mail_from = Some(value),
+                "notify_every" => out.notify_every = Some(value),
                 other => bail!("{}: khóa \"{other}\" không được biết ({CONFIG_KEYS})", out.path),
             }
         }
@@ -305,6 +426,25 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Reminders and notifications.
+    Notify {
+        #[command(subcommand)]
+        command: NotifyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum NotifyCommand {
+    /// Run the reminders once, as the server does every minute: make the notifications due,
+    /// put the emails and webhook calls due in the outbox, and send it.
+    Run {
+        /// Print what would be made and sent; write and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Run as at this moment, Vietnam time: 2027-01-08T07:30 or 2027-01-08 (07:00).
+        #[arg(long)]
+        now: Option<String>,
     },
 }
 
@@ -484,6 +624,14 @@ async fn run(command: Command, global: Settings) -> anyhow::Result<()> {
             let store = open(&global.database_url()?).await?;
             users::run(&store, command).await
         }
+        Command::Notify { command: NotifyCommand::Run { dry_run, now } } => {
+            let store = open(&global.database_url()?).await?;
+            let now = match now {
+                Some(text) => notify::parse_vn_moment(&text)?,
+                None => chrono::Utc::now(),
+            };
+            notify::run(store, &global, now, dry_run).await
+        }
         Command::Audit { command: AuditCommand::Export { from, to, output } } => {
             let store = open(&global.database_url()?).await?;
             users::export_audit(&store, from, to, output.as_deref()).await
@@ -525,7 +673,14 @@ async fn serve(store: Store, global: &Settings) -> anyhow::Result<()> {
         keep: global.backup_keep,
         dir: global.backup_dir.clone(),
     };
-    let config = Config { bind, auth, files, backups, metrics_bind: global.metrics_bind };
+    let config = Config {
+        bind,
+        auth,
+        files,
+        backups,
+        metrics_bind: global.metrics_bind,
+        notify: global.notify.clone(),
+    };
     let app =
         App::build(&config, store).await.with_context(|| format!("không lắng nghe được trên {bind}"))?;
     let addr = app.local_addr()?;

@@ -17,6 +17,7 @@ mod bloc;
 mod community;
 mod computed;
 mod copy;
+mod delivery;
 pub mod files;
 
 /// How many records (review evidence and activity files) use the bytes with a SHA-256: files
@@ -46,6 +47,7 @@ pub use backup::{
 pub use bloc::{Decision, Member};
 pub use community::{Conclusion, Feedback, FeedbackStep, Hamlet, Meeting, MeetingSummary};
 pub use copy::TableCopy;
+pub use delivery::{Delivery, DeliveryCounts, DocState, NewDelivery, NotifySettings, RETRY_AFTER_MINUTES};
 pub use files::FileStore;
 pub use lineage::{LinkedUnit, UnitLineage};
 pub use notifications::{NewNotification, Notification};

@@ -17,6 +17,8 @@ pub struct NewNotification {
     /// The rule's step: `due-7`, `late-37`, `2026-W49`, `returned-4`.
     pub step: String,
     pub title: String,
+    /// A second line: the reason of a return, a deadline.
+    pub detail: String,
     /// Where it leads in the application.
     pub href: String,
 }
@@ -29,26 +31,57 @@ pub struct Notification {
     pub item: String,
     pub step: String,
     pub title: String,
+    pub detail: String,
     pub href: String,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
 }
 
-type Row = (i64, String, String, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>);
+#[derive(sqlx::FromRow)]
+pub(crate) struct Row {
+    id: i64,
+    kind: String,
+    item: String,
+    step: String,
+    title: String,
+    detail: String,
+    href: String,
+    created_at: DateTime<Utc>,
+    read_at: Option<DateTime<Utc>>,
+}
+
+impl Row {
+    pub(crate) fn into_notification(self) -> Notification {
+        Notification {
+            id: self.id,
+            kind: self.kind,
+            item: self.item,
+            step: self.step,
+            title: self.title,
+            detail: self.detail,
+            href: self.href,
+            created_at: self.created_at,
+            read_at: self.read_at,
+        }
+    }
+}
+
+pub(crate) const COLUMNS: &str = "id, kind, item, step, title, detail, href, created_at, read_at";
 
 impl Store {
     /// Makes a notification unless one with its key exists: true when this call made it.
     pub async fn notify(&self, n: &NewNotification, now: DateTime<Utc>) -> Result<bool> {
         let made = with_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO notifications (user_id, kind, item, step, title, href, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, item, kind, step) DO NOTHING",
+                "INSERT INTO notifications (user_id, kind, item, step, title, detail, href, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id, item, kind, step) DO NOTHING",
             )
             .bind(n.user_id)
             .bind(&n.kind)
             .bind(&n.item)
             .bind(&n.step)
             .bind(&n.title)
+            .bind(&n.detail)
             .bind(&n.href)
             .bind(now)
             .execute(pool)
@@ -61,29 +94,63 @@ impl Store {
     /// A user's notifications, newest first, a page at a time.
     pub async fn notifications_of(&self, user_id: i64, limit: i64, offset: i64) -> Result<Vec<Notification>> {
         let rows: Vec<Row> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, kind, item, step, title, href, created_at, read_at FROM notifications \
-                 WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
-            )
+            sqlx::query_as(&format!(
+                "SELECT {COLUMNS} FROM notifications \
+                 WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+            ))
             .bind(user_id)
             .bind(limit)
             .bind(offset)
             .fetch_all(pool)
             .await?
         });
-        Ok(rows
-            .into_iter()
-            .map(|(id, kind, item, step, title, href, created_at, read_at)| Notification {
-                id,
-                kind,
-                item,
-                step,
-                title,
-                href,
-                created_at,
-                read_at,
-            })
-            .collect())
+        Ok(rows.into_iter().map(Row::into_notification).collect())
+    }
+
+    /// How many notifications a user has in all (for paging).
+    pub async fn count_notifications(&self, user_id: i64) -> Result<i64> {
+        let n: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n)
+    }
+
+    /// One of a user's notifications (another user's is none).
+    pub async fn notification_of(&self, user_id: i64, id: i64) -> Result<Option<Notification>> {
+        let row: Option<Row> = with_pool!(self, pool => {
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM notifications WHERE id = $1 AND user_id = $2"))
+                .bind(id)
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(Row::into_notification))
+    }
+
+    /// Whether a notification with this key was made already (for a dry run, and to skip the
+    /// work of a weekly notice made this week).
+    pub async fn notification_exists(
+        &self,
+        user_id: i64,
+        item: &str,
+        kind: &str,
+        step: &str,
+    ) -> Result<bool> {
+        let n: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND item = $2 AND kind = $3 AND step = $4",
+            )
+            .bind(user_id)
+            .bind(item)
+            .bind(kind)
+            .bind(step)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(n > 0)
     }
 
     /// How many of a user's notifications are unread.

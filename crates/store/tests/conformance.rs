@@ -3008,6 +3008,7 @@ async fn notifications_are_made_once_per_step_and_read_by_their_user_only() {
             item: "review:12".into(),
             step: step.into(),
             title: "Bản rà soát năm 2018 đã quá hạn 1 ngày".into(),
+            detail: String::new(),
             href: "/schemes/LA/units/27695/reviews/2018".into(),
         };
         let now = chrono::Utc::now();

@@ -22,6 +22,7 @@ pub mod bloc;
 pub mod community;
 pub mod dashboard;
 pub mod feedback;
+pub mod notices;
 pub mod openapi;
 pub mod ops;
 pub mod plans;
@@ -53,6 +54,7 @@ fn routes(state: AppState) -> Routes {
         plans::routes,
         audit::routes,
         ops::routes,
+        notices::routes,
     ] {
         r = area(r);
     }
@@ -140,6 +142,8 @@ pub struct Config {
     pub backups: ops::BackupSchedule,
     /// An address of its own for `/metrics`, answered there without sign-in.
     pub metrics_bind: Option<SocketAddr>,
+    /// Reminders: email, webhooks, the approvers' wait, how often.
+    pub notify: shell::state::NotifyConfig,
 }
 
 impl Config {
@@ -151,6 +155,7 @@ impl Config {
             files: danvan_store::FileStore::Dir(files),
             backups: AppState::new_backups(),
             metrics_bind: None,
+            notify: shell::state::NotifyConfig::default(),
         }
     }
 }
@@ -179,6 +184,7 @@ impl App {
             auth: config.auth.clone(),
             files: config.files.clone(),
             backups: config.backups.clone(),
+            notify: config.notify.clone(),
             ..AppState::new(store)
         };
         Ok(Self { listener, metrics_listener, router: router(state.clone()), state })
@@ -195,7 +201,7 @@ impl App {
     /// Serves until Ctrl-C or SIGTERM, then stops gracefully: no new connections, the requests
     /// in flight finished (up to 30 s), a running backup finished, the write-ahead log
     /// checkpointed, the database closed. Expired sessions and old failed logins are removed at
-    /// start and every hour; scheduled backups run meanwhile.
+    /// start and every hour; scheduled backups and the reminders run meanwhile.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_with_stop(shutdown_signal()).await
     }
@@ -230,6 +236,7 @@ impl App {
                 }
             })
         };
+        let reminders = tokio::spawn(notices::run_schedule(state.clone(), stopped.clone()));
         let scheduled = state
             .backups
             .every
@@ -278,6 +285,8 @@ impl App {
             }
         };
         let _ = housekeeping.await;
+        // A run of the reminders in progress finishes (its sends claimed, none half-recorded).
+        let _ = reminders.await;
         if let Some(job) = scheduled {
             let _ = job.await;
         }

@@ -133,6 +133,19 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         }
         Err(e) => tracing::warn!(error = %e, "backups could not be read for /metrics"),
     }
+    match state.store.delivery_counts().await {
+        Ok(c) => {
+            let _ = writeln!(
+                out,
+                "# HELP danvan_notices_outbox Emails and webhook calls of reminders, by outcome (failed: given up)."
+            );
+            let _ = writeln!(out, "# TYPE danvan_notices_outbox gauge");
+            let _ = writeln!(out, "danvan_notices_outbox{{state=\"sent\"}} {}", c.sent);
+            let _ = writeln!(out, "danvan_notices_outbox{{state=\"pending\"}} {}", c.pending);
+            let _ = writeln!(out, "danvan_notices_outbox{{state=\"failed\"}} {}", c.failed);
+        }
+        Err(e) => tracing::warn!(error = %e, "the outbox could not be counted for /metrics"),
+    }
     let _ = writeln!(out, "# HELP danvan_database_ready Whether the database takes writes.");
     let _ = writeln!(out, "# TYPE danvan_database_ready gauge");
     let _ = writeln!(out, "danvan_database_ready {}", u8::from(state.store.ready().await.is_ok()));

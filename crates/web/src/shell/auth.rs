@@ -192,6 +192,7 @@ pub fn deny_forbidden(path: &str, lang: Lang, user: &CurrentUser) -> Response {
         user: Some(user.clone()),
         sample: false,
         waiting: 0,
+        unread: 0,
         backup_failed: None,
     };
     crate::shell::error::error_page_in(&ctx, StatusCode::FORBIDDEN)

@@ -14,6 +14,8 @@ pub struct PageCtx {
     pub sample: bool,
     /// For an approver: how many submissions wait below their unit (the menu's badge).
     pub waiting: i64,
+    /// The user's unread notifications (the menu's count).
+    pub unread: i64,
     /// For an admin: the last backup failed (when, and why), shown on every page until one
     /// succeeds.
     pub backup_failed: Option<String>,
@@ -44,6 +46,13 @@ where
             }),
             None => 0,
         };
+        let unread = match ctx.user.as_ref() {
+            Some(u) => store.unread_notifications(u.user.id).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the unread notifications could not be counted");
+                0
+            }),
+            None => 0,
+        };
         let operates = ctx.user.as_ref().is_some_and(|u| may_own(&u.user, Action::Operate));
         let backup_failed = if operates {
             match store.recent_backups(1).await {
@@ -59,7 +68,7 @@ where
         } else {
             None
         };
-        Ok(Self { waiting, backup_failed, ..ctx })
+        Ok(Self { waiting, unread, backup_failed, ..ctx })
     }
 }
 
@@ -74,7 +83,7 @@ impl PageCtx {
             Err(never) => match never {},
         };
         let sample = parts.extensions.get::<crate::shell::user::SampleData>().is_some_and(|s| s.0);
-        Self { lang, user, sample, waiting: 0, backup_failed: None }
+        Self { lang, user, sample, waiting: 0, unread: 0, backup_failed: None }
     }
 }
 
@@ -83,6 +92,8 @@ pub struct NavUser {
     pub display_name: String,
     /// Submissions waiting for this approver (0: no badge).
     pub waiting: i64,
+    /// Unread notifications.
+    pub unread: i64,
     pub manages_users: bool,
     pub audits: bool,
     /// An admin: the system page is in the menu.
@@ -107,6 +118,7 @@ impl Layout {
         let user = ctx.user.as_ref().map(|u| NavUser {
             display_name: u.user.display_name.clone(),
             waiting: ctx.waiting,
+            unread: ctx.unread,
             manages_users: may_own(&u.user, Action::ManageUsers),
             audits: may_own(&u.user, Action::Audit),
             operates: may_own(&u.user, Action::Operate),

@@ -23,6 +23,97 @@ pub struct AppState {
     pub backups: BackupSchedule,
     /// Held while a backup runs: a graceful stop waits for it, and no two run at once.
     pub backup_running: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Reminders: email, the provinces' webhooks, the approvers' wait.
+    pub notify: NotifyConfig,
+}
+
+/// How reminders go out (issue 19): by email when `smtp` is set, to a province's webhook when
+/// it has one; always in the application.
+#[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    pub smtp: Option<SmtpConfig>,
+    /// A province's code (of today's hierarchy or the old one) → its webhook.
+    pub webhooks: std::collections::BTreeMap<String, Webhook>,
+    /// An approver is told of a submission waiting this many days (then weekly).
+    pub waiting_days: i64,
+    /// How often `serve` runs the reminders (a minute).
+    pub every: std::time::Duration,
+    /// The address links in emails and webhooks start with (`public_url`, else the bind
+    /// address).
+    pub base_url: String,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            smtp: None,
+            webhooks: Default::default(),
+            waiting_days: danvan_domain::reminders::WAITING_DAYS,
+            every: std::time::Duration::from_secs(60),
+            base_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+/// An SMTP server to send through.
+#[derive(Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub user: Option<String>,
+    /// From the environment only (`DANVAN_SMTP_PASSWORD`), never the configuration file.
+    pub password: Option<String>,
+    /// The sender: `danvan <danvan@tayninh.gov.vn>`.
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// STARTTLS on a plain connection (port 587), required.
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: a relay on the same machine or network only.
+    Plain,
+}
+
+impl SmtpTls {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "starttls" => Self::StartTls,
+            "tls" => Self::Tls,
+            "none" | "plain" => Self::Plain,
+            _ => return None,
+        })
+    }
+}
+
+/// A province's webhook: each event is POSTed there as JSON, signed with the secret.
+#[derive(Clone)]
+pub struct Webhook {
+    pub url: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook").field("url", &self.url).finish_non_exhaustive()
+    }
 }
 
 /// The server's backups (`backup_dir`, `backup_keep`, and `backup_every` for a schedule).
@@ -49,6 +140,7 @@ impl AppState {
             kept: Default::default(),
             backups: Self::new_backups(),
             backup_running: Default::default(),
+            notify: NotifyConfig::default(),
         }
     }
 }
