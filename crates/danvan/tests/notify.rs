@@ -330,3 +330,119 @@ async fn a_scripted_month_sends_the_exact_emails_and_webhook_calls_once_on_both_
         }
     }
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts `danvan serve` with the configuration and waits until it answers /readyz.
+async fn serve(url: &str, config: &Path, data_dir: &Path, port: u16) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_danvan"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", url, "--files", "database"])
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("DANVAN_WEBHOOK_SECRET", SECRET)
+        .env("DANVAN_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start danvan serve");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client.get(format!("http://127.0.0.1:{port}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return child;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    panic!("danvan serve did not become ready on port {port}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_servers_on_one_postgresql_database_send_each_reminder_once() {
+    let Some(python) = python_with_aiosmtpd() else { return };
+    let Some(server) = pg_server() else { return };
+    let db = TestDb::create(&server).await;
+    let url = db.url.clone();
+    let outcome = tokio::spawn(async move {
+        let dir = tempfile_dir();
+        let sink = Sink::start(python, 0);
+        let cfg = config(&dir, &sink);
+        // Today's Tây Ninh (code 80 since the reform) and its Xã Hậu Nghĩa, whose user takes
+        // every notice at once; six pieces of citizens' feedback due tomorrow.
+        let store = Store::open(&url).await.unwrap();
+        let actor = Actor::system("test");
+        let units = std::fs::read(root().join("data/units-2025-two-level.csv")).unwrap();
+        store.import_units(&actor, &parse_unit_list(&units, Some("80")).unwrap(), &mut |_| {}).await.unwrap();
+        let today = chrono::Utc::now().with_timezone(&danvan_domain::period::VIETNAM).date_naive();
+        let commune = store.unit_by_code("27931", Some(today)).await.unwrap().unwrap();
+        let user = store
+            .create_user(
+                &actor,
+                &NewUser {
+                    username: "xa.haunghia".into(),
+                    display_name: "Xã Hậu Nghĩa".into(),
+                    password_hash: "x".into(),
+                    role: Role::Commune,
+                    scope_unit_id: Some(commune.id),
+                },
+            )
+            .await
+            .unwrap();
+        let settings = NotifySettings {
+            email: COMMUNE_MAIL.into(),
+            delivery: "immediate".into(),
+            immediate_kinds: vec![],
+            muted_kinds: vec![],
+        };
+        store.set_notify_settings(&actor, user.id, &settings).await.unwrap();
+        for i in 0..6 {
+            let input = danvan_domain::feedback::FeedbackInput {
+                name: None,
+                phone: None,
+                email: None,
+                hamlet: None,
+                category: "Khác".into(),
+                content: format!("Ý kiến số {i}"),
+            };
+            store
+                .submit_feedback(commune.id, &format!("PA-TEST-{i:04}"), &input, "h", chrono::Utc::now(), 1)
+                .await
+                .unwrap();
+        }
+        // Two servers at once, each sweeping at its start.
+        let (a, b) = (free_port(), free_port());
+        let (da, db_dir) = (dir.join("a"), dir.join("b"));
+        let (mut one, mut two) = tokio::join!(serve(&url, &cfg, &da, a), serve(&url, &cfg, &db_dir, b));
+        for _ in 0..200 {
+            if sink.received("mail").len() >= 6 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        // Time for a second sending, if there were to be one.
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let mails = sink.received("mail");
+        let mut subjects: Vec<String> = mails.iter().map(|m| m["subject"].as_str().unwrap().to_string()).collect();
+        subjects.sort();
+        let expected: Vec<String> = (0..6).map(|i| format!("Ý kiến của người dân PA-TEST-{i:04} cần trả lời")).collect();
+        assert_eq!(subjects, expected, "each reminder once, by one of the two servers");
+        assert_eq!(sink.received("hook").len(), 6, "each event once to the webhook");
+        let notes = store.notifications_of(user.id, 100, 0).await.unwrap();
+        assert_eq!(notes.len(), 6);
+        assert_eq!(store.delivery_counts().await.unwrap().sent, 12, "6 emails and 6 webhook calls, sent");
+        for child in [&mut one, &mut two] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+    .await;
+    db.drop_db().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
