@@ -1212,6 +1212,13 @@ async fn dashboards_drill_down_and_change_when_a_review_is_approved() {
 /// (2024), the new Tây Ninh (2025), the reform map, the 2017-2020 scheme with its sample history
 /// and the 2026-2030 one.
 async fn reform_app() -> (String, tokio::sync::oneshot::Sender<()>) {
+    let (store, files) = reform_store().await;
+    App::spawn_local(store, files).await.unwrap()
+}
+
+/// The reform's database (Long An and old Tây Ninh of 2024, today's Tây Ninh, the map, both
+/// schemes, the demo's accounts and Long An's sample history) and its files' folder.
+async fn reform_store() -> (Store, PathBuf) {
     let dir = tempfile_dir();
     let store = Store::open(dir.join("demo.db").to_str().unwrap()).await.unwrap();
     let actor = Actor::system("test");
@@ -1245,7 +1252,7 @@ async fn reform_app() -> (String, tokio::sync::oneshot::Sender<()>) {
     )
     .await
     .unwrap();
-    App::spawn_local(store, files).await.unwrap()
+    (store, files)
 }
 
 #[tokio::test]
@@ -1566,6 +1573,8 @@ async fn main_pages_fit_a_phone_and_a_desk_and_pass_axe() {
                 format!("{tn}/units/27931/roadmap"),
                 "/units/27931/bloc".into(),
                 "/units/27931/feedback".into(),
+                "/thong-bao".into(),
+                "/thong-bao/cai-dat".into(),
             ],
         ),
         (
@@ -1682,6 +1691,106 @@ async fn the_admin_backs_up_from_the_system_page_and_is_told_of_a_failure() {
     c.set_window_size(1280, 900).await.unwrap();
     shot(c, "system-backup-done").await;
     let _ = std::fs::remove_dir_all(&folder);
+    let _ = stop.send(());
+    d.client.clone().close().await.unwrap();
+}
+
+/// Issue 19: a return reaches today's commune on its phone as a notification — the count in
+/// the menu, the centre with the reason, a tap that opens the review and reads it, one marked
+/// read by its button, the email settings saved.
+#[tokio::test]
+async fn a_returned_review_is_a_notification_the_commune_opens_on_its_phone() {
+    use danvan_domain::workflow::Transition;
+    let Some(d) = driver().await else { return };
+    let (store, files) = reform_store().await;
+    let (base, stop) = App::spawn_local(store.clone(), files).await.unwrap();
+    let c = &d.client;
+    c.set_window_size(375, 812).await.unwrap();
+    // The province returns Xã Hậu Nghĩa's review of 2026; the reminders run.
+    let actor = Actor::system("tinh.tayninh");
+    let scheme = store.scheme("TN-KDV-2026-2030").await.unwrap().unwrap().id;
+    let today = chrono::Utc::now().with_timezone(&danvan_domain::period::VIETNAM).date_naive();
+    let unit = store.unit_by_code("27931", Some(today)).await.unwrap().unwrap();
+    let r = store.create_review(&actor, scheme, unit.id, "2026").await.unwrap();
+    store.transition_review(&actor, r.id, None, Transition::Submit, None, false).await.unwrap();
+    store
+        .transition_review(&actor, r.id, None, Transition::Return, Some("2.1: thiếu danh sách hộ"), false)
+        .await
+        .unwrap();
+    let state = danvan_web::AppState::new(store.clone());
+    let made = danvan_web::notices::run_once(
+        &state,
+        chrono::Utc::now(),
+        danvan_web::notices::Reach::Decisions,
+        false,
+    )
+    .await
+    .unwrap()
+    .made;
+    assert_eq!(made.len(), 1);
+    // And a second notice, to be marked read by its button.
+    let user = store.user_by_username("xa.haunghia").await.unwrap().unwrap();
+    let note = danvan_store::NewNotification {
+        user_id: user.id,
+        kind: "feedback_due".into(),
+        item: "feedback:1".into(),
+        step: "due-1".into(),
+        title: "Ý kiến của người dân PA-TEST-0001 cần trả lời".into(),
+        detail: "Hạn 09/12/2026 (còn 1 ngày)".into(),
+        href: "/units/27931/feedback".into(),
+    };
+    assert!(store.notify(&note, chrono::Utc::now()).await.unwrap());
+
+    sign_in(c, &base, "xa.haunghia").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    assert_eq!(text_of(c, "nav-unread").await, "2");
+    shot(c, "notices-home-375").await;
+    click_and_wait(c, Locator::Id("nav-notices")).await;
+    assert_eq!(h1(c).await, "Thông báo");
+    let items = texts(c, "#notices li").await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(
+        items.iter().any(|t| t.contains("Bản rà soát kỳ 2026 bị trả lại (TN-KDV-2026-2030)")
+            && t.contains("Lý do: 2.1: thiếu danh sách hộ")),
+        "{items:?}"
+    );
+    assert_eq!(c.find_all(Locator::Css("#notices li.unread")).await.unwrap().len(), 2);
+    shot(c, "notices-centre-375").await;
+    // The return's link opens the review, and reads the notice.
+    let returned = store
+        .notifications_of(user.id, 10, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|n| n.kind == "returned")
+        .unwrap();
+    click_and_wait(c, Locator::Css(&format!("#notice-{} a.notice-link", returned.id))).await;
+    assert!(h1(c).await.contains("Xã Hậu Nghĩa"), "{}", h1(c).await);
+    assert_eq!(text_of(c, "review-status").await, "Bị trả lại");
+    assert_eq!(text_of(c, "nav-unread").await, "1");
+    // The other, marked read by its button: no count left.
+    c.goto(&format!("{base}/thong-bao")).await.unwrap();
+    let other = store
+        .notifications_of(user.id, 10, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|n| n.kind == "feedback_due")
+        .unwrap();
+    click_and_wait(c, Locator::Id(&format!("notice-read-{}", other.id))).await;
+    assert_eq!(text_of(c, "notices-message").await, "Đã đánh dấu là đã đọc.");
+    assert!(!present(c, "nav-unread").await, "nothing unread");
+    assert!(text_of(c, "notices-summary").await.contains("Không có thông báo chưa đọc"));
+    assert!(c.find_all(Locator::Css("#notices li.unread")).await.unwrap().is_empty());
+    // Email settings: an address and a weekly digest.
+    click_and_wait(c, Locator::Id("notices-settings")).await;
+    type_in(c, "#settings-email", "xa.haunghia@tayninh.gov.vn").await;
+    choose(c, "input[name=delivery][value=weekly]").await;
+    shot(c, "notices-settings-375").await;
+    click_and_wait(c, Locator::Id("settings-save")).await;
+    assert_eq!(text_of(c, "settings-message").await, "Đã lưu cách nhận thông báo.");
+    let saved = store.notify_settings(user.id).await.unwrap();
+    assert_eq!((saved.email.as_str(), saved.delivery.as_str()), ("xa.haunghia@tayninh.gov.vn", "weekly"));
     let _ = stop.send(());
     d.client.clone().close().await.unwrap();
 }

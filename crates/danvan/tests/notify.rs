@@ -203,7 +203,10 @@ async fn scripted_month(url: &str, python: &str) {
             18 => {
                 // The commune sends its review at 09:00 (02:00 UTC): the late reminders stop.
                 let r = store.create_review(&commune_actor, scheme, commune, "2018").await.unwrap();
-                store.transition_review(&commune_actor, r.id, None, Transition::Submit, None, true).await.unwrap();
+                store
+                    .transition_review(&commune_actor, r.id, None, Transition::Submit, None, true)
+                    .await
+                    .unwrap();
                 submitted_on(&store, r.id, "2019-01-18T02:00:00+00:00").await;
                 review = r.id;
             }
@@ -226,13 +229,19 @@ async fn scripted_month(url: &str, python: &str) {
                 assert!(again.contains("Đã tạo 0 thông báo") && again.contains("Đã gửi 0"), "{again}");
             }
             25 => {
-                store.transition_review(&commune_actor, review, None, Transition::Submit, None, true).await.unwrap();
+                store
+                    .transition_review(&commune_actor, review, None, Transition::Submit, None, true)
+                    .await
+                    .unwrap();
                 submitted_on(&store, review, "2019-01-25T02:00:00+00:00").await;
                 let report = notify(url, &cfg, "2019-01-25T09:05");
                 assert!(report.contains("Đã tạo 0 thông báo"), "{report}");
             }
             28 => {
-                store.transition_review(&district_actor, review, None, Transition::Approve, None, false).await.unwrap();
+                store
+                    .transition_review(&district_actor, review, None, Transition::Approve, None, false)
+                    .await
+                    .unwrap();
                 notify(url, &cfg, "2019-01-28T10:05");
             }
             _ => {}
@@ -241,7 +250,9 @@ async fn scripted_month(url: &str, python: &str) {
     let mails = sink.received("mail");
     let got: Vec<(String, String)> = mails
         .iter()
-        .map(|m| (m["envelope_to"][0].as_str().unwrap().to_string(), m["subject"].as_str().unwrap().to_string()))
+        .map(|m| {
+            (m["envelope_to"][0].as_str().unwrap().to_string(), m["subject"].as_str().unwrap().to_string())
+        })
         .collect();
     let c = |s: &str| (COMMUNE_MAIL.to_string(), s.to_string());
     let d = |s: &str| (DISTRICT_MAIL.to_string(), s.to_string());
@@ -351,7 +362,12 @@ async fn serve(url: &str, config: &Path, data_dir: &Path, port: u16) -> Child {
         .expect("start danvan serve");
     let client = reqwest::Client::new();
     for _ in 0..300 {
-        if client.get(format!("http://127.0.0.1:{port}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+        if client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return child;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -425,9 +441,11 @@ async fn two_servers_on_one_postgresql_database_send_each_reminder_once() {
         // Time for a second sending, if there were to be one.
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
         let mails = sink.received("mail");
-        let mut subjects: Vec<String> = mails.iter().map(|m| m["subject"].as_str().unwrap().to_string()).collect();
+        let mut subjects: Vec<String> =
+            mails.iter().map(|m| m["subject"].as_str().unwrap().to_string()).collect();
         subjects.sort();
-        let expected: Vec<String> = (0..6).map(|i| format!("Ý kiến của người dân PA-TEST-{i:04} cần trả lời")).collect();
+        let expected: Vec<String> =
+            (0..6).map(|i| format!("Ý kiến của người dân PA-TEST-{i:04} cần trả lời")).collect();
         assert_eq!(subjects, expected, "each reminder once, by one of the two servers");
         assert_eq!(sink.received("hook").len(), 6, "each event once to the webhook");
         let notes = store.notifications_of(user.id, 100, 0).await.unwrap();

@@ -308,6 +308,10 @@ pub struct SchemeDef {
     pub period: PeriodType,
     /// Reports are due this many days after the end of their period.
     pub report_deadline_days: u32,
+    /// Entry of a period closes this many days after its deadline (none: never); after that
+    /// only the approver reopens it for a unit, with a reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_after_days: Option<u32>,
     /// The targets are a sample (chỉ tiêu mẫu) to be replaced by the province's own.
     pub sample: bool,
     pub objectives: Vec<String>,
@@ -366,6 +370,7 @@ const SCHEME_KEYS: &[&str] = &[
     "applies_to",
     "period",
     "report_deadline_days",
+    "lock_after_days",
     "sample",
     "objectives",
 ];
@@ -485,6 +490,16 @@ pub fn parse_scheme(source: &str) -> Result<SchemeDef, Vec<SchemeProblem>> {
             }
         },
     };
+    let lock_after_days = match scheme.get("lock_after_days") {
+        None => None,
+        Some(item) => match item.as_integer() {
+            Some(d) if (0..=366).contains(&d) => Some(d as u32),
+            _ => {
+                r.problem("scheme.lock_after_days", Some(item), "cần một số ngày từ 0 đến 366");
+                None
+            }
+        },
+    };
     let sample = r.boolean(scheme, "scheme.sample", false);
     let objectives = r.string_list(scheme, "scheme.objectives", false);
 
@@ -584,6 +599,7 @@ pub fn parse_scheme(source: &str) -> Result<SchemeDef, Vec<SchemeProblem>> {
             applies_to,
             period,
             report_deadline_days,
+            lock_after_days,
             sample,
             objectives,
             groups,
@@ -1028,6 +1044,19 @@ coverage = { 2020 = 100 }
         let dup = problems.iter().find(|p| p.path == "targets[2].code").expect("duplicate code");
         assert!(dup.message.contains("trùng"));
         assert_eq!(dup.line, Some(33));
+    }
+
+    #[test]
+    fn an_entry_window_is_read_and_checked() {
+        assert_eq!(parse_scheme(GOOD).unwrap().lock_after_days, None, "no window unless asked");
+        let with = GOOD.replace("sample = true", "sample = true\nlock_after_days = 10");
+        assert_ne!(with, GOOD);
+        assert_eq!(parse_scheme(&with).unwrap().lock_after_days, Some(10));
+        for bad in ["-1", "400", "\"mười\""] {
+            let text = GOOD.replace("sample = true", &format!("sample = true\nlock_after_days = {bad}"));
+            let problems = parse_scheme(&text).unwrap_err();
+            assert!(problems.iter().any(|p| p.path == "scheme.lock_after_days"), "{bad}: {problems:?}");
+        }
     }
 
     #[test]

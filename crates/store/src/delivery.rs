@@ -453,3 +453,72 @@ impl Store {
 fn getrandom_fill(bytes: &mut [u8]) -> Result<()> {
     getrandom::fill(bytes).map_err(|e| StoreError::Invalid(format!("không lấy được số ngẫu nhiên: {e}")))
 }
+
+/// A period's entry reopened for a unit after its window closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reopening {
+    pub reason: String,
+    pub reopened_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Reopens a closed period's entry for one unit, with a reason, audited; reopened already is
+    /// a conflict.
+    pub async fn reopen_entry(
+        &self,
+        actor: &Actor,
+        scheme_id: i64,
+        unit_id: i64,
+        period: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::Invalid("cần ghi lý do mở lại nhập liệu".into()));
+        }
+        let now = Utc::now();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "INSERT INTO entry_reopenings (scheme_id, unit_id, period, reason, reopened_by, reopened_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(scheme_id)
+            .bind(unit_id)
+            .bind(period)
+            .bind(reason)
+            .bind(actor.user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| crate::on_unique(e, || format!("kỳ {period} đã được mở lại nhập liệu cho đơn vị này")))?;
+            let event = NewEvent::new("reopen_entry", "review", format!("{scheme_id}:{unit_id}:{period}"))
+                .unit(Some(unit_id))
+                .after(&serde_json::json!({"scheme_id": scheme_id, "period": period}));
+            let event = NewEvent { reason: Some(reason.to_string()), ..event };
+            write_audit!(tx, actor, now, &[event]);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Whether (and why) a period's entry was reopened for a unit.
+    pub async fn entry_reopening(
+        &self,
+        scheme_id: i64,
+        unit_id: i64,
+        period: &str,
+    ) -> Result<Option<Reopening>> {
+        let row: Option<(String, DateTime<Utc>)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT reason, reopened_at FROM entry_reopenings WHERE scheme_id = $1 AND unit_id = $2 AND period = $3",
+            )
+            .bind(scheme_id)
+            .bind(unit_id)
+            .bind(period)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|(reason, reopened_at)| Reopening { reason, reopened_at }))
+    }
+}

@@ -47,7 +47,9 @@ pub use backup::{
 pub use bloc::{Decision, Member};
 pub use community::{Conclusion, Feedback, FeedbackStep, Hamlet, Meeting, MeetingSummary};
 pub use copy::TableCopy;
-pub use delivery::{Delivery, DeliveryCounts, DocState, NewDelivery, NotifySettings, RETRY_AFTER_MINUTES};
+pub use delivery::{
+    Delivery, DeliveryCounts, DocState, NewDelivery, NotifySettings, Reopening, RETRY_AFTER_MINUTES,
+};
 pub use files::FileStore;
 pub use lineage::{LinkedUnit, UnitLineage};
 pub use notifications::{NewNotification, Notification};

@@ -59,6 +59,7 @@ struct SchemeRow {
     applies_to: String,
     period: String,
     report_deadline_days: i64,
+    lock_after_days: Option<i64>,
     sample: bool,
     objectives: String,
     updated_at: DateTime<Utc>,
@@ -150,7 +151,8 @@ impl Store {
                     sqlx::query(
                         "UPDATE schemes SET title = $1, issuing_body = $2, document_number = $3, root_unit_id = $4, \
                          first_year = $5, last_year = $6, applies_to = $7, period = $8, report_deadline_days = $9, \
-                         sample = $10, objectives = $11, source_text = $12, updated_at = $13, starts_on = $15 WHERE id = $14",
+                         sample = $10, objectives = $11, source_text = $12, updated_at = $13, starts_on = $15, \
+                         lock_after_days = $16 WHERE id = $14",
                     )
                     .bind(&def.title)
                     .bind(&def.issuing_body)
@@ -167,6 +169,7 @@ impl Store {
                     .bind(now)
                     .bind(id)
                     .bind(def.starts_on)
+                    .bind(def.lock_after_days.map(i64::from))
                     .execute(&mut *tx)
                     .await?;
                     id
@@ -174,8 +177,8 @@ impl Store {
                 None => sqlx::query_scalar(
                     "INSERT INTO schemes (code, title, issuing_body, document_number, root_unit_id, first_year, \
                      last_year, applies_to, period, report_deadline_days, sample, objectives, source_text, \
-                     created_at, updated_at, starts_on) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING id",
+                     created_at, updated_at, starts_on, lock_after_days) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16) RETURNING id",
                 )
                 .bind(&def.code)
                 .bind(&def.title)
@@ -192,6 +195,7 @@ impl Store {
                 .bind(source_text)
                 .bind(now)
                 .bind(def.starts_on)
+                .bind(def.lock_after_days.map(i64::from))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| on_unique(e, || format!("đề án mã \"{}\" đã tồn tại", def.code)))?,
@@ -404,7 +408,7 @@ impl Store {
         let (row, groups, targets, coverage) = with_pool!(self, pool => {
             let row: Option<SchemeRow> = sqlx::query_as(
                 "SELECT s.id, s.code, s.title, s.issuing_body, s.document_number, s.root_unit_id, u.code AS root_code, \
-                 s.first_year, s.last_year, s.starts_on, s.applies_to, s.period, s.report_deadline_days, s.sample, s.objectives, \
+                 s.first_year, s.last_year, s.starts_on, s.applies_to, s.period, s.report_deadline_days, s.lock_after_days, s.sample, s.objectives, \
                  s.updated_at FROM schemes s JOIN units u ON u.id = s.root_unit_id WHERE s.code = $1",
             )
             .bind(code)
@@ -475,6 +479,7 @@ impl Store {
             applies_to: UnitLevel::parse(&row.applies_to).ok_or_else(|| corrupt("level", &row.applies_to))?,
             period: PeriodType::parse(&row.period).ok_or_else(|| corrupt("period", &row.period))?,
             report_deadline_days: row.report_deadline_days as u32,
+            lock_after_days: row.lock_after_days.map(|d| d as u32),
             sample: row.sample,
             objectives: serde_json::from_str(&row.objectives)
                 .map_err(|_| corrupt("objectives", &row.objectives))?,

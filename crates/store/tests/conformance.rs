@@ -3034,3 +3034,236 @@ async fn notifications_are_made_once_per_step_and_read_by_their_user_only() {
     })
     .await;
 }
+
+/// Issue 19: email settings (defaults, audited changes), the outbox (a delivery made once by
+/// its key, the notifications it carries marked emailed, claimed by one server at a time,
+/// retried with backoff, given up after the last wait, counted), the server's secret, and the
+/// reads of the reminder sweep (a unit's documents, what waits below a root, open feedback).
+#[tokio::test]
+async fn the_outbox_sends_once_retries_with_backoff_and_the_sweep_reads_what_is_due() {
+    use danvan_store::{NewDelivery, NewNotification, NotifySettings, RETRY_AFTER_MINUTES};
+    on_each_backend(|store| async move {
+        import(&store, &list_2024()).await;
+        let cli = Actor::system("cli:test");
+        let scheme = store.import_scheme(&cli, &parse_scheme(SCHEME).unwrap(), SCHEME).await.unwrap().id;
+        let huu_thanh = unit_id(&store, "27695").await;
+        let district = unit_id(&store, "802").await;
+        let user = store.create_user(&cli, &new_user("xa", Role::Commune, Some(huu_thanh))).await.unwrap().id;
+        let other =
+            store.create_user(&cli, &new_user("xa2", Role::Commune, Some(huu_thanh))).await.unwrap().id;
+
+        // Settings: the defaults until set; set, read back, audited; a wrong delivery refused.
+        assert_eq!(store.notify_settings(user).await.unwrap(), NotifySettings::default());
+        assert_eq!(NotifySettings::default().delivery, "daily");
+        assert!(store.email_recipients().await.unwrap().is_empty(), "no address: no email");
+        let settings = NotifySettings {
+            email: "xa@example.vn".into(),
+            delivery: "immediate".into(),
+            immediate_kinds: vec!["returned".into()],
+            muted_kinds: vec!["approved".into(), "review_due".into()],
+        };
+        store.set_notify_settings(&cli, user, &settings).await.unwrap();
+        assert_eq!(store.notify_settings(user).await.unwrap(), settings);
+        let bad = NotifySettings { delivery: "hourly".into(), ..settings.clone() };
+        assert!(matches!(store.set_notify_settings(&cli, user, &bad).await, Err(StoreError::Invalid(_))));
+        assert_eq!(store.notify_settings(user).await.unwrap(), settings, "nothing changed by a refusal");
+        let off =
+            NotifySettings { email: "xa2@example.vn".into(), delivery: "off".into(), ..Default::default() };
+        store.set_notify_settings(&cli, other, &off).await.unwrap();
+        let recipients = store.email_recipients().await.unwrap();
+        assert_eq!(recipients, vec![(user, settings.clone())], "off: in the application only");
+        let audit = store
+            .audit_events(
+                &AuditFilter { entity_type: Some("notify_settings".into()), ..Default::default() },
+                10,
+                0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(audit.total, 2, "each change audited once, the refusal not");
+
+        // Notifications not yet emailed; a delivery carries two of them, once by its key.
+        let now = Utc::now();
+        for step in ["due-7", "due-1"] {
+            let n = NewNotification {
+                user_id: user,
+                kind: "review_due".into(),
+                item: format!("review:{scheme}:{huu_thanh}:2018"),
+                step: step.into(),
+                title: "Rà soát kỳ 2018".into(),
+                detail: "Hạn 15/01/2019".into(),
+                href: "/x".into(),
+            };
+            assert!(store.notify(&n, now).await.unwrap());
+            assert!(store.notification_exists(user, &n.item, &n.kind, step).await.unwrap());
+        }
+        assert!(!store
+            .notification_exists(other, &format!("review:{scheme}:{huu_thanh}:2018"), "review_due", "due-7")
+            .await
+            .unwrap());
+        let pending = store.notifications_not_emailed(user, now - chrono::Duration::days(1)).await.unwrap();
+        assert_eq!(
+            pending.iter().map(|n| n.step.as_str()).collect::<Vec<_>>(),
+            ["due-7", "due-1"],
+            "oldest first"
+        );
+        assert_eq!(pending[0].detail, "Hạn 15/01/2019");
+        assert!(store
+            .notifications_not_emailed(user, now + chrono::Duration::seconds(1))
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(store.count_notifications(user).await.unwrap(), 2);
+        assert_eq!(store.notification_of(user, pending[0].id).await.unwrap().unwrap().step, "due-7");
+        assert!(store.notification_of(other, pending[0].id).await.unwrap().is_none(), "only its user's");
+        let mail = |key: &str| NewDelivery {
+            key: key.into(),
+            channel: "email".into(),
+            user_id: Some(user),
+            recipient: "xa@example.vn".into(),
+            subject: "danvan: 2 thông báo".into(),
+            body: "…".into(),
+            html: "<p>…</p>".into(),
+            unsubscribe: String::new(),
+        };
+        let ids: Vec<i64> = pending.iter().map(|n| n.id).collect();
+        let digest = mail("digest:1");
+        let (a, b) =
+            tokio::join!(store.queue_delivery(&digest, &ids, now), store.queue_delivery(&digest, &ids, now));
+        assert!(a.unwrap() ^ b.unwrap(), "two servers at once: one queues it");
+        assert!(store.delivery_exists("digest:1").await.unwrap());
+        assert!(!store.delivery_exists("digest:2").await.unwrap());
+        assert!(
+            store.notifications_not_emailed(user, now - chrono::Duration::days(1)).await.unwrap().is_empty(),
+            "carried: emailed"
+        );
+
+        // Claimed by one server at a time; not again while held; sent once.
+        let (x, y) = tokio::join!(
+            store.claim_deliveries(now, 10, chrono::Duration::minutes(5)),
+            store.claim_deliveries(now, 10, chrono::Duration::minutes(5))
+        );
+        assert_eq!(x.unwrap().len() + y.unwrap().len(), 1, "one of the two claims it");
+        assert!(
+            store
+                .claim_deliveries(now + chrono::Duration::minutes(1), 10, chrono::Duration::minutes(5))
+                .await
+                .unwrap()
+                .is_empty(),
+            "held"
+        );
+        let claimed = store
+            .claim_deliveries(now + chrono::Duration::minutes(6), 10, chrono::Duration::minutes(5))
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1, "a claim that ran out (a server died) is taken again");
+        store.delivery_sent(claimed[0].id, now).await.unwrap();
+        assert!(
+            store
+                .claim_deliveries(now + chrono::Duration::hours(1), 10, chrono::Duration::minutes(5))
+                .await
+                .unwrap()
+                .is_empty(),
+            "sent: never again"
+        );
+
+        // A failing one: retried after 1, 5, 30… minutes, given up after the last, shown.
+        let failing = mail("n:9");
+        assert!(store.queue_delivery(&failing, &[], now).await.unwrap());
+        let mut at = now;
+        for (i, wait) in RETRY_AFTER_MINUTES.iter().enumerate() {
+            let d = store.claim_deliveries(at, 10, chrono::Duration::minutes(5)).await.unwrap();
+            assert_eq!(d.len(), 1, "try {}", i + 1);
+            assert!(!store.delivery_failed(d[0].id, "451 thử lại sau", at).await.unwrap());
+            assert!(
+                store
+                    .claim_deliveries(
+                        at + chrono::Duration::seconds(wait * 60 - 1),
+                        10,
+                        chrono::Duration::minutes(5)
+                    )
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "not before its wait"
+            );
+            at += chrono::Duration::minutes(*wait);
+        }
+        assert_eq!(
+            store.delivery_counts().await.unwrap(),
+            danvan_store::DeliveryCounts { sent: 1, pending: 1, failed: 0 }
+        );
+        let last = store.claim_deliveries(at, 10, chrono::Duration::minutes(5)).await.unwrap();
+        assert!(store.delivery_failed(last[0].id, "550 hộp thư không có", at).await.unwrap(), "given up");
+        assert!(store
+            .claim_deliveries(at + chrono::Duration::days(30), 10, chrono::Duration::minutes(5))
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            store.delivery_counts().await.unwrap(),
+            danvan_store::DeliveryCounts { sent: 1, pending: 0, failed: 1 }
+        );
+        let troubled = store.troubled_deliveries(10).await.unwrap();
+        assert_eq!((troubled.len(), troubled[0].last_error.as_deref()), (1, Some("550 hộp thư không có")));
+        assert!(store.pending_deliveries(10).await.unwrap().is_empty());
+
+        // The server's secret: made once, the same ever after.
+        let s1 = store.server_secret("unsubscribe").await.unwrap();
+        assert_eq!(s1.len(), 64);
+        assert_eq!(store.server_secret("unsubscribe").await.unwrap(), s1);
+        assert_ne!(store.server_secret("other").await.unwrap(), s1);
+
+        // The sweep's reads: a unit's documents, what waits below a district, open feedback.
+        let actor = Actor::user(user, "xa", None);
+        let r = store.create_review(&actor, scheme, huu_thanh, "2018").await.unwrap();
+        assert!(
+            store.submitted_below(scheme, district).await.unwrap().is_empty(),
+            "a draft waits for no one"
+        );
+        store.transition_review(&actor, r.id, None, Transition::Submit, None, false).await.unwrap();
+        let docs = store.docs_of_unit(scheme, huu_thanh).await.unwrap();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(
+            (docs[0].doc.as_str(), docs[0].key.as_str(), docs[0].state),
+            ("review", "2018", State::Submitted)
+        );
+        assert!(docs[0].submitted_at.is_some());
+        let waiting = store.submitted_below(scheme, district).await.unwrap();
+        assert_eq!(waiting.iter().map(|d| d.id).collect::<Vec<_>>(), [r.id]);
+        assert!(store.submitted_below(scheme, huu_thanh).await.unwrap().is_empty(), "not the root's own");
+        assert!(store.docs_of_unit(scheme, unit_id(&store, "27637").await).await.unwrap().is_empty());
+        let input = danvan_domain::feedback::FeedbackInput {
+            name: None,
+            phone: None,
+            email: None,
+            hamlet: None,
+            category: "Khác".into(),
+            content: "Đường hỏng".into(),
+        };
+        // A closed period reopened for a unit: a reason needed, once, audited.
+        assert!(store.entry_reopening(scheme, huu_thanh, "2018").await.unwrap().is_none());
+        assert!(matches!(
+            store.reopen_entry(&cli, scheme, huu_thanh, "2018", "  ").await,
+            Err(StoreError::Invalid(_))
+        ));
+        let before = store.audit_count().await.unwrap();
+        store.reopen_entry(&cli, scheme, huu_thanh, "2018", "Ngập lụt").await.unwrap();
+        assert_eq!(store.audit_count().await.unwrap(), before + 1);
+        assert_eq!(
+            store.entry_reopening(scheme, huu_thanh, "2018").await.unwrap().unwrap().reason,
+            "Ngập lụt"
+        );
+        assert!(matches!(
+            store.reopen_entry(&cli, scheme, huu_thanh, "2018", "lại").await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(store.entry_reopening(scheme, huu_thanh, "2019").await.unwrap().is_none(), "another period");
+        assert!(store.entry_reopening(scheme, district, "2018").await.unwrap().is_none(), "another unit");
+        let f = store.submit_feedback(huu_thanh, "PA-0001-AAAA", &input, "h", now, 10).await.unwrap();
+        let open = store.open_feedback_of(huu_thanh).await.unwrap();
+        assert_eq!(open, vec![(f.id, "PA-0001-AAAA".to_string(), f.due_on)]);
+        assert!(store.open_feedback_of(district).await.unwrap().is_empty());
+    })
+    .await;
+}

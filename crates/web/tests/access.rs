@@ -596,6 +596,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST", "/schemes/{scheme}/units/{code}/activities/{id}/files/{file}/delete", "APC", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/xlsx", "APC", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/reviews/{period}/history", "APDCV", "AP", "A"),
+    ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/entry", "APD", "AP", "A"),
     ("GET", "/schemes/{scheme}/units/{code}/reviews/{period}/recompute", "APC", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/recompute", "APC", "AP", "A"),
     ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/evidence", "APC", "AP", "A"),
@@ -603,6 +604,16 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST", "/schemes/{scheme}/units/{code}/reviews/{period}/evidence/{id}/delete", "APC", "AP", "A"),
     ("GET", "/schemes/{scheme}/inbox", "APD", "APD", "APD"),
     ("POST", "/schemes/{scheme}/inbox", "APD", "APD", "APD"),
+    // One's own notifications and settings (another's notification is 404, tested apart); the
+    // unsubscribe link needs no sign-in, only its signature.
+    ("GET", "/thong-bao", "APDCV", "APDCV", "APDCV"),
+    ("POST", "/thong-bao/da-doc", "APDCV", "APDCV", "APDCV"),
+    ("GET", "/thong-bao/cai-dat", "APDCV", "APDCV", "APDCV"),
+    ("POST", "/thong-bao/cai-dat", "APDCV", "APDCV", "APDCV"),
+    ("GET", "/thong-bao/huy", "*", "*", "*"),
+    ("POST", "/thong-bao/huy", "*", "*", "*"),
+    ("GET", "/thong-bao/{id}", "APDCV", "APDCV", "APDCV"),
+    ("POST", "/thong-bao/{id}/da-doc", "APDCV", "APDCV", "APDCV"),
 ];
 
 #[tokio::test]

@@ -1958,6 +1958,13 @@ async fn no_public_page_shows_a_citizen_or_member_name_phone_or_email() {
     .await;
     let secrets = ["Võ Thành Viên", "0911222333", "Đinh Công Dân", "0988777666", "congdan@example.vn"];
 
+    // An email's signed unsubscribe link, for the staff member of Hựu Thạnh.
+    let staff = w.store.user_by_username("huuthanh").await.unwrap().unwrap().id;
+    let secret = w.store.server_secret("unsubscribe").await.unwrap();
+    let unsubscribe = format!(
+        "/thong-bao/huy?u={staff}&k=returned&t={}",
+        danvan_web::notices::send::unsubscribe_token(&secret, staff, "returned")
+    );
     // Every public GET route, filled in, plus the status page and API with the code.
     let mut pages: Vec<String> = danvan_web::route_table(AppState::new(w.store.clone()))
         .into_iter()
@@ -1971,6 +1978,7 @@ async fn no_public_page_shows_a_citizen_or_member_name_phone_or_email() {
             | "/api/v1/units/{code}/lineage" => r.path.replace("{code}", "27988"),
             "/schemes/{code}" | "/api/v1/schemes/{code}" => r.path.replace("{code}", "LA-KDV-2017-2020"),
             "/units" | "/api/v1/units" => format!("{}?q=huu", r.path),
+            "/thong-bao/huy" => unsubscribe.clone(),
             p => p.replace("{code}", &code),
         })
         .collect();
@@ -2688,4 +2696,233 @@ async fn dashboards_and_exports_answer_304_until_what_they_show_changes() {
         assert!(h.get(header::ETAG).is_none());
     })
     .await;
+}
+
+/// Issue 19: a return is told at once in the application — the menu's count, the centre with
+/// the reason, a link that leads to the review and marks it read — only to its user; the
+/// email settings refuse a malformed address and keep what was typed; the unsubscribe link
+/// works without sign-in only with its signature, and changes nothing from a plain GET.
+#[tokio::test]
+async fn a_return_is_told_in_the_centre_read_once_opened_and_unsubscribed_by_a_signed_link() {
+    use danvan_web::notices::{run_once, send::unsubscribe_token, Reach};
+    on_each_backend(|store| async move {
+        let w = World::new(store.clone()).await;
+        let scheme = store.scheme("LA-KDV-2017-2020").await.unwrap().unwrap().id;
+        let unit = store.unit_by_code("27931", None).await.unwrap().unwrap().id;
+        let actor = Actor::system("test");
+        let r = store.create_review(&actor, scheme, unit, "2018").await.unwrap();
+        let step = |t| store.transition_review(&actor, r.id, None, t, None, false);
+        step(danvan_domain::workflow::Transition::Submit).await.unwrap();
+        store
+            .transition_review(
+                &actor,
+                r.id,
+                None,
+                danvan_domain::workflow::Transition::Return,
+                Some("2.1: thiếu danh sách hộ"),
+                false,
+            )
+            .await
+            .unwrap();
+        // The reminders run in January 2019, while the scheme and Long An's 2024 units run.
+        let state = AppState::new(store.clone());
+        let at = chrono::DateTime::parse_from_rfc3339("2019-01-20T03:00:00Z").unwrap().with_timezone(&Utc);
+        let report = run_once(&state, at, Reach::Decisions, false).await.unwrap();
+        assert_eq!(report.made.len(), 1, "the return, to Hậu Nghĩa's user only");
+        assert!(run_once(&state, at, Reach::Decisions, false).await.unwrap().made.is_empty(), "once");
+        let page = |who: &'static str, uri: &'static str| {
+            let w = &w;
+            async move {
+                let (s, h, b) = w.send(who, Method::GET, uri, None).await;
+                (s, h, String::from_utf8(b).unwrap())
+            }
+        };
+        let (_, _, home) = page("haunghia", "/").await;
+        assert!(home.contains(r#"id="nav-unread""#) && home.contains(">1</span>"), "the menu's count");
+        let (_, _, other_home) = page("huuthanh", "/").await;
+        assert!(!other_home.contains(r#"id="nav-unread""#), "another commune is told nothing");
+        let (s, _, centre) = page("haunghia", "/thong-bao").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(centre.contains("Bản rà soát kỳ 2018 bị trả lại (LA-KDV-2017-2020)"), "{centre}");
+        assert!(centre.contains("Lý do: 2.1: thiếu danh sách hộ"));
+        let id = store
+            .notifications_of(store.user_by_username("haunghia").await.unwrap().unwrap().id, 10, 0)
+            .await
+            .unwrap()[0]
+            .id;
+        // Another user can neither open nor mark it.
+        let open = format!("/thong-bao/{id}");
+        let (s, _, _) = w.send("huuthanh", Method::GET, &open, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _, _) = w
+            .send(
+                "huuthanh",
+                Method::POST,
+                &format!("{open}/da-doc"),
+                Some(("application/x-www-form-urlencoded", vec![])),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (_, _, centre) = page("haunghia", "/thong-bao").await;
+        assert!(centre.contains("Chưa đọc: <strong>1</strong>"), "still unread");
+        // Its user opens it: led to the review, and it is read.
+        let (s, h, _) = w.send("haunghia", Method::GET, &open, None).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(h[header::LOCATION], "/schemes/LA-KDV-2017-2020/units/27931/reviews/2018");
+        let (_, _, home) = page("haunghia", "/").await;
+        assert!(!home.contains(r#"id="nav-unread""#));
+
+        // Settings: a malformed address is refused with what was typed, nothing saved.
+        let user = store.user_by_username("haunghia").await.unwrap().unwrap().id;
+        let form = "application/x-www-form-urlencoded";
+        let (s, _, b) = w
+            .send(
+                "haunghia",
+                Method::POST,
+                "/thong-bao/cai-dat",
+                Some((form, b"email=xa%40haunghia&delivery=daily".to_vec())),
+            )
+            .await;
+        let b = String::from_utf8(b).unwrap();
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(b.contains("không đúng dạng") && b.contains(r#"value="xa@haunghia""#), "{b}");
+        assert_eq!(store.notify_settings(user).await.unwrap(), danvan_store::NotifySettings::default());
+        let (s, _, _) = w
+            .send(
+                "haunghia",
+                Method::POST,
+                "/thong-bao/cai-dat",
+                Some((form, b"email=xa%40haunghia.gov.vn&delivery=weekly&immediate_returned=1".to_vec())),
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let saved = store.notify_settings(user).await.unwrap();
+        assert_eq!(
+            (saved.email.as_str(), saved.delivery.as_str(), saved.immediate_kinds.clone()),
+            ("xa@haunghia.gov.vn", "weekly", vec!["returned".to_string()])
+        );
+
+        // Unsubscribe: a forged token is refused; the page asks; the button (or a mail
+        // program's one-click POST) unsubscribes from that kind only.
+        let secret = store.server_secret("unsubscribe").await.unwrap();
+        let token = unsubscribe_token(&secret, user, "returned");
+        let forged =
+            format!("/thong-bao/huy?u={user}&k=returned&t={}", unsubscribe_token("đoán", user, "returned"));
+        let (s, _, _) = w.send("", Method::GET, &forged, None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let (s, _, _) =
+            w.send("", Method::POST, &forged, Some((form, b"List-Unsubscribe=One-Click".to_vec()))).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let link = format!("/thong-bao/huy?u={user}&k=returned&t={token}");
+        let (s, _, b) = w.send("", Method::GET, &link, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(String::from_utf8(b).unwrap().contains("Bị trả lại"));
+        assert!(store.notify_settings(user).await.unwrap().muted_kinds.is_empty(), "a GET changes nothing");
+        let (s, _, b) =
+            w.send("", Method::POST, &link, Some((form, b"List-Unsubscribe=One-Click".to_vec()))).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(String::from_utf8(b).unwrap().contains(r#"id="unsubscribed""#));
+        assert_eq!(store.notify_settings(user).await.unwrap().muted_kinds, vec!["returned".to_string()]);
+        // Taken back from the settings.
+        let (s, _, _) = w
+            .send(
+                "haunghia",
+                Method::POST,
+                "/thong-bao/cai-dat",
+                Some((form, b"email=xa%40haunghia.gov.vn&delivery=daily&unmute=1".to_vec())),
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert!(store.notify_settings(user).await.unwrap().muted_kinds.is_empty());
+    })
+    .await;
+}
+
+/// Issue 19, item 6: a scheme that closes entry 10 days after the deadline refuses a save, a
+/// submission and a workbook from the commune after that, with the reason; the district reopens
+/// the unit's entry with a reason (audited, once), and the save goes through. Another commune
+/// stays closed.
+#[tokio::test]
+async fn a_closed_period_is_reopened_for_one_unit_by_its_approver_with_a_reason() {
+    on_each_backend(|store| async move {
+        let w = World::new(store.clone()).await;
+        let locked =
+            SAMPLE.replace("report_deadline_days = 15", "report_deadline_days = 15\nlock_after_days = 10");
+        assert_ne!(locked, SAMPLE);
+        let def = parse_scheme(&locked).unwrap();
+        assert_eq!(def.lock_after_days, Some(10));
+        store.import_scheme(&Actor::system("test"), &def, &locked).await.unwrap();
+        let path = format!("{BASE}/27988/reviews/2018");
+        let body = json!({"version": 0, "values": {"2.1": {"numerator": 5, "denominator": 10}}});
+        let (s, e) = w.call("huuthanh", Method::PUT, &path, Some(body.clone())).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let said = e["problems"][0].as_str().unwrap_or_default().to_string()
+            + e["error"].as_str().unwrap_or_default();
+        assert!(said.contains("đã khóa nhập liệu từ ngày 26/01/2019 (10 ngày sau hạn 15/01/2019)"), "{e}");
+        assert!(
+            w.store.review(def_id(&w).await, unit(&w, "27988").await, "2018").await.unwrap().is_none(),
+            "nothing saved"
+        );
+        // The page says so, and offers the district (not the commune) to reopen it.
+        let page_of = |who: &'static str| {
+            let w = &w;
+            async move {
+                let (_, _, b) = w
+                    .send(who, Method::GET, "/schemes/LA-KDV-2017-2020/units/27988/reviews/2018", None)
+                    .await;
+                String::from_utf8(b).unwrap()
+            }
+        };
+        let page = page_of("huuthanh").await;
+        assert!(page.contains(r#"id="entry-locked""#) && !page.contains(r#"id="entry-reopen""#));
+        assert!(!page.contains(r#"id="review-form""#), "no form while closed");
+        assert!(page_of("district").await.contains(r#"id="entry-reopen""#));
+        // The commune may not reopen; the district must give a reason.
+        let form = "application/x-www-form-urlencoded";
+        let reopen = "/schemes/LA-KDV-2017-2020/units/27988/reviews/2018/entry";
+        let (s, _, _) = w
+            .send("huuthanh", Method::POST, reopen, Some((form, b"reason=t%E1%BB%B1+m%E1%BB%9F".to_vec())))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _, _) = w.send("district", Method::POST, reopen, Some((form, b"reason=+".to_vec()))).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let audit_before = w.store.audit_count().await.unwrap();
+        let (s, h, _) = w
+            .send(
+                "district",
+                Method::POST,
+                reopen,
+                Some((form, "reason=Xã bị ngập, nộp muộn có lý do".as_bytes().to_vec())),
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert!(h[header::LOCATION].to_str().unwrap().ends_with("?done=entry-reopened"));
+        assert_eq!(w.store.audit_count().await.unwrap(), audit_before + 1, "audited");
+        let r = w
+            .store
+            .entry_reopening(def_id(&w).await, unit(&w, "27988").await, "2018")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.reason, "Xã bị ngập, nộp muộn có lý do");
+        // Open again for Hựu Thạnh only.
+        let (s, r) = w.call("huuthanh", Method::PUT, &path, Some(body.clone())).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let (s, _) = w.call("haunghia", Method::PUT, &format!("{BASE}/27931/reviews/2018"), Some(body)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "another commune stays closed");
+        // Reopening twice is said plainly, and changes nothing.
+        let (s, h, _) =
+            w.send("district", Method::POST, reopen, Some((form, b"reason=again".to_vec()))).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert!(h[header::LOCATION].to_str().unwrap().ends_with("?done=entry-open"));
+    })
+    .await;
+}
+
+async fn def_id(w: &World) -> i64 {
+    w.store.scheme("LA-KDV-2017-2020").await.unwrap().unwrap().id
+}
+
+async fn unit(w: &World, code: &str) -> i64 {
+    w.store.unit_by_code(code, chrono::NaiveDate::from_ymd_opt(2019, 1, 1)).await.unwrap().unwrap().id
 }

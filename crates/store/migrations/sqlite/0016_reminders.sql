@@ -43,3 +43,16 @@ CREATE TABLE server_secrets (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- Entry windows (issue 19, item 6): a scheme may close a period's entry some days after its
+-- deadline; the approver reopens it for one unit with a reason (audited), once per period.
+ALTER TABLE schemes ADD COLUMN lock_after_days INTEGER;
+CREATE TABLE entry_reopenings (
+    scheme_id   INTEGER NOT NULL REFERENCES schemes (id),
+    unit_id     INTEGER NOT NULL REFERENCES units (id),
+    period      TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    reopened_by INTEGER REFERENCES users (id),
+    reopened_at TEXT NOT NULL,
+    PRIMARY KEY (scheme_id, unit_id, period)
+);

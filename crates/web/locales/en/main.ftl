@@ -801,3 +801,13 @@ notice-kind-activity-late = Activity overdue
 notice-kind-feedback-due = Citizen feedback due soon
 notice-kind-feedback-late = Citizen feedback overdue
 notice-kind-backup-failed = Backup failed
+entity-notify_settings = Notification settings
+
+entry-locked = Entry closed
+entry-reopen-reason = Why entry is reopened for the unit
+entry-reopen = Reopen entry
+entry-reopen-confirm = Reopen this period's entry for the unit? The reopening is logged.
+entry-reason-needed = A reason is needed to reopen entry. Nothing was reopened.
+review-done-entry-reopened = Entry of this period reopened for the unit.
+review-done-entry-open = This period is open for entry; nothing to reopen.
+action-reopen_entry = Entry reopened

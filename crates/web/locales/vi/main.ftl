@@ -801,3 +801,13 @@ notice-kind-activity-late = Hoạt động quá hạn
 notice-kind-feedback-due = Ý kiến người dân sắp hết hạn trả lời
 notice-kind-feedback-late = Ý kiến người dân quá hạn trả lời
 notice-kind-backup-failed = Sao lưu không thành công
+entity-notify_settings = Cách nhận thông báo
+
+entry-locked = Đã khóa nhập liệu
+entry-reopen-reason = Lý do mở lại nhập liệu cho đơn vị
+entry-reopen = Mở lại nhập liệu
+entry-reopen-confirm = Mở lại nhập liệu kỳ này cho đơn vị? Việc mở lại được ghi vào nhật ký.
+entry-reason-needed = Cần ghi lý do mở lại nhập liệu. Chưa mở lại.
+review-done-entry-reopened = Đã mở lại nhập liệu kỳ này cho đơn vị.
+review-done-entry-open = Kỳ này đang mở nhập liệu; không cần mở lại.
+action-reopen_entry = Mở lại nhập liệu

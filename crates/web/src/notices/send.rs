@@ -322,6 +322,141 @@ pub fn webhook_delivery(
 mod tests {
     use super::*;
 
+    fn note(id: i64, kind: &str, created: &str) -> Notification {
+        Notification {
+            id,
+            kind: kind.into(),
+            item: format!("review:{id}"),
+            step: "due-7".into(),
+            title: format!("Thông báo {id}"),
+            detail: String::new(),
+            href: format!("/x/{id}"),
+            created_at: chrono::DateTime::parse_from_rfc3339(created).unwrap().with_timezone(&Utc),
+            read_at: None,
+        }
+    }
+
+    fn settings(delivery: &str, immediate: &[&str], muted: &[&str]) -> NotifySettings {
+        NotifySettings {
+            email: "xa@example.vn".into(),
+            delivery: delivery.into(),
+            immediate_kinds: immediate.iter().map(|s| s.to_string()).collect(),
+            muted_kinds: muted.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    /// (key, subject, carried ids) of what is due.
+    fn due(s: &NotifySettings, pending: &[Notification], now: &str) -> Vec<(String, String, Vec<i64>)> {
+        emails_due("https://dv.vn", "k", 7, s, pending, at(now))
+            .into_iter()
+            .map(|(d, ids)| (d.key, d.subject, ids))
+            .collect()
+    }
+
+    #[test]
+    fn a_daily_digest_groups_what_came_before_seven_and_once_a_day() {
+        // Made on 8 January at 08:00 and 20:00, and on 9 January at 06:59 and 07:01 (Vietnam).
+        let pending = [
+            note(1, "review_due", "2019-01-08T01:00:00Z"),
+            note(2, "plan_due", "2019-01-08T13:00:00Z"),
+            note(3, "review_due", "2019-01-08T23:59:00Z"),
+            note(4, "approved", "2019-01-09T00:01:00Z"),
+        ];
+        let daily = settings("daily", &[], &[]);
+        // At 08:00 on 9 January: the digest of 07:00 carries the three made before it.
+        let out = due(&daily, &pending, "2019-01-09T01:00:00Z");
+        assert_eq!(
+            out,
+            vec![(
+                "digest:7:2019-01-09T07:00".into(),
+                "danvan: 3 thông báo ngày 09/01/2019".into(),
+                vec![1, 2, 3]
+            )]
+        );
+        // Before 07:00 the digest due is yesterday's: what was made before it (nothing here).
+        assert!(due(&daily, &pending[..1], "2019-01-08T23:00:00Z").is_empty());
+        // Weekly: on Monday 14 January, everything of the week before.
+        let weekly = settings("weekly", &[], &[]);
+        let out = due(&weekly, &pending, "2019-01-14T00:30:00Z");
+        assert_eq!(out[0].0, "digest:7:2019-01-14T07:00");
+        assert_eq!(out[0].1, "danvan: 4 thông báo tuần từ 14/01/2019");
+        assert_eq!(out[0].2, vec![1, 2, 3, 4]);
+        // Off, or no address: nothing.
+        assert!(due(&settings("off", &[], &[]), &pending, "2019-01-09T01:00:00Z").is_empty());
+        let mut none = daily.clone();
+        none.email.clear();
+        assert!(due(&none, &pending, "2019-01-09T01:00:00Z").is_empty());
+    }
+
+    #[test]
+    fn immediate_kinds_go_at_once_approvals_only_in_a_digest_and_muted_kinds_never() {
+        let pending = [
+            note(1, "returned", "2019-01-09T03:00:00Z"),
+            note(2, "approved", "2019-01-08T03:00:00Z"),
+            note(3, "review_late", "2019-01-08T03:00:00Z"),
+            note(4, "feedback_late", "2019-01-09T03:00:00Z"),
+        ];
+        // A daily digest with returns at once: the return now, the rest at 07:00.
+        let s = settings("daily", &["returned"], &[]);
+        let out = due(&s, &pending, "2019-01-09T03:01:00Z");
+        assert_eq!(out[0], ("n:1".into(), "Thông báo 1".into(), vec![1]));
+        assert_eq!(out[1].2, vec![2, 3], "made before 07:00 on the 9th");
+        assert_eq!(out.len(), 2);
+        // A kind that may not be immediate is not, whatever the setting says.
+        let s = settings("daily", &["review_late"], &[]);
+        assert!(due(&s, &pending, "2019-01-09T03:01:00Z").iter().all(|(k, _, _)| k.starts_with("digest:")));
+        // Everything at once, but approvals wait for a daily digest.
+        let s = settings("immediate", &[], &[]);
+        let out = due(&s, &pending, "2019-01-09T03:01:00Z");
+        let keys: Vec<&str> = out.iter().map(|(k, _, _)| k.as_str()).collect();
+        assert_eq!(keys, ["n:1", "n:3", "n:4", "digest:7:2019-01-09T07:00"]);
+        assert_eq!(out[3].2, vec![2]);
+        // Unsubscribed kinds are left out.
+        let s = settings("immediate", &[], &["review_late", "approved"]);
+        let keys: Vec<String> =
+            due(&s, &pending, "2019-01-09T03:01:00Z").into_iter().map(|(k, _, _)| k).collect();
+        assert_eq!(keys, ["n:1", "n:4"]);
+    }
+
+    #[test]
+    fn an_email_links_each_notice_and_each_kind_can_be_unsubscribed() {
+        let pending = [note(1, "returned", "2019-01-09T03:00:00Z")];
+        let (d, _) = emails_due(
+            "https://dv.vn",
+            "k",
+            7,
+            &settings("immediate", &[], &[]),
+            &pending,
+            at("2019-01-09T04:00:00Z"),
+        )
+        .pop()
+        .unwrap();
+        assert!(d.body.contains("- Thông báo 1\n  https://dv.vn/x/1\n"), "{}", d.body);
+        let link =
+            format!("https://dv.vn/thong-bao/huy?u=7&k=returned&t={}", unsubscribe_token("k", 7, "returned"));
+        assert!(d.body.contains(&link), "{}", d.body);
+        assert_eq!(d.unsubscribe, link, "one kind: the one-click header's link");
+        assert!(d.html.contains("<a href=\"https://dv.vn/x/1\">Thông báo 1</a>"), "{}", d.html);
+        // Text is escaped in the HTML.
+        let mut evil = note(2, "returned", "2019-01-09T03:00:00Z");
+        evil.title = "<script>alert(1)</script>".into();
+        let (d, _) = emails_due(
+            "https://dv.vn",
+            "k",
+            7,
+            &settings("immediate", &[], &[]),
+            &[evil],
+            at("2019-01-09T04:00:00Z"),
+        )
+        .pop()
+        .unwrap();
+        assert!(!d.html.contains("<script>") && d.html.contains("&lt;script&gt;"));
+    }
+
     #[test]
     fn unsubscribe_tokens_are_signed_per_user_and_kind() {
         let t = unsubscribe_token("secret", 7, "review_late");

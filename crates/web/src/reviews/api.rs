@@ -333,6 +333,32 @@ async fn outcome_json(
     })
 }
 
+/// When a period's entry has closed for a unit — its scheme closes entry some days after the
+/// deadline (`lock_after_days`) and its approver has not reopened it — the refusal to say.
+pub async fn entry_closed(
+    state: &AppState,
+    scheme: &StoredScheme,
+    period: &Period,
+    unit_id: i64,
+) -> Result<Option<String>, WebError> {
+    let Some(days) = scheme.def.lock_after_days else { return Ok(None) };
+    let deadline = period.deadline(scheme.def.report_deadline_days);
+    let today = today();
+    if danvan_domain::reminders::entry_open(deadline, Some(i64::from(days)), today, false) {
+        return Ok(None);
+    }
+    let key = period.to_string();
+    if state.store.entry_reopening(scheme.id, unit_id, &key).await?.is_some() {
+        return Ok(None);
+    }
+    let closed = deadline + chrono::Duration::days(i64::from(days) + 1);
+    Ok(Some(format!(
+        "kỳ {key} đã khóa nhập liệu từ ngày {} ({days} ngày sau hạn {}); cấp duyệt có thể mở lại cho đơn vị, kèm lý do",
+        closed.format("%d/%m/%Y"),
+        deadline.format("%d/%m/%Y")
+    )))
+}
+
 /// Saves a review (creating it at version 0), for the API and the form alike.
 pub async fn save(
     state: &AppState,
@@ -344,6 +370,9 @@ pub async fn save(
 ) -> Result<Outcome, WebError> {
     danvan_domain::workflow::check_reporting_level(scheme.def.applies_to, unit.level, &unit.name)
         .map_err(WebError::BadRequest)?;
+    if let Some(closed) = entry_closed(state, scheme, period, unit.id).await? {
+        return Ok(Outcome::Invalid(vec![closed]));
+    }
     let (entries, narrative) = match check_save(scheme, body) {
         Ok(ok) => ok,
         Err(problems) => return Ok(Outcome::Invalid(problems)),
@@ -394,6 +423,11 @@ pub async fn change_state(
         .review(scheme.id, unit.id, &key)
         .await?
         .ok_or_else(|| WebError::NotFound(format!("chưa có bản rà soát kỳ {key}")))?;
+    if t == Transition::Submit {
+        if let Some(closed) = entry_closed(state, scheme, period, unit.id).await? {
+            return Ok(Outcome::Invalid(vec![closed]));
+        }
+    }
     if t == Transition::Submit && review.state.editable() {
         let evidence = state.store.evidence_of(review.id).await?;
         let missing = danvan_domain::workflow::missing_for_submit(

@@ -106,6 +106,11 @@ pub fn routes(r: Routes) -> Routes {
         Access::Unit(Action::Edit),
         pages::recompute_form,
     )
+    .post(
+        "/schemes/{scheme}/units/{code}/reviews/{period}/entry",
+        Access::Unit(Action::Approve),
+        pages::reopen_entry,
+    )
     .get(
         "/schemes/{scheme}/units/{code}/reviews/{period}/history",
         Access::Unit(Action::Read),

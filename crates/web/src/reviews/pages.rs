@@ -219,6 +219,10 @@ pub struct ReviewPage {
     computed_kept: bool,
     /// Where to recompute them, when the user may (empty otherwise).
     recompute_href: String,
+    /// The period's entry has closed for the unit: why (empty while open).
+    locked: String,
+    /// Where the approver reopens it (empty for others).
+    reopen_entry: String,
 }
 
 /// The form's fields from a review, overlaid with what was typed (after a refused save).
@@ -395,7 +399,8 @@ async fn review_page(
         let args = [("entered", g.entered().to_string()), ("total", g.targets.len().to_string())];
         g.progress = lang.t_args("review-group-progress", &args);
     }
-    let editable = can_edit && st.is_none_or(State::editable);
+    let locked = super::api::entry_closed(state, scheme, period, unit.id).await?.unwrap_or_default();
+    let editable = can_edit && st.is_none_or(State::editable) && locked.is_empty();
     let missing = if editable {
         let missing = danvan_domain::workflow::missing_for_submit(
             &scheme.def.targets,
@@ -467,6 +472,8 @@ async fn review_page(
             Some(_) => lang.t("review-judged-none"),
             None => String::new(),
         },
+        reopen_entry: if can_decide && !locked.is_empty() { format!("{path}/entry") } else { String::new() },
+        locked,
         computed_kept: review.is_some_and(|r| r.frozen_at.is_some()),
         recompute_href: if can_edit && review.is_some_and(|r| r.frozen_at.is_some() && r.state.editable()) {
             format!("{path}/recompute")
@@ -985,4 +992,37 @@ pub async fn recompute_form(
     };
     let page = recompute_view(&state, &ctx, which(), problem).await.in_lang(lang)?;
     Ok((StatusCode::CONFLICT, page).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct ReopenEntryForm {
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The approver reopens a closed period's entry for the unit, with a reason (audited).
+pub async fn reopen_entry(
+    AxState(state): AxState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    ScopedUnit(unit): ScopedUnit,
+    Path((scheme, _code, period)): Path<(String, String, String)>,
+    Form(form): Form<ReopenEntryForm>,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let (scheme, period) = scheme_and_period(&state, &scheme, &period).await.in_lang(lang)?;
+    let path = format!("/schemes/{}/units/{}/reviews/{period}", scheme.def.code, unit.code);
+    let reason = danvan_domain::text::clean(&form.reason);
+    if reason.is_empty() {
+        return Err(WebError::BadRequest(lang.t("entry-reason-needed"))).in_lang(lang);
+    }
+    if super::api::entry_closed(&state, &scheme, &period, unit.id).await.in_lang(lang)?.is_none() {
+        return Ok(Redirect::to(&format!("{path}?done=entry-open")).into_response());
+    }
+    state
+        .store
+        .reopen_entry(&user.actor(), scheme.id, unit.id, &period.to_string(), &reason)
+        .await
+        .in_lang(lang)?;
+    Ok(Redirect::to(&format!("{path}?done=entry-reopened")).into_response())
 }

@@ -181,6 +181,9 @@ pub async fn upload(
         page.problems = problems;
         Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
+    if let Some(closed) = super::api::entry_closed(&state, &scheme, &period, unit.id).await.in_lang(lang)? {
+        return refuse(page, vec![closed]);
+    }
     let too_big = || WebError::PayloadTooLarge(lang.t("import-too-large"));
     let Upload { file, .. } = read_multipart(multipart, too_big).await.in_lang(lang)?;
     let Some((_, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
