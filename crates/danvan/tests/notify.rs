@@ -17,6 +17,8 @@ use danvan_store::testing::{execute, pg_server, strict, tempfile_dir, TestDb};
 use danvan_store::{Actor, NewUser, NotifySettings, Store};
 use serde_json::Value;
 
+mod support;
+
 const SCHEME: &str = "LA-KDV-2017-2020";
 const COMMUNE_MAIL: &str = "tt.haunghia@example.vn";
 const DISTRICT_MAIL: &str = "huyen.duchoa@example.vn";
@@ -342,38 +344,17 @@ async fn a_scripted_month_sends_the_exact_emails_and_webhook_calls_once_on_both_
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Starts `danvan serve` with the configuration and waits until it answers /readyz.
+/// Starts `danvan serve` with the configuration (files in the database) and the webhook's secret.
 async fn serve(url: &str, config: &Path, data_dir: &Path, port: u16) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_danvan"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", url, "--files", "database"])
-        .arg("--config")
-        .arg(config)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("DANVAN_WEBHOOK_SECRET", SECRET)
-        .env("DANVAN_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start danvan serve");
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return child;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    panic!("danvan serve did not become ready on port {port}");
+    let config = config.to_str().unwrap();
+    support::serve(
+        url,
+        data_dir,
+        port,
+        &["--files", "database", "--config", config],
+        &[("DANVAN_WEBHOOK_SECRET", SECRET)],
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -429,7 +410,7 @@ async fn two_servers_on_one_postgresql_database_send_each_reminder_once() {
                 .unwrap();
         }
         // Two servers at once, each sweeping at its start.
-        let (a, b) = (free_port(), free_port());
+        let (a, b) = (support::free_port(), support::free_port());
         let (da, db_dir) = (dir.join("a"), dir.join("b"));
         let (mut one, mut two) = tokio::join!(serve(&url, &cfg, &da, a), serve(&url, &cfg, &db_dir, b));
         for _ in 0..200 {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +16,8 @@ use danvan_domain::units::parse_unit_list;
 use danvan_store::testing::{pg_server, tempfile_dir, TestDb};
 use danvan_store::{Actor, FileStore, NewUser, Store};
 use serde_json::{json, Value};
+
+mod support;
 
 const SCHEME: &str = "LA-KDV-2017-2020";
 const PASSWORD: &str = "mật khẩu thử 123";
@@ -62,10 +64,6 @@ async fn prepare(url: &str) -> (String, Vec<String>) {
     (token, communes)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// Starts `danvan serve` and waits until it answers /readyz.
 async fn start(url: &str, data_dir: &Path, files: &str, port: u16) -> Child {
     start_with(url, data_dir, port, &["--files", files]).await
@@ -73,31 +71,7 @@ async fn start(url: &str, data_dir: &Path, files: &str, port: u16) -> Child {
 
 /// Starts `danvan serve` with more arguments and waits until it answers /readyz.
 async fn start_with(url: &str, data_dir: &Path, port: u16, more: &[&str]) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_danvan"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", url])
-        .args(more)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("DANVAN_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start danvan serve");
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return child;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("danvan serve did not become ready on port {port}");
+    support::serve(url, data_dir, port, more, &[]).await
 }
 
 /// A GET with a bearer token, its answer as JSON.
@@ -245,7 +219,7 @@ async fn acknowledged_writes_survive_kill_9(url: &str, files: &str) {
     let (token, communes) = prepare(url).await;
     let acked = Arc::new(Mutex::new(Acked::default()));
     for cycle in 0..5u64 {
-        let port = free_port();
+        let port = support::free_port();
         let mut child = start(url, &dir, files, port).await;
         let base = format!("http://127.0.0.1:{port}");
         let stop = Arc::new(AtomicBool::new(false));
@@ -351,7 +325,7 @@ async fn sigterm_stops_the_server_gracefully_and_checkpoints_the_log() {
     let db = dir.join("graceful.db");
     let url = format!("sqlite://{}", db.display());
     let (token, communes) = prepare(&url).await;
-    let port = free_port();
+    let port = support::free_port();
     let child = start(&url, &dir, "dir", port).await;
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
@@ -390,7 +364,7 @@ async fn two_servers_on_one_postgres_database_share_everything() {
     let db = TestDb::create(&server).await;
     let (token, communes) = prepare(&db.url).await;
     let (dir_a, dir_b) = (tempfile_dir(), tempfile_dir());
-    let (pa, pb) = (free_port(), free_port());
+    let (pa, pb) = (support::free_port(), support::free_port());
     let mut a = start(&db.url, &dir_a, "database", pa).await;
     let mut b = start(&db.url, &dir_b, "database", pb).await;
     let (base_a, base_b) = (format!("http://127.0.0.1:{pa}"), format!("http://127.0.0.1:{pb}"));
@@ -520,7 +494,7 @@ async fn metrics_answer_on_their_own_address_and_only_to_admins_on_the_main_one(
     let dir = tempfile_dir();
     let url = format!("sqlite://{}", dir.join("metrics.db").display());
     let (token, _) = prepare(&url).await;
-    let (port, metrics_port) = (free_port(), free_port());
+    let (port, metrics_port) = (support::free_port(), support::free_port());
     let config = dir.join("danvan.toml");
     std::fs::write(&config, format!("metrics_bind = \"127.0.0.1:{metrics_port}\"\nlog_format = \"json\"\n"))
         .unwrap();

@@ -2834,6 +2834,41 @@ async fn a_return_is_told_in_the_centre_read_once_opened_and_unsubscribed_by_a_s
             .await;
         assert_eq!(s, StatusCode::SEE_OTHER);
         assert!(store.notify_settings(user).await.unwrap().muted_kinds.is_empty());
+
+        // An email that fails is shown to the admin on the system page, with its error.
+        let new = NewUser {
+            username: "admin".into(),
+            display_name: "Quản trị".into(),
+            password_hash: "x".into(),
+            role: Role::Admin,
+            scope_unit_id: None,
+        };
+        let admin = store.create_user(&actor, &new).await.unwrap();
+        let now = Utc::now();
+        store.start_session(&admin, &secret_hash("admin"), "t", now, now + Duration::days(1)).await.unwrap();
+        let mail = danvan_store::NewDelivery {
+            key: "n:thu".into(),
+            channel: "email".into(),
+            user_id: Some(user),
+            recipient: "xa@haunghia.gov.vn".into(),
+            subject: "Bản rà soát kỳ 2018 bị trả lại".into(),
+            body: "…".into(),
+            html: "…".into(),
+            unsubscribe: String::new(),
+        };
+        assert!(store.queue_delivery(&mail, &[], now).await.unwrap());
+        let claimed = store.claim_deliveries(now, 10, Duration::minutes(5)).await.unwrap();
+        store.delivery_failed(claimed[0].id, "550 hộp thư không có", now).await.unwrap();
+        let (s, _, b) = w.send("admin", Method::GET, "/admin/system", None).await;
+        let b = String::from_utf8(b).unwrap();
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            b.contains(r#"id="outbox-troubled""#)
+                && b.contains("xa@haunghia.gov.vn")
+                && b.contains("550 hộp thư không có"),
+            "{b}"
+        );
+        assert!(b.contains("Sẽ gửi lại (1)"), "{b}");
     })
     .await;
 }

@@ -811,3 +811,14 @@ entry-reason-needed = A reason is needed to reopen entry. Nothing was reopened.
 review-done-entry-reopened = Entry of this period reopened for the unit.
 review-done-entry-open = This period is open for entry; nothing to reopen.
 action-reopen_entry = Entry reopened
+
+system-outbox = Reminder emails and webhooks
+system-email-on = Email is set up
+system-email-off = Email is not set up (notifications in the application only)
+system-outbox-sent = Sent
+system-outbox-pending = Waiting
+system-outbox-failed = Given up after repeated failures
+system-outbox-to = To
+system-outbox-what = Subject
+system-outbox-given-up = Given up
+system-outbox-retrying = Will retry

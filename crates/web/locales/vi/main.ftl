@@ -811,3 +811,14 @@ entry-reason-needed = Cần ghi lý do mở lại nhập liệu. Chưa mở lạ
 review-done-entry-reopened = Đã mở lại nhập liệu kỳ này cho đơn vị.
 review-done-entry-open = Kỳ này đang mở nhập liệu; không cần mở lại.
 action-reopen_entry = Mở lại nhập liệu
+
+system-outbox = Thư và webhook nhắc việc
+system-email-on = Đã cấu hình gửi thư
+system-email-off = Chưa cấu hình gửi thư (thông báo chỉ trong ứng dụng)
+system-outbox-sent = Đã gửi
+system-outbox-pending = Đang chờ
+system-outbox-failed = Bỏ sau nhiều lần lỗi
+system-outbox-to = Gửi tới
+system-outbox-what = Nội dung
+system-outbox-given-up = Đã bỏ
+system-outbox-retrying = Sẽ gửi lại

@@ -87,6 +87,21 @@ pub async fn centre(
     })
 }
 
+/// Marks one of the user's notifications read (another's is not found): where it leads.
+async fn mark_read(
+    state: &AppState,
+    ctx: &PageCtx,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<String, PageError> {
+    let lang = ctx.lang;
+    let Some(n) = state.store.notification_of(user.user.id, id).await.in_lang(lang)? else {
+        return Err(WebError::NotFound(lang.t("notices-not-found"))).in_lang(lang);
+    };
+    state.store.mark_notification_read(user.user.id, id, Utc::now()).await.in_lang(lang)?;
+    Ok(n.href)
+}
+
 /// Opens a notification: marks it read and goes to its place.
 pub async fn open(
     State(state): State<AppState>,
@@ -94,12 +109,8 @@ pub async fn open(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let lang = ctx.lang;
-    let Some(n) = state.store.notification_of(user.user.id, id).await.in_lang(lang)? else {
-        return Err(WebError::NotFound(lang.t("notices-not-found"))).in_lang(lang);
-    };
-    state.store.mark_notification_read(user.user.id, id, Utc::now()).await.in_lang(lang)?;
-    Ok(Redirect::to(&n.href).into_response())
+    let href = mark_read(&state, &ctx, &user, id).await?;
+    Ok(Redirect::to(&href).into_response())
 }
 
 /// Marks one notification read, back to the centre.
@@ -109,11 +120,7 @@ pub async fn read_one(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let lang = ctx.lang;
-    if state.store.notification_of(user.user.id, id).await.in_lang(lang)?.is_none() {
-        return Err(WebError::NotFound(lang.t("notices-not-found"))).in_lang(lang);
-    }
-    state.store.mark_notification_read(user.user.id, id, Utc::now()).await.in_lang(lang)?;
+    mark_read(&state, &ctx, &user, id).await?;
     Ok(Redirect::to("/thong-bao?done=read").into_response())
 }
 

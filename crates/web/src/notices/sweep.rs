@@ -144,6 +144,18 @@ fn planned(
     }
 }
 
+/// A review, roadmap or plan in words ("Bản rà soát kỳ 2018"), and its page under `base`.
+fn what_and_where(d: &DocState, base: &str) -> (String, String) {
+    match d.doc.as_str() {
+        "review" => (
+            LANG.t_args("notice-what-review", &[("period", d.key.clone())]),
+            format!("{base}/reviews/{}", d.key),
+        ),
+        "roadmap" => (LANG.t("notice-what-roadmap"), format!("{base}/roadmap")),
+        _ => (LANG.t_args("notice-what-plan", &[("year", d.key.clone())]), format!("{base}/plan/{}", d.key)),
+    }
+}
+
 /// Whether a review, roadmap or plan has been sent (a reminder of its deadline stops then).
 fn sent(doc: Option<&DocState>) -> bool {
     doc.is_some_and(|d| d.submitted_at.is_some() || d.state != State::Draft)
@@ -258,17 +270,7 @@ fn decisions(
             State::Approved if recent => "approved",
             _ => continue,
         };
-        let (what, href) = match d.doc.as_str() {
-            "review" => (
-                LANG.t_args("notice-what-review", &[("period", d.key.clone())]),
-                format!("{base}/reviews/{}", d.key),
-            ),
-            "roadmap" => (LANG.t("notice-what-roadmap"), format!("{base}/roadmap")),
-            _ => (
-                LANG.t_args("notice-what-plan", &[("year", d.key.clone())]),
-                format!("{base}/plan/{}", d.key),
-            ),
-        };
+        let (what, href) = what_and_where(&d, &base);
         let title = LANG.t_args(&format!("notice-{kind}"), &[("what", what), ("scheme", s.code.clone())]);
         let detail = match (&d.reason, kind) {
             (Some(r), "returned") if !r.trim().is_empty() => {
@@ -348,17 +350,7 @@ async fn approving(
         }
         let Some(of) = names.get(&d.unit_id) else { continue };
         let base = format!("/schemes/{}/units/{}", s.code, of.code);
-        let (what, href) = match d.doc.as_str() {
-            "review" => (
-                LANG.t_args("notice-what-review", &[("period", d.key.clone())]),
-                format!("{base}/reviews/{}", d.key),
-            ),
-            "roadmap" => (LANG.t("notice-what-roadmap"), format!("{base}/roadmap")),
-            _ => (
-                LANG.t_args("notice-what-plan", &[("year", d.key.clone())]),
-                format!("{base}/plan/{}", d.key),
-            ),
-        };
+        let (what, href) = what_and_where(&d, &base);
         let title = LANG.t_args(
             "notice-waiting",
             &[("what", what), ("unit", of.name.clone()), ("days", waited.to_string())],

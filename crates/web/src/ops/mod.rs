@@ -36,6 +36,22 @@ pub struct SystemPage {
     schedule: Option<String>,
     backups: Vec<BackupRow>,
     message: String,
+    /// The reminders' outbox: counts, and the emails and webhook calls that failed.
+    outbox: danvan_store::DeliveryCounts,
+    troubled: Vec<TroubledRow>,
+    email_on: bool,
+}
+
+/// An email or webhook call that failed, as the system page lists it.
+pub struct TroubledRow {
+    pub created: String,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub error: String,
+    /// Tries so far, and whether it was given up.
+    pub attempts: i64,
+    pub given_up: bool,
 }
 
 fn megabytes(bytes: i64) -> String {
@@ -70,7 +86,26 @@ pub async fn system(
             ],
         )
     });
+    let troubled = state
+        .store
+        .troubled_deliveries(20)
+        .await
+        .in_lang(lang)?
+        .into_iter()
+        .map(|d| TroubledRow {
+            created: (d.created_at + chrono::Duration::hours(7)).format("%H:%M %d/%m/%Y").to_string(),
+            channel: d.channel,
+            recipient: d.recipient,
+            subject: d.subject,
+            error: d.last_error.unwrap_or_default(),
+            given_up: d.attempts > danvan_store::RETRY_AFTER_MINUTES.len() as i64,
+            attempts: d.attempts.min(danvan_store::RETRY_AFTER_MINUTES.len() as i64 + 1),
+        })
+        .collect();
     Ok(SystemPage {
+        outbox: state.store.delivery_counts().await.in_lang(lang)?,
+        troubled,
+        email_on: state.notify.smtp.is_some(),
         layout: Layout::new(&ctx, &lang.t("system-title"), "/admin/system"),
         database: match state.store.kind() {
             danvan_store::BackendKind::Sqlite => "SQLite",
