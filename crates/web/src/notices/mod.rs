@@ -65,8 +65,8 @@ pub async fn run_once(
             continue;
         }
         if let Some(unit_id) = p.unit_id.filter(|_| !state.notify.webhooks.is_empty()) {
-            if !provinces.contains_key(&unit_id) {
-                provinces.insert(unit_id, province_and_unit(state, unit_id).await?);
+            if let std::collections::hash_map::Entry::Vacant(e) = provinces.entry(unit_id) {
+                e.insert(province_and_unit(state, unit_id).await?);
             }
             if let Some(Some((province, unit))) = provinces.get(&unit_id) {
                 if let Some(hook) = state.notify.webhooks.get(province) {
@@ -78,9 +78,8 @@ pub async fn run_once(
                         Some(unit),
                         now,
                     )?;
-                    if dry_run {
-                        report.queued.push(d);
-                    } else if state.store.queue_delivery(&d, &[], now).await? {
+                    // A dry run says what would go; a run, what it queued (not what another had).
+                    if dry_run || state.store.queue_delivery(&d, &[], now).await? {
                         report.queued.push(d);
                     }
                 }

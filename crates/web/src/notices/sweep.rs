@@ -128,14 +128,15 @@ fn when_line(step: &Step, deadline: NaiveDate) -> String {
     }
 }
 
+/// A notice to a user about something of a unit: its rule, item and step, its (title,
+/// detail), and where it leads.
 fn planned(
     user: &User,
     unit: &Unit,
     kind: String,
     item: String,
     step: String,
-    title: String,
-    detail: String,
+    (title, detail): (String, String),
     href: String,
 ) -> Planned {
     Planned {
@@ -212,8 +213,7 @@ fn deadlines(
                 rule("review", &step),
                 format!("review:{}:{}:{key}", s.id, unit.id),
                 step.key(),
-                title,
-                when_line(&step, deadline),
+                (title, when_line(&step, deadline)),
                 format!("{base}/reviews/{key}"),
             ));
         }
@@ -229,8 +229,10 @@ fn deadlines(
                     rule("roadmap", &step),
                     format!("roadmap:{}:{}", s.id, unit.id),
                     step.key(),
-                    LANG.t_args("notice-roadmap", &[("scheme", s.code.clone())]),
-                    when_line(&step, deadline),
+                    (
+                        LANG.t_args("notice-roadmap", &[("scheme", s.code.clone())]),
+                        when_line(&step, deadline),
+                    ),
                     format!("{base}/roadmap"),
                 ));
             }
@@ -244,8 +246,10 @@ fn deadlines(
                 rule("plan", &step),
                 format!("plan:{}:{}:{year}", s.id, unit.id),
                 step.key(),
-                LANG.t_args("notice-plan", &[("year", year.to_string()), ("scheme", s.code.clone())]),
-                when_line(&step, deadline),
+                (
+                    LANG.t_args("notice-plan", &[("year", year.to_string()), ("scheme", s.code.clone())]),
+                    when_line(&step, deadline),
+                ),
                 format!("{base}/plan/{year}"),
             ));
         }
@@ -270,7 +274,7 @@ fn decisions(
             State::Approved if recent => "approved",
             _ => continue,
         };
-        let (what, href) = what_and_where(&d, &base);
+        let (what, href) = what_and_where(d, &base);
         let title = LANG.t_args(&format!("notice-{kind}"), &[("what", what), ("scheme", s.code.clone())]);
         let detail = match (&d.reason, kind) {
             (Some(r), "returned") if !r.trim().is_empty() => {
@@ -284,8 +288,7 @@ fn decisions(
             kind.into(),
             format!("{}:{}", d.doc, d.id),
             format!("v{}", d.version),
-            title,
-            detail,
+            (title, detail),
             href,
         ));
     }
@@ -315,8 +318,7 @@ async fn activities(
                 rule("activity", &step),
                 format!("activity:{}", a.id),
                 step.key(),
-                title,
-                when_line(&step, due),
+                (title, when_line(&step, due)),
                 format!("{base}/activities/{}", a.id),
             ));
         }
@@ -343,9 +345,9 @@ async fn approving(
         if !may(state, user, d.unit_id, Action::Approve).await? {
             continue;
         }
-        if !names.contains_key(&d.unit_id) {
+        if let std::collections::hash_map::Entry::Vacant(e) = names.entry(d.unit_id) {
             if let Some(u) = state.store.unit(d.unit_id).await? {
-                names.insert(d.unit_id, u);
+                e.insert(u);
             }
         }
         let Some(of) = names.get(&d.unit_id) else { continue };
@@ -442,8 +444,7 @@ async fn feedback(
             rule("feedback", &step),
             format!("feedback:{id}"),
             step.key(),
-            LANG.t_args("notice-feedback", &[("code", code)]),
-            when_line(&step, due),
+            (LANG.t_args("notice-feedback", &[("code", code)]), when_line(&step, due)),
             format!("/units/{}/feedback/{id}", unit.code),
         ));
     }
