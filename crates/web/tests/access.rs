@@ -1309,6 +1309,8 @@ async fn the_system_page_metrics_and_backup_warnings_are_for_the_admin() {
     assert!(!m.body.contains("27988"), "routes are patterns, not paths");
     assert!(m.body.contains("danvan_db_connections{state=\"idle\"}"));
     assert!(m.body.contains("danvan_database_ready 1"));
+    assert!(m.body.contains("danvan_notices_outbox{state=\"sent\"} 0"), "the reminders' outbox");
+    assert!(m.body.contains("danvan_notices_outbox{state=\"failed\"} 0"));
     assert!(!m.body.contains("\ndanvan_backup_age_seconds "), "no backup yet: no age");
 
     // A failed backup: the admin is told on every page; others are not.

@@ -2739,6 +2739,10 @@ async fn a_return_is_told_in_the_centre_read_once_opened_and_unsubscribed_by_a_s
         };
         let (_, _, home) = page("haunghia", "/").await;
         assert!(home.contains(r#"id="nav-unread""#) && home.contains(">1</span>"), "the menu's count");
+        assert!(
+            home.contains(r#"href="/thong-bao" id="task-notices""#) && home.contains("1 thông báo chưa đọc"),
+            "a task"
+        );
         let (_, _, other_home) = page("huuthanh", "/").await;
         assert!(!other_home.contains(r#"id="nav-unread""#), "another commune is told nothing");
         let (s, _, centre) = page("haunghia", "/thong-bao").await;
@@ -2770,7 +2774,7 @@ async fn a_return_is_told_in_the_centre_read_once_opened_and_unsubscribed_by_a_s
         assert_eq!(s, StatusCode::SEE_OTHER);
         assert_eq!(h[header::LOCATION], "/schemes/LA-KDV-2017-2020/units/27931/reviews/2018");
         let (_, _, home) = page("haunghia", "/").await;
-        assert!(!home.contains(r#"id="nav-unread""#));
+        assert!(!home.contains(r#"id="nav-unread""#) && !home.contains("task-notices"));
 
         // Settings: a malformed address is refused with what was typed, nothing saved.
         let user = store.user_by_username("haunghia").await.unwrap().unwrap().id;
@@ -2869,6 +2873,21 @@ async fn a_return_is_told_in_the_centre_read_once_opened_and_unsubscribed_by_a_s
             "{b}"
         );
         assert!(b.contains("Sẽ gửi lại (1)"), "{b}");
+        // A failed backup is told to the admin, once.
+        let failed = danvan_store::BackupRecord {
+            started_at: now,
+            finished_at: now,
+            ok: false,
+            location: "/var/lib/danvan/backups/x".into(),
+            bytes: 0,
+            message: "đĩa đầy".into(),
+        };
+        store.record_backup(&failed).await.unwrap();
+        let made = run_once(&state, now, Reach::Decisions, false).await.unwrap().made;
+        assert_eq!(made.len(), 1);
+        assert_eq!((made[0].note.user_id, made[0].note.kind.as_str()), (admin.id, "backup_failed"));
+        assert_eq!(made[0].note.detail, "đĩa đầy");
+        assert!(run_once(&state, now, Reach::Decisions, false).await.unwrap().made.is_empty());
     })
     .await;
 }

@@ -822,3 +822,4 @@ system-outbox-to = To
 system-outbox-what = Subject
 system-outbox-given-up = Given up
 system-outbox-retrying = Will retry
+task-notices = { $count } unread notifications

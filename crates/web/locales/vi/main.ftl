@@ -822,3 +822,4 @@ system-outbox-to = Gửi tới
 system-outbox-what = Nội dung
 system-outbox-given-up = Đã bỏ
 system-outbox-retrying = Sẽ gửi lại
+task-notices = { $count } thông báo chưa đọc

@@ -81,12 +81,22 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<HomePag
         .as_ref()
         .filter(|u| u.level == danvan_domain::units::UnitLevel::Province)
         .map(|u| format!("/units/{}/organisations", u.code));
-    let tasks = match ctx.user.as_ref() {
+    let mut tasks = match ctx.user.as_ref() {
         Some(u) => tasks::tasks_of(&state, u, my_unit.as_ref(), &schemes, lang, crate::shell::today())
             .await
             .in_lang(lang)?,
         None => Vec::new(),
     };
+    // The notification centre, as the last of the tasks while something there is unread.
+    if ctx.unread > 0 {
+        tasks.push(tasks::Task {
+            kind: "info",
+            text: lang.t_args("task-notices", &[("count", ctx.unread.to_string())]),
+            detail: String::new(),
+            href: "/thong-bao".into(),
+            id: "task-notices".into(),
+        });
+    }
     Ok(HomePage {
         tasks,
         unit_name: my_unit.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
