@@ -139,6 +139,61 @@ pub fn digest_due(delivery: Delivery, now: NaiveDateTime, last_sent: Option<Naiv
     }
 }
 
+/// Kinds a user may ask to have sent at once whatever their delivery: a return and overdue
+/// feedback, the two that need doing today.
+pub const MAY_BE_IMMEDIATE: [&str; 2] = ["returned", "feedback_late"];
+/// Kinds that go out in a digest only (a user who takes everything at once gets them in a
+/// daily digest): an approval needs no action.
+pub const DIGEST_ONLY: [&str; 1] = ["approved"];
+
+/// A user's choices about email, as the grouping reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailChoice<'a> {
+    pub delivery: Delivery,
+    /// Kinds asked for at once (only those of [`MAY_BE_IMMEDIATE`] count).
+    pub immediate: &'a [String],
+    /// Kinds unsubscribed from.
+    pub muted: &'a [String],
+}
+
+/// What to email a user now, out of their notices not yet emailed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EmailPlan {
+    /// Notices each sent in a message of its own now.
+    pub at_once: Vec<i64>,
+    /// The digest due (its time, Vietnam time) with the notices it carries: those made before
+    /// that time; what came later waits for the next digest.
+    pub digest: Option<(NaiveDateTime, Vec<i64>)>,
+}
+
+/// Groups a user's pending notices — (id, kind, made at, Vietnam time) — into the emails due at
+/// `now` (Vietnam time): nothing when off; unsubscribed kinds never; the kinds taken at once
+/// (every kind but approvals for `Immediate`, the chosen ones of [`MAY_BE_IMMEDIATE`] otherwise)
+/// each alone; the rest in the latest digest whose time has come (daily for `Immediate`).
+pub fn plan_emails(
+    choice: &EmailChoice<'_>,
+    pending: &[(i64, &str, NaiveDateTime)],
+    now: NaiveDateTime,
+) -> EmailPlan {
+    if choice.delivery == Delivery::Off {
+        return EmailPlan::default();
+    }
+    let wanted = pending.iter().filter(|(_, kind, _)| !choice.muted.iter().any(|m| m == kind));
+    let at_once = |kind: &str| {
+        !DIGEST_ONLY.contains(&kind)
+            && (choice.delivery == Delivery::Immediate
+                || (MAY_BE_IMMEDIATE.contains(&kind) && choice.immediate.iter().any(|k| k == kind)))
+    };
+    let (now_ones, rest): (Vec<_>, Vec<_>) = wanted.partition(|(_, kind, _)| at_once(kind));
+    let digest_mode = if choice.delivery == Delivery::Immediate { Delivery::Daily } else { choice.delivery };
+    let digest = digest_due_at(digest_mode, now).and_then(|at| {
+        let carried: Vec<i64> =
+            rest.iter().filter(|(_, _, made)| *made <= at).map(|(id, _, _)| *id).collect();
+        (!carried.is_empty()).then_some((at, carried))
+    });
+    EmailPlan { at_once: now_ones.iter().map(|(id, _, _)| *id).collect(), digest }
+}
+
 /// Whether a period's entry is open on `today`: always without a window; with one, until
 /// `lock_after_days` after the deadline, and after that only where the approver reopened entry
 /// for the unit (with a reason, audited).
@@ -235,6 +290,52 @@ mod tests {
         assert_eq!(Delivery::parse("weekly"), Some(Delivery::Weekly));
         assert_eq!(Delivery::parse(Delivery::Off.as_str()), Some(Delivery::Off));
         assert_eq!(Delivery::parse("hourly"), None);
+    }
+
+    #[test]
+    fn emails_are_grouped_into_notices_at_once_and_one_digest_of_what_came_before_it() {
+        let t = |day, h, min| d(2019, 1, day).and_hms_opt(h, min, 0).unwrap();
+        // Made on 8 January at 08:00 and 20:00, on 9 January at 06:59 and 07:01.
+        let pending = [
+            (1, "review_due", t(8, 8, 0)),
+            (2, "plan_due", t(8, 20, 0)),
+            (3, "returned", t(9, 6, 59)),
+            (4, "approved", t(9, 7, 1)),
+        ];
+        let none: Vec<String> = Vec::new();
+        let daily = EmailChoice { delivery: Delivery::Daily, immediate: &none, muted: &none };
+        // At 08:00 on 9 January: the digest of 07:00 carries the three made before it.
+        let plan = plan_emails(&daily, &pending, t(9, 8, 0));
+        assert_eq!(plan, EmailPlan { at_once: vec![], digest: Some((t(9, 7, 0), vec![1, 2, 3])) });
+        // At 06:00 on the 9th the digest due is the 8th's: nothing was made before it.
+        assert_eq!(plan_emails(&daily, &pending, t(9, 6, 0)).digest, None);
+        // Weekly: Monday 14 January carries the week.
+        let weekly = EmailChoice { delivery: Delivery::Weekly, ..daily.clone() };
+        assert_eq!(
+            plan_emails(&weekly, &pending, t(14, 7, 30)).digest,
+            Some((t(14, 7, 0), vec![1, 2, 3, 4]))
+        );
+        assert_eq!(
+            plan_emails(&weekly, &pending, t(13, 23, 0)).digest,
+            Some((t(7, 7, 0), vec![])).filter(|_| false)
+        );
+        // Returns asked for at once go alone at once; a kind that may not be immediate is not.
+        let asked = vec!["returned".to_string(), "review_due".to_string()];
+        let some = EmailChoice { delivery: Delivery::Daily, immediate: &asked, muted: &none };
+        let plan = plan_emails(&some, &pending, t(9, 8, 0));
+        assert_eq!(plan.at_once, vec![3]);
+        assert_eq!(plan.digest, Some((t(9, 7, 0), vec![1, 2])));
+        // Everything at once but approvals, which wait for a daily digest.
+        let all = EmailChoice { delivery: Delivery::Immediate, immediate: &none, muted: &none };
+        let plan = plan_emails(&all, &pending, t(10, 8, 0));
+        assert_eq!(plan.at_once, vec![1, 2, 3]);
+        assert_eq!(plan.digest, Some((t(10, 7, 0), vec![4])));
+        // Unsubscribed kinds never; off, nothing.
+        let muted = vec!["review_due".to_string(), "approved".to_string()];
+        let plan = plan_emails(&EmailChoice { muted: &muted, ..all.clone() }, &pending, t(10, 8, 0));
+        assert_eq!(plan, EmailPlan { at_once: vec![2, 3], digest: None });
+        let off = EmailChoice { delivery: Delivery::Off, ..all };
+        assert_eq!(plan_emails(&off, &pending, t(10, 8, 0)), EmailPlan::default());
     }
 
     #[test]

@@ -15,11 +15,7 @@ use crate::shell::AppState;
 
 const LANG: Lang = Lang::Vi;
 
-/// Kinds that may be asked for at once whatever the delivery.
-pub const MAY_BE_IMMEDIATE: [&str; 2] = ["returned", "feedback_late"];
-/// Kinds that go out in a digest only (a user who takes everything at once gets them in a
-/// daily digest).
-const DIGEST_ONLY: [&str; 1] = ["approved"];
+pub use danvan_domain::reminders::MAY_BE_IMMEDIATE;
 /// A digest carries what was made in this many days before it (older notices stay in the
 /// application only, so that a user who turns email on is not flooded).
 const DIGEST_REACH_DAYS: i64 = 8;
@@ -126,78 +122,41 @@ pub fn emails_due(
     pending: &[Notification],
     now: DateTime<Utc>,
 ) -> Vec<(NewDelivery, Vec<i64>)> {
-    use danvan_domain::reminders::{digest_due_at, Delivery as Mode};
-    let Some(mode) = Mode::parse(&settings.delivery) else { return Vec::new() };
-    if mode == Mode::Off || settings.email.is_empty() {
+    use danvan_domain::reminders::{plan_emails, Delivery as Mode, EmailChoice};
+    let Some(delivery) = Mode::parse(&settings.delivery) else { return Vec::new() };
+    if settings.email.is_empty() {
         return Vec::new();
     }
-    let wanted: Vec<&Notification> =
-        pending.iter().filter(|n| !settings.muted_kinds.iter().any(|k| k == &n.kind)).collect();
-    let at_once = |n: &Notification| {
-        !DIGEST_ONLY.contains(&n.kind.as_str())
-            && (mode == Mode::Immediate
-                || (MAY_BE_IMMEDIATE.contains(&n.kind.as_str())
-                    && settings.immediate_kinds.iter().any(|k| k == &n.kind)))
+    let vn = |t: DateTime<Utc>| t.with_timezone(&danvan_domain::period::VIETNAM).naive_local();
+    let items: Vec<(i64, &str, chrono::NaiveDateTime)> =
+        pending.iter().map(|n| (n.id, n.kind.as_str(), vn(n.created_at))).collect();
+    let choice = EmailChoice { delivery, immediate: &settings.immediate_kinds, muted: &settings.muted_kinds };
+    let plan = plan_emails(&choice, &items, vn(now));
+    let of = |ids: &[i64]| -> Vec<&Notification> { pending.iter().filter(|n| ids.contains(&n.id)).collect() };
+    let mail = |key: String, subject: String, notes: &[&Notification], intro: &str| {
+        let (body, html, unsubscribe) = compose(base, secret, user_id, notes, intro);
+        NewDelivery {
+            key,
+            channel: "email".into(),
+            user_id: Some(user_id),
+            recipient: settings.email.clone(),
+            subject,
+            body,
+            html,
+            unsubscribe,
+        }
     };
     let mut out = Vec::new();
-    for n in wanted.iter().filter(|n| at_once(n)) {
-        let (body, html, unsubscribe) = compose(base, secret, user_id, &[n], &n.title);
-        out.push((
-            NewDelivery {
-                key: format!("n:{}", n.id),
-                channel: "email".into(),
-                user_id: Some(user_id),
-                recipient: settings.email.clone(),
-                subject: n.title.clone(),
-                body,
-                html,
-                unsubscribe,
-            },
-            vec![n.id],
-        ));
+    for n in of(&plan.at_once) {
+        out.push((mail(format!("n:{}", n.id), n.title.clone(), &[n], &n.title), vec![n.id]));
     }
-    let rest: Vec<&Notification> = wanted.iter().copied().filter(|n| !at_once(n)).collect();
-    let digest_mode = if mode == Mode::Immediate { Mode::Daily } else { mode };
-    let local = now.with_timezone(&danvan_domain::period::VIETNAM).naive_local();
-    if let (Some(at), false) = (digest_due_at(digest_mode, local), rest.is_empty()) {
-        // Only what was made before the digest's time: what comes later waits for the next.
-        let at_utc = at - Duration::hours(7);
-        let carried: Vec<&Notification> =
-            rest.into_iter().filter(|n| n.created_at.naive_utc() <= at_utc).collect();
-        if !carried.is_empty() {
-            let day = LANG.date(at.date());
-            let (subject, intro) = if digest_mode == Mode::Weekly {
-                (
-                    LANG.t_args(
-                        "notice-digest-weekly",
-                        &[("count", carried.len().to_string()), ("date", day)],
-                    ),
-                    LANG.t("notice-digest-intro"),
-                )
-            } else {
-                (
-                    LANG.t_args(
-                        "notice-digest-daily",
-                        &[("count", carried.len().to_string()), ("date", day)],
-                    ),
-                    LANG.t("notice-digest-intro"),
-                )
-            };
-            let (body, html, unsubscribe) = compose(base, secret, user_id, &carried, &intro);
-            out.push((
-                NewDelivery {
-                    key: format!("digest:{user_id}:{}", at.format("%Y-%m-%dT%H:%M")),
-                    channel: "email".into(),
-                    user_id: Some(user_id),
-                    recipient: settings.email.clone(),
-                    subject,
-                    body,
-                    html,
-                    unsubscribe,
-                },
-                carried.iter().map(|n| n.id).collect(),
-            ));
-        }
+    if let Some((at, ids)) = plan.digest {
+        let carried = of(&ids);
+        let args = [("count", carried.len().to_string()), ("date", LANG.date(at.date()))];
+        let weekly = delivery == Mode::Weekly;
+        let subject = LANG.t_args(if weekly { "notice-digest-weekly" } else { "notice-digest-daily" }, &args);
+        let key = format!("digest:{user_id}:{}", at.format("%Y-%m-%dT%H:%M"));
+        out.push((mail(key, subject, &carried, &LANG.t("notice-digest-intro")), ids));
     }
     out
 }
