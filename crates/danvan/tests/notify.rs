@@ -229,6 +229,20 @@ async fn scripted_month(url: &str, python: &str) {
                 assert!(report.contains("Đã tạo 1 thông báo"), "{report}");
                 let again = notify(url, &cfg, "2019-01-24T10:06");
                 assert!(again.contains("Đã tạo 0 thông báo") && again.contains("Đã gửi 0"), "{again}");
+                // The commune works on the returned draft (each save a new version): told once.
+                let r = store.review_by_id(review).await.unwrap().unwrap();
+                store
+                    .save_review(
+                        &commune_actor,
+                        review,
+                        r.version,
+                        &r.values,
+                        &danvan_store::Narrative::default(),
+                    )
+                    .await
+                    .unwrap();
+                let after_save = notify(url, &cfg, "2019-01-24T11:05");
+                assert!(after_save.contains("Đã tạo 0 thông báo"), "a save is no new return: {after_save}");
             }
             25 => {
                 store

@@ -257,7 +257,7 @@ fn deadlines(
 }
 
 /// Decisions on what the unit sent: a return at once with its reason, an approval for the
-/// digest. Each decision is its own step (the document's version after it).
+/// digest. Each decision is its own step (named by when it was made).
 fn decisions(
     user: &User,
     unit: &Unit,
@@ -287,7 +287,8 @@ fn decisions(
             unit,
             kind.into(),
             format!("{}:{}", d.doc, d.id),
-            format!("v{}", d.version),
+            // The decision's moment names it: saving a returned draft bumps the version, not it.
+            format!("d{}", d.decided_at.map(|t| t.timestamp()).unwrap_or_default()),
             (title, detail),
             href,
         ));
