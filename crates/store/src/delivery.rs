@@ -417,6 +417,21 @@ impl Store {
         rows.into_iter().map(doc_state).collect()
     }
 
+    /// The reviews, roadmaps and plans of a scheme returned or approved since a moment (what the
+    /// reminders tell every minute).
+    pub async fn decided_since(&self, scheme_id: i64, since: DateTime<Utc>) -> Result<Vec<DocState>> {
+        let rows: Vec<DocRow> = with_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "SELECT * FROM ({DOCS}) d WHERE d.state IN ('returned', 'approved') AND d.decided_at >= $2"
+            ))
+            .bind(scheme_id)
+            .bind(since)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(doc_state).collect()
+    }
+
     /// The reviews, roadmaps and plans submitted by the units below a root (not the root's
     /// own) under a scheme, waiting for a decision.
     pub async fn submitted_below(&self, scheme_id: i64, root_unit_id: i64) -> Result<Vec<DocState>> {

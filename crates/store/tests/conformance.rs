@@ -3233,6 +3233,20 @@ async fn the_outbox_sends_once_retries_with_backoff_and_the_sweep_reads_what_is_
         assert_eq!(waiting.iter().map(|d| d.id).collect::<Vec<_>>(), [r.id]);
         assert!(store.submitted_below(scheme, huu_thanh).await.unwrap().is_empty(), "not the root's own");
         assert!(store.docs_of_unit(scheme, unit_id(&store, "27637").await).await.unwrap().is_empty());
+        assert!(
+            store.decided_since(scheme, now - chrono::Duration::days(1)).await.unwrap().is_empty(),
+            "undecided"
+        );
+        store.transition_review(&actor, r.id, None, Transition::Return, Some("thiếu"), false).await.unwrap();
+        let decided = store.decided_since(scheme, now - chrono::Duration::days(1)).await.unwrap();
+        assert_eq!(
+            (decided.len(), decided[0].state, decided[0].reason.as_deref()),
+            (1, State::Returned, Some("thiếu"))
+        );
+        assert!(
+            store.decided_since(scheme, Utc::now() + chrono::Duration::days(1)).await.unwrap().is_empty(),
+            "since later"
+        );
         let input = danvan_domain::feedback::FeedbackInput {
             name: None,
             phone: None,

@@ -63,12 +63,39 @@ pub async fn sweep(
             }
         }
     }
+    // Every minute only the recent decisions are read: one query per scheme, whatever the
+    // number of users.
+    let mut decided: HashMap<(i64, i64), Vec<DocState>> = HashMap::new();
+    if !full {
+        for (s, _) in &schemes {
+            for d in state.store.decided_since(s.id, now - Duration::days(DECIDED_WITHIN_DAYS)).await? {
+                decided.entry((s.id, d.unit_id)).or_default().push(d);
+            }
+        }
+    }
     let mut out = Vec::new();
     for user in users.iter().filter(|u| u.active) {
         if may_own(user, Action::Operate) {
             backups(state, user, now, &mut out).await?;
         }
         let Some(unit_id) = user.scope_unit_id else { continue };
+        if !full {
+            let mine = schemes.iter().filter_map(|(s, _)| decided.get(&(s.id, unit_id)).map(|d| (s, d)));
+            let mine: Vec<_> = mine.collect();
+            if mine.is_empty() || !may_own(user, Action::Edit) {
+                continue;
+            }
+            let Some(unit) = state.store.unit(unit_id).await? else { continue };
+            if unit.valid_to.is_some_and(|t| t < today) {
+                continue;
+            }
+            for (s, docs) in mine {
+                if unit.level == s.applies_to {
+                    decisions(user, &unit, s, docs, now, &mut out);
+                }
+            }
+            continue;
+        }
         let Some(unit) = state.store.unit(unit_id).await? else { continue };
         // An account whose unit a reorganisation ended reads history; it is told nothing.
         if unit.valid_to.is_some_and(|t| t < today) {
@@ -80,13 +107,13 @@ pub async fn sweep(
             }
             if unit.level == s.applies_to {
                 if may_own(user, Action::Edit) {
-                    reporting(state, user, &unit, s, scheme, now, full, &mut out).await?;
+                    reporting(state, user, &unit, s, scheme, now, &mut out).await?;
                 }
-            } else if full && may_own(user, Action::ReviewInbox) {
+            } else if may_own(user, Action::ReviewInbox) {
                 approving(state, user, &unit, s, scheme, today, waiting_days, &mut out).await?;
             }
         }
-        if full && (may_own(user, Action::Edit) || may_own(user, Action::ReviewInbox)) {
+        if may_own(user, Action::Edit) || may_own(user, Action::ReviewInbox) {
             feedback(state, user, &unit, today, &mut out).await?;
         }
     }
@@ -163,7 +190,6 @@ fn sent(doc: Option<&DocState>) -> bool {
 }
 
 /// A reporting unit's user: its reviews, roadmap and plan, decisions on them, its activities.
-#[allow(clippy::too_many_arguments)]
 async fn reporting(
     state: &AppState,
     user: &User,
@@ -171,15 +197,12 @@ async fn reporting(
     s: &SchemeSummary,
     scheme: &StoredScheme,
     now: DateTime<Utc>,
-    full: bool,
     out: &mut Vec<Planned>,
 ) -> Result<(), WebError> {
     let today = vn_date(now);
     let docs = state.store.docs_of_unit(s.id, unit.id).await?;
-    if full {
-        deadlines(user, unit, s, scheme, &docs, today, out);
-        activities(state, user, unit, s, today, out).await?;
-    }
+    deadlines(user, unit, s, scheme, &docs, today, out);
+    activities(state, user, unit, s, today, out).await?;
     decisions(user, unit, s, &docs, now, out);
     Ok(())
 }
