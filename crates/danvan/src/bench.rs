@@ -321,6 +321,62 @@ struct Line {
     budget: Option<(f64, f64)>,
 }
 
+/// The reminders at the scale of the country: an account for every commune, district and
+/// province of 2019, then one whole sweep (what `serve` runs hourly) and one of the decisions
+/// alone (what it runs every minute), on 20 January 2019, both dry (nothing written).
+async fn time_reminders(url: &str, actor: &Actor) -> anyhow::Result<Vec<Line>> {
+    use danvan_web::notices::{run_once, Reach};
+    let store = Store::open(url).await?;
+    let day = chrono::NaiveDate::from_ymd_opt(2019, 1, 1).context("ngày")?;
+    let units: Vec<_> =
+        store.units_on(day).await?.into_iter().filter(|u| u.level != UnitLevel::Hamlet).collect();
+    let bar = crate::progress_bar(units.len(), "Tài khoản nhắc việc");
+    for (i, u) in units.iter().enumerate() {
+        let role = match u.level {
+            UnitLevel::Province => danvan_domain::access::Role::Province,
+            UnitLevel::District => danvan_domain::access::Role::District,
+            _ => danvan_domain::access::Role::Commune,
+        };
+        let new = NewUser {
+            username: format!("nv{}", u.id),
+            display_name: u.name.clone(),
+            password_hash: "x".into(),
+            role,
+            scope_unit_id: Some(u.id),
+        };
+        store.create_user(actor, &new).await?;
+        bar.set_position(i as u64 + 1);
+    }
+    bar.finish_and_clear();
+    let state = danvan_web::AppState::new(store.clone());
+    let at = chrono::DateTime::parse_from_rfc3339("2019-01-20T01:00:00Z")?.with_timezone(&chrono::Utc);
+    let t = Instant::now();
+    let full = run_once(&state, at, Reach::All, true).await?;
+    let full_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    let decisions = run_once(&state, at, Reach::Decisions, true).await?;
+    let decisions_ms = t.elapsed().as_secs_f64() * 1000.0;
+    store.close().await;
+    Ok(vec![
+        Line {
+            what: format!(
+                "Nhắc việc, lượt đầy đủ (mỗi giờ): {} tài khoản, {} thông báo đến hạn",
+                units.len(),
+                full.made.len()
+            ),
+            p50: ms(full_ms),
+            p95: String::new(),
+            budget: None,
+        },
+        Line {
+            what: format!("Nhắc việc, lượt quyết định (mỗi phút): {} thông báo", decisions.made.len()),
+            p50: ms(decisions_ms),
+            p95: String::new(),
+            budget: None,
+        },
+    ])
+}
+
 fn ms(v: f64) -> String {
     format!("{v:.1} ms")
 }
@@ -697,6 +753,7 @@ async fn measure(
     let held = run_load(&load_url, &cookie, opts.load_seconds, opts.connections, Some(&tag))?;
     let peak = server.peak_mb();
     drop(server);
+    lines.extend(time_reminders(url, &actor).await?);
     if let Some(p) = peak {
         if sqlite && p > 100.0 {
             over.push(format!("bộ nhớ đỉnh {p:.0} MB > 100 MB"));
