@@ -130,6 +130,21 @@ impl Store {
         Ok(row.map(Row::into_notification))
     }
 
+    /// The keys (user, item, kind, step) of the notifications made since a moment: what a run of
+    /// the reminders need not claim again.
+    pub async fn notification_keys_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<std::collections::HashSet<(i64, String, String, String)>> {
+        let rows: Vec<(i64, String, String, String)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT user_id, item, kind, step FROM notifications WHERE created_at >= $1")
+                .bind(since)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().collect())
+    }
+
     /// Whether a notification with this key was made already (for a dry run, and to skip the
     /// work of a weekly notice made this week).
     pub async fn notification_exists(

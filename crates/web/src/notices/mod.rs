@@ -19,6 +19,10 @@ pub use sweep::Planned;
 use crate::shell::error::WebError;
 use crate::shell::{AppState, Routes};
 
+/// Notifications made this long ago are read at the start of a run; older ones cannot be
+/// planned again (the late window is 90 days; a waiting step grows every week).
+const KEYS_REACH_DAYS: i64 = 120;
+
 /// What one run did (or, dry, would do).
 #[derive(Debug, Default)]
 pub struct Report {
@@ -54,8 +58,15 @@ pub async fn run_once(
     let planned = sweep::sweep(state, now, state.notify.waiting_days, reach == Reach::All).await?;
     let mut report = Report::default();
     let mut provinces: HashMap<i64, Option<(String, Unit)>> = HashMap::new();
+    // What was claimed already is read at once, not asked for one by one: a whole sweep of
+    // the country plans tens of thousands of notices, nearly all of them made before.
+    let made_before =
+        state.store.notification_keys_since(now - chrono::Duration::days(KEYS_REACH_DAYS)).await?;
     for p in planned {
         let n = &p.note;
+        if made_before.contains(&(n.user_id, n.item.clone(), n.kind.clone(), n.step.clone())) {
+            continue;
+        }
         let made = if dry_run {
             !state.store.notification_exists(n.user_id, &n.item, &n.kind, &n.step).await?
         } else {

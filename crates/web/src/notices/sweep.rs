@@ -30,6 +30,9 @@ pub const LATE_WINDOW_DAYS: i64 = 90;
 /// A return or an approval is told if it was decided this recently (a server down a few days
 /// still tells it; an old one is history).
 const DECIDED_WITHIN_DAYS: i64 = 14;
+/// Every minute, the decisions of the last hours are read (the hourly whole sweep reaches back
+/// [`DECIDED_WITHIN_DAYS`], after a server was down).
+const DECIDED_JUST_NOW_HOURS: i64 = 2;
 /// A failed backup is told to admins if it is this recent.
 const BACKUP_WITHIN_DAYS: i64 = 2;
 
@@ -68,7 +71,7 @@ pub async fn sweep(
     let mut decided: HashMap<(i64, i64), Vec<DocState>> = HashMap::new();
     if !full {
         for (s, _) in &schemes {
-            for d in state.store.decided_since(s.id, now - Duration::days(DECIDED_WITHIN_DAYS)).await? {
+            for d in state.store.decided_since(s.id, now - Duration::hours(DECIDED_JUST_NOW_HOURS)).await? {
                 decided.entry((s.id, d.unit_id)).or_default().push(d);
             }
         }
