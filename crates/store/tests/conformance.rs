@@ -3033,7 +3033,12 @@ async fn notifications_are_made_once_per_step_and_read_by_their_user_only() {
         assert_eq!(store.notifications_of(users[0], 1, 1).await.unwrap().len(), 1, "paged");
         let keys = store.notification_keys_since(now - chrono::Duration::seconds(1)).await.unwrap();
         assert_eq!(keys.len(), 3);
-        assert!(keys.contains(&(users[0], "review:12".to_string(), "late".to_string(), "late-7".to_string())));
+        assert!(keys.contains(&(
+            users[0],
+            "review:12".to_string(),
+            "late".to_string(),
+            "late-7".to_string()
+        )));
         assert!(store.notification_keys_since(now + chrono::Duration::seconds(1)).await.unwrap().is_empty());
     })
     .await;
