@@ -189,7 +189,17 @@ async fn scripted_month(url: &str, python: &str) {
     let mut review = 0;
     for day in 8..=31 {
         let at = format!("2019-01-{day:02}T07:30");
+        if day == 17 {
+            // The SMTP server says "try later" to the first of the day's two digests: the other
+            // is not tried in the same run (no run waits out a server in trouble) and both go
+            // the next day, the one not tried first.
+            std::fs::write(sink.dir.join("fail-next"), "1").unwrap();
+        }
         let report = notify(url, &cfg, &at);
+        if day == 17 {
+            // The webhook call of the day went (another server); one email failed, one waits.
+            assert!(report.contains("Đã gửi 1, lỗi 1"), "{report}");
+        }
         if day == 16 {
             // A restart in the middle: the same moment again makes and sends nothing.
             let again = notify(url, &cfg, &at);
@@ -277,8 +287,8 @@ async fn scripted_month(url: &str, python: &str) {
         c("danvan: 1 thông báo ngày 10/01/2019"),
         c("danvan: 1 thông báo ngày 15/01/2019"),
         c("danvan: 1 thông báo ngày 16/01/2019"),
-        c("danvan: 1 thông báo ngày 17/01/2019"),
         d("danvan: 1 thông báo ngày 17/01/2019"),
+        c("danvan: 1 thông báo ngày 17/01/2019"),
         c("danvan: 1 thông báo ngày 18/01/2019"),
         d("danvan: 1 thông báo ngày 22/01/2019"),
         c("danvan: 1 thông báo ngày 24/01/2019"),
@@ -298,10 +308,10 @@ async fn scripted_month(url: &str, python: &str) {
         text(0)
     );
     assert!(text(1).contains("Kế hoạch năm 2019") && text(1).contains("Hạn 16/01/2019 (còn 7 ngày)"));
-    assert!(text(4).contains("Quá hạn 1 ngày (hạn 15/01/2019)"), "{}", text(4));
+    assert!(text(5).contains("Quá hạn 1 ngày (hạn 15/01/2019)"), "{}", text(5));
     // The district's Wednesday notice: all 20 of Đức Hòa's communes late; the Monday after,
     // the 19 that still are once Hậu Nghĩa sent its review.
-    assert!(text(5).contains("20/20 đơn vị chưa gửi rà soát kỳ 2018"), "{}", text(5));
+    assert!(text(4).contains("20/20 đơn vị chưa gửi rà soát kỳ 2018"), "{}", text(4));
     assert!(text(7).contains("19/20 đơn vị chưa gửi rà soát kỳ 2018"), "{}", text(7));
     assert!(text(9).contains("Bản rà soát kỳ 2018 của Thị trấn Hậu Nghĩa chờ duyệt 5 ngày"), "{}", text(9));
     // The return, at once, with the reason, and a one-click unsubscribe from returns.

@@ -3,7 +3,8 @@
 Each email received is written to DIR/mail-NNNN.eml (the raw message, as the SMTP server got it,
 with the envelope in X-Envelope-* headers); each webhook call to DIR/hook-NNNN.json with its
 headers. Prints "READY <smtp port> <webhook port>" once both listen on 127.0.0.1, then runs until
-killed. With --fail-first N, the first N SMTP transactions are refused (451), for the retries.
+killed. With --fail-first N, the first N SMTP transactions are refused (451), for the retries;
+writing N to DIR/fail-next refuses the next N.
 """
 import argparse
 import email
@@ -29,6 +30,12 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         with lock:
+            # A test asks for the next N transactions to be refused by writing N to fail-next.
+            control = os.path.join(self.out, "fail-next")
+            if os.path.exists(control):
+                with open(control) as f:
+                    self.fail_left += int(f.read().strip() or "0")
+                os.remove(control)
             if self.fail_left > 0:
                 self.fail_left -= 1
                 return "451 Requested action aborted: try again later"

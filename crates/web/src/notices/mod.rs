@@ -123,18 +123,27 @@ pub async fn run_once(
         return Ok(report);
     }
     // Sent in batches, each claimed for long enough that no other server takes it meanwhile.
+    let mut troubled = std::collections::HashSet::new();
     loop {
         let batch = state.store.claim_deliveries(now, 50, chrono::Duration::minutes(5)).await?;
         if batch.is_empty() {
             break;
         }
         for d in batch {
+            // A server in trouble is not tried again in this run: its deliveries stay claimed
+            // for a while and go in a later run.
+            if troubled.contains(&send::server_of(&d)) {
+                continue;
+            }
             match send::send(state, &d).await {
                 Ok(()) => {
                     state.store.delivery_sent(d.id, Utc::now()).await?;
                     report.sent += 1;
                 }
-                Err(error) => {
+                Err(send::Failure { message: error, server_trouble }) => {
+                    if server_trouble {
+                        troubled.insert(send::server_of(&d));
+                    }
                     let given_up = state.store.delivery_failed(d.id, &error, now).await?;
                     report.failed += 1;
                     if given_up {

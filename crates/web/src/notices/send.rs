@@ -166,25 +166,48 @@ pub fn digest_reach(now: DateTime<Utc>) -> DateTime<Utc> {
     now - Duration::days(DIGEST_REACH_DAYS)
 }
 
+/// Why a delivery failed, and whether the server it goes through is in trouble (down, slow,
+/// refusing for now): then the rest of the run's deliveries through it wait for the next run
+/// instead of each waiting out a time-out.
+pub struct Failure {
+    pub message: String,
+    pub server_trouble: bool,
+}
+
 /// Sends one delivery: the email through the SMTP server, the webhook call to its address.
-pub async fn send(state: &AppState, d: &Delivery) -> Result<(), String> {
+pub async fn send(state: &AppState, d: &Delivery) -> Result<(), Failure> {
     match d.channel.as_str() {
         "email" => match &state.notify.smtp {
             Some(smtp) => send_email(smtp, d).await,
-            None => Err("chưa cấu hình máy chủ thư (smtp_host)".into()),
+            None => Err(Failure {
+                message: "chưa cấu hình máy chủ thư (smtp_host)".into(),
+                server_trouble: true,
+            }),
         },
-        "webhook" => send_webhook(state, d).await,
-        other => Err(format!("kênh {other} không có")),
+        "webhook" => {
+            send_webhook(state, d).await.map_err(|message| Failure { message, server_trouble: true })
+        }
+        other => Err(Failure { message: format!("kênh {other} không có"), server_trouble: false }),
     }
 }
 
-async fn send_email(smtp: &SmtpConfig, d: &Delivery) -> Result<(), String> {
+/// Which server a delivery goes through: the SMTP server for every email, its address for a
+/// webhook call.
+pub fn server_of(d: &Delivery) -> String {
+    match d.channel.as_str() {
+        "email" => "smtp".into(),
+        _ => d.recipient.clone(),
+    }
+}
+
+async fn send_email(smtp: &SmtpConfig, d: &Delivery) -> Result<(), Failure> {
+    let refused = |message: String| Failure { message, server_trouble: false };
     use lettre::message::header::{HeaderName, HeaderValue};
     use lettre::message::MultiPart;
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-    let from = smtp.from.parse().map_err(|e| format!("địa chỉ gửi {:?} sai: {e}", smtp.from))?;
-    let to = d.recipient.parse().map_err(|e| format!("địa chỉ nhận {:?} sai: {e}", d.recipient))?;
+    let from = smtp.from.parse().map_err(|e| refused(format!("địa chỉ gửi {:?} sai: {e}", smtp.from)))?;
+    let to = d.recipient.parse().map_err(|e| refused(format!("địa chỉ nhận {:?} sai: {e}", d.recipient)))?;
     let mut msg = Message::builder().from(from).to(to).subject(d.subject.clone());
     // One-click unsubscribe (RFC 8058) from what a single-kind message is about.
     if !d.unsubscribe.is_empty() {
@@ -201,19 +224,28 @@ async fn send_email(smtp: &SmtpConfig, d: &Delivery) -> Result<(), String> {
     }
     let message = msg
         .multipart(MultiPart::alternative_plain_html(d.body.clone(), d.html.clone()))
-        .map_err(|e| format!("thư không dựng được: {e}"))?;
+        .map_err(|e| refused(format!("thư không dựng được: {e}")))?;
+    let trouble = |message: String| Failure { message, server_trouble: true };
     let builder = match smtp.tls {
-        SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| e.to_string())?,
-        SmtpTls::StartTls => {
-            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(|e| e.to_string())?
+        SmtpTls::Tls => {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| trouble(e.to_string()))?
         }
+        SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
+            .map_err(|e| trouble(e.to_string()))?,
         SmtpTls::Plain => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
     };
     let mut builder = builder.port(smtp.port).timeout(Some(std::time::Duration::from_secs(20)));
     if let (Some(user), Some(password)) = (&smtp.user, &smtp.password) {
         builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
     }
-    builder.build().send(message).await.map(|_| ()).map_err(|e| format!("máy chủ thư: {e}"))
+    // A permanent refusal (5xx) is about this message or its recipient; anything else (no
+    // connection, a time-out, "try later") about the server.
+    builder
+        .build()
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| Failure { server_trouble: !e.is_permanent(), message: format!("máy chủ thư: {e}") })
 }
 
 async fn send_webhook(state: &AppState, d: &Delivery) -> Result<(), String> {
