@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use danvan_domain::access::Role;
-use danvan_domain::scheme::parse_scheme;
 use danvan_domain::units::parse_unit_list;
 use danvan_domain::workflow::Transition;
 use danvan_store::testing::{execute, pg_server, strict, tempfile_dir, TestDb};
@@ -23,10 +22,6 @@ const SCHEME: &str = "LA-KDV-2017-2020";
 const COMMUNE_MAIL: &str = "tt.haunghia@example.vn";
 const DISTRICT_MAIL: &str = "huyen.duchoa@example.vn";
 const SECRET: &str = "khóa-ký-webhook-thử";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// Debian's Python with aiosmtpd (`apt-get install python3-aiosmtpd`), or none (skipped, except
 /// in strict mode where it fails).
@@ -58,7 +53,7 @@ impl Sink {
     fn start(python: &str, fail_first: u32) -> Sink {
         let dir = tempfile_dir();
         let mut child = Command::new(python)
-            .arg(root().join("crates/danvan/tests/support/mailsink.py"))
+            .arg(support::root().join("crates/danvan/tests/support/mailsink.py"))
             .arg(&dir)
             .args(["--fail-first", &fail_first.to_string()])
             .stdout(Stdio::piped())
@@ -113,13 +108,8 @@ fn config(dir: &Path, sink: &Sink) -> PathBuf {
 /// Long An's units, the sample scheme, a commune user and a district user with their email
 /// settings: the commune takes a daily digest and returns at once, the district a daily digest.
 async fn prepare(url: &str) -> (i64, i64) {
-    let store = Store::open(url).await.unwrap();
+    let (store, _) = support::long_an(url).await;
     let actor = Actor::system("test");
-    let units = std::fs::read(root().join("data/units-2024-three-level.csv")).unwrap();
-    let list = parse_unit_list(&units, Some("80")).unwrap();
-    store.import_units(&actor, &list, &mut |_| {}).await.unwrap();
-    let text = std::fs::read_to_string(root().join("data/schemes/long-an-2017-2020.sample.toml")).unwrap();
-    store.import_scheme(&actor, &parse_scheme(&text).unwrap(), &text).await.unwrap();
     let on = chrono::NaiveDate::from_ymd_opt(2019, 1, 1);
     let commune = store.unit_by_code("27931", on).await.unwrap().unwrap();
     let district = store.unit_by_code("802", on).await.unwrap().unwrap();
@@ -395,7 +385,7 @@ async fn two_servers_on_one_postgresql_database_send_each_reminder_once() {
         // every notice at once; six pieces of citizens' feedback due tomorrow.
         let store = Store::open(&url).await.unwrap();
         let actor = Actor::system("test");
-        let units = std::fs::read(root().join("data/units-2025-two-level.csv")).unwrap();
+        let units = std::fs::read(support::root().join("data/units-2025-two-level.csv")).unwrap();
         store.import_units(&actor, &parse_unit_list(&units, Some("80")).unwrap(), &mut |_| {}).await.unwrap();
         let today = chrono::Utc::now().with_timezone(&danvan_domain::period::VIETNAM).date_naive();
         let commune = store.unit_by_code("27931", Some(today)).await.unwrap().unwrap();

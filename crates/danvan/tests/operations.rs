@@ -11,8 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use danvan_domain::access::Role;
-use danvan_domain::scheme::parse_scheme;
-use danvan_domain::units::parse_unit_list;
 use danvan_store::testing::{pg_server, tempfile_dir, TestDb};
 use danvan_store::{Actor, FileStore, NewUser, Store};
 use serde_json::{json, Value};
@@ -22,20 +20,11 @@ mod support;
 const SCHEME: &str = "LA-KDV-2017-2020";
 const PASSWORD: &str = "mật khẩu thử 123";
 
-fn root() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// A database with Long An's units, the sample scheme and a province user with an API token;
 /// answers the token and the communes' codes.
 async fn prepare(url: &str) -> (String, Vec<String>) {
-    let store = Store::open(url).await.unwrap();
+    let (store, list) = support::long_an(url).await;
     let actor = Actor::system("test");
-    let units = std::fs::read(root().join("data/units-2024-three-level.csv")).unwrap();
-    let list = parse_unit_list(&units, Some("80")).unwrap();
-    store.import_units(&actor, &list, &mut |_| {}).await.unwrap();
-    let text = std::fs::read_to_string(root().join("data/schemes/long-an-2017-2020.sample.toml")).unwrap();
-    store.import_scheme(&actor, &parse_scheme(&text).unwrap(), &text).await.unwrap();
     let on = chrono::NaiveDate::from_ymd_opt(2019, 1, 1);
     let long_an = store.unit_by_code("80", on).await.unwrap().unwrap();
     let hash = danvan_web::auth::hash_password(PASSWORD.into()).await.unwrap();

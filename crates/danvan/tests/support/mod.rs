@@ -39,3 +39,22 @@ pub async fn serve(url: &str, data_dir: &Path, port: u16, more: &[&str], env: &[
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
+
+/// The repository's root.
+pub fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Opens the database and fills it with Long An's units of the 2024 list and the sample scheme
+/// of 2017-2020: the store and the units' list.
+pub async fn long_an(url: &str) -> (danvan_store::Store, danvan_domain::units::UnitList) {
+    let store = danvan_store::Store::open(url).await.unwrap();
+    let actor = danvan_store::Actor::system("test");
+    let units = std::fs::read(root().join("data/units-2024-three-level.csv")).unwrap();
+    let list = danvan_domain::units::parse_unit_list(&units, Some("80")).unwrap();
+    store.import_units(&actor, &list, &mut |_| {}).await.unwrap();
+    let text = std::fs::read_to_string(root().join("data/schemes/long-an-2017-2020.sample.toml")).unwrap();
+    let def = danvan_domain::scheme::parse_scheme(&text).unwrap();
+    store.import_scheme(&actor, &def, &text).await.unwrap();
+    (store, list)
+}

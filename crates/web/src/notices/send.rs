@@ -63,8 +63,31 @@ fn unsubscribe_url(base: &str, secret: &str, user_id: i64, kind: &str) -> String
     format!("{base}/thong-bao/huy?u={user_id}&k={kind}&t={}", unsubscribe_token(secret, user_id, kind))
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// One notice in an email.
+pub struct MailItem {
+    pub title: String,
+    pub detail: String,
+    pub url: String,
+}
+
+/// An email's HTML (escaped by the template).
+#[derive(askama::Template)]
+#[template(path = "notices/email.html")]
+struct MailHtml<'a> {
+    intro: &'a str,
+    items: &'a [MailItem],
+    footer: String,
+    unsubscribe: &'a [(String, String)],
+}
+
+/// The same email as plain text.
+#[derive(askama::Template)]
+#[template(path = "notices/email.txt")]
+struct MailText<'a> {
+    intro: &'a str,
+    items: &'a [MailItem],
+    footer: String,
+    unsubscribe: &'a [(String, String)],
 }
 
 /// An email's text and HTML for a list of notices, with an unsubscribe link per kind; and the
@@ -76,39 +99,34 @@ fn compose(
     notes: &[&Notification],
     intro: &str,
 ) -> (String, String, String) {
-    let mut text = format!("{intro}\n\n");
-    let mut html = format!("<p>{}</p>\n<ul>\n", escape(intro));
-    for n in notes {
-        let url = format!("{base}{}", n.href);
-        text.push_str(&format!("- {}\n", n.title));
-        if !n.detail.is_empty() {
-            text.push_str(&format!("  {}\n", n.detail));
-        }
-        text.push_str(&format!("  {url}\n"));
-        html.push_str(&format!("<li><a href=\"{}\">{}</a>", escape(&url), escape(&n.title)));
-        if !n.detail.is_empty() {
-            html.push_str(&format!("<br>{}", escape(&n.detail)));
-        }
-        html.push_str("</li>\n");
-    }
-    html.push_str("</ul>\n");
+    use askama::Template;
+    let items: Vec<MailItem> = notes
+        .iter()
+        .map(|n| MailItem {
+            title: n.title.clone(),
+            detail: n.detail.clone(),
+            url: format!("{base}{}", n.href),
+        })
+        .collect();
     let kinds: BTreeSet<&str> = notes.iter().map(|n| n.kind.as_str()).collect();
-    let only = match kinds.iter().collect::<Vec<_>>().as_slice() {
-        [kind] => unsubscribe_url(base, secret, user_id, kind),
+    let unsubscribe: Vec<(String, String)> = kinds
+        .iter()
+        .map(|kind| {
+            let line = LANG.t_args("notice-mail-unsubscribe", &[("kind", kind_label(kind))]);
+            (line, unsubscribe_url(base, secret, user_id, kind))
+        })
+        .collect();
+    let only = match unsubscribe.as_slice() {
+        [(_, url)] => url.clone(),
         _ => String::new(),
     };
-    text.push_str(&format!("\n-- \n{}\n", LANG.t("notice-mail-footer")));
-    html.push_str(&format!(
-        "<hr><p><small>{}</small></p>\n<p><small>",
-        escape(&LANG.t("notice-mail-footer"))
-    ));
-    for kind in kinds {
-        let url = unsubscribe_url(base, secret, user_id, kind);
-        let line = LANG.t_args("notice-mail-unsubscribe", &[("kind", kind_label(kind))]);
-        text.push_str(&format!("{line}: {url}\n"));
-        html.push_str(&format!("<a href=\"{}\">{}</a><br>", escape(&url), escape(&line)));
-    }
-    html.push_str("</small></p>\n");
+    let footer = LANG.t("notice-mail-footer");
+    // Rendering text into a string fails only if writing to a String fails, which it does not.
+    let text = MailText { intro, items: &items, footer: footer.clone(), unsubscribe: &unsubscribe }
+        .render()
+        .unwrap_or_default();
+    let html =
+        MailHtml { intro, items: &items, footer, unsubscribe: &unsubscribe }.render().unwrap_or_default();
     (text, html, only)
 }
 
@@ -445,7 +463,7 @@ mod tests {
         )
         .pop()
         .unwrap();
-        assert!(!d.html.contains("<script>") && d.html.contains("&lt;script&gt;"));
+        assert!(!d.html.contains("<script>") && d.html.contains("&#60;script&#62;"), "{}", d.html);
     }
 
     #[test]
