@@ -104,8 +104,11 @@ pub async fn sweep(
         if unit.valid_to.is_some_and(|t| t < today) {
             continue;
         }
+        // The unit's ancestors, read once for every scheme: a scheme covers it when its root is
+        // one of them.
+        let above: Vec<i64> = state.store.lineage(unit.id).await?.iter().map(|u| u.id).collect();
         for (s, scheme) in &schemes {
-            if !state.store.is_within(unit.id, s.root_unit_id).await? {
+            if !above.contains(&s.root_unit_id) {
                 continue;
             }
             if unit.level == s.applies_to {
